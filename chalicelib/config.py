@@ -1,0 +1,106 @@
+"""Configuration: the only reader of os.environ.
+
+Plain settings come from environment variables (set per stage in `.chalice/config.json`, or by the
+local stack). Secrets never do in a deployed stage: a secret `X` is read from the SSM parameter
+named by `X_PARAM` (fetched lazily, cached per container for `SECRETS_TTL_SECONDS`, so a rotated
+secret is picked up without a redeploy). Only when no `X_PARAM` is set is the plain variable `X`
+used, which is how tests inject a secret directly.
+"""
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DEFAULT_SHIPPING_METHODS = [
+    {"id": "standard", "title": "Standard (3-5 days)", "price": {"EUR": 495, "USD": 595, "GBP": 450},
+     "free_over": {"EUR": 5000, "USD": 7500, "GBP": 5000}},
+    {"id": "express", "title": "Express (next day)", "price": {"EUR": 1295, "USD": 1495, "GBP": 1195}},
+]
+DEFAULT_TAX_RATES = {"AT": 2000, "BE": 2100, "DE": 1900, "ES": 2100, "FR": 2000, "GB": 2000, "IE": 2300,
+                     "IT": 2200, "NL": 2100, "US": 0}
+
+
+def _json(name: str, default):
+    raw = os.environ.get(name)
+    return json.loads(raw) if raw else default
+
+
+def _csv(name: str, default: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in os.environ.get(name, default).split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_name: str
+    fulfilment_queue_url: str
+    email_queue_url: str
+    currencies: tuple[str, ...]
+    default_currency: str
+    shipping_methods: list = field(hash=False)
+    # Basis points per destination country (1900 = 19 %); prices are tax-exclusive.
+    tax_rates: dict = field(hash=False)
+    cart_ttl_days: int
+    payment_window_minutes: int
+    stripe_api_base: str
+    stripe_publishable_key: str
+    shop_name: str
+    storefront_url: str
+    email_sender: str
+    shop_email: str
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    currencies = _csv("CURRENCIES", "EUR,USD,GBP")
+    return Settings(
+        stage=os.environ.get("STAGE", "dev"),
+        table_name=os.environ.get("TABLE_NAME", "commerce-dev"),
+        fulfilment_queue_url=os.environ.get("FULFILMENT_QUEUE_URL", ""),
+        email_queue_url=os.environ.get("EMAIL_QUEUE_URL", ""),
+        currencies=currencies,
+        default_currency=os.environ.get("DEFAULT_CURRENCY", currencies[0]),
+        shipping_methods=_json("SHIPPING_METHODS", DEFAULT_SHIPPING_METHODS),
+        tax_rates=_json("TAX_RATES", DEFAULT_TAX_RATES),
+        cart_ttl_days=int(os.environ.get("CART_TTL_DAYS", "30")),
+        payment_window_minutes=int(os.environ.get("PAYMENT_WINDOW_MINUTES", "30")),
+        stripe_api_base=os.environ.get("STRIPE_API_BASE", "https://api.stripe.com"),
+        stripe_publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        shop_name=os.environ.get("SHOP_NAME", "Demo Shop"),
+        storefront_url=os.environ.get("STOREFRONT_URL", "http://127.0.0.1:8080"),
+        email_sender=os.environ.get("EMAIL_SENDER", "shop@example.com"),
+        shop_email=os.environ.get("SHOP_EMAIL", "owner@example.com"),
+    )
+
+
+_secret_cache: dict[str, tuple[float, str]] = {}
+
+
+def secret(name: str) -> str:
+    """The secret `name` (e.g. "ADMIN_KEY_HASHES"): from SSM when `<name>_PARAM` is set, else from
+    the environment. Cached per container for SECRETS_TTL_SECONDS (default 300)."""
+    param = os.environ.get(f"{name}_PARAM")
+    if not param:
+        return os.environ.get(name, "")
+    now = time.monotonic()
+    cached = _secret_cache.get(param)
+    if cached and now - cached[0] < float(os.environ.get("SECRETS_TTL_SECONDS", "300")):
+        return cached[1]
+    import boto3  # only containers that read secrets pay for the SSM client
+
+    value = boto3.client("ssm").get_parameter(Name=param, WithDecryption=True)["Parameter"]["Value"]
+    _secret_cache[param] = (now, value)
+    return value
+
+
+def secret_list(name: str) -> list[str]:
+    """A comma-separated secret (several values during a rotation)."""
+    return [part.strip() for part in secret(name).split(",") if part.strip()]
+
+
+def reset() -> None:
+    """Forget cached settings and secrets (tests, and the local stack after it changes them)."""
+    settings.cache_clear()
+    _secret_cache.clear()

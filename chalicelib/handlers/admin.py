@@ -1,0 +1,68 @@
+"""Admin routes for the shop: catalogue and inventory (orders, discounts and reports join later)."""
+
+from typing import Annotated
+
+from chalice import Blueprint, Response
+from pydantic import Field, field_validator
+
+from chalicelib.handlers.common import parse, require_admin
+from chalicelib.models import Currency, Money, Request, Sku, Text
+from chalicelib.services import catalog
+
+bp = Blueprint(__name__)
+
+Stock = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class VariantIn(Request):
+    sku: Sku
+    title: Annotated[str, Field(max_length=200)] = ""
+    price: Money
+    currency: Currency
+    on_hand: Stock
+
+
+class ProductIn(Request):
+    title: Text
+    description: Annotated[str, Field(max_length=5000)] = ""
+    active: bool = True
+    variants: Annotated[list[VariantIn], Field(min_length=1, max_length=50)]
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_skus(cls, variants: list[VariantIn]) -> list[VariantIn]:
+        skus = [v.sku for v in variants]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU may appear only once")
+        return variants
+
+
+class InventoryIn(Request):
+    on_hand: Stock
+    low_stock_threshold: Stock | None = None
+
+
+def _product_args(body: ProductIn) -> dict:
+    return {"title": body.title, "description": body.description, "active": body.active,
+            "variants": [v.model_dump() for v in body.variants]}
+
+
+@bp.route("/admin/products", methods=["POST"])
+def create_product():
+    require_admin(bp.current_request)
+    body = parse(ProductIn, bp.current_request)
+    return Response(catalog.create_product(**_product_args(body)).model_dump(mode="json"), status_code=201)
+
+
+@bp.route("/admin/products/{product_id}", methods=["PUT"])
+def update_product(product_id):
+    require_admin(bp.current_request)
+    body = parse(ProductIn, bp.current_request)
+    return catalog.update_product(product_id, **_product_args(body)).model_dump(mode="json")
+
+
+@bp.route("/admin/inventory/{sku}", methods=["PUT"])
+def set_inventory(sku):
+    require_admin(bp.current_request)
+    body = parse(InventoryIn, bp.current_request)
+    return catalog.set_inventory(sku, body.on_hand, body.low_stock_threshold).model_dump(mode="json")

@@ -1,0 +1,155 @@
+"""The boto3 client, item (de)serialisation, cursors and the translation of AWS errors."""
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+from functools import lru_cache
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib import config
+from chalicelib.errors import InvalidRequest, UpstreamUnavailable
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Errors that mean "AWS could not do it now": the client may safely retry the whole request.
+RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+             "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
+
+
+@lru_cache(maxsize=1)
+def client():
+    # Standard retry mode retries throttling with back-off; timeouts stay well inside API Gateway's 29 s.
+    return boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4},
+                                                  connect_timeout=2, read_timeout=5))
+
+
+def table() -> str:
+    return config.settings().table_name
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _native(value):
+    if isinstance(value, float):
+        raise TypeError("floats are not stored; money and counts are integers")
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_native(v) for v in value]
+    return value
+
+
+def to_item(data: dict) -> dict:
+    """A plain dict as a DynamoDB item; None values are left out."""
+    return {k: _serializer.serialize(v) for k, v in _native(data).items()}
+
+
+def to_value(value) -> dict:
+    return _serializer.serialize(_native(value))
+
+
+def from_item(item: dict | None) -> dict | None:
+    if item is None:
+        return None
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def values(**kwargs) -> dict:
+    """ExpressionAttributeValues from keyword arguments: values(qty=2) -> {":qty": {"N": "2"}}."""
+    return {f":{k}": to_value(v) for k, v in kwargs.items()}
+
+
+def call(operation: str, **kwargs) -> dict:
+    """Call a DynamoDB API, turning outages and throttling into a retryable 502."""
+    try:
+        return getattr(client(), operation)(**kwargs)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in RETRYABLE:
+            raise UpstreamUnavailable("The database is busy; please retry.") from error
+        raise
+    except BotoCoreError as error:
+        raise UpstreamUnavailable("The database could not be reached; please retry.") from error
+
+
+def error_code(error: ClientError) -> str:
+    return error.response["Error"]["Code"]
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction ("None", "ConditionalCheckFailed", ...)."""
+    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+
+
+def get(key: dict, consistent: bool = True) -> dict | None:
+    return from_item(call("get_item", TableName=table(), Key=to_item(key), ConsistentRead=consistent).get("Item"))
+
+
+def batch_get(keys: list[dict], consistent: bool = True) -> list[dict]:
+    """All items found for `keys` (any number), following UnprocessedKeys."""
+    found: list[dict] = []
+    unique = list({json.dumps(k, sort_keys=True): k for k in keys}.values())
+    for start in range(0, len(unique), 100):
+        request = {table(): {"Keys": [to_item(k) for k in unique[start:start + 100]], "ConsistentRead": consistent}}
+        for _ in range(10):
+            answer = call("batch_get_item", RequestItems=request)
+            found.extend(from_item(item) for item in answer["Responses"].get(table(), []))
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise UpstreamUnavailable("The database is busy; please retry.")
+    return found
+
+
+def encode_cursor(last_key: dict | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(from_item(last_key), separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, **expected) -> dict | None:
+    """The ExclusiveStartKey a cursor stands for; 400 if it is malformed or from another listing."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        key = None
+    if (not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values())
+            or any(key.get(k) != v for k, v in expected.items()) or len(key) > 6):
+        raise InvalidRequest("The cursor is not valid for this listing.", param="cursor")
+    return to_item(key)
+
+
+def query_page(index: str | None, pk_name: str, pk_value: str, limit: int, cursor: str | None,
+               newest_first: bool = False, sk_condition: str = "", **sk_values) -> tuple[list[dict], str | None]:
+    kwargs = {
+        "TableName": table(),
+        "KeyConditionExpression": f"#pk = :pk{sk_condition}",
+        "ExpressionAttributeNames": {"#pk": pk_name} | ({"#sk": pk_name.replace("PK", "SK")} if sk_condition else {}),
+        "ExpressionAttributeValues": values(pk=pk_value, **sk_values),
+        "Limit": limit,
+        "ScanIndexForward": not newest_first,
+    }
+    if index:
+        kwargs["IndexName"] = index
+    start = decode_cursor(cursor, **{pk_name: pk_value})
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    answer = call("query", **kwargs)
+    return [from_item(item) for item in answer["Items"]], encode_cursor(answer.get("LastEvaluatedKey"))

@@ -1,0 +1,137 @@
+"""Cart use cases. Every change re-reads the cart, applies the rule and writes it back on the
+version it read, retrying a few times when a concurrent change wins; prices always come from the
+catalogue at the time of the read."""
+
+from datetime import timedelta
+
+from chalicelib import clock, config
+from chalicelib.errors import CartChanged, CartCheckedOut, InvalidRequest, OutOfStock, not_found
+from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, SkuRecord, price_cart
+from chalicelib.repository import carts, catalog
+
+ATTEMPTS = 4
+UNSET = object()
+
+
+def _expiry(moment) -> int:
+    return int((moment + timedelta(days=config.settings().cart_ttl_days)).timestamp())
+
+
+def _priced(record: CartRecord, skus: dict[str, SkuRecord]) -> Cart:
+    settings = config.settings()
+    return price_cart(record, skus, settings.shipping_methods, settings.tax_rates)
+
+
+def create(currency: str | None, email: str | None) -> Cart:
+    """A new open cart with an unguessable id. Raises InvalidRequest for an unsupported currency."""
+    settings = config.settings()
+    currency = currency or settings.default_currency
+    if currency not in settings.currencies:
+        raise InvalidRequest(f"Currency {currency} is not sold here; use one of {', '.join(settings.currencies)}.",
+                             param="currency")
+    now = clock.now()
+    record = CartRecord(id=clock.new_id("cart"), currency=currency, email=email, created_at=now, updated_at=now,
+                        expires_at=_expiry(now))
+    carts.create(record)
+    return _priced(record, {})
+
+
+def get(cart_id: str) -> Cart:
+    """The cart priced now. Raises ResourceMissing."""
+    record = carts.get(cart_id)
+    if record is None:
+        raise not_found("cart")
+    return _priced(record, catalog.get_skus([line.sku for line in record.lines]))
+
+
+def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = ()) -> Cart:
+    """Read, apply `apply(record, skus) -> record`, write on the version read; retried on races."""
+    for _ in range(ATTEMPTS):
+        record = carts.get(cart_id)
+        if record is None:
+            raise not_found("cart")
+        if record.status != "open":
+            raise CartCheckedOut("This cart has been checked out; start a new cart.")
+        skus = catalog.get_skus(list({line.sku for line in record.lines} | set(extra_skus)))
+        changed = apply(record, skus)
+        now = clock.now()
+        changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
+        try:
+            return _priced(carts.save(changed), skus)
+        except CartChanged:
+            continue
+    raise CartChanged("The cart is being changed by other requests; read it again and retry.")
+
+
+def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity: int, param: str) -> None:
+    variant = skus.get(sku)
+    if variant is None or not variant.active:
+        raise InvalidRequest(f"SKU {sku} is not for sale.", param="sku", code="unknown_sku")
+    if variant.currency != record.currency:
+        raise InvalidRequest(f"SKU {sku} is priced in {variant.currency}, this cart is in {record.currency}.",
+                             param="sku", code="currency_mismatch")
+    if quantity > MAX_QUANTITY:
+        raise InvalidRequest(f"At most {MAX_QUANTITY} of one SKU per cart.", param=param)
+    if quantity > variant.available:
+        left = max(variant.available, 0)
+        raise OutOfStock(f"Only {left} of SKU {sku} {'is' if left == 1 else 'are'} left.", param=param,
+                         available=left)
+
+
+def add_line(cart_id: str, sku: str, quantity: int) -> Cart:
+    """Add `quantity` of `sku` (to the quantity already in the cart). Not idempotent: a retry adds
+    again unless it carries an Idempotency-Key. Raises ResourceMissing, CartCheckedOut,
+    InvalidRequest, OutOfStock."""
+    def apply(record: CartRecord, skus):
+        total = record.quantity_of(sku) + quantity
+        if not record.quantity_of(sku) and len(record.lines) >= MAX_LINES:
+            raise InvalidRequest(f"A cart holds at most {MAX_LINES} lines.", param="sku", code="too_many_lines")
+        _sellable(record, skus, sku, total, "quantity")
+        return record.with_quantity(sku, total)
+
+    return _change(cart_id, apply, (sku,))
+
+
+def set_quantity(cart_id: str, sku: str, quantity: int) -> Cart:
+    """Set a line's quantity; 0 removes it. Idempotent. Raises ResourceMissing (also for a SKU not
+    in the cart), CartCheckedOut, OutOfStock."""
+    def apply(record: CartRecord, skus):
+        if not record.quantity_of(sku):
+            raise not_found("line")
+        if quantity:
+            _sellable(record, skus, sku, quantity, "quantity")
+        return record.with_quantity(sku, quantity)
+
+    return _change(cart_id, apply)
+
+
+def remove_line(cart_id: str, sku: str) -> Cart:
+    """Remove a line. Idempotent in effect; raises ResourceMissing if the SKU is not in the cart."""
+    return set_quantity(cart_id, sku, 0)
+
+
+def update(cart_id: str, email=UNSET, shipping_address=UNSET, shipping_method=UNSET, discount_code=UNSET) -> Cart:
+    """Set (or, with None, clear) the email, address, shipping method or discount code. Idempotent.
+    Raises ResourceMissing, CartCheckedOut, InvalidRequest."""
+    def apply(record: CartRecord, skus):
+        changes = {}
+        if email is not UNSET:
+            changes["email"] = email
+        if shipping_address is not UNSET:
+            changes["shipping_address"] = Address.model_validate(shipping_address) if shipping_address else None
+        if shipping_method is not UNSET:
+            if shipping_method is not None:
+                offered = _priced(record, skus).available_shipping_methods
+                if shipping_method not in {m.id for m in offered}:
+                    raise InvalidRequest(f"Shipping method {shipping_method!r} is not offered for this cart; "
+                                         f"choose one of {', '.join(m.id for m in offered)}.",
+                                         param="shipping_method", code="unknown_shipping_method")
+            changes["shipping_method"] = shipping_method
+        if discount_code is not UNSET and discount_code is not None:
+            raise InvalidRequest(f"Discount code {discount_code!r} does not exist.", param="discount_code",
+                                 code="discount_unknown")
+        if discount_code is None:
+            changes["discount_code"] = None
+        return record.model_copy(update=changes)
+
+    return _change(cart_id, apply)

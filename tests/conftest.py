@@ -1,0 +1,133 @@
+"""The moto world every test builds from `infra/template.yaml`, and small builders.
+
+In-process moto (`mock_aws`) serves most tests; tests that run requests concurrently use the
+`moto_server` fixture instead, because in-process moto is not thread-safe.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = (ROOT / "infra" / "template.yaml").read_text()
+ADMIN_KEY = "test-admin-key"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json"}
+
+os.environ.update(AWS_DEFAULT_REGION="eu-west-1", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+
+
+def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
+    """Create the stack from the template and point the app's configuration at its resources."""
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.create_stack(StackName=stack, TemplateBody=TEMPLATE,
+                                Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}])
+    outputs = {o["OutputKey"]: o["OutputValue"]
+               for o in cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
+    os.environ.update(
+        STAGE=stage,
+        TABLE_NAME=outputs["TableName"],
+        FULFILMENT_QUEUE_URL=outputs["FulfilmentQueueUrl"],
+        EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
+        ADMIN_KEY_HASHES=hashlib.sha256(ADMIN_KEY.encode()).hexdigest(),
+    )
+    reset_clients()
+    return outputs
+
+
+def reset_clients() -> None:
+    from chalicelib import config
+    from chalicelib.repository import dynamo
+
+    config.reset()
+    dynamo.client.cache_clear()
+
+
+@pytest.fixture
+def aws():
+    """A fresh in-process moto world built from the template."""
+    with mock_aws():
+        yield build_world()
+    reset_clients()
+
+
+@pytest.fixture
+def client(aws):
+    from app import app
+
+    with Client(app) as test_client:
+        yield Api(test_client)
+
+
+class Api:
+    """Thin JSON helper over chalice.test.Client."""
+
+    def __init__(self, test_client: Client):
+        self.raw = test_client
+
+    def request(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        answer = self.raw.http.request(method, path, body=payload, headers={**JSON, **(headers or {})})
+        answer.data = json.loads(answer.body) if answer.body else None
+        return answer
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body if body is not None else {}, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+# --- builders -------------------------------------------------------------------------------
+
+
+def product_body(sku_prefix: str = "TEE", price: int = 1999, on_hand: int = 10, currency: str = "EUR",
+                 sizes=("S", "M"), active: bool = True, title: str = "T-shirt") -> dict:
+    return {"title": title, "description": "Organic cotton.", "active": active,
+            "variants": [{"sku": f"{sku_prefix}-{size}", "title": size, "price": price, "currency": currency,
+                          "on_hand": on_hand} for size in sizes]}
+
+
+def make_product(api: Api, **kw) -> dict:
+    answer = api.post("/admin/products", product_body(**kw), headers=ADMIN)
+    assert answer.status_code == 201, answer.data
+    return answer.data
+
+
+def make_cart(api: Api, **body) -> dict:
+    answer = api.post("/carts", body)
+    assert answer.status_code == 201, answer.data
+    return answer.data
+
+
+ADDRESS = {"name": "Ada Lovelace", "line1": "1 Main Street", "city": "Berlin", "postal_code": "10115",
+           "country": "DE"}
+
+
+def ready_cart(api: Api, lines: dict[str, int], email: str = "ada@example.com", method: str = "standard") -> dict:
+    """A cart with lines, email, address and shipping method: ready to check out."""
+    cart = make_cart(api)
+    for sku, quantity in lines.items():
+        answer = api.post(f"/carts/{cart['id']}/lines", {"sku": sku, "quantity": quantity})
+        assert answer.status_code == 200, answer.data
+    answer = api.patch(f"/carts/{cart['id']}", {"email": email, "shipping_address": ADDRESS,
+                                                 "shipping_method": method})
+    assert answer.status_code == 200, answer.data
+    return answer.data
