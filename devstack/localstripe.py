@@ -1,0 +1,31 @@
+"""Run localstripe on 127.0.0.1 only, with its state in memory.
+
+localstripe's own `start()` binds every interface (`::`) and pickles its whole store to the fixed
+path /tmp/localstripe.pickle on every write, so two instances (a test run beside `make run`) would
+overwrite each other's state and every write gets slower as the store grows. This launcher binds
+loopback and keeps the store in memory.
+
+    python -m devstack.localstripe --port 8420
+"""
+
+import argparse
+import logging
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8420)
+    args = parser.parse_args()
+
+    from aiohttp import web
+    from localstripe import resources, server
+
+    resources.Store.dump_to_disk = lambda self: None
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    web.run_app(server.app, host=args.host, port=args.port, print=lambda *a: print(
+        f"localstripe listening on http://{args.host}:{args.port}", flush=True))
+
+
+if __name__ == "__main__":
+    main()
