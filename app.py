@@ -1,15 +1,39 @@
 """The API function: every HTTP route, registered from the handler blueprints, and the one place
 where errors become the `{"error": {...}}` envelope."""
 
-from chalice import Chalice, Response
+from chalice import Chalice, CORSConfig, Response
 
+from chalicelib import config, idempotency
 from chalicelib.errors import CommerceError
-from chalicelib.handlers import admin, carts, catalog
+from chalicelib.handlers import (
+    admin,
+    admin_orders,
+    carts,
+    catalog,
+    checkout,
+    discounts,
+    orders,
+    queues,
+    schedules,
+    webhooks,
+)
 
 app = Chalice(app_name="commerce")
+if config.settings().cors_allow_origin:
+    # Before the blueprints: a route takes app.api.cors when it is registered.
+    app.api.cors = CORSConfig(allow_origin=config.settings().cors_allow_origin,
+                              allow_headers=["Idempotency-Key", "X-Order-Token"],
+                              expose_headers=["Idempotent-Replayed"], max_age=600)
 app.register_blueprint(catalog.bp)
 app.register_blueprint(carts.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(admin_orders.bp)
+app.register_blueprint(discounts.bp)
+app.register_blueprint(checkout.bp)
+app.register_blueprint(orders.bp)
+app.register_blueprint(webhooks.bp)
+app.register_blueprint(queues.bp)
+app.register_blueprint(schedules.bp)
 
 GENERIC = {
     400: ("invalid_request", "The request is not valid."),
@@ -27,6 +51,15 @@ def _error(status: int, code: str, message: str) -> Response:
 
 @app.middleware("http")
 def render_errors(event, get_response):
+    """Every answer in our envelope; a POST with an Idempotency-Key runs once and its rendered answer is
+    replayed (chalicelib/idempotency.py), whose own errors (400, 409, 422, 502) are rendered here too."""
+    try:
+        return idempotency.run(event, lambda: _rendered(event, get_response))
+    except CommerceError as error:
+        return Response(error.to_dict(), status_code=error.status_code)
+
+
+def _rendered(event, get_response) -> Response:
     try:
         response = get_response(event)
     except CommerceError as error:

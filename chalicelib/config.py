@@ -35,6 +35,7 @@ def _csv(name: str, default: str) -> tuple[str, ...]:
 class Settings:
     stage: str
     table_name: str
+    table_stream_arn: str
     fulfilment_queue_url: str
     email_queue_url: str
     currencies: tuple[str, ...]
@@ -50,6 +51,23 @@ class Settings:
     storefront_url: str
     email_sender: str
     shop_email: str
+    # SQS consumers: the queue names are read when the app is imported (Chalice's decorators are
+    # evaluated then), so `chalice package` must run with the stage's names in its environment.
+    fulfilment_queue_name: str
+    email_queue_name: str
+    # A folder where the email consumer also writes each sent message as an .eml file (local stack).
+    outbox_dir: str
+    fulfilment_provider: str
+    fulfilment_webhook_url: str
+    fulfilment_webhook_timeout: float
+    # The storefront origin allowed by CORS (one origin: all that API Gateway's preflight answer carries).
+    cors_allow_origin: str
+    # Abandoned carts: idle this long (with an email and lines) gets one reminder; its restore link
+    # is valid for cart_link_days.
+    abandoned_cart_minutes: int
+    cart_link_days: int
+    # Automatic buy-X-get-Y promotions: [{"id", "buy_sku", "buy_quantity", "get_sku", "get_quantity", "max_free"?}]
+    promotions: list = field(hash=False)
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +76,8 @@ def settings() -> Settings:
     return Settings(
         stage=os.environ.get("STAGE", "dev"),
         table_name=os.environ.get("TABLE_NAME", "commerce-dev"),
+        table_stream_arn=os.environ.get(
+            "TABLE_STREAM_ARN", "arn:aws:dynamodb:us-east-1:123456789012:table/commerce-dev/stream/unset"),
         fulfilment_queue_url=os.environ.get("FULFILMENT_QUEUE_URL", ""),
         email_queue_url=os.environ.get("EMAIL_QUEUE_URL", ""),
         currencies=currencies,
@@ -72,7 +92,25 @@ def settings() -> Settings:
         storefront_url=os.environ.get("STOREFRONT_URL", "http://127.0.0.1:8080"),
         email_sender=os.environ.get("EMAIL_SENDER", "shop@example.com"),
         shop_email=os.environ.get("SHOP_EMAIL", "owner@example.com"),
+        fulfilment_queue_name=_queue_name("FULFILMENT", "fulfilment"),
+        email_queue_name=_queue_name("EMAIL", "email"),
+        outbox_dir=os.environ.get("OUTBOX_DIR", ""),
+        fulfilment_provider=os.environ.get("FULFILMENT_PROVIDER", "manual"),
+        fulfilment_webhook_url=os.environ.get("FULFILMENT_WEBHOOK_URL", ""),
+        fulfilment_webhook_timeout=float(os.environ.get("FULFILMENT_WEBHOOK_TIMEOUT", "5")),
+        cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", ""),
+        abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
+        cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
+        promotions=_json("PROMOTIONS", []),
     )
+
+
+def _queue_name(prefix: str, queue: str) -> str:
+    """`<prefix>_QUEUE_NAME`, else the last path segment of `<prefix>_QUEUE_URL`, else the stage's
+    name from the template (`commerce-<stage>-<queue>`)."""
+    url = os.environ.get(f"{prefix}_QUEUE_URL", "").rstrip("/")
+    return (os.environ.get(f"{prefix}_QUEUE_NAME") or url.rsplit("/", 1)[-1]
+            or f"commerce-{os.environ.get('STAGE', 'dev')}-{queue}")
 
 
 _secret_cache: dict[str, tuple[float, str]] = {}

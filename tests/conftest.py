@@ -44,11 +44,12 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
 
 
 def reset_clients() -> None:
-    from chalicelib import config
+    from chalicelib import config, events
     from chalicelib.repository import dynamo
 
     config.reset()
     dynamo.client.cache_clear()
+    events._sqs.cache_clear()
 
 
 @pytest.fixture
@@ -63,7 +64,9 @@ def aws():
 def client(aws):
     from app import app
 
-    with Client(app) as test_client:
+    # Stage "test" is not in .chalice/config.json: no stage environment (SSM parameter names,
+    # shop settings) is layered over what the test sets.
+    with Client(app, stage_name="test") as test_client:
         yield Api(test_client)
 
 
@@ -131,3 +134,71 @@ def ready_cart(api: Api, lines: dict[str, int], email: str = "ada@example.com", 
                                                  "shipping_method": method})
     assert answer.status_code == 200, answer.data
     return answer.data
+
+
+@pytest.fixture
+def shop(client, localstripe):
+    """The API client with Stripe pointed at the test localstripe."""
+    from tests.orders_support import use_localstripe
+
+    use_localstripe(localstripe)
+    return client
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SerializedMotoServer:
+    """A moto server on a thread that handles one request at a time.
+
+    moto's backends are not atomic under concurrent requests (a conditional write or a transaction
+    can interleave with another), while DynamoDB's conditional writes are. Serialising the WSGI
+    app restores that guarantee; clients still race each other over HTTP exactly as in production.
+    """
+
+    def __init__(self, port: int):
+        import threading
+
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialized(environ, start_response):
+            with lock:
+                return list(app(environ, start_response))
+
+        self.server = make_server("127.0.0.1", port, serialized, threaded=True, request_handler=MotoRequestHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self) -> "SerializedMotoServer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join()
+
+
+@pytest.fixture
+def moto_server():
+    """A moto *server* (over HTTP, see SerializedMotoServer) with the world built from the
+    template, for tests that run requests concurrently. Yields the stack outputs."""
+    server = SerializedMotoServer(free_port()).start()
+    os.environ["AWS_ENDPOINT_URL"] = server.url
+    try:
+        yield build_world()
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        reset_clients()
+        server.stop()
+
+
+pytest_plugins = ["tests.stripe_support"]

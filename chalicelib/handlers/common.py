@@ -38,7 +38,8 @@ def parse(model: type[M], request) -> M:
 def page_params(request) -> tuple[int, str | None]:
     params = request.query_params or {}
     raw = params.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    # ASCII digits only: str.isdigit() also accepts "²", and int() refuses over 4300 digits (both were 500s).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= 100:
         raise InvalidRequest("limit must be an integer from 1 to 100.", param="limit")
     cursor = params.get("cursor") or None
     if cursor is not None and len(cursor) > 1024:

@@ -122,8 +122,10 @@ def encode_cursor(last_key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, **expected) -> dict | None:
-    """The ExclusiveStartKey a cursor stands for; 400 if it is malformed or from another listing."""
+def decode_cursor(cursor: str | None, key_names: set[str] | None = None, **expected) -> dict | None:
+    """The ExclusiveStartKey a cursor stands for; 400 if it is malformed or from another listing.
+    `key_names`, when given, are exactly the attributes the start key must have (DynamoDB fails a
+    query whose start key lacks or adds key attributes, which would otherwise be a 500)."""
     if not cursor:
         return None
     try:
@@ -131,7 +133,8 @@ def decode_cursor(cursor: str | None, **expected) -> dict | None:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         key = None
     if (not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values())
-            or any(key.get(k) != v for k, v in expected.items()) or len(key) > 6):
+            or any(key.get(k) != v for k, v in expected.items()) or len(key) > 6
+            or (key_names is not None and set(key) != key_names)):
         raise InvalidRequest("The cursor is not valid for this listing.", param="cursor")
     return to_item(key)
 
@@ -148,7 +151,8 @@ def query_page(index: str | None, pk_name: str, pk_value: str, limit: int, curso
     }
     if index:
         kwargs["IndexName"] = index
-    start = decode_cursor(cursor, **{pk_name: pk_value})
+    key_names = {"PK", "SK"} | ({pk_name, pk_name.replace("PK", "SK")} if index else set())
+    start = decode_cursor(cursor, key_names=key_names, **{pk_name: pk_value})
     if start:
         kwargs["ExclusiveStartKey"] = start
     answer = call("query", **kwargs)

@@ -5,9 +5,9 @@ catalogue at the time of the read."""
 from datetime import timedelta
 
 from chalicelib import clock, config
-from chalicelib.errors import CartChanged, CartCheckedOut, InvalidRequest, OutOfStock, not_found
-from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, SkuRecord, price_cart
-from chalicelib.repository import carts, catalog
+from chalicelib.errors import CartChanged, CartCheckedOut, Conflict, InvalidRequest, OutOfStock, not_found
+from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, DiscountRecord, SkuRecord, price_cart
+from chalicelib.repository import carts, discounts
 
 ATTEMPTS = 4
 UNSET = object()
@@ -17,9 +17,19 @@ def _expiry(moment) -> int:
     return int((moment + timedelta(days=config.settings().cart_ttl_days)).timestamp())
 
 
-def _priced(record: CartRecord, skus: dict[str, SkuRecord]) -> Cart:
+def _priced(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None = None) -> Cart:
     settings = config.settings()
-    return price_cart(record, skus, settings.shipping_methods, settings.tax_rates)
+    return price_cart(record, skus, settings.shipping_methods, settings.tax_rates, discount, settings.promotions,
+                      clock.now())
+
+
+def _inputs(record: CartRecord, extra_skus=(), code: str | None = None):
+    """The SKUs (the cart's, `extra_skus`, the promotions' free ones) and the discount code, in one
+    BatchGetItem."""
+    promoted = [p["get_sku"] for p in config.settings().promotions]
+    wanted = list({line.sku for line in record.lines} | set(extra_skus) | set(promoted))
+    discount, skus = discounts.get_with_skus(code or record.discount_code, wanted)
+    return skus, discount
 
 
 def create(currency: str | None, email: str | None) -> Cart:
@@ -41,23 +51,26 @@ def get(cart_id: str) -> Cart:
     record = carts.get(cart_id)
     if record is None:
         raise not_found("cart")
-    return _priced(record, catalog.get_skus([line.sku for line in record.lines]))
+    skus, discount = _inputs(record)
+    return _priced(record, skus, discount)
 
 
-def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = ()) -> Cart:
-    """Read, apply `apply(record, skus) -> record`, write on the version read; retried on races."""
+def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | None = None) -> Cart:
+    """Read, apply `apply(record, skus, discount) -> record`, write on the version read; retried on
+    races. `code` is a discount code to load instead of the cart's own."""
     for _ in range(ATTEMPTS):
         record = carts.get(cart_id)
         if record is None:
             raise not_found("cart")
         if record.status != "open":
             raise CartCheckedOut("This cart has been checked out; start a new cart.")
-        skus = catalog.get_skus(list({line.sku for line in record.lines} | set(extra_skus)))
-        changed = apply(record, skus)
+        skus, discount = _inputs(record, extra_skus, code)
+        changed = apply(record, skus, discount)
         now = clock.now()
         changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
         try:
-            return _priced(carts.save(changed), skus)
+            saved = carts.save(changed)
+            return _priced(saved, skus, discount if saved.discount_code else None)
         except CartChanged:
             continue
     raise CartChanged("The cart is being changed by other requests; read it again and retry.")
@@ -82,7 +95,7 @@ def add_line(cart_id: str, sku: str, quantity: int) -> Cart:
     """Add `quantity` of `sku` (to the quantity already in the cart). Not idempotent: a retry adds
     again unless it carries an Idempotency-Key. Raises ResourceMissing, CartCheckedOut,
     InvalidRequest, OutOfStock."""
-    def apply(record: CartRecord, skus):
+    def apply(record: CartRecord, skus, discount):
         total = record.quantity_of(sku) + quantity
         if not record.quantity_of(sku) and len(record.lines) >= MAX_LINES:
             raise InvalidRequest(f"A cart holds at most {MAX_LINES} lines.", param="sku", code="too_many_lines")
@@ -95,7 +108,7 @@ def add_line(cart_id: str, sku: str, quantity: int) -> Cart:
 def set_quantity(cart_id: str, sku: str, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes it. Idempotent. Raises ResourceMissing (also for a SKU not
     in the cart), CartCheckedOut, OutOfStock."""
-    def apply(record: CartRecord, skus):
+    def apply(record: CartRecord, skus, discount):
         if not record.quantity_of(sku):
             raise not_found("line")
         if quantity:
@@ -113,25 +126,34 @@ def remove_line(cart_id: str, sku: str) -> Cart:
 def update(cart_id: str, email=UNSET, shipping_address=UNSET, shipping_method=UNSET, discount_code=UNSET) -> Cart:
     """Set (or, with None, clear) the email, address, shipping method or discount code. Idempotent.
     Raises ResourceMissing, CartCheckedOut, InvalidRequest."""
-    def apply(record: CartRecord, skus):
+    def apply(record: CartRecord, skus, discount):
         changes = {}
         if email is not UNSET:
             changes["email"] = email
         if shipping_address is not UNSET:
             changes["shipping_address"] = Address.model_validate(shipping_address) if shipping_address else None
+        if discount_code is not UNSET:
+            changes["discount_code"] = None
+            if discount_code is not None:
+                _check_discount(record, skus, discount, discount_code)
+                changes["discount_code"] = discount.code
         if shipping_method is not UNSET:
             if shipping_method is not None:
-                offered = _priced(record, skus).available_shipping_methods
+                offered = _priced(record.model_copy(update=changes), skus, discount).available_shipping_methods
                 if shipping_method not in {m.id for m in offered}:
                     raise InvalidRequest(f"Shipping method {shipping_method!r} is not offered for this cart; "
                                          f"choose one of {', '.join(m.id for m in offered)}.",
                                          param="shipping_method", code="unknown_shipping_method")
             changes["shipping_method"] = shipping_method
-        if discount_code is not UNSET and discount_code is not None:
-            raise InvalidRequest(f"Discount code {discount_code!r} does not exist.", param="discount_code",
-                                 code="discount_unknown")
-        if discount_code is None:
-            changes["discount_code"] = None
         return record.model_copy(update=changes)
 
-    return _change(cart_id, apply)
+    return _change(cart_id, apply, code=discount_code if isinstance(discount_code, str) else None)
+
+
+def _check_discount(record: CartRecord, skus, discount: DiscountRecord | None, code: str) -> None:
+    """Raise the precise reason a code cannot be applied to this cart now."""
+    if discount is None:
+        raise InvalidRequest(f"Discount code {code} does not exist.", param="discount_code", code="discount_unknown")
+    status = _priced(record.model_copy(update={"discount_code": discount.code}), skus, discount).discount
+    if status and not status.applied:
+        raise Conflict(status.message or "The code does not apply.", param="discount_code", code=status.reason)

@@ -1,0 +1,81 @@
+"""Admin routes for orders: list, read, ship, cancel, refund."""
+
+from typing import Annotated
+
+from chalice import Blueprint, Response
+from pydantic import Field
+
+from chalicelib.errors import InvalidRequest, not_found
+from chalicelib.handlers.common import page, page_params, parse, require_admin
+from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
+from chalicelib.ordering import Order
+from chalicelib.repository import orders
+from chalicelib.services import refunds, shipments
+
+bp = Blueprint(__name__)
+STATUSES = ("pending_payment", "paid", "cancelled", "needs_review")
+Reason = Annotated[str, Field(max_length=500)]
+
+
+class ShipmentLineIn(Request):
+    sku: Sku
+    quantity: Quantity
+
+
+class ShipmentIn(Request):
+    carrier: Annotated[str, Field(min_length=1, max_length=50)]
+    tracking_number: Text
+    lines: Annotated[list[ShipmentLineIn], Field(min_length=1, max_length=100)] | None = None
+
+
+class CancelIn(Request):
+    reason: Reason | None = None
+
+
+class RefundIn(Request):
+    amount: Annotated[int, Field(ge=1, le=MAX_MONEY)]
+    reason: Reason | None = None
+
+
+@bp.route("/admin/orders", methods=["GET"])
+def list_orders():
+    request = bp.current_request
+    require_admin(request)
+    status = (request.query_params or {}).get("status") or None
+    if status is not None and status not in STATUSES:
+        raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}.", param="status")
+    limit, cursor = page_params(request)
+    records, next_cursor = orders.list_recent(status, limit, cursor)
+    return page([Order.from_record(r) for r in records], next_cursor)
+
+
+@bp.route("/admin/orders/{order_id}", methods=["GET"])
+def get_order(order_id):
+    require_admin(bp.current_request)
+    record = orders.get(order_id)
+    if record is None:
+        raise not_found("order")
+    return Order.from_record(record).model_dump(mode="json")
+
+
+@bp.route("/admin/orders/{order_id}/shipments", methods=["POST"])
+def create_shipment(order_id):
+    require_admin(bp.current_request)
+    body = parse(ShipmentIn, bp.current_request)
+    lines = [line.model_dump() for line in body.lines] if body.lines is not None else None
+    order = shipments.create(order_id, body.carrier, body.tracking_number, lines)
+    return Response(order.model_dump(mode="json"), status_code=201)
+
+
+@bp.route("/admin/orders/{order_id}/cancel", methods=["POST"])
+def cancel_order(order_id):
+    require_admin(bp.current_request)
+    body = parse(CancelIn, bp.current_request)
+    return refunds.cancel(order_id, body.reason).model_dump(mode="json")
+
+
+@bp.route("/admin/orders/{order_id}/refunds", methods=["POST"])
+def refund_order(order_id):
+    require_admin(bp.current_request)
+    body = parse(RefundIn, bp.current_request)
+    return Response(refunds.refund(order_id, body.amount, body.reason).model_dump(mode="json"), status_code=201)

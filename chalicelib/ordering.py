@@ -1,0 +1,219 @@
+"""The order model and its state machine: pure rules, no I/O.
+
+States only move forward (API.md): `pending_payment` → `paid`; `pending_payment` → `cancelled`;
+`paid` → `cancelled` (by the shop, with a refund); any → `needs_review`. Payment events may arrive
+late, twice or in any order; `apply_payment_event` turns one into the order's next state, or None
+when it changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from chalicelib.models import Address, CartLine, Record
+
+OrderStatus = Literal["pending_payment", "paid", "cancelled", "needs_review"]
+PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "failed"]
+FulfilmentStatus = Literal["unfulfilled", "requested", "partially_shipped", "shipped"]
+
+
+class ShipmentLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+class Shipment(BaseModel):
+    id: str
+    carrier: str
+    tracking_number: str
+    lines: list[ShipmentLine]
+    created_at: datetime
+
+
+class Refund(BaseModel):
+    id: str
+    amount: int
+    status: Literal["pending", "succeeded", "failed"]
+    reason: str | None = None
+    provider_refund_id: str | None = None
+    created_at: datetime
+
+
+class PaymentRef(BaseModel):
+    provider: str
+    payment_id: str | None = None
+    client_secret: str | None = None
+    status: str | None = None
+
+
+class OrderRecord(Record):
+    id: str
+    cart_id: str
+    token: str
+    status: OrderStatus = "pending_payment"
+    payment_status: PaymentStatus = "pending"
+    fulfilment_status: FulfilmentStatus = "unfulfilled"
+    currency: str
+    email: str
+    lines: list[CartLine]
+    shipping_address: Address
+    shipping_method: str
+    subtotal: int
+    discount_total: int = 0
+    discount_code: str | None = None
+    discount_per_customer: bool = False
+    recovered: bool = False  # bought from a cart restored by an abandoned-cart reminder
+    shipping_total: int
+    tax_total: int
+    total: int
+    amount_paid: int = 0
+    amount_refunded: int = 0
+    shipments: list[Shipment] = []
+    refunds: list[Refund] = []
+    payment: PaymentRef | None = None
+    review_reason: str | None = None
+    cancel_reason: str | None = None
+    stock_released: bool = False
+    created_at: datetime
+    payment_deadline: datetime
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    version: int = 0
+
+
+class Order(BaseModel):
+    """An order as the storefront and the shop see it (never its token)."""
+
+    id: str
+    status: OrderStatus
+    payment_status: PaymentStatus
+    fulfilment_status: FulfilmentStatus
+    currency: str
+    email: str
+    lines: list[CartLine]
+    shipping_address: Address
+    shipping_method: str
+    subtotal: int
+    discount_total: int
+    discount_code: str | None
+    shipping_total: int
+    tax_total: int
+    total: int
+    amount_paid: int
+    amount_refunded: int
+    shipments: list[Shipment]
+    refunds: list[Refund]
+    review_reason: str | None
+    cancel_reason: str | None
+    created_at: datetime
+    paid_at: datetime | None
+    payment_deadline: datetime
+    cancelled_at: datetime | None
+
+    @classmethod
+    def from_record(cls, record: OrderRecord) -> "Order":
+        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What applying an event does: the new order, and whether stock must move with it."""
+
+    order: OrderRecord
+    release_stock: bool = False    # give the order's reserved stock back
+    reserve_stock: bool = False    # take stock again (a late payment for an expired order)
+    refund_amount: int = 0         # refund this much through the provider (goods are gone)
+
+
+def refunded_status(amount_paid: int, amount_refunded: int) -> PaymentStatus:
+    if amount_refunded <= 0:
+        return "paid"
+    return "refunded" if amount_refunded >= amount_paid else "partially_refunded"
+
+
+def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, currency: str | None,
+                        amount_refunded: int | None, now: datetime, stock_available: bool = True) -> Transition | None:
+    """The order after a provider-neutral payment event, or None if the event changes nothing
+    (a duplicate, or one that arrives after the order moved past it). `stock_available` says
+    whether a late payment for a cancelled order could re-reserve its lines."""
+    if kind == "payment_succeeded":
+        if order.amount_paid:
+            return None  # already recorded: a duplicate, or another event for the same money
+        paid = {"amount_paid": amount or 0, "paid_at": now,
+                "payment_status": refunded_status(amount or 0, order.amount_refunded)}
+        matches = amount == order.total and (currency or "").upper() == order.currency
+        if order.status == "pending_payment":
+            if matches:
+                return Transition(order.model_copy(update=paid | {"status": "paid"}))
+            return Transition(order.model_copy(update=paid | {
+                "status": "needs_review",
+                "review_reason": f"Payment of {amount} {currency} does not match the order total "
+                                 f"{order.total} {order.currency}."}))
+        if order.status == "cancelled" and order.stock_released:
+            if matches and stock_available:
+                return Transition(order.model_copy(update=paid | {"status": "paid", "stock_released": False,
+                                                                  "cancelled_at": None, "cancel_reason": None}),
+                                  reserve_stock=True)
+            # The goods are gone (or the amount is wrong): the customer gets the money back.
+            return Transition(order.model_copy(update=paid | {"cancel_reason": "paid after expiry; refunded"}),
+                              refund_amount=amount or 0)
+        # needs_review or cancelled with stock still held: record the money, a person decides.
+        return Transition(order.model_copy(update=paid | {
+            "status": "needs_review", "review_reason": "Payment arrived for an order in state " + order.status}))
+    if kind == "payment_failed":
+        if order.status == "pending_payment" and order.payment_status == "pending":
+            return Transition(order.model_copy(update={"payment_status": "failed"}))
+        return None
+    if kind == "payment_canceled":
+        if order.status == "pending_payment":
+            return Transition(order.model_copy(update={
+                "status": "cancelled", "cancelled_at": now, "cancel_reason": "payment cancelled",
+                "stock_released": True}), release_stock=True)
+        return None
+    if kind == "refunded":
+        total_refunded = max(order.amount_refunded, amount_refunded or 0)
+        if total_refunded == order.amount_refunded:
+            return None
+        update = {"amount_refunded": total_refunded}
+        if order.amount_paid:
+            update["payment_status"] = refunded_status(order.amount_paid, total_refunded)
+        return Transition(order.model_copy(update=update))
+    return None
+
+
+def expire(order: OrderRecord, now: datetime) -> Transition | None:
+    """Cancel an unpaid order past its payment deadline and release its stock."""
+    if order.status != "pending_payment" or order.payment_deadline > now:
+        return None
+    return Transition(order.model_copy(update={"status": "cancelled", "cancelled_at": now,
+                                               "cancel_reason": "not paid before the deadline",
+                                               "stock_released": True}), release_stock=True)
+
+
+def unshipped(order: OrderRecord) -> dict[str, int]:
+    """Quantity per SKU still to ship."""
+    left = {}
+    for line in order.lines:
+        left[line.sku] = left.get(line.sku, 0) + line.quantity
+    for shipment in order.shipments:
+        for line in shipment.lines:
+            left[line.sku] -= line.quantity
+    return {sku: quantity for sku, quantity in left.items() if quantity > 0}
+
+
+def refundable(order: OrderRecord) -> int:
+    """What can still be refunded: paid minus every refund not known to have failed."""
+    return order.amount_paid - sum(r.amount for r in order.refunds if r.status != "failed")
+
+
+def settle_refund(order: OrderRecord, refund_id: str, status: str, provider_refund_id: str | None) -> OrderRecord:
+    """The order with a pending refund settled; amount_refunded never goes down (webhooks may have
+    counted the same money already)."""
+    refunds = [r.model_copy(update={"status": status, "provider_refund_id": provider_refund_id})
+               if r.id == refund_id else r for r in order.refunds]
+    succeeded = sum(r.amount for r in refunds if r.status == "succeeded")
+    refunded = max(order.amount_refunded, succeeded)
+    return order.model_copy(update={"refunds": refunds, "amount_refunded": refunded,
+                                    "payment_status": refunded_status(order.amount_paid, refunded)})

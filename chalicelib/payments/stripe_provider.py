@@ -1,0 +1,244 @@
+"""The Stripe provider: PaymentIntents, webhook verification and mapping, and refunds, through the
+official `stripe` SDK.
+
+The SDK is imported only inside the functions that call Stripe, so importing this module (and so
+starting the API function) does not pay for it. The client is built once per container and rebuilt
+when the secret key or the API base changes (a key rotated in SSM; the local stack and tests point
+the base at localstripe).
+"""
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import lru_cache
+
+from chalicelib import config
+from chalicelib.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    PaymentDeclined,
+    ResourceMissing,
+    UpstreamUnavailable,
+)
+from chalicelib.payments import InvalidSignature, Payment, PaymentEvent
+
+log = logging.getLogger(__name__)
+
+NAME = "stripe"
+HANDLED_EVENTS = frozenset({
+    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "charge.refunded"})
+SIGNATURE_TOLERANCE_SECONDS = 300
+# API Gateway gives a request 29 s: two attempts of 3 s to connect plus 10 s to answer, and the SDK's
+# back-off between them, stay inside it. A retry repeats the idempotency key, so it is safe.
+CONNECT_TIMEOUT_SECONDS = 3.0
+READ_TIMEOUT_SECONDS = 10.0
+MAX_NETWORK_RETRIES = 1
+
+_KINDS = {
+    "payment_intent.succeeded": "payment_succeeded",
+    "payment_intent.payment_failed": "payment_failed",
+    "payment_intent.canceled": "payment_canceled",
+    "charge.refunded": "refunded",
+}
+_UNAVAILABLE = "The payment provider is not available right now; please try again."
+
+
+def create_payment(order_id: str, amount: int, currency: str, email: str | None, idempotency_key: str,
+                   payment_method: str | None = None) -> Payment:
+    """Create the order's PaymentIntent for `amount` minor units; with `payment_method`, confirm it in
+    the same call. A retry with the same idempotency key finds the same PaymentIntent and reports its
+    current state. Raises PaymentDeclined, UpstreamUnavailable, and IdempotencyKeyReused when the key
+    was first used with other details (another amount or payment method)."""
+    params: dict = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "metadata": {"order_id": order_id},
+        # Cards only: a server-side confirmation then never needs a return_url (3-D Secure comes back
+        # as next_action use_stripe_sdk), and localstripe knows nothing of automatic_payment_methods.
+        "payment_method_types": ["card"],
+    }
+    if email:
+        params["receipt_email"] = email
+    if payment_method:
+        params.update(payment_method=payment_method, confirm=True)
+    client = _client()
+    with _translated_errors("create a payment"):
+        intent = _current(client, client.v1.payment_intents.create(
+            params=params, options={"idempotency_key": idempotency_key}))
+    return _payment(intent, confirming=bool(payment_method))
+
+
+def confirm_payment(payment_id: str, payment_method: str, idempotency_key: str) -> Payment:
+    """Confirm the PaymentIntent with the customer's `payment_method` (server-side confirmation); a
+    new payment method may follow a declined one. A retry with the same key repeats nothing and
+    reports the current state. Raises PaymentDeclined, ResourceMissing, InvalidRequest (the payment
+    cannot be confirmed in its state), UpstreamUnavailable."""
+    client = _client()
+    with _translated_errors("confirm a payment"):
+        intent = _current(client, client.v1.payment_intents.confirm(
+            payment_id, params={"payment_method": payment_method}, options={"idempotency_key": idempotency_key}))
+    return _payment(intent, confirming=True)
+
+
+def retrieve_payment(payment_id: str) -> dict:
+    """The PaymentIntent as the order needs it for reconciliation: `{id, status, amount,
+    amount_received, amount_refunded, currency (upper case), order_id}`. Raises ResourceMissing,
+    UpstreamUnavailable."""
+    client = _client()
+    with _translated_errors("read a payment"):
+        intent = client.v1.payment_intents.retrieve(payment_id, params={"expand": ["latest_charge"]}).to_dict()
+    charge = intent.get("latest_charge")
+    return {
+        "id": intent["id"],
+        "status": intent["status"],
+        "amount": intent["amount"],
+        "amount_received": intent.get("amount_received", 0),
+        "amount_refunded": charge.get("amount_refunded", 0) if isinstance(charge, dict) else 0,
+        "currency": intent["currency"].upper(),
+        "order_id": (intent.get("metadata") or {}).get("order_id"),
+    }
+
+
+def refund(payment_id: str, amount: int, idempotency_key: str) -> str:
+    """Refund `amount` minor units of the payment; returns the refund id. A retry with the same key
+    returns the same refund. Raises ResourceMissing, InvalidRequest (more than is left to refund),
+    UpstreamUnavailable."""
+    client = _client()
+    with _translated_errors("refund a payment"):
+        created = client.v1.refunds.create(params={"payment_intent": payment_id, "amount": amount},
+                                           options={"idempotency_key": idempotency_key})
+    return created.id
+
+
+def parse_webhook(raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+    """Verify the `Stripe-Signature` header on the raw body against each configured signing secret
+    (several during a rotation) and map the event. Raises InvalidSignature for a missing, malformed,
+    stale or non-matching signature; touches nothing else."""
+    header = _header(headers, "Stripe-Signature")
+    if not header:
+        raise InvalidSignature("The Stripe-Signature header is missing.")
+    secrets = config.secret_list("STRIPE_WEBHOOK_SECRETS")
+    if not secrets:
+        log.error("STRIPE_WEBHOOK_SECRETS is not configured: every Stripe webhook is refused")
+    if not any(_verifies(raw_body, header, secret) for secret in secrets):
+        raise InvalidSignature("The Stripe-Signature header does not match the body, or is too old.")
+    try:
+        event = json.loads(raw_body)
+        kind = _KINDS.get(event["type"], "ignored")
+        obj = event["data"]["object"] if kind != "ignored" else {}
+        if not isinstance(obj, dict):
+            raise TypeError("data.object is not an object")
+        common = {"id": event["id"], "kind": kind, "provider": NAME, "provider_type": event["type"],
+                  "created": event.get("created"), "order_id": (obj.get("metadata") or {}).get("order_id"),
+                  "currency": (obj.get("currency") or "").upper() or None}
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidRequest("The webhook body is not a Stripe event.") from error
+    if kind == "ignored":
+        return PaymentEvent(**common, payment_id=None)
+    if kind == "refunded":  # a Charge: amount_refunded is the total so far
+        return PaymentEvent(**common, payment_id=obj.get("payment_intent"), amount=obj.get("amount_refunded"),
+                            amount_refunded=obj.get("amount_refunded"),
+                            extra={"charge_id": obj.get("id"), "charge_amount": obj.get("amount")})
+    if kind == "payment_succeeded":
+        return PaymentEvent(**common, payment_id=obj.get("id"), amount=obj.get("amount_received"))
+    if kind == "payment_failed":
+        failure = obj.get("last_payment_error") or {}
+        return PaymentEvent(**common, payment_id=obj.get("id"), extra={
+            "failure_code": failure.get("decline_code") or failure.get("code"),
+            "failure_message": failure.get("message")})
+    return PaymentEvent(**common, payment_id=obj.get("id"),
+                        extra={"cancellation_reason": obj.get("cancellation_reason")})
+
+
+# --- the SDK ----------------------------------------------------------------------------------------
+
+
+def _client():
+    api_key = config.secret("STRIPE_SECRET_KEY")
+    if not api_key:
+        log.error("STRIPE_SECRET_KEY is not configured")
+        raise UpstreamUnavailable(_UNAVAILABLE)
+    return _build_client(api_key, config.settings().stripe_api_base, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS,
+                         MAX_NETWORK_RETRIES)
+
+
+@lru_cache(maxsize=1)
+def _build_client(api_key: str, api_base: str, connect_timeout: float, read_timeout: float, retries: int):
+    import stripe
+
+    # requests is a dependency of stripe, so this is also the client the SDK would choose; its own
+    # default waits 80 s, longer than API Gateway.
+    return stripe.StripeClient(api_key, base_addresses={"api": api_base}, max_network_retries=retries,
+                               http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)))
+
+
+@contextmanager
+def _translated_errors(action: str) -> Iterator[None]:
+    import stripe
+
+    try:
+        yield
+    except stripe.CardError as error:
+        raise _declined((error.json_body or {}).get("error") or {"message": error.user_message,
+                                                                 "code": error.code}) from error
+    except stripe.IdempotencyError as error:
+        raise IdempotencyKeyReused("This payment was already started with other details (amount, currency or "
+                                   "payment method).") from error
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404 or error.code == "resource_missing":
+            raise ResourceMissing("No such payment at Stripe.") from error
+        log.warning("Stripe refused to %s: %s (%s)", action, error.user_message, error.code)
+        raise InvalidRequest(f"Stripe refused to {action}: {error.user_message}"
+                             + (f" ({error.code})" if error.code else "")) from error
+    except (stripe.AuthenticationError, stripe.PermissionError) as error:
+        log.error("Stripe refused our API key when asked to %s: %s", action, error.user_message)
+        raise UpstreamUnavailable(_UNAVAILABLE) from error
+    except stripe.StripeError as error:  # connection errors, 5xx, rate limits
+        log.warning("Stripe unavailable when asked to %s: %r", action, error)
+        raise UpstreamUnavailable(_UNAVAILABLE) from error
+
+
+def _declined(failure: Mapping) -> PaymentDeclined:
+    code = failure.get("decline_code") or failure.get("code") or "card_declined"
+    message = failure.get("message") or "The card was declined."
+    return PaymentDeclined(f"{message} ({code})", decline_code=code)
+
+
+def _current(client, intent) -> dict:
+    """The PaymentIntent as a plain dict; fetched again when Stripe replayed an idempotent answer,
+    which shows the state of the first request (the customer may have paid since)."""
+    response = intent.last_response
+    if response and str(response.headers.get("idempotent-replayed", "")).lower() == "true":
+        intent = client.v1.payment_intents.retrieve(intent.id)
+    return intent.to_dict()
+
+
+def _payment(intent: dict, confirming: bool) -> Payment:
+    if confirming and intent["status"] == "requires_payment_method":
+        raise _declined(intent.get("last_payment_error") or {})
+    return Payment(provider=NAME, payment_id=intent["id"], status=intent["status"],
+                   client_secret=intent.get("client_secret"),
+                   publishable_key=config.settings().stripe_publishable_key,
+                   next_action=intent.get("next_action") if intent["status"] == "requires_action" else None)
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:  # a plain dict, as a test or another framework may pass
+        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+    return value
+
+
+def _verifies(raw_body: bytes, header: str, secret: str) -> bool:
+    import stripe
+
+    try:
+        return stripe.WebhookSignature.verify_header(raw_body, header, secret, SIGNATURE_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError:
+        return False
+    except UnicodeDecodeError:  # the SDK signs the body's text form; Stripe only ever sends UTF-8
+        return False

@@ -1,0 +1,108 @@
+"""Discount codes and their usage counters.
+
+| pattern                              | key or index                                          |
+| ------------------------------------ | ----------------------------------------------------- |
+| discount by code                     | PK=DISCOUNT#<CODE>, SK=DISCOUNT                       |
+| discounts, newest first              | GSI1: GSI1PK=DISCOUNTS, GSI1SK=<created_at>#<id>      |
+| uses of a code by one customer       | PK=DISCOUNT#<CODE>, SK=USE#<sha256 of the email>      |
+
+Usage is counted inside the checkout transaction (`redeem_actions`) with conditions on the limits,
+so N concurrent checkouts of a code limited to N uses all succeed and the next one fails; an unpaid
+order that expires or is cancelled gives its use back (`give_back_actions`).
+"""
+
+import hashlib
+
+from botocore.exceptions import ClientError
+
+from chalicelib.clock import iso
+from chalicelib.errors import Conflict
+from chalicelib.models import DiscountRecord, SkuRecord
+from chalicelib.repository import dynamo
+from chalicelib.repository.catalog import sku_key
+
+
+def discount_key(code: str) -> dict:
+    return {"PK": f"DISCOUNT#{code.upper()}", "SK": "DISCOUNT"}
+
+
+def customer_hash(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def usage_key(code: str, email: str) -> dict:
+    return {"PK": f"DISCOUNT#{code.upper()}", "SK": f"USE#{customer_hash(email)}"}
+
+
+def create(discount: DiscountRecord) -> None:
+    """Raises Conflict if the code exists already."""
+    item = discount_key(discount.code) | discount.model_dump(mode="json") | {
+        "GSI1PK": "DISCOUNTS", "GSI1SK": f"{iso(discount.created_at)}#{discount.id}"}
+    try:
+        dynamo.call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(item),
+                    ConditionExpression="attribute_not_exists(PK)")
+    except ClientError as error:
+        if dynamo.error_code(error) == "ConditionalCheckFailedException":
+            raise Conflict(f"Discount code {discount.code} exists already.", param="code",
+                           code="resource_exists") from error
+        raise
+
+
+def get(code: str) -> DiscountRecord | None:
+    item = dynamo.get(discount_key(code))
+    return DiscountRecord.model_validate(item) if item else None
+
+
+def list_recent(limit: int, cursor: str | None) -> tuple[list[DiscountRecord], str | None]:
+    items, next_cursor = dynamo.query_page("GSI1", "GSI1PK", "DISCOUNTS", limit, cursor, newest_first=True)
+    return [DiscountRecord.model_validate(item) for item in items], next_cursor
+
+
+def get_with_skus(code: str | None, skus: list[str]) -> tuple[DiscountRecord | None, dict[str, SkuRecord]]:
+    """A cart's discount code and SKUs in one BatchGetItem."""
+    keys = [sku_key(s) for s in skus] + ([discount_key(code)] if code else [])
+    if not keys:
+        return None, {}
+    discount, found = None, {}
+    for item in dynamo.batch_get(keys):
+        if item["SK"] == "DISCOUNT":
+            discount = DiscountRecord.model_validate(item)
+        else:
+            found[item["sku"]] = SkuRecord.model_validate(item)
+    return discount, found
+
+
+def redeem_actions(discount: DiscountRecord, email: str, now: str) -> list[dict]:
+    """Transaction actions counting one use of the code, conditioned on its limits and window."""
+    conditions = ["attribute_exists(PK)",
+                  "(attribute_not_exists(usage_limit) OR times_used < usage_limit)",
+                  "(attribute_not_exists(ends_at) OR ends_at > :now)",
+                  "(attribute_not_exists(starts_at) OR starts_at <= :now)"]
+    actions = [{"Update": {
+        "TableName": dynamo.table(), "Key": dynamo.to_item(discount_key(discount.code)),
+        "UpdateExpression": "SET times_used = times_used + :one",
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeValues": dynamo.values(one=1, now=now),
+    }}]
+    if discount.per_customer_limit is not None:
+        actions.append({"Update": {
+            "TableName": dynamo.table(), "Key": dynamo.to_item(usage_key(discount.code, email)),
+            "UpdateExpression": "ADD uses :one",
+            "ConditionExpression": "attribute_not_exists(uses) OR uses < :limit",
+            "ExpressionAttributeValues": dynamo.values(one=1, limit=discount.per_customer_limit),
+        }})
+    return actions
+
+
+def give_back_actions(code: str, email: str, per_customer: bool) -> list[dict]:
+    """Transaction actions returning one use of the code (an unpaid order expired or was cancelled)."""
+    actions = [{"Update": {
+        "TableName": dynamo.table(), "Key": dynamo.to_item(discount_key(code)),
+        "UpdateExpression": "SET times_used = times_used - :one", "ConditionExpression": "times_used >= :one",
+        "ExpressionAttributeValues": dynamo.values(one=1)}}]
+    if per_customer:
+        actions.append({"Update": {
+            "TableName": dynamo.table(), "Key": dynamo.to_item(usage_key(code, email)),
+            "UpdateExpression": "ADD uses :minus", "ConditionExpression": "uses >= :one",
+            "ExpressionAttributeValues": dynamo.values(minus=-1, one=1)}})
+    return actions

@@ -1,0 +1,144 @@
+"""Checkout: turn an open cart into exactly one order with its stock reserved, then make sure the
+order has a payment with the provider.
+
+One order per cart: the checkout transaction is conditioned on the cart being open at the version
+read, so double clicks, retries and concurrent requests converge on one order; whoever loses reads
+the winner's. The payment is created after the order is committed, with an idempotency key
+derived from the order, so a retry after a provider failure completes the same payment.
+"""
+
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chalicelib import clock, config, payments
+from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OutOfStock, not_found
+from chalicelib.models import CartRecord, DiscountRecord, SkuRecord, price_cart
+from chalicelib.ordering import Order, OrderRecord, PaymentRef
+from chalicelib.repository import carts, catalog, discounts, orders
+from chalicelib.repository.orders import StockShort
+
+ATTEMPTS = 6
+PROVIDER = "stripe"
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    order_token: str
+    payment: dict
+    created: bool
+
+    def to_json(self) -> dict:
+        return {"order": self.order.model_dump(mode="json"), "order_token": self.order_token,
+                "payment": self.payment}
+
+
+def _require(record: CartRecord) -> None:
+    if not record.lines:
+        raise InvalidRequest("The cart is empty.", param="lines")
+    for name in ("email", "shipping_address", "shipping_method"):
+        if getattr(record, name) is None:
+            raise InvalidRequest(f"Set the cart's {name.replace('_', ' ')} before checking out.", param=name)
+
+
+def _short(index: int, sku: str, variant: SkuRecord | None) -> OutOfStock:
+    left = max(variant.available, 0) if variant and variant.active else 0
+    return OutOfStock(f"Only {left} of SKU {sku} {'is' if left == 1 else 'are'} left.",
+                      param=f"lines.{index}.quantity", available=left, sku=sku)
+
+
+def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None) -> OrderRecord:
+    settings = config.settings()
+    for index, line in enumerate(record.lines):
+        variant = skus.get(line.sku)
+        if variant is None or not variant.active or variant.currency != record.currency \
+                or variant.available < line.quantity:
+            raise _short(index, line.sku, variant)
+    now = clock.now()
+    cart = price_cart(record, skus, settings.shipping_methods, settings.tax_rates, discount, settings.promotions, now)
+    if cart.discount and not cart.discount.applied:
+        raise Conflict(cart.discount.message or "The discount code does not apply.", param="discount_code",
+                       code=cart.discount.reason)
+    if record.shipping_method not in {m.id for m in cart.available_shipping_methods}:
+        raise InvalidRequest("The shipping method is no longer offered for this cart.", param="shipping_method")
+    return OrderRecord(
+        id=clock.new_id("ord"), cart_id=record.id, token=secrets.token_urlsafe(32), currency=record.currency,
+        email=record.email, lines=cart.lines, shipping_address=record.shipping_address,
+        shipping_method=record.shipping_method, subtotal=cart.subtotal, discount_total=cart.discount_total,
+        discount_code=discount.code if discount and cart.discount else None,
+        discount_per_customer=bool(discount and discount.per_customer_limit is not None),
+        recovered=record.recovered, shipping_total=cart.shipping_total, tax_total=cart.tax_total,
+        total=cart.total, created_at=now, payment_deadline=now + timedelta(minutes=settings.payment_window_minutes),
+        payment=PaymentRef(provider=PROVIDER),
+    )
+
+
+def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
+    promoted = [p["get_sku"] for p in config.settings().promotions]
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, 0.05 * attempt))  # jittered back-off between racing transactions
+        record = carts.get(cart_id)
+        if record is None:
+            raise not_found("cart")
+        if record.status == "checked_out":
+            order = orders.get(record.order_id)
+            if order is None:  # the cart is retired in the same transaction that writes the order
+                raise RuntimeError(f"cart {cart_id} points at missing order {record.order_id}")
+            return order, False
+        _require(record)
+        discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
+        order = _new_order(record, skus, discount)
+        redeem = discounts.redeem_actions(discount, order.email, clock.iso(order.created_at)) \
+            if order.discount_code else []
+        try:
+            orders.place(order, record.version, redeem)
+            return order, True
+        except CartChanged:
+            continue  # changed or checked out by a concurrent request: read it again
+        except StockShort as short:
+            index = next(i for i, line in enumerate(order.lines) if line.sku == short.sku)
+            wanted = sum(line.quantity for line in order.lines if line.sku == short.sku)
+            variant = catalog.get_skus([short.sku]).get(short.sku)
+            if variant is None or not variant.active or variant.available < wanted:
+                raise _short(index, short.sku, variant) from None
+            # Only the price moved under us: price it again.
+    raise CartChanged("The cart kept changing during checkout; read it and try again.")
+
+
+def _payment(order: OrderRecord, payment_method: str | None) -> dict:
+    provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
+    settings = config.settings()
+    if order.payment_status == "paid" or order.status != "pending_payment":
+        status = "succeeded" if order.amount_paid else order.status
+        return {"provider": provider.NAME, "status": status, "client_secret": None,
+                "publishable_key": settings.stripe_publishable_key}
+    ref = order.payment
+    if not (ref and ref.payment_id):
+        created = provider.create_payment(order.id, order.total, order.currency, order.email,
+                                          idempotency_key=f"{order.id}:create-payment")
+        ref = PaymentRef(provider=provider.NAME, payment_id=created.payment_id, client_secret=created.client_secret,
+                         status=created.status)
+        orders.attach_payment(order.id, ref)
+    answer = {"provider": provider.NAME, "status": ref.status, "client_secret": ref.client_secret,
+              "publishable_key": settings.stripe_publishable_key}
+    if payment_method:
+        confirmed = provider.confirm_payment(ref.payment_id, payment_method,
+                                             idempotency_key=f"{order.id}:confirm:{payment_method}")
+        answer["status"] = confirmed.status
+        if confirmed.next_action:
+            answer["next_action"] = confirmed.next_action
+    return answer
+
+
+def complete(cart_id: str, payment_method: str | None = None) -> CheckoutResult:
+    """Check the cart out: one order per cart, stock reserved, a payment created. Safe to retry: a
+    repeat returns the same order (created=False) and completes a payment a failed attempt left
+    undone. Raises ResourceMissing, InvalidRequest (naming the missing param), OutOfStock (nothing
+    reserved), PaymentDeclined, UpstreamUnavailable (the order stands; retry)."""
+    order, created = _place_or_find(cart_id)
+    payment = _payment(order, payment_method)
+    return CheckoutResult(order=Order.from_record(order), order_token=order.token, payment=payment, created=created)

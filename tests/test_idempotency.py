@@ -1,0 +1,287 @@
+"""The Idempotency-Key layer (chalicelib/idempotency.py) through the HTTP API, against moto."""
+
+import hashlib
+import os
+import threading
+import time
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto.server import ThreadedMotoServer
+
+from chalicelib import config, idempotency
+from chalicelib.errors import CartChanged, UpstreamUnavailable
+from chalicelib.repository import dynamo
+from chalicelib.repository import idempotency as store
+from chalicelib.services import carts as cart_service
+from tests.conftest import ADMIN, ADMIN_KEY, Api, build_world, make_cart, make_product, product_body, reset_clients
+
+DAY = 24 * 60 * 60
+
+
+def keyed(key: str = "key-1", **headers) -> dict:
+    return {"Idempotency-Key": key, **headers}
+
+
+def same_answer(first, second) -> None:
+    """The replay is the first answer again: status, body byte for byte, headers (plus the replay marker)."""
+    assert (second.status_code, second.body) == (first.status_code, first.body)
+    assert second.headers.pop("Idempotent-Replayed") == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert second.headers == first.headers
+
+
+def count_items(prefix: str) -> int:
+    items = dynamo.client().scan(TableName=dynamo.table())["Items"]
+    return sum(item["PK"]["S"].startswith(prefix) for item in items)
+
+
+def arrange_record(key: str, path: str, body: bytes, lease_until: int, expires_at: int,
+                   authorization: str | None = None) -> str:
+    """An in-progress record for `key`, as a first attempt (owner "first") writes it; returns its scope."""
+    scope = idempotency.scope_of(key, authorization)
+    assert store.claim(scope, idempotency.fingerprint_of("POST", path, body), "first", lease_until, expires_at) is None
+    return scope
+
+
+def test_creating_a_cart_twice_with_one_key_returns_the_same_cart(client):
+    first = client.post("/carts", {"currency": "EUR"}, headers=keyed())
+    second = client.post("/carts", {"currency": "EUR"}, headers=keyed())
+
+    assert first.status_code == 201
+    assert second.data["id"] == first.data["id"]
+    same_answer(first, second)
+    assert count_items("CART#") == 1
+
+
+def test_adding_a_line_twice_with_one_key_adds_the_quantity_once(client):
+    make_product(client, sku_prefix="TEE")
+    cart = make_cart(client)
+    path = f"/carts/{cart['id']}/lines"
+
+    first = client.post(path, {"sku": "TEE-M", "quantity": 2}, headers=keyed())
+    second = client.post(path, {"sku": "TEE-M", "quantity": 2}, headers=keyed())
+
+    assert first.status_code == 200
+    same_answer(first, second)
+    assert client.get(f"/carts/{cart['id']}").data["lines"][0]["quantity"] == 2
+
+
+def test_posts_without_a_key_run_every_time(client):
+    assert make_cart(client)["id"] != make_cart(client)["id"]
+    assert count_items("IDEMPOTENCY#") == 0
+
+
+def test_a_key_reused_with_another_body_is_a_422(client):
+    client.post("/carts", {"currency": "EUR"}, headers=keyed())
+
+    answer = client.post("/carts", {"currency": "USD"}, headers=keyed())
+
+    assert answer.status_code == 422
+    assert answer.data["error"]["code"] == "idempotency_key_reused"
+    assert answer.data["error"]["param"] == "Idempotency-Key"
+    assert count_items("CART#") == 1
+
+
+def test_a_key_reused_on_another_path_is_a_422(client):
+    make_product(client, sku_prefix="TEE")
+    one, other = make_cart(client), make_cart(client)
+    line = {"sku": "TEE-M", "quantity": 1}
+    assert client.post(f"/carts/{one['id']}/lines", line, headers=keyed()).status_code == 200
+
+    answer = client.post(f"/carts/{other['id']}/lines", line, headers=keyed())
+
+    assert (answer.status_code, answer.data["error"]["code"]) == (422, "idempotency_key_reused")
+    assert client.get(f"/carts/{other['id']}").data["lines"] == []
+
+
+def test_keys_are_1_to_255_characters(client):
+    too_long = client.post("/carts", {}, headers=keyed("k" * 256))
+    empty = client.post("/carts", {}, headers=keyed(""))
+
+    for answer in (too_long, empty):
+        assert answer.status_code == 400
+        assert answer.data["error"]["code"] == "invalid_request"
+        assert answer.data["error"]["param"] == "Idempotency-Key"
+    assert client.post("/carts", {}, headers=keyed("k" * 255)).status_code == 201
+    assert count_items("CART#") == 1
+
+
+def test_a_replay_while_the_first_attempt_runs_is_a_409(client):
+    now = int(time.time())
+    arrange_record("busy", "/carts", b"{}", lease_until=now + 60, expires_at=now + DAY)
+
+    answer = client.post("/carts", {}, headers=keyed("busy"))
+
+    assert (answer.status_code, answer.data["error"]["code"]) == (409, "request_in_progress")
+    assert count_items("CART#") == 0
+    # The 409 is not kept: the record still belongs to the first attempt.
+    assert store.get(idempotency.scope_of("busy", None))["owner"] == "first"
+
+
+def test_another_request_with_a_key_in_progress_is_a_422_not_a_409(client):
+    now = int(time.time())
+    arrange_record("busy", "/carts", b"{}", lease_until=now + 60, expires_at=now + DAY)
+
+    answer = client.post("/carts", {"currency": "USD"}, headers=keyed("busy"))
+
+    assert (answer.status_code, answer.data["error"]["code"]) == (422, "idempotency_key_reused")
+
+
+def test_a_retry_takes_over_a_first_attempt_whose_lease_ran_out(client):
+    now = int(time.time())
+    scope = arrange_record("crashed", "/carts", b"{}", lease_until=now - 1, expires_at=now + DAY)
+
+    answer = client.post("/carts", {}, headers=keyed("crashed"))
+
+    assert answer.status_code == 201
+    record = store.get(scope)
+    assert record["status"] == "completed" and record["owner"] != "first"
+    # The crashed attempt finishing late neither overwrites nor deletes the retry's record.
+    assert store.complete(scope, "first", {"status": 500, "headers": {}, "body": ""}, now + DAY) is False
+    store.release(scope, "first")
+    same_answer(answer, client.post("/carts", {}, headers=keyed("crashed")))
+
+
+def test_an_expired_record_counts_as_absent(client):
+    now = int(time.time())
+    scope = idempotency.scope_of("old", None)
+    store.claim(scope, idempotency.fingerprint_of("POST", "/carts", b"{}"), "first", now + 60, now - 1)
+    assert store.get(scope) is None  # TTL deletion lags; the record is still in the table
+
+    answer = client.post("/carts", {"currency": "USD"}, headers=keyed("old"))
+
+    assert answer.status_code == 201
+    assert store.get(scope)["status"] == "completed"
+
+
+def test_a_4xx_first_answer_is_replayed_identically(client, monkeypatch):
+    first = client.post("/carts", {"currency": "JPY"}, headers=keyed())
+    assert (first.status_code, first.data["error"]["param"]) == (400, "currency")
+    # Once JPY is sold the same request would succeed: a 400 again proves the stored answer is replayed.
+    monkeypatch.setenv("CURRENCIES", "EUR,USD,GBP,JPY")
+    config.reset()
+    assert client.post("/carts", {"currency": "JPY"}).status_code == 201
+
+    second = client.post("/carts", {"currency": "JPY"}, headers=keyed())
+
+    same_answer(first, second)
+
+
+@pytest.mark.parametrize("error", [UpstreamUnavailable("The database is busy; please retry."),
+                                   CartChanged("The cart was changed by another request; read it again.")])
+def test_a_5xx_or_a_concurrency_409_is_not_kept_so_a_retry_can_succeed(client, monkeypatch, error):
+    real_create = cart_service.create
+    failures = [error]
+
+    def flaky_create(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(cart_service, "create", flaky_create)
+
+    failed = client.post("/carts", {}, headers=keyed())
+    assert (failed.status_code, failed.data["error"]["code"]) == (error.status_code, error.code)
+    assert store.get(idempotency.scope_of("key-1", None)) is None
+
+    retried = client.post("/carts", {}, headers=keyed())
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    same_answer(retried, client.post("/carts", {}, headers=keyed()))
+
+
+def test_records_are_kept_at_least_24_hours(client):
+    before = time.time()
+    client.post("/carts", {}, headers=keyed())
+
+    record = store.get(idempotency.scope_of("key-1", None))
+
+    assert record["status"] == "completed" and "lease_until" not in record
+    assert record["expires_at"] >= before + DAY
+    assert record["response"]["status"] == 201
+
+
+def test_admin_keys_are_scoped_by_credential(client, monkeypatch):
+    other_key = "second-admin-key"
+    hashes = [hashlib.sha256(k.encode()).hexdigest() for k in (ADMIN_KEY, other_key)]
+    monkeypatch.setenv("ADMIN_KEY_HASHES", ",".join(hashes))
+    config.reset()
+    other_admin = {**ADMIN, "Authorization": f"Bearer {other_key}"}
+    body = product_body(sku_prefix="CAP")
+
+    mine = client.post("/admin/products", body, headers=keyed(**ADMIN))
+    theirs = client.post("/admin/products", body, headers=keyed(**other_admin))
+
+    # Theirs ran (its SKUs now clash with mine) instead of replaying mine or being refused as a reused key.
+    assert mine.status_code == 201
+    assert theirs.status_code not in (201, 422) and "Idempotent-Replayed" not in theirs.headers
+    kept = [store.get(idempotency.scope_of("key-1", headers["Authorization"]))["response"]["status"]
+            for headers in (ADMIN, other_admin)]
+    assert kept == [201, theirs.status_code]
+    same_answer(mine, client.post("/admin/products", body, headers=keyed(**ADMIN)))
+
+
+def test_a_keyed_post_costs_two_more_dynamodb_calls_and_a_replay_one(client):
+    calls: list[str] = []
+    dynamo.client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+
+    def calls_for(**kwargs) -> list[str]:
+        calls.clear()
+        client.post("/carts", {}, **kwargs)
+        return list(calls)
+
+    plain = calls_for()
+    first = calls_for(headers=keyed())
+    replay = calls_for(headers=keyed())
+
+    assert first == ["PutItem", *plain, "UpdateItem"]
+    assert replay == ["PutItem"]
+
+
+# --- a real concurrent replay, against a moto server (in-process moto is not thread-safe) -----------------
+
+
+@pytest.fixture
+def server_client():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+    try:
+        build_world()
+        assert boto3.client("dynamodb").list_tables()["TableNames"]  # the server, not the real AWS
+        from app import app
+
+        with Client(app, stage_name="test") as test_client:
+            yield Api(test_client)
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        server.stop()
+        reset_clients()
+
+
+def test_a_concurrent_replay_of_a_running_request_is_a_409(server_client, monkeypatch):
+    entered, release = threading.Event(), threading.Event()
+    real_create = cart_service.create
+
+    def slow_create(*args, **kwargs):
+        entered.set()
+        assert release.wait(10)
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(cart_service, "create", slow_create)
+    answers = {}
+    first = threading.Thread(target=lambda: answers.update(first=server_client.post("/carts", {}, headers=keyed())))
+    first.start()
+    try:
+        assert entered.wait(10)
+        concurrent = server_client.post("/carts", {}, headers=keyed())
+    finally:
+        release.set()
+        first.join(10)
+
+    assert (concurrent.status_code, concurrent.data["error"]["code"]) == (409, "request_in_progress")
+    assert answers["first"].status_code == 201
+    same_answer(answers["first"], server_client.post("/carts", {}, headers=keyed()))
+    assert count_items("CART#") == 1
