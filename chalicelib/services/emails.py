@@ -1,0 +1,181 @@
+"""Emails: which events become which email, their rendering, and sending each once per event (twice
+only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
+
+The customer is told about OrderPaid (the confirmation, with the link to the order page),
+ShipmentCreated, RefundCreated and OrderCancelled; the shop owner (SHOP_EMAIL) about
+OrderNeedsReview. Other event types send nothing. Templates are Jinja2 files in
+`chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt` plain), rendered with the shop's
+name and storefront URL from config. Mail goes through SES v2 from EMAIL_SENDER, which SES (and moto)
+only accepts once that address or its domain is a verified identity. With OUTBOX_DIR set (the local
+stack), each sent message is also written there as an `.eml` file.
+
+Jinja2 and the SES client are loaded on first use: the API function shares this code and must not
+pay for them at cold start.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from chalicelib import clock, config
+from chalicelib.repository import deliveries
+
+CHANNEL = "email"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+# Minor units per major unit where it is not 100 (ISO 4217 exponents).
+EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+TRACKING_URLS = {
+    "dhl": "https://www.dhl.com/global-en/home/tracking/tracking-parcel.html?submit=1&tracking-id={number}",
+    "ups": "https://www.ups.com/track?tracknum={number}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "dpd": "https://tracking.dpd.de/status/en_US/parcel/{number}",
+}
+# Event type → (template, subject, whether it goes to the shop owner rather than the customer).
+TEMPLATES = {
+    "OrderPaid": ("order_paid", "{shop}: Your order {order} is confirmed", False),
+    "ShipmentCreated": ("shipment_created", "{shop}: Your order {order} is on its way", False),
+    "RefundCreated": ("refund_created", "{shop}: A refund for your order {order}", False),
+    "OrderCancelled": ("order_cancelled", "{shop}: Your order {order} was cancelled", False),
+    "OrderNeedsReview": ("order_needs_review", "[{shop}] Order {order} needs review", True),
+}
+ORDER_DEFAULTS = {"discount_total": 0, "discount_code": None, "amount_paid": 0, "amount_refunded": 0,
+                  "fulfilment_status": "unfulfilled", "cancel_reason": None, "review_reason": None}
+ADDRESS_DEFAULTS = {"line2": None, "region": None}
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    html: str
+    text: str
+
+
+def deliver(event: dict) -> bool:
+    """Send the email `event` stands for, once per event id: returns False when the event sends no
+    email or its email was sent already. A failing send raises (the message is retried, then
+    dead-lettered); so does DeliveryInProgress while a concurrent delivery of it holds the claim."""
+    email = render(event)
+    if email is None:
+        return False
+    return deliveries.once(CHANNEL, event["id"], lambda: {"message_id": send(email, event["id"])})
+
+
+def money(amount: int, currency: str) -> str:
+    """Minor units as the customer reads them: money(2494, "EUR") == "€24.94"."""
+    exponent = EXPONENTS.get(currency, 2)
+    major = f"{Decimal(amount).scaleb(-exponent):,.{exponent}f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{major}" if symbol else f"{major} {currency}"
+
+
+def tracking_url(carrier: str, number: str) -> str | None:
+    """The carrier's tracking page for `number`, or None for a carrier we do not know."""
+    name = re.sub(r"[^a-z]", "", carrier.lower())
+    template = next((url for key, url in TRACKING_URLS.items() if name.startswith(key)), None)
+    return template.format(number=quote(number, safe="")) if template else None
+
+
+def order_url(order_id: str, token: str | None) -> str | None:
+    if not token:
+        return None
+    return f"{config.settings().storefront_url.rstrip('/')}/order.html?{urlencode({'id': order_id, 'token': token})}"
+
+
+def render(event: dict) -> Email | None:
+    """The email for `event`, or None for a type that sends none. Raises on a malformed event."""
+    kind = event["type"]
+    if kind not in TEMPLATES:
+        return None
+    template, subject, to_owner = TEMPLATES[kind]
+    data = event["data"]
+    # Stored items leave out None values; the templates are strict about names, so fill them in.
+    order = ORDER_DEFAULTS | data["order"]
+    order["shipping_address"] = ADDRESS_DEFAULTS | order["shipping_address"]
+    settings = config.settings()
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
+               "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
+    if kind == "ShipmentCreated":
+        shipment = data["shipment"]
+        context |= {"shipment": shipment, "titles": {line["sku"]: line["title"] for line in order["lines"]},
+                    "tracking_url": tracking_url(shipment["carrier"], shipment["tracking_number"])}
+    elif kind == "RefundCreated":
+        context |= {"amount": data["amount"]}
+    environment = _templates()
+    return Email(to=settings.shop_email if to_owner else order["email"],
+                 subject=subject.format(shop=settings.shop_name, order=order["id"]),
+                 html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context))
+
+
+@lru_cache(maxsize=1)
+def _templates():
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        # Customer-entered names and addresses end up in the HTML part: escape everything there.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    environment.filters["money"] = money
+    return environment
+
+
+def sender() -> str:
+    from email.utils import formataddr
+
+    settings = config.settings()
+    return formataddr((settings.shop_name, settings.email_sender))
+
+
+@lru_cache(maxsize=1)
+def _ses():
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("sesv2", config=Config(retries={"mode": "standard", "max_attempts": 3},
+                                               connect_timeout=5, read_timeout=10))
+
+
+def send(email: Email, event_id: str) -> str:
+    """Send through SES v2 and return its message id; with OUTBOX_DIR set, also write the message
+    there. Raises botocore's errors (throttling, an unverified sender...) unchanged."""
+    answer = _ses().send_email(
+        FromEmailAddress=sender(), Destination={"ToAddresses": [email.to]},
+        Content={"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                            "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"},
+                                     "Html": {"Data": email.html, "Charset": "UTF-8"}}}},
+        EmailTags=[{"Name": "event", "Value": re.sub(r"[^A-Za-z0-9_-]", "_", event_id)[:256]}])
+    message_id = answer["MessageId"]
+    if config.settings().outbox_dir:
+        write_outbox(email, event_id, message_id, Path(config.settings().outbox_dir))
+    return message_id
+
+
+def write_outbox(email: Email, event_id: str, message_id: str, folder: Path) -> Path:
+    """Write `email` as `<timestamp>-<event id>.eml` (text and HTML parts) into `folder`."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    now = clock.now()
+    message = EmailMessage()
+    message["From"] = sender()
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{message_id}@outbox.local>"
+    message["X-Event-Id"] = event_id
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{re.sub(r'[^A-Za-z0-9._-]', '_', event_id)}.eml"
+    partial = path.with_suffix(".eml.part")
+    partial.write_bytes(bytes(message))
+    partial.replace(path)  # readers of the folder never see half a message
+    return path

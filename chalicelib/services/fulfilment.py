@@ -1,0 +1,32 @@
+"""Fulfilment: paid orders are marked as requested and handed to the fulfilment provider
+(FULFILMENT_PROVIDER, see chalicelib/fulfilment/), once per event.
+
+A paid order that is no longer paid by the time its OrderPaid is consumed (cancelled or sent for
+review meanwhile: SQS does not keep order) is not handed over. OrderCancelled (of a paid order) and
+ShipmentCreated are passed on as they are, so a 3PL can stop or reconcile.
+"""
+
+from chalicelib import config, fulfilment
+from chalicelib.repository import deliveries, orders
+
+CHANNEL = "fulfilment"
+PASSED_ON = {"OrderCancelled", "ShipmentCreated"}
+
+
+def hand_over(event: dict, body: str) -> bool:
+    """Act on one fulfilment-queue message; returns whether the provider was called. Redelivery has
+    no second effect: the order update is conditional and the hand-over is de-duplicated on the
+    event id. Raises whatever the provider raises (the message is retried, then dead-lettered)."""
+    kind = event["type"]
+    if kind == "OrderPaid":
+        order_id = event["data"]["order"]["id"]
+        if not orders.mark_fulfilment_requested(order_id):
+            order = orders.get(order_id)
+            # Not marked now: either we marked it on an earlier delivery (then finish the hand-over),
+            # or the order is no longer waiting for fulfilment (cancelled, in review, shipped by hand).
+            if order is None or order.status != "paid" or order.fulfilment_status != "requested":
+                return False
+    elif kind not in PASSED_ON:
+        return False
+    provider = fulfilment.provider(config.settings().fulfilment_provider)
+    return deliveries.once(CHANNEL, event["id"], lambda: {"reference": provider.hand_over(event, body)})
