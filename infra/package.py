@@ -1,0 +1,249 @@
+"""Build one deployable template per stage: `chalice package` merged with infra/.
+
+    python infra/package.py --stage prod [--out build/prod]      (what `make package STAGE=prod` runs)
+
+writes `<out>/sam.json` (SAM/CloudFormation) and `<out>/deployment.zip` (the code it points at; see
+README "Deploying to AWS" for uploading it). Offline except for PyPI, from which chalice fetches
+the Lambda (manylinux) wheels of requirements.txt; it never calls AWS.
+
+1. infra/template.yaml (the stateful resources, which tests and the local stack build too) and
+   infra/deploy.yaml (what only a deployed stack has: alarms, the alarm topic, API throttling) are
+   deep-merged and handed to `chalice package --merge-template`, as JSON so chalice writes JSON.
+2. The result is finished here, for what chalice cannot be told statically:
+   - event sources point at this stack's resources: the stream mapping at `Table.StreamArn` (chalice
+     writes the ARN string the app saw at import), each SQS mapping at the queue of the same name;
+   - every function gets the stack's resource names in its environment (TABLE_NAME = Ref Table...),
+     a fixed name `commerce-<stage>-<handler>`, its own log group with the stage's retention and an
+     Errors alarm;
+   - the IAM policies of .chalice/policy-*.json (one per function, see config.json) name this
+     stack's resources as `${Table.Arn}`, `${EmailQueue.Arn}`, `${Stage}`, `${AWS::Region}`...:
+     each string with `${` becomes `Fn::Sub`. Each role also gets CreateLogStream/PutLogEvents on
+     its own function's log group, and no other CloudWatch Logs access;
+   - the Stage parameter is pinned to the packaged stage (a prod package cannot become dev), and
+     prod's table is retained and deletion-protected.
+It refuses to write a template that carries a secret's value instead of its SSM parameter name.
+"""
+
+import argparse
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INFRA = ROOT / "infra"
+CONFIG = ROOT / ".chalice" / "config.json"
+
+# Read through chalicelib.config.secret(): in a deployed stage only their `<NAME>_PARAM` may be set.
+SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "ADMIN_KEY_HASHES", "FULFILMENT_WEBHOOK_SECRET")
+
+# The stack's resources, as every function sees them (set at import too: chalice's SQS decorators
+# read the queue names then).
+STACK_ENVIRONMENT = {
+    "TABLE_NAME": {"Ref": "Table"},
+    "TABLE_STREAM_ARN": {"Fn::GetAtt": ["Table", "StreamArn"]},
+    "FULFILMENT_QUEUE_URL": {"Ref": "FulfilmentQueue"},
+    "FULFILMENT_QUEUE_NAME": {"Fn::GetAtt": ["FulfilmentQueue", "QueueName"]},
+    "EMAIL_QUEUE_URL": {"Ref": "EmailQueue"},
+    "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
+}
+
+# Variables of the packaging shell that would leak into the app chalice imports (queue names, the
+# stream ARN) or into boto3; the stage's own values come from .chalice/config.json.
+_LEAKY = {"STAGE", "TABLE_NAME", "TABLE_STREAM_ARN", "AWS_ENDPOINT_URL", *SECRETS}
+
+RETAINED_STAGES = {"prod"}
+
+
+def load_yaml(path: Path) -> dict:
+    """A CloudFormation YAML file with its short-form tags (!Ref, !Sub...) as long-form JSON."""
+    from chalice.package import YAMLTemplateSerializer
+
+    return YAMLTemplateSerializer().load_template(path.read_text(), str(path))
+
+
+def deep_merge(base: dict, overlay: dict) -> dict:
+    """`overlay` on top of `base`: dicts merge key by key, anything else is replaced (as chalice does)."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = deep_merge(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def chalice_package(stage: str, out: Path, merge_template: dict) -> None:
+    chalice = Path(sys.executable).parent / "chalice"
+    env = {k: v for k, v in os.environ.items()
+           if k not in _LEAKY and not k.endswith(("_QUEUE_URL", "_QUEUE_NAME", "_PARAM"))}
+    # chalice wants a region to build its (unused) session; the template says ${AWS::Region} throughout.
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    with tempfile.TemporaryDirectory() as scratch:
+        merge_path = Path(scratch) / "merge.json"
+        merge_path.write_text(json.dumps(merge_template, indent=2))
+        command = [str(chalice), "package", "--stage", stage, "--merge-template", str(merge_path), str(out)]
+        subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603 - our own argv
+
+
+def handler_name(function: dict) -> str:
+    """`api` for the API handler, else the Python name of the handler (`on_table_change`)."""
+    handler = function["Properties"]["Handler"]
+    return "api" if handler == "app.app" else handler.rsplit(".", 1)[-1]
+
+
+def _sub(value):
+    """Every string with a `${...}` reference in a policy document becomes Fn::Sub (a bare
+    `${Resource.Attribute}`, Fn::GetAtt)."""
+    if isinstance(value, str) and "${" in value:
+        whole = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", value)
+        return {"Fn::GetAtt": list(whole.groups())} if whole else {"Fn::Sub": value}
+    if isinstance(value, list):
+        return [_sub(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _sub(item) for key, item in value.items()}
+    return value
+
+
+def _queue_by_name(resources: dict, stage: str) -> dict[str, str]:
+    names = {}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::SQS::Queue":
+            name = resource["Properties"]["QueueName"]
+            name = name["Fn::Sub"] if isinstance(name, dict) else name
+            names[name.replace("${Stage}", stage)] = logical_id
+    return names
+
+
+def _queue_name_of(queue) -> str:
+    """The queue name at the end of the ARN chalice wrote (a string, or a Fn::Sub of one)."""
+    arn = queue["Fn::Sub"] if isinstance(queue, dict) and "Fn::Sub" in queue else queue
+    if not isinstance(arn, str):
+        raise SystemExit(f"cannot tell which queue {queue!r} is")
+    return arn.rsplit(":", 1)[-1]
+
+
+def _errors_alarm(logical_id: str, name: str) -> dict:
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmName": {"Fn::Sub": f"commerce-${{Stage}}-{name}-errors"},
+        "AlarmDescription": f"The {name} function failed (queue and stream invocations are retried; "
+                            "the API answers 500s, see the 5XX alarm).",
+        "Namespace": "AWS/Lambda", "MetricName": "Errors",
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": logical_id}}],
+        "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+        "AlarmActions": [{"Ref": "AlarmTopic"}], "OKActions": [{"Ref": "AlarmTopic"}]}}
+
+
+def finish(template: dict, stage: str) -> dict:
+    """The deployable template from chalice's merged output (see the module docstring)."""
+    template = copy.deepcopy(template)
+    template["Description"] = (f"commerce ({stage}): the API, consumers and schedules (chalice package) with the "
+                               "table, queues and alarms of infra/. Built by `make package`.")
+    resources = template["Resources"]
+    template["Parameters"]["Stage"] = {
+        "Type": "String", "Default": stage, "AllowedValues": [stage],
+        "Description": "Fixed when packaging: `make package STAGE=...` builds one template per stage."}
+    if stage in RETAINED_STAGES:
+        table = resources["Table"]
+        table["DeletionPolicy"] = table["UpdateReplacePolicy"] = "Retain"
+        table["Properties"]["DeletionProtectionEnabled"] = True
+    # The API's name is the ApiName of its metrics (deploy.yaml's 5XX alarm): the swagger title says
+    # the same as the Name property, whichever API Gateway goes by.
+    api = resources["RestAPI"]["Properties"]
+    api["DefinitionBody"]["info"]["title"] = api["Name"]
+    queues = _queue_by_name(resources, stage)
+    functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    for logical_id in functions:
+        function = resources[logical_id]
+        name = handler_name(function)
+        _configure(function["Properties"], name, stage)
+        _wire_events(function["Properties"], name, queues)
+        log_group = _own_log_group(resources, logical_id, name)
+        _finish_policies(resources[function["Properties"]["Role"]["Fn::GetAtt"][0]], log_group)
+        resources[f"{logical_id}ErrorsAlarm"] = _errors_alarm(logical_id, name)
+    return template
+
+
+def _configure(props: dict, name: str, stage: str) -> None:
+    """Secrets as SSM parameter names of this stage only; the stack's resources; a fixed name."""
+    variables = props.setdefault("Environment", {}).setdefault("Variables", {})
+    leaked = sorted(set(variables) & set(SECRETS))
+    if leaked:
+        raise SystemExit(f"{name}: {', '.join(leaked)} must come from SSM (set {leaked[0]}_PARAM), "
+                         "not from .chalice/config.json")
+    for variable, value in variables.items():
+        if variable.endswith("_PARAM") and not value.startswith(f"/commerce/{stage}/"):
+            raise SystemExit(f"{name}: {variable}={value} is not a parameter of the {stage} stage")
+    variables.update(STACK_ENVIRONMENT)
+    props["FunctionName"] = {"Fn::Sub": f"commerce-${{Stage}}-{name}"}
+
+
+def _wire_events(props: dict, name: str, queues: dict[str, str]) -> None:
+    """Point the stream and SQS mappings at this stack's table and queues."""
+    for event in props.get("Events", {}).values():
+        if event["Type"] == "DynamoDB":
+            event["Properties"]["Stream"] = {"Fn::GetAtt": ["Table", "StreamArn"]}
+        elif event["Type"] == "SQS":
+            queue_name = _queue_name_of(event["Properties"]["Queue"])
+            if queue_name not in queues:
+                raise SystemExit(f"{name} consumes {queue_name}, which infra/template.yaml does not define "
+                                 f"(it has {', '.join(sorted(queues))})")
+            event["Properties"]["Queue"] = {"Fn::GetAtt": [queues[queue_name], "Arn"]}
+            # The consumers answer {"batchItemFailures": [...]} (chalicelib/handlers/queues.py);
+            # without this Lambda ignores it and deletes a partly failed batch.
+            event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+
+
+def _own_log_group(resources: dict, logical_id: str, name: str) -> str:
+    """A log group with the stage's retention, created before the function, so Lambda never makes
+    one that keeps logs forever. Returns its logical id."""
+    log_group = f"{logical_id}LogGroup"
+    resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {
+        "LogGroupName": {"Fn::Sub": f"/aws/lambda/commerce-${{Stage}}-{name}"},
+        "RetentionInDays": {"Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogRetentionDays"]}}}
+    function = resources[logical_id]
+    function["DependsOn"] = sorted({*function.get("DependsOn", []), log_group})
+    return log_group
+
+
+def _finish_policies(role: dict, log_group: str) -> None:
+    """The policy file's `${...}` references resolved by CloudFormation, plus writing to the
+    function's own log group (and no other CloudWatch Logs access)."""
+    for policy in role["Properties"]["Policies"]:
+        document = policy["PolicyDocument"] = _sub(policy["PolicyDocument"])
+        document["Statement"].append({
+            "Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [{"Fn::GetAtt": [log_group, "Arn"]}]})
+
+
+def build(stage: str, out: Path) -> Path:
+    stages = json.loads(CONFIG.read_text())["stages"]
+    if stage not in stages:
+        raise SystemExit(f"no stage {stage!r} in {CONFIG} (there are {', '.join(stages)})")
+    started = time.monotonic()
+    merge_template = deep_merge(load_yaml(INFRA / "template.yaml"), load_yaml(INFRA / "deploy.yaml"))
+    out.mkdir(parents=True, exist_ok=True)
+    chalice_package(stage, out, merge_template)
+    sam = out / "sam.json"
+    sam.write_text(json.dumps(finish(json.loads(sam.read_text()), stage), indent=2) + "\n")
+    size = (out / "deployment.zip").stat().st_size
+    print(f"{sam} and deployment.zip ({size / 1e6:.1f} MB zipped) in {time.monotonic() - started:.1f} s")
+    return sam
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--out", type=Path, help="default: build/<stage>")
+    args = parser.parse_args(argv)
+    build(args.stage, args.out or ROOT / "build" / args.stage)
+
+
+if __name__ == "__main__":
+    main()

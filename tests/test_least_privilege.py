@@ -1,0 +1,153 @@
+"""The other side of least privilege: each function's IAM policy (.chalice/policy-*.json) allows every
+AWS call the function makes. A policy one action too narrow would otherwise only fail in AWS: the
+main flows run here against moto, each AWS call is attributed to the function that made it, and
+checked against that function's policy (action and resource). tests/test_package.py checks that
+the policies grant nothing more than named resources.
+"""
+
+import json
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore import handlers
+
+from chalicelib import clock
+from chalicelib.services import emails
+from tests.conftest import ADMIN, make_product
+from tests.orders_support import Stream, checked_out, post_event
+from tests.queue_support import pump
+from tests.test_webhooks import order_of, paid_event
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
+EVENT = "before-parameter-build"
+SENDER = "shop@example.com"
+
+# A call inside a DynamoDB transaction needs the permission of its single-item twin (AWS: "Using
+# IAM with DynamoDB transactions"); dynamodb:TransactWriteItems is no IAM action.
+TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                       "ConditionCheck": "ConditionCheckItem"}
+
+
+def policy(function: str) -> list[dict]:
+    name = STAGE["iam_policy_file"] if function == "api" else STAGE["lambda_functions"][function]["iam_policy_file"]
+    return json.loads((ROOT / ".chalice" / name).read_text())["Statement"]
+
+
+class Recorder:
+    """(function, IAM action, resource) of every AWS call made inside `function(name)`. Resources as
+    the policies name them: `${Table.Arn}`, `${Table.Arn}/index/*`, `${EmailQueue.Arn}`, SSM
+    parameter ARNs with the stage as `${Stage}`."""
+
+    def __init__(self, outputs: dict):
+        self.calls: list[tuple[str, str, str]] = []
+        self.current: str | None = None
+        self.queues = {outputs["EmailQueueUrl"]: "${EmailQueue.Arn}",
+                       outputs["FulfilmentQueueUrl"]: "${FulfilmentQueue.Arn}"}
+
+    @contextmanager
+    def function(self, name: str):
+        self.current = name
+        try:
+            yield
+        finally:
+            self.current = None
+
+    def __call__(self, params, model, **_):
+        if self.current is None:
+            return
+        service, operation = model.service_model.service_name, model.name
+        for action, resource in self._needs(service, operation, params):
+            self.calls.append((self.current, action, resource))
+
+    def _needs(self, service: str, operation: str, params: dict):
+        if service == "dynamodb":
+            if operation == "TransactWriteItems":
+                for item in params["TransactItems"]:
+                    [(kind, _)] = item.items()
+                    yield f"dynamodb:{TRANSACTION_ACTIONS[kind]}", "${Table.Arn}"
+            elif operation == "Query" and params.get("IndexName"):
+                yield "dynamodb:Query", "${Table.Arn}/index/*"
+            else:
+                yield f"dynamodb:{operation}", "${Table.Arn}"
+        elif service == "dynamodbstreams":  # Lambda's stream mapping reads with the function's role
+            stream = "${Table.Arn}/stream/*" if operation == "ListStreams" else "${Table.StreamArn}"
+            yield f"dynamodb:{operation}", stream
+        elif service == "sqs":
+            batch = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}
+            yield f"sqs:{batch.get(operation, operation)}", self.queues[params["QueueUrl"]]
+        elif service == "sesv2":
+            yield f"ses:{operation}", "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"
+        elif service == "ssm":
+            name = re.sub(r"^/commerce/[^/]+/", "/commerce/${Stage}/", params["Name"])
+            yield f"ssm:{operation}", "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + name
+        else:
+            yield f"{service}:{operation}", "?"
+
+
+@pytest.fixture
+def recorder(aws):
+    recording = Recorder(aws)
+    spec = (EVENT, recording)
+    handlers.BUILTIN_HANDLERS.append(spec)  # every client created from now on (moto's session included)
+    boto3.DEFAULT_SESSION.events.register(EVENT, recording)
+    try:
+        yield recording
+    finally:
+        handlers.BUILTIN_HANDLERS.remove(spec)
+        boto3.DEFAULT_SESSION.events.unregister(EVENT, recording)
+        recording.current = None
+
+
+def allowed(function: str, action: str, resource: str) -> bool:
+    return any(action in statement["Action"] and resource in statement["Resource"] for statement in policy(function))
+
+
+def test_every_aws_call_of_the_main_flows_is_allowed_by_the_policy_of_its_function(shop, aws, recorder, monkeypatch):
+    from tests.conftest import reset_clients
+
+    reset_clients()  # clients made before the recorder was installed would not be seen
+    monkeypatch.setenv("EMAIL_SENDER", SENDER)
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+    emails._ses.cache_clear()
+    stream = Stream()
+
+    with recorder.function("api"):
+        make_product(shop, on_hand=5)
+        paid = checked_out(shop, {"TEE-M": 2})
+        unpaid = checked_out(shop, {"TEE-M": 1})
+        assert post_event(shop, paid_event(paid)).status_code == 200
+        assert order_of(shop, paid)["status"] == "paid"
+        assert shop.get("/admin/orders", headers=ADMIN).status_code == 200
+        shipment = shop.post(f"/admin/orders/{paid['order']['id']}/shipments",
+                             {"carrier": "DHL", "tracking_number": "JD0146"}, headers=ADMIN | {"Idempotency-Key": "k1"})
+        assert shipment.status_code == 201, shipment.data
+
+    moment = clock.now() + timedelta(minutes=31)  # past the unpaid order's payment deadline
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    tick = shop.raw.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                             resources=[])
+    with recorder.function("expire_unpaid_orders"):
+        assert shop.raw.lambda_.invoke("expire_unpaid_orders", tick).payload == {"cancelled": 1}
+    assert order_of(shop, unpaid)["status"] == "cancelled"
+
+    with recorder.function("on_table_change"):
+        shop.raw.lambda_.invoke("on_table_change", {"Records": stream.read()})
+
+    # pump() also receives and deletes, as Lambda's event source mapping does with the function's role.
+    for function, queue in (("on_email_message", "EmailQueueUrl"), ("on_fulfilment_message", "FulfilmentQueueUrl")):
+        with recorder.function(function):
+            result = pump(shop, function, aws[queue])
+        assert result["received"] and not result["failed"], (function, result)
+
+    functions = {function for function, _, _ in recorder.calls}
+    assert functions == {"api", "expire_unpaid_orders", "on_table_change", "on_email_message",
+                         "on_fulfilment_message"}
+    assert ("on_email_message", "ses:SendEmail") in {call[:2] for call in recorder.calls}
+    print("\n".join(sorted({f"{f}: {a} on {r}" for f, a, r in recorder.calls})))
+    denied = sorted({call for call in recorder.calls if not allowed(*call)})
+    assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
