@@ -1,0 +1,1 @@
+"""Developer tooling that measures the backend (never deployed)."""

@@ -1,0 +1,99 @@
+"""What each storefront request costs in AWS calls, guarded against regressions; and the counter
+(bench/aws_calls.py) that measures it."""
+
+import boto3
+
+from bench.aws_calls import count_calls, watch
+from tests.conftest import ADDRESS, make_cart, make_product
+
+
+def cart_with_two_lines(client) -> str:
+    make_product(client, sku_prefix="TEE")
+    cart_id = make_cart(client)["id"]
+    client.post(f"/carts/{cart_id}/lines", {"sku": "TEE-S", "quantity": 1})
+    client.post(f"/carts/{cart_id}/lines", {"sku": "TEE-M", "quantity": 1})
+    return cart_id
+
+
+READ = {("dynamodb", "GetItem"): 1, ("dynamodb", "BatchGetItem"): 1}
+CHANGE = READ | {("dynamodb", "PutItem"): 1}
+
+
+def test_reading_a_cart_with_two_lines_costs_one_get_item_and_one_batch_get_item(client):
+    cart_id = cart_with_two_lines(client)
+
+    with count_calls() as calls:
+        answer = client.get(f"/carts/{cart_id}")
+
+    assert answer.status_code == 200
+    assert calls.by_operation() == READ
+
+
+def test_creating_a_cart_costs_one_put_item(client):
+    with count_calls() as calls:
+        client.post("/carts", {})
+
+    assert calls.by_operation() == {("dynamodb", "PutItem"): 1}
+
+
+def test_every_cart_change_costs_one_read_one_catalogue_read_and_one_write(client):
+    cart_id = cart_with_two_lines(client)
+    changes = [
+        ("POST", f"/carts/{cart_id}/lines", {"sku": "TEE-M", "quantity": 1}),
+        ("PATCH", f"/carts/{cart_id}/lines/TEE-M", {"quantity": 3}),
+        ("DELETE", f"/carts/{cart_id}/lines/TEE-S", None),
+        ("PATCH", f"/carts/{cart_id}", {"email": "ada@example.com", "shipping_address": ADDRESS,
+                                        "shipping_method": "standard"}),
+    ]
+
+    for method, path, body in changes:
+        with count_calls() as calls:
+            answer = client.request(method, path, body)
+        assert answer.status_code == 200, (method, path, answer.data)
+        assert calls.by_operation() == CHANGE, (method, path)
+
+
+def test_reading_products_costs_one_lookup_and_one_batch_get_item(client):
+    product = make_product(client, sku_prefix="TEE")
+    make_product(client, sku_prefix="MUG", title="Mug")
+
+    with count_calls() as one:
+        client.get(f"/products/{product['id']}")
+    with count_calls() as page:
+        client.get("/products")
+
+    assert one.by_operation() == READ
+    assert page.by_operation() == {("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1}
+
+
+def test_the_counter_counts_clients_of_any_service_created_anywhere(aws):
+    with count_calls() as calls:
+        boto3.client("sqs").list_queues()
+        boto3.session.Session().client("dynamodb").describe_table(TableName=aws["TableName"])
+
+    assert calls.by_operation() == {("sqs", "ListQueues"): 1, ("dynamodb", "DescribeTable"): 1}
+    assert calls.total() == 2
+
+
+def test_the_counter_counts_only_inside_its_block_and_blocks_nest(aws):
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.list_tables()
+
+    with count_calls() as outer:
+        dynamodb.list_tables()
+        with count_calls() as inner:
+            dynamodb.list_tables()
+    dynamodb.list_tables()
+
+    assert outer.by_operation() == {("dynamodb", "ListTables"): 2}
+    assert inner.by_operation() == {("dynamodb", "ListTables"): 1}
+
+
+def test_watching_a_client_that_is_already_counted_does_not_count_twice(aws):
+    dynamodb = boto3.client("dynamodb")
+    watch(dynamodb)
+
+    with count_calls() as calls:
+        dynamodb.list_tables()
+
+    assert calls.total() == 1
