@@ -137,6 +137,7 @@ class CartRecord(Record):
     discount_code: str | None = None
     order_id: str | None = None
     recovered: bool = False  # restored from an abandoned-cart reminder link
+    reminded_at: datetime | None = None  # when the abandoned-cart reminder went out
     version: int = 0
     created_at: datetime
     updated_at: datetime
@@ -261,7 +262,7 @@ class Totals(BaseModel):
 
 class Cart(Totals):
     id: str
-    status: str
+    status: Literal["open", "checked_out"]
     currency: str
     email: str | None
     lines: list[CartLine]

@@ -23,8 +23,9 @@ LINT_TIMEOUT = 300
 # The secrets each function reads (through chalicelib.config.secret) and their SSM parameter names.
 SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
-            "ADMIN_KEY_HASHES": "admin-key-hashes"},
+            "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
+    "on_email_message": {"CART_LINK_SECRET": "cart-link-secret"},
 }
 ALL_SECRETS = {name for needs in SECRETS.values() for name in needs}
 

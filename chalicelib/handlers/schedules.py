@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import orders
+from chalicelib.services import abandoned_carts, orders
 
 bp = Blueprint(__name__)
 
@@ -10,3 +10,8 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(5, unit=Rate.MINUTES))
 def expire_unpaid_orders(event):
     return {"cancelled": orders.expire_unpaid()}
+
+
+@bp.schedule(Rate(15, unit=Rate.MINUTES))
+def sweep_abandoned_carts(event):
+    return {"reminded": abandoned_carts.sweep()}

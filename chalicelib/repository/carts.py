@@ -1,16 +1,47 @@
-"""Carts: one item per cart, written with optimistic concurrency on `version`."""
+"""Carts: one item per cart, written with optimistic concurrency on `version`.
+
+An open cart with an email and at least one line, not yet reminded, is also in the sparse idle
+index (GSI2): GSI2PK=`IDLE#<YYYY-MM-DDTHH>` (the hour of its `updated_at`), GSI2SK=`<updated_at>#<id>`.
+Every save moves it to the hour of its latest change; checkout (repository/orders.place) and the
+reminder remove it. The abandoned-cart sweep reads the hours it has not swept yet, and remembers
+how far it got in one small item (PK=`SWEEP#abandoned_carts`, SK=`SWEEP`).
+"""
 
 import time
 
 from botocore.exceptions import ClientError
 
+from chalicelib.clock import iso
 from chalicelib.errors import CartChanged
 from chalicelib.models import CartRecord
 from chalicelib.repository import dynamo
 
+IDLE_INDEX = "GSI2"
+IDLE_ATTRIBUTES = ("GSI2PK", "GSI2SK")  # what retiring a cart must REMOVE
+
 
 def cart_key(cart_id: str) -> dict:
     return {"PK": f"CART#{cart_id}", "SK": "CART"}
+
+
+def sweep_key() -> dict:
+    return {"PK": "SWEEP#abandoned_carts", "SK": "SWEEP"}
+
+
+def idle_hour(stamp: str) -> str:
+    """The idle-index partition of an ISO timestamp: `IDLE#2026-11-22T10`."""
+    return f"IDLE#{stamp[:13]}"
+
+
+def _idle_keys(cart: CartRecord) -> dict:
+    if cart.status != "open" or not cart.email or not cart.lines or getattr(cart, "reminded_at", None):
+        return {}
+    stamp = iso(cart.updated_at)
+    return {"GSI2PK": idle_hour(stamp), "GSI2SK": f"{stamp}#{cart.id}"}
+
+
+def _item(cart: CartRecord) -> dict:
+    return dynamo.to_item(cart_key(cart.id) | cart.model_dump(mode="json") | _idle_keys(cart))
 
 
 def get(cart_id: str) -> CartRecord | None:
@@ -22,9 +53,14 @@ def get(cart_id: str) -> CartRecord | None:
 
 
 def create(cart: CartRecord) -> None:
-    dynamo.call("put_item", TableName=dynamo.table(),
-                Item=dynamo.to_item(cart_key(cart.id) | cart.model_dump(mode="json")),
-                ConditionExpression="attribute_not_exists(PK)")
+    """Write a new cart. The id is 128 random bits, so a refused condition can only mean that
+    botocore retried a put whose first attempt landed (a timeout): that is success."""
+    try:
+        dynamo.call("put_item", TableName=dynamo.table(), Item=_item(cart),
+                    ConditionExpression="attribute_not_exists(PK)")
+    except ClientError as error:
+        if dynamo.error_code(error) != "ConditionalCheckFailedException":
+            raise
 
 
 def save(cart: CartRecord) -> CartRecord:
@@ -32,8 +68,7 @@ def save(cart: CartRecord) -> CartRecord:
     CartChanged if the stored cart moved on or was checked out meanwhile."""
     saved = cart.model_copy(update={"version": cart.version + 1})
     try:
-        dynamo.call("put_item", TableName=dynamo.table(),
-                    Item=dynamo.to_item(cart_key(cart.id) | saved.model_dump(mode="json")),
+        dynamo.call("put_item", TableName=dynamo.table(), Item=_item(saved),
                     ConditionExpression="version = :version AND #status = :open",
                     ExpressionAttributeNames={"#status": "status"},
                     ExpressionAttributeValues=dynamo.values(version=cart.version, open="open"))
@@ -42,3 +77,68 @@ def save(cart: CartRecord) -> CartRecord:
             raise CartChanged("The cart was changed by another request; read it again.") from error
         raise
     return saved
+
+
+# --- abandoned carts -------------------------------------------------------------------------
+
+
+def list_idle(hour: str, start: str, end: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Carts of the idle index's `hour` partition whose last change was at or after `start` and
+    before `end` (ISO timestamps), oldest first, as stored (the index projects every attribute)."""
+    return dynamo.query_page(IDLE_INDEX, "GSI2PK", idle_hour(hour), limit, cursor,
+                             sk_condition=" AND #sk BETWEEN :start AND :end", start=start, end=end)
+
+
+def mark_reminded(cart_id: str, version: int, reminded_at: str, reminder: dict) -> bool:
+    """Record that the cart, unchanged since `version`, is reminded now, with what the reminder
+    shows (`reminder`); the stream relay turns this into its CartAbandoned email. Takes it out of
+    the idle index and bumps the version (a save racing it reads again). Returns False, writing
+    nothing, when it was reminded already (an overlapping sweep), changed or checked out meanwhile."""
+    try:
+        dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(cart_key(cart_id)),
+                    UpdateExpression="SET reminded_at = :now, reminder = :reminder, version = version + :one "
+                                     "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
+                    ConditionExpression="version = :version AND #status = :open AND attribute_not_exists(reminded_at)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=dynamo.values(now=reminded_at, reminder=reminder, one=1,
+                                                            version=version, open="open"))
+        return True
+    except ClientError as error:
+        if dynamo.error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def mark_recovered(cart_id: str) -> bool:
+    """Mark an open cart as recovered through its reminder link (`recovered: true`; checkout
+    copies it to the order). Idempotent: False when it is missing, not open or marked already."""
+    try:
+        dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(cart_key(cart_id)),
+                    UpdateExpression="SET recovered = :true, version = version + :one",
+                    ConditionExpression="attribute_exists(PK) AND #status = :open "
+                                        "AND (attribute_not_exists(recovered) OR recovered = :false)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=dynamo.values(true=True, false=False, one=1, open="open"))
+        return True
+    except ClientError as error:
+        if dynamo.error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def sweep_position() -> str | None:
+    """Up to which `updated_at` (exclusive, ISO) the abandoned-cart sweep has looked, if it ran."""
+    item = dynamo.get(sweep_key())
+    return item.get("position") if item else None
+
+
+def save_sweep_position(position: str) -> None:
+    """Move the sweep's position forward; never back (an overlapping sweep that finishes later)."""
+    try:
+        dynamo.call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(sweep_key() | {"position": position}),
+                    ConditionExpression="attribute_not_exists(PK) OR #position < :position",
+                    ExpressionAttributeNames={"#position": "position"},
+                    ExpressionAttributeValues=dynamo.values(position=position))
+    except ClientError as error:
+        if dynamo.error_code(error) != "ConditionalCheckFailedException":
+            raise

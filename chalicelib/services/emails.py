@@ -2,8 +2,9 @@
 only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
 
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
-ShipmentCreated, RefundCreated and OrderCancelled; the shop owner (SHOP_EMAIL) about
-OrderNeedsReview. Other event types send nothing. Templates are Jinja2 files in
+ShipmentCreated, RefundCreated, OrderCancelled and CartAbandoned (the reminder, with a signed link
+that restores the cart: chalicelib/cart_links.py); the shop owner (SHOP_EMAIL) about
+OrderNeedsReview and StockLow. Other event types send nothing. Templates are Jinja2 files in
 `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt` plain), rendered with the shop's
 name and storefront URL from config. Mail goes through SES v2 from EMAIL_SENDER, which SES (and moto)
 only accepts once that address or its domain is a verified identity. With OUTBOX_DIR set (the local
@@ -15,12 +16,13 @@ pay for them at cold start.
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from chalicelib import clock, config
+from chalicelib import cart_links, clock, config
 from chalicelib.repository import deliveries
 
 CHANNEL = "email"
@@ -43,6 +45,8 @@ TEMPLATES = {
     "RefundCreated": ("refund_created", "{shop}: A refund for your order {order}", False),
     "OrderCancelled": ("order_cancelled", "{shop}: Your order {order} was cancelled", False),
     "OrderNeedsReview": ("order_needs_review", "[{shop}] Order {order} needs review", True),
+    "StockLow": ("stock_low", "[{shop}] Low stock: {sku}", True),
+    "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
 }
 ORDER_DEFAULTS = {"discount_total": 0, "discount_code": None, "amount_paid": 0, "amount_refunded": 0,
                   "fulfilment_status": "unfulfilled", "cancel_reason": None, "review_reason": None}
@@ -95,10 +99,12 @@ def render(event: dict) -> Email | None:
         return None
     template, subject, to_owner = TEMPLATES[kind]
     data = event["data"]
+    settings = config.settings()
+    if kind in ("StockLow", "CartAbandoned"):
+        return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
     # Stored items leave out None values; the templates are strict about names, so fill them in.
     order = ORDER_DEFAULTS | data["order"]
     order["shipping_address"] = ADDRESS_DEFAULTS | order["shipping_address"]
-    settings = config.settings()
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
                "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
     if kind == "ShipmentCreated":
@@ -111,6 +117,26 @@ def render(event: dict) -> Email | None:
     return Email(to=settings.shop_email if to_owner else order["email"],
                  subject=subject.format(shop=settings.shop_name, order=order["id"]),
                  html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context))
+
+
+def _render_other(event: dict, template: str, subject: str, to_owner: bool) -> Email:
+    """The emails that are not about an order: StockLow (to the shop) and CartAbandoned."""
+    settings = config.settings()
+    data = event["data"]
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url}
+    if event["type"] == "StockLow":
+        context |= {"stock": data}
+        to = settings.shop_email
+    else:
+        cart = data["cart"]
+        sent_at = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00"))
+        # The same link however often this reminder is rendered (a retried send).
+        context |= {"cart": cart, "currency": cart["currency"], "link_days": settings.cart_link_days,
+                    "restore_url": cart_links.restore_url(cart["id"], sent_at)}
+        to = settings.shop_email if to_owner else cart["email"]
+    environment = _templates()
+    return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
                  text=environment.get_template(f"{template}.txt").render(context))
 
 

@@ -1,0 +1,82 @@
+"""Counters the stream relay keeps from committed changes: daily sales figures per currency and
+bought-together pairs. Pure rules, no I/O: which increments one change of an item stands for.
+`repository/reports.apply` writes each `Tally` once (its `marker` is the change's stable id).
+
+| change (old image → new image)                  | counts                                                     |
+| ----------------------------------------------- | ---------------------------------------------------------- |
+| order: status becomes `paid`                    | day (of `paid_at`): orders +1, revenue +total, units +Σ    |
+|                                                 | quantities, recovered_revenue +total if `recovered`;       |
+|                                                 | per product and day: units, revenue (Σ line totals);       |
+|                                                 | per pair of distinct products: bought together +1          |
+| order: `amount_refunded` grows                  | day (of the change): refunds +growth                       |
+| cart: created (no old image)                    | day (of `created_at`): carts_created +1                     |
+
+Money is counted per currency and never added across currencies. Revenue is the order total
+(shipping and tax included, discounts deducted); a product's revenue is its line totals. Refunds
+count the money returned on any order of the currency, on the day it was returned.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+# Pairs grow with the square of an order's distinct products: learn from the first ones only.
+MAX_PAIR_PRODUCTS = 20
+DAY_FIELDS = ("orders", "revenue", "units", "carts_created", "recovered_revenue", "refunds")
+
+
+@dataclass
+class Tally:
+    """Increments one change stands for, applied once under `marker`."""
+
+    marker: str
+    # (currency, day) -> {field: delta}; field one of DAY_FIELDS
+    days: dict[tuple[str, date], dict[str, int]] = field(default_factory=dict)
+    # (currency, day, product_id) -> {"units": delta, "revenue": delta}
+    products: dict[tuple[str, date, str], dict[str, int]] = field(default_factory=dict)
+    # (product_id, bought with product_id) -> delta
+    pairs: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def day_of(value: str | None, fallback: datetime) -> date:
+    """The UTC day of an ISO timestamp as stored ("2026-11-22T10:15:00Z"), else of `fallback`."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else fallback
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date()
+
+
+def tallies(old: dict | None, new: dict | None, changed_at: datetime) -> list[Tally]:
+    """The tallies of one committed change (stream images as plain dicts); `changed_at` is when
+    it was committed (the stream record's ApproximateCreationDateTime)."""
+    kind = (new or old or {}).get("SK")
+    if kind == "ORDER" and new:
+        return order_tallies(old or {}, new, changed_at)
+    if kind == "CART" and new and not old:
+        return [Tally(f"cart.{new['id']}.created",
+                      days={(new["currency"], day_of(new.get("created_at"), changed_at)): {"carts_created": 1}})]
+    return []
+
+
+def order_tallies(old: dict, new: dict, changed_at: datetime) -> list[Tally]:
+    found = []
+    currency, order_id = new["currency"], new["id"]
+    if new.get("status") == "paid" and old.get("status") != "paid":
+        day = day_of(new.get("paid_at"), changed_at)
+        lines = new.get("lines") or []
+        figures = {"orders": 1, "revenue": new["total"], "units": sum(line["quantity"] for line in lines)}
+        if new.get("recovered"):
+            figures["recovered_revenue"] = new["total"]
+        tally = Tally(f"order.{order_id}.paid", days={(currency, day): figures})
+        for line in lines:
+            counts = tally.products.setdefault((currency, day, line["product_id"]), {"units": 0, "revenue": 0})
+            counts["units"] += line["quantity"]
+            counts["revenue"] += line["line_total"]
+        products = list(dict.fromkeys(line["product_id"] for line in lines))[:MAX_PAIR_PRODUCTS]
+        tally.pairs = {(a, b): 1 for a in products for b in products if a != b}
+        found.append(tally)
+    refunded, was_refunded = new.get("amount_refunded", 0), old.get("amount_refunded", 0)
+    if refunded > was_refunded:
+        # amount_refunded only grows, so each value is reached by one change: a stable marker.
+        found.append(Tally(f"order.{order_id}.refunded.{refunded}",
+                           days={(currency, day_of(None, changed_at)): {"refunds": refunded - was_refunded}}))
+    return found
