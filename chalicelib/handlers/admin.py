@@ -5,8 +5,8 @@ from typing import Annotated
 from chalice import Blueprint, Response
 from pydantic import Field, field_validator
 
-from chalicelib.handlers.common import parse, require_admin
-from chalicelib.models import Currency, Money, Request, Sku, Text
+from chalicelib.handlers.common import documented, parse, require_admin
+from chalicelib.models import Currency, Money, Product, Request, Sku, StockLevel, Text
 from chalicelib.services import catalog
 
 bp = Blueprint(__name__)
@@ -42,12 +42,19 @@ class InventoryIn(Request):
     low_stock_threshold: Stock | None = None
 
 
+PRODUCT = {"product_id": "$response.body#/id"}
+
+
 def _product_args(body: ProductIn) -> dict:
     return {"title": body.title, "description": body.description, "active": body.active,
             "variants": [v.model_dump() for v in body.variants]}
 
 
 @bp.route("/admin/products", methods=["POST"])
+@documented(Product, status=201, request=ProductIn, summary="Create a product",
+            errors=["resource_exists", "sku_conflict"],
+            links={"get_product": PRODUCT, "update_product": PRODUCT, "product_recommendations": PRODUCT,
+                   "set_inventory": {"sku": "$response.body#/variants/0/sku"}})
 def create_product():
     require_admin(bp.current_request)
     body = parse(ProductIn, bp.current_request)
@@ -55,6 +62,7 @@ def create_product():
 
 
 @bp.route("/admin/products/{product_id}", methods=["PUT"])
+@documented(Product, request=ProductIn, summary="Replace a product", errors=["resource_missing", "sku_conflict"])
 def update_product(product_id):
     require_admin(bp.current_request)
     body = parse(ProductIn, bp.current_request)
@@ -62,6 +70,8 @@ def update_product(product_id):
 
 
 @bp.route("/admin/inventory/{sku}", methods=["PUT"])
+@documented(StockLevel, request=InventoryIn, summary="Set the counted stock of a SKU",
+            errors=["resource_missing", "invalid_state"])
 def set_inventory(sku):
     require_admin(bp.current_request)
     body = parse(InventoryIn, bp.current_request)

@@ -6,15 +6,20 @@ from chalice import Blueprint, Response
 from pydantic import Field
 
 from chalicelib.errors import InvalidRequest, not_found
-from chalicelib.handlers.common import page, page_params, parse, require_admin
+from chalicelib.handlers.common import PageQuery, documented, page, page_params, parse, require_admin
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
-from chalicelib.ordering import Order
+from chalicelib.ordering import Order, OrderStatus
 from chalicelib.repository import orders
+from chalicelib.responses import OrderPage
 from chalicelib.services import refunds, shipments
 
 bp = Blueprint(__name__)
 STATUSES = ("pending_payment", "paid", "cancelled", "needs_review")
 Reason = Annotated[str, Field(max_length=500)]
+
+
+class OrdersQuery(PageQuery):
+    status: OrderStatus | None = Field(None, description="Only orders in this state.")
 
 
 class ShipmentLineIn(Request):
@@ -38,6 +43,7 @@ class RefundIn(Request):
 
 
 @bp.route("/admin/orders", methods=["GET"])
+@documented(OrderPage, query=OrdersQuery, summary="List orders, newest first")
 def list_orders():
     request = bp.current_request
     require_admin(request)
@@ -50,6 +56,7 @@ def list_orders():
 
 
 @bp.route("/admin/orders/{order_id}", methods=["GET"])
+@documented(Order, errors=["resource_missing"], summary="Get an order", operation_id="admin_get_order")
 def get_order(order_id):
     require_admin(bp.current_request)
     record = orders.get(order_id)
@@ -59,6 +66,8 @@ def get_order(order_id):
 
 
 @bp.route("/admin/orders/{order_id}/shipments", methods=["POST"])
+@documented(Order, status=201, request=ShipmentIn, summary="Record a shipment (all unshipped lines if no lines)",
+            errors=["resource_missing", "invalid_state", "over_shipment", "order_changed"])
 def create_shipment(order_id):
     require_admin(bp.current_request)
     body = parse(ShipmentIn, bp.current_request)
@@ -68,6 +77,8 @@ def create_shipment(order_id):
 
 
 @bp.route("/admin/orders/{order_id}/cancel", methods=["POST"])
+@documented(Order, request=CancelIn, summary="Cancel an order (stock released; a paid order refunded in full)",
+            errors=["resource_missing", "invalid_state", "order_changed"])
 def cancel_order(order_id):
     require_admin(bp.current_request)
     body = parse(CancelIn, bp.current_request)
@@ -75,6 +86,8 @@ def cancel_order(order_id):
 
 
 @bp.route("/admin/orders/{order_id}/refunds", methods=["POST"])
+@documented(Order, status=201, request=RefundIn, summary="Refund part of a paid order",
+            errors=["resource_missing", "invalid_state", "refund_exceeds_payment", "order_changed"])
 def refund_order(order_id):
     require_admin(bp.current_request)
     body = parse(RefundIn, bp.current_request)

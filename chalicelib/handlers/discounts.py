@@ -6,8 +6,9 @@ from typing import Annotated
 from chalice import Blueprint, Response
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from chalicelib.handlers.common import page_params, parse, require_admin
+from chalicelib.handlers.common import PageQuery, documented, page_params, parse, require_admin
 from chalicelib.models import MAX_MONEY, Currency, DiscountKind, DiscountRecord, Money, Request
+from chalicelib.responses import Discount, DiscountPage
 from chalicelib.services import discounts
 
 bp = Blueprint(__name__)
@@ -31,6 +32,7 @@ def _view(record: DiscountRecord) -> dict:
 
 
 @bp.route("/admin/discounts", methods=["POST"])
+@documented(Discount, status=201, request=DiscountIn, summary="Create a discount code", errors=["resource_exists"])
 def create_discount():
     require_admin(bp.current_request)
     body = parse(DiscountIn, bp.current_request)
@@ -42,6 +44,7 @@ def create_discount():
 
 
 @bp.route("/admin/discounts", methods=["GET"])
+@documented(DiscountPage, query=PageQuery, summary="List discount codes, newest first")
 def list_discounts():
     require_admin(bp.current_request)
     limit, cursor = page_params(bp.current_request)

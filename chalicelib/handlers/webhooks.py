@@ -2,13 +2,17 @@
 
 from chalice import Blueprint
 
-from chalicelib.handlers.common import body_bytes
+from chalicelib.handlers.common import body_bytes, documented
+from chalicelib.responses import Received
 from chalicelib.services import webhooks
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/webhooks/stripe", methods=["POST"], content_types=["application/json"])
+@documented(Received, request={"type": "object", "description": "A Stripe event, exactly as Stripe sent it."},
+            headers={"Stripe-Signature": "Stripe's signature of the raw body."}, summary="Receive a Stripe event",
+            errors=["invalid_signature", "resource_missing", "invalid_state"])
 def stripe_webhook():
     request = bp.current_request
     webhooks.receive("stripe", body_bytes(request), request.headers)

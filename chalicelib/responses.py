@@ -1,0 +1,134 @@
+"""The shapes of API answers that are not a domain model as such: pages, the checkout answer, the error
+envelope, the sales report. Handlers may keep building these answers as dicts; these models are what the
+OpenAPI document (chalicelib/openapi.py) says they are, and tests/test_schemathesis.py checks real answers
+against it. A field that is sometimes absent (rather than null) carries `exclude_if` (and no null in its schema).
+"""
+
+from datetime import date
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from chalicelib.models import DiscountRecord, Product
+from chalicelib.ordering import Order
+
+T = TypeVar("T")
+
+
+def _absent(value) -> bool:
+    return value is None
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class ProductPage(Page[Product]):
+    """A page of active products."""
+
+
+class OrderPage(Page[Order]):
+    """A page of orders, newest first."""
+
+
+class Discount(DiscountRecord):
+    """A discount code (upper case; carts match it case-insensitively). `value` is a percentage (1-100) for
+    `percent`, an amount in `currency`'s minor unit for `fixed`, 0 for `free_shipping`. With a `currency` the
+    code only applies to carts in that currency; `times_used` counts the orders placed
+    with it (an unpaid order cancelled gives its use back)."""
+
+
+class DiscountPage(Page[Discount]):
+    """A page of discount codes, newest first."""
+
+
+class Recommendations(BaseModel):
+    """Products often bought together with the product (filled up with the newest products)."""
+
+    data: list[Product]
+
+
+class Payment(BaseModel):
+    """What the storefront needs to take the payment in the browser."""
+
+    provider: str = Field(description="`stripe`.")
+    status: str = Field(description="The provider's payment status (`requires_payment_method`, `requires_action`, "
+                                    "`processing`, `succeeded`...), or the order's status once it is no longer "
+                                    "waiting for a payment.")
+    client_secret: str | None = Field(description="For the provider's browser library; null once the order is "
+                                                  "paid or closed.")
+    publishable_key: str
+    next_action: dict | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
+                                     description="With `requires_action`: what the browser must do next.")
+
+
+class Checkout(BaseModel):
+    """The order placed for the cart, the token that shows it to the customer, and its payment."""
+
+    order: Order
+    order_token: str = Field(description="Send as `X-Order-Token` to GET /orders/{order_id}.")
+    payment: Payment
+
+
+class Received(BaseModel):
+    received: Literal[True]
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="Stable; branch on it.")
+    message: str = Field(description="For people; may change.")
+    param: str | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
+                              description="The offending field (dotted path), query parameter or header.")
+    available: int | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
+                                                  description="`out_of_stock`: what is left.")
+    sku: str | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
+                                            description="`out_of_stock` at checkout: the SKU.")
+    decline_code: str | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
+                                     description="`payment_declined`: the provider's reason.")
+
+
+class Error(BaseModel):
+    """The envelope of every error answer."""
+
+    error: ErrorDetail
+
+
+class TopProduct(BaseModel):
+    product_id: str
+    title: str | None = Field(description="null when the product has been deleted.")
+    units: int
+    revenue: int
+
+
+class ReportDay(BaseModel):
+    date: date
+    orders: int
+    revenue: int
+    units: int
+    carts_created: int
+    recovered_revenue: int
+    refunds: int
+
+
+class SalesReport(BaseModel):
+    """Figures of the UTC days `from`..`to` in one currency; money in its minor units."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    currency: str
+    from_: date = Field(alias="from")
+    to: date
+    orders: int
+    revenue: int
+    average_order_value: int
+    units: int
+    carts_created: int
+    conversion_rate: float | None = Field(description="orders / carts_created; null without carts.")
+    recovered_revenue: int = Field(description="Revenue of orders from carts restored by a reminder link.")
+    refunds: int
+    top_products: list[TopProduct] = Field(description="Up to 10, by revenue.")
+    by_day: list[ReportDay]

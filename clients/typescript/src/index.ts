@@ -1,0 +1,165 @@
+/**
+ * A typed client of the commerce HTTP API. Types come from ../../openapi.json (`npm run generate` writes
+ * src/schema.d.ts); requests go through openapi-fetch. Every helper returns the documented answer or throws
+ * a CommerceApiError whose `code` is one of the API's error codes.
+ *
+ *     const shop = createCommerceClient("http://127.0.0.1:8000");
+ *     const cart = await shop.createCart();
+ *     await shop.addLine(cart.id, { sku: "TEE-M", quantity: 1 });
+ */
+import createClient, { type Client } from "openapi-fetch";
+import type { components, operations, paths } from "./schema.js";
+
+export type { components, operations, paths };
+
+export type Schemas = components["schemas"];
+export type Product = Schemas["Product"];
+export type Variant = Schemas["Variant"];
+export type ProductPage = Schemas["ProductPage"];
+export type Cart = Schemas["Cart"];
+export type CartLine = Schemas["CartLine"];
+export type Address = Schemas["Address-Input"];
+export type Checkout = Schemas["Checkout"];
+export type Payment = Schemas["Payment"];
+export type Order = Schemas["Order"];
+export type OrderPage = Schemas["OrderPage"];
+export type Discount = Schemas["Discount"];
+export type DiscountPage = Schemas["DiscountPage"];
+export type StockLevel = Schemas["StockLevel"];
+export type SalesReport = Schemas["SalesReport"];
+
+export type CreateCart = Schemas["CreateCart"];
+export type AddLine = Schemas["AddLine"];
+export type UpdateCart = Schemas["UpdateCart"];
+export type CheckoutIn = Schemas["CheckoutIn"];
+export type ProductIn = Schemas["ProductIn"];
+export type InventoryIn = Schemas["InventoryIn"];
+export type ShipmentIn = Schemas["ShipmentIn"];
+export type CancelIn = Schemas["CancelIn"];
+export type RefundIn = Schemas["RefundIn"];
+export type DiscountIn = Schemas["DiscountIn"];
+
+/** Every error code of the API (the union of the per-status `Error4xx`/`Error5xx` schemas). */
+export type ErrorCode = Schemas[Extract<keyof Schemas, `Error${number}`>]["error"]["code"];
+export type ErrorDetail = Schemas["ErrorDetail"];
+
+/** A non-2xx answer. `code` is undefined only when the body is not the API's error envelope. */
+export class CommerceApiError extends Error {
+  override readonly name = "CommerceApiError";
+  readonly status: number;
+  readonly code: ErrorCode | undefined;
+  readonly param: string | undefined;
+  readonly detail: ErrorDetail | undefined;
+
+  constructor(status: number, body: unknown) {
+    const detail = isEnvelope(body) ? body.error : undefined;
+    super(detail?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.detail = detail;
+    this.code = detail?.code as ErrorCode | undefined;
+    this.param = detail?.param;
+  }
+}
+
+function isEnvelope(body: unknown): body is Schemas["Error"] {
+  if (typeof body !== "object" || body === null || !("error" in body)) return false;
+  const error: unknown = (body as { error: unknown }).error;
+  return typeof error === "object" && error !== null && "code" in error && "message" in error;
+}
+
+type Answer<T> = { data: T; error?: never; response: Response } | { data?: never; error: unknown; response: Response };
+
+async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
+  const { data, error, response } = await pending;
+  if (!response.ok || error !== undefined) throw new CommerceApiError(response.status, error);
+  return data as T;
+}
+
+export interface CommerceClientOptions {
+  /** The admin API key: sent as `Authorization: Bearer <key>` by the `admin` helpers only. */
+  adminKey?: string;
+  /** A fetch to use instead of globalThis.fetch (tests, SSR frameworks). */
+  fetch?: (input: Request) => Promise<Response>;
+}
+
+/** Options of every POST helper: pass the same key again to retry a request safely. */
+export interface PostOptions {
+  idempotencyKey?: string;
+}
+
+function keyed(options: PostOptions | undefined): { "Idempotency-Key": string } {
+  return { "Idempotency-Key": options?.idempotencyKey ?? crypto.randomUUID() };
+}
+
+/** The storefront helpers, `admin` helpers, and the underlying openapi-fetch clients (`raw`, `rawAdmin`). */
+export function createCommerceClient(baseUrl: string, options: CommerceClientOptions = {}) {
+  const base = baseUrl.replace(/\/+$/, "");
+  const common = options.fetch ? { baseUrl: base, fetch: options.fetch } : { baseUrl: base };
+  const raw: Client<paths> = createClient<paths>(common);
+  const rawAdmin: Client<paths> = createClient<paths>(
+    options.adminKey ? { ...common, headers: { Authorization: `Bearer ${options.adminKey}` } } : common,
+  );
+
+  return {
+    raw,
+    rawAdmin,
+
+    listProducts: (query: { limit?: number; cursor?: string } = {}) =>
+      unwrap(raw.GET("/products", { params: { query } })),
+    getProduct: (productId: string) => unwrap(raw.GET("/products/{product_id}", { params: { path: { product_id: productId } } })),
+    recommendations: (productId: string) =>
+      unwrap(raw.GET("/products/{product_id}/recommendations", { params: { path: { product_id: productId } } })),
+
+    createCart: (body: CreateCart = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/carts", { params: { header: keyed(post) }, body })),
+    getCart: (cartId: string) => unwrap(raw.GET("/carts/{cart_id}", { params: { path: { cart_id: cartId } } })),
+    addLine: (cartId: string, body: AddLine, post?: PostOptions) =>
+      unwrap(raw.POST("/carts/{cart_id}/lines", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
+    setQuantity: (cartId: string, sku: string, quantity: number) =>
+      unwrap(raw.PATCH("/carts/{cart_id}/lines/{sku}", { params: { path: { cart_id: cartId, sku } }, body: { quantity } })),
+    removeLine: (cartId: string, sku: string) =>
+      unwrap(raw.DELETE("/carts/{cart_id}/lines/{sku}", { params: { path: { cart_id: cartId, sku } } })),
+    updateCart: (cartId: string, body: UpdateCart) =>
+      unwrap(raw.PATCH("/carts/{cart_id}", { params: { path: { cart_id: cartId } }, body })),
+    restoreCart: (token: string, post?: PostOptions) =>
+      unwrap(raw.POST("/carts/restore", { params: { header: keyed(post) }, body: { token } })),
+    /** 201 with a new order, 200 with the same order on a repeat: either way the Checkout. */
+    checkout: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
+    getOrder: (orderId: string, orderToken: string) =>
+      unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } } })),
+
+    admin: {
+      createProduct: (body: ProductIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/products", { params: { header: keyed(post) }, body })),
+      updateProduct: (productId: string, body: ProductIn) =>
+        unwrap(rawAdmin.PUT("/admin/products/{product_id}", { params: { path: { product_id: productId } }, body })),
+      setInventory: (sku: string, body: InventoryIn) =>
+        unwrap(rawAdmin.PUT("/admin/inventory/{sku}", { params: { path: { sku } }, body })),
+      listOrders: (query: NonNullable<operations["list_orders"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/orders", { params: { query } })),
+      getOrder: (orderId: string) =>
+        unwrap(rawAdmin.GET("/admin/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+      createShipment: (orderId: string, body: ShipmentIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/orders/{order_id}/shipments", {
+          params: { path: { order_id: orderId }, header: keyed(post) }, body,
+        })),
+      cancelOrder: (orderId: string, body: CancelIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/orders/{order_id}/cancel", {
+          params: { path: { order_id: orderId }, header: keyed(post) }, body,
+        })),
+      refundOrder: (orderId: string, body: RefundIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/orders/{order_id}/refunds", {
+          params: { path: { order_id: orderId }, header: keyed(post) }, body,
+        })),
+      createDiscount: (body: DiscountIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/discounts", { params: { header: keyed(post) }, body })),
+      listDiscounts: (query: { limit?: number; cursor?: string } = {}) =>
+        unwrap(rawAdmin.GET("/admin/discounts", { params: { query } })),
+      salesReport: (query: NonNullable<operations["sales_report"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/reports/sales", { params: { query } })),
+    },
+  };
+}
+
+export type CommerceClient = ReturnType<typeof createCommerceClient>;
