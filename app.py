@@ -1,19 +1,26 @@
 """The API function: every HTTP route, registered from the handler blueprints, and the one place
 where errors become the `{"error": {...}}` envelope."""
 
+import logging
+import time
+
 from chalice import Chalice, CORSConfig, Response
 
-from chalicelib import config, idempotency
+from chalicelib import config, idempotency, observability
 from chalicelib.errors import CommerceError
 from chalicelib.handlers import (
+    abandoned_carts,
     admin,
     admin_orders,
     carts,
     catalog,
     checkout,
     discounts,
+    docs,
     orders,
     queues,
+    recommendations,
+    reports,
     schedules,
     webhooks,
 )
@@ -22,8 +29,8 @@ app = Chalice(app_name="commerce")
 if config.settings().cors_allow_origin:
     # Before the blueprints: a route takes app.api.cors when it is registered.
     app.api.cors = CORSConfig(allow_origin=config.settings().cors_allow_origin,
-                              allow_headers=["Idempotency-Key", "X-Order-Token"],
-                              expose_headers=["Idempotent-Replayed"], max_age=600)
+                              allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
+                              expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 app.register_blueprint(catalog.bp)
 app.register_blueprint(carts.bp)
 app.register_blueprint(admin.bp)
@@ -32,9 +39,14 @@ app.register_blueprint(discounts.bp)
 app.register_blueprint(checkout.bp)
 app.register_blueprint(orders.bp)
 app.register_blueprint(webhooks.bp)
+app.register_blueprint(docs.bp)
 app.register_blueprint(queues.bp)
 app.register_blueprint(schedules.bp)
+app.register_blueprint(reports.bp)
+app.register_blueprint(recommendations.bp)
+app.register_blueprint(abandoned_carts.bp)
 
+log = logging.getLogger("chalicelib.api")
 GENERIC = {
     400: ("invalid_request", "The request is not valid."),
     403: ("forbidden", "Not allowed."),
@@ -52,11 +64,24 @@ def _error(status: int, code: str, message: str) -> Response:
 @app.middleware("http")
 def render_errors(event, get_response):
     """Every answer in our envelope; a POST with an Idempotency-Key runs once and its rendered answer is
-    replayed (chalicelib/idempotency.py), whose own errors (400, 409, 422, 502) are rendered here too."""
+    replayed (chalicelib/idempotency.py), whose own errors (400, 409, 422, 502) are rendered here too.
+    Each request gets a correlation id (X-Request-Id in and out) and one structured access log line."""
+    started = time.perf_counter()
+    request_id = observability.start(event.headers.get("x-request-id"),
+                                     (event.context or {}).get("requestId"))
     try:
-        return idempotency.run(event, lambda: _rendered(event, get_response))
+        response = idempotency.run(event, lambda: _rendered(event, get_response))
     except CommerceError as error:
-        return Response(error.to_dict(), status_code=error.status_code)
+        response = Response(error.to_dict(), status_code=error.status_code)
+    response.headers["X-Request-Id"] = request_id
+    if app.api.cors:  # Chalice adds CORS headers only to what a view returns, not to rendered errors
+        for name, value in app.api.cors.get_access_control_headers().items():
+            response.headers.setdefault(name, value)
+    error_code = response.body.get("error", {}).get("code") if isinstance(response.body, dict) else None
+    log.info("request", extra={"method": event.method, "path": event.path, "status": response.status_code,
+                               "error_code": error_code,
+                               "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+    return response
 
 
 def _rendered(event, get_response) -> Response:

@@ -76,6 +76,7 @@ class OrderRecord(Record):
     review_reason: str | None = None
     cancel_reason: str | None = None
     stock_released: bool = False
+    correlation_id: str | None = None  # of the last request that changed it (carried into queue messages)
     created_at: datetime
     payment_deadline: datetime
     paid_at: datetime | None = None

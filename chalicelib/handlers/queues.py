@@ -15,7 +15,7 @@ import logging
 
 from chalice import Blueprint
 
-from chalicelib import config, events
+from chalicelib import config, events, observability
 from chalicelib.services import emails, fulfilment
 
 bp = Blueprint(__name__)
@@ -51,7 +51,10 @@ def each_message(event, work) -> dict:
     for record in records:
         message_id = record.to_dict().get("messageId")
         try:
-            work(json.loads(record.body), record.body)
+            message = json.loads(record.body)
+            # Log under the id of the request that caused the event (carried by the relay).
+            observability.start(message.get("correlation_id") if isinstance(message, dict) else None, message_id)
+            work(message, record.body)
         except Exception as error:
             log.exception("SQS message %s failed; it will be delivered again", message_id)
             failures.append({"itemIdentifier": message_id})

@@ -40,8 +40,11 @@ def create(discount: DiscountRecord) -> None:
         "GSI1PK": "DISCOUNTS", "GSI1SK": f"{iso(discount.created_at)}#{discount.id}"}
     try:
         dynamo.call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(item),
-                    ConditionExpression="attribute_not_exists(PK)")
+                    ConditionExpression="attribute_not_exists(PK)", ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as error:
+        existing = dynamo.from_item(error.response.get("Item")) or {}
+        if existing.get("id") == discount.id:
+            return  # botocore retried a put whose first attempt landed
         if dynamo.error_code(error) == "ConditionalCheckFailedException":
             raise Conflict(f"Discount code {discount.code} exists already.", param="code",
                            code="resource_exists") from error

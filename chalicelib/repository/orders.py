@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from botocore.exceptions import ClientError
 
+from chalicelib import observability
 from chalicelib.clock import iso
 from chalicelib.errors import CartChanged, Conflict
 from chalicelib.ordering import OrderRecord, PaymentRef
 from chalicelib.repository import dynamo
-from chalicelib.repository.carts import cart_key
+from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import sku_key
 
 EVENT_RETENTION = timedelta(days=30)
@@ -49,6 +50,7 @@ def event_key(provider: str, event_id: str) -> dict:
 
 def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
+    order = order.model_copy(update={"correlation_id": observability.correlation_id() or order.correlation_id})
     return (order_key(order.id) | order.model_dump(mode="json")
             | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp})
 
@@ -103,8 +105,9 @@ def place(order: OrderRecord, cart_version: int, discount_actions: list[dict] = 
     actions += list(discount_actions)
     actions.append({"Update": {
         "TableName": dynamo.table(), "Key": dynamo.to_item(cart_key(order.cart_id)),
+        # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
         "UpdateExpression": "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
-                            "REMOVE GSI1PK, GSI1SK",
+                            "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
         "ConditionExpression": "#status = :open AND version = :version",
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": dynamo.values(done="checked_out", order=order.id, one=1, open="open",

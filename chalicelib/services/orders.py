@@ -4,7 +4,7 @@ import hmac
 import logging
 from datetime import datetime, timedelta
 
-from chalicelib import clock, config, ordering, payments
+from chalicelib import clock, config, observability, ordering, payments
 from chalicelib.errors import ResourceMissing, not_found
 from chalicelib.ordering import Order
 from chalicelib.repository import discounts, orders
@@ -65,6 +65,9 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
         try:
             orders.save(order, after, stock=_stock_moves(order, transition), event=(event.provider, event.id),
                         extra_actions=give_back_discount(order) if transition.release_stock else [])
+            if after.status == "paid" and order.status != "paid":
+                observability.metric("OrdersPaid", currency=after.currency)
+                observability.metric("Revenue", after.total, currency=after.currency)
             return "applied"
         except DuplicateEvent:
             return "duplicate"
