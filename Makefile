@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: run test lint install clean package lint-template
+.PHONY: run test lint install clean package lint-template bench e2e openapi client
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,28 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest
+
+# The OpenAPI document, built from the code (chalicelib/openapi.py); tests/test_openapi.py fails while the
+# committed openapi.json is stale.
+openapi: $(STAMP)
+	$(BIN)/python -m tools.openapi
+
+# The TypeScript client (clients/typescript): install its pinned packages, generate src/schema.d.ts from
+# openapi.json (generated, never committed), type-check the client and its example purchase flow, build dist/.
+client:
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run typecheck && npm run build
+
+# The demo storefront in headless Chromium (Debian's: Playwright's own browser builds cannot be
+# downloaded here) against the local stack on free ports; screenshot in test-artifacts/.
+CHROMIUM ?= /usr/bin/chromium
+E2E_TIMEOUT ?= 170
+e2e: $(STAMP)
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	CHROMIUM=$(CHROMIUM) timeout -k 10 $(E2E_TIMEOUT) $(BIN)/pytest e2e
+
+# Benchmarks, not part of `make test` (README, "Benchmarks and reliability"): results in bench/results/.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 # The deployable template of one stage: build/$(STAGE)/sam.json + deployment.zip (README, "Deploying to AWS").
 package: $(STAMP)

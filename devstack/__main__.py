@@ -78,6 +78,7 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         STRIPE_SECRET_KEY="sk_test_local_devstack",  # noqa: S106 - localstripe accepts any sk_test_ key
         STRIPE_PUBLISHABLE_KEY="pk_test_local_devstack",
         STRIPE_WEBHOOK_SECRETS=webhook_secret,
+        CART_LINK_SECRET=secrets.token_urlsafe(32),
         STOREFRONT_URL=storefront,
         CORS_ALLOW_ORIGIN=os.environ.get("CORS_ALLOW_ORIGIN") or storefront,
         OUTBOX_DIR=os.environ.get("OUTBOX_DIR") or str(OUTBOX),
@@ -106,6 +107,11 @@ def _start_api(app, port: int):
     # A bare Config, not the one built from .chalice/config.json: that one's stage environment
     # variables would override the environment set above.
     config = Config.create(chalice_stage=STAGE, app_name=app.app_name, lambda_timeout=30, lambda_memory_size=512)
+    from chalice.local import ThreadedHTTPServer
+
+    # socketserver's default listen backlog of 5 drops connections under a burst (the load test's
+    # 50 users); API Gateway has no such limit.
+    ThreadedHTTPServer.request_queue_size = 128
     server = create_local_server(app, config, HOST, port)
     thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.2}, name="api",
                               daemon=True)
@@ -119,6 +125,7 @@ def _banner(ports: dict[str, int], admin_key: str, generated: bool, pumped: list
     lines = [
         "",
         "commerce local stack",
+        f"  storefront   http://{HOST}:{ports['STOREFRONT_PORT']}  (demo shop; test card 4242 4242 4242 4242)",
         f"  API          {api}",
         f"  moto (AWS)   http://{HOST}:{ports['MOTO_PORT']}",
         f"  localstripe  http://{HOST}:{ports['STRIPE_PORT']}  (webhooks -> {api}/webhooks/stripe)",
@@ -141,12 +148,11 @@ def main() -> int:
     from devstack.processes import Child, port_is_free
 
     children: list[Child] = []
-    server = pump = None
+    server = pump = storefront = None
     started = time.monotonic()
     try:
         ports = _ports()
-        busy = [f"{name}={port}" for name, port in ports.items()
-                if name != "STOREFRONT_PORT" and not port_is_free(port)]
+        busy = [f"{name}={port}" for name, port in ports.items() if not port_is_free(port)]
         if busy:
             raise StackFailed(f"port(s) in use on {HOST}: {', '.join(busy)}; stop what uses them or choose others")
         moto = Child("devstack.motoserver", ports["MOTO_PORT"], "moto server")
@@ -162,11 +168,13 @@ def main() -> int:
         from app import app
         from devstack.pump import Pump
         from devstack.seed import seed
+        from devstack.storefront import Storefront
 
         seed()
         api_url = f"http://{HOST}:{ports['API_PORT']}"
         _register_webhook(stripe.url, api_url, webhook_secret)
         server, api_thread = _start_api(app, ports["API_PORT"])
+        storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],
                     schedule_seconds=float(os.environ.get("PUMP_SCHEDULE_SECONDS", "30")))
         pumped = pump.start()
@@ -197,6 +205,8 @@ def main() -> int:
         # state of a half-done delivery dies with moto anyway.
         if pump is not None:
             pump.stop(timeout=None)
+        if storefront is not None:
+            storefront.stop()
         if server is not None:
             server.shutdown()
             server.server.server_close()

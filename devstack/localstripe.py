@@ -4,7 +4,9 @@ localstripe's own `start()` binds every interface (`::`) and pickles its whole s
 path /tmp/localstripe.pickle on every write, so two instances (a test run beside `make run`) would
 overwrite each other's state and every write gets slower as the store grows. This launcher binds
 loopback and keeps the store in memory. It also adds the few parts of Stripe's API that localstripe
-lacks and this project relies on (idempotency keys first): see `devstack/localstripe_fidelity.py`.
+lacks and this project relies on (idempotency keys first): see `devstack/localstripe_fidelity.py`;
+and what a storefront's Stripe.js needs (confirming a card payment in the browser): see
+`devstack/stripejs.py`.
 
     python -m devstack.localstripe --port 8420
 """
@@ -22,10 +24,11 @@ def main() -> None:
     from aiohttp import web
     from localstripe import resources, server
 
-    from devstack import localstripe_fidelity
+    from devstack import localstripe_fidelity, stripejs
 
     resources.Store.dump_to_disk = lambda self: None
     localstripe_fidelity.install(server, resources)
+    stripejs.install(server, resources)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     web.run_app(server.app, host=args.host, port=args.port, print=lambda *a: print(
         f"localstripe listening on http://{args.host}:{args.port}", flush=True))

@@ -89,6 +89,16 @@ def test_make_run_serves_the_seeded_catalogue_and_stops_cleanly_on_ctrl_c(stack)
     stack.wait_until_ready()
     assert stack.api in stack.log and LOCAL_ADMIN_KEY in stack.log
 
+    # The demo storefront, with a config.js that points it at this stack's API.
+    storefront = f"http://127.0.0.1:{stack.ports['STOREFRONT_PORT']}"
+    assert storefront in stack.log
+    config = requests.get(f"{storefront}/config.js", timeout=10)
+    assert config.status_code == 200 and "javascript" in config.headers["Content-Type"]
+    assert f'"apiBaseUrl": "{stack.api}"' in config.text
+    assert f'"stripeJsUrl": "http://127.0.0.1:{stack.ports["STRIPE_PORT"]}/js.stripe.com/v3/"' in config.text
+    assert requests.get(f"{storefront}/cart.html", timeout=10).status_code == 200
+    assert requests.get(f"{storefront}/../app.py", timeout=10).status_code == 404
+
     answer = requests.get(f"{stack.api}/products", params={"limit": 100}, timeout=10)
     assert answer.status_code == 200, answer.text
     products = answer.json()["data"]
@@ -117,7 +127,7 @@ def test_make_run_serves_the_seeded_catalogue_and_stops_cleanly_on_ctrl_c(stack)
     stack.process.send_signal(signal.SIGINT)
     assert stack.process.wait(timeout=15) == 0, stack.log
     # Nothing left behind: every port can be bound again, so a second run starts right away.
-    assert all(port_is_free(stack.ports[name]) for name in ("API_PORT", "MOTO_PORT", "STRIPE_PORT")), stack.log
+    assert all(port_is_free(port) for port in stack.ports.values()), stack.log
 
 
 # --- the event pump ----------------------------------------------------------------------------

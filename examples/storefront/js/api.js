@@ -1,0 +1,88 @@
+// The HTTP API (see API.md): one fetch wrapper and one function per route the storefront uses.
+import config from "../config.js";
+
+const BASE = config.apiBaseUrl.replace(/\/+$/, "");
+const RETRIES = 2; // only for POSTs, which carry an Idempotency-Key and so are safe to send again
+
+/** An API answer that is not a 2xx, with the `error` object of its body: `code`, `message`, `param`... */
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error.message || `The API answered ${status}.`);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = error.code || `http_${status}`;
+    this.param = error.param;
+    this.details = error;
+  }
+}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID(); // secure contexts (https, localhost) only
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Send a request and answer the parsed JSON body, or throw an ApiError. A POST gets a fresh
+ * Idempotency-Key, and a retry after a network error, a 409 request_in_progress or a 502/503 sends
+ * the same key again: the API then answers the first attempt's result instead of doing it twice.
+ */
+export async function request(method, path, { body, headers = {} } = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  if (method === "POST") init.headers["Idempotency-Key"] = newKey();
+  for (let attempt = 0; ; attempt += 1) {
+    const retry = method === "POST" && attempt < RETRIES;
+    let response;
+    try {
+      response = await fetch(BASE + path, init);
+    } catch {
+      // The browser does not say whether the network failed or CORS refused the answer.
+      if (retry) {
+        await sleep(400 * (attempt + 1));
+        continue;
+      }
+      throw new ApiError(0, {
+        code: "network_error",
+        message: `The shop's API at ${BASE} cannot be reached (offline, or it refused this site: CORS).`,
+      });
+    }
+    const text = await response.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    if (response.ok) return json;
+    const error = (json && json.error) || {};
+    if (retry && (error.code === "request_in_progress" || response.status === 502 || response.status === 503)) {
+      await sleep(400 * (attempt + 1));
+      continue;
+    }
+    throw new ApiError(response.status, error);
+  }
+}
+
+const id = encodeURIComponent;
+
+export const api = {
+  listProducts: (cursor) => request("GET", `/products?limit=100${cursor ? `&cursor=${id(cursor)}` : ""}`),
+  getProduct: (productId) => request("GET", `/products/${id(productId)}`),
+  recommendations: (productId) => request("GET", `/products/${id(productId)}/recommendations`),
+  createCart: (currency) => request("POST", "/carts", { body: currency ? { currency } : {} }),
+  getCart: (cartId) => request("GET", `/carts/${id(cartId)}`),
+  restoreCart: (token) => request("POST", "/carts/restore", { body: { token } }),
+  addLine: (cartId, sku, quantity) => request("POST", `/carts/${id(cartId)}/lines`, { body: { sku, quantity } }),
+  setQuantity: (cartId, sku, quantity) =>
+    request("PATCH", `/carts/${id(cartId)}/lines/${id(sku)}`, { body: { quantity } }),
+  removeLine: (cartId, sku) => request("DELETE", `/carts/${id(cartId)}/lines/${id(sku)}`),
+  updateCart: (cartId, changes) => request("PATCH", `/carts/${id(cartId)}`, { body: changes }),
+  checkout: (cartId) => request("POST", `/carts/${id(cartId)}/checkout`, { body: {} }),
+  getOrder: (orderId, token) => request("GET", `/orders/${id(orderId)}`, { headers: { "X-Order-Token": token } }),
+};

@@ -1,0 +1,88 @@
+// The order page (the confirmation email links here too): GET /orders/{id} with the order token,
+// polled until the payment is confirmed (the webhook has arrived) or a minute has passed.
+import { api } from "../api.js";
+import { formatMoney } from "../format.js";
+import { h, refreshCartCount, renderTotals, showError } from "../ui.js";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const orderId = params.get("id");
+const token = params.get("token");
+const TIMEOUT_MS = 60_000;
+
+const STATUS = {
+  pending_payment: "Waiting for the payment to be confirmed…",
+  paid: "Paid. Thank you! A confirmation email is on its way.",
+  cancelled: "This order has been cancelled.",
+  needs_review: "The shop is reviewing this order's payment; it will be in touch.",
+};
+const PAYMENT = { pending: "Pending", paid: "Paid", partially_refunded: "Partially refunded", refunded: "Refunded",
+                  failed: "Failed (you can try again)" };
+const FULFILMENT = { unfulfilled: "Not shipped yet", requested: "Being prepared", partially_shipped: "Partly shipped",
+                     shipped: "Shipped" };
+
+function render(order) {
+  const status = $("order-status");
+  status.dataset.status = order.status;
+  status.className = `status ${order.status}`;
+  status.textContent = STATUS[order.status] || order.status;
+  $("order-id").textContent = order.id;
+  $("order-created").textContent = new Date(order.created_at).toLocaleString();
+  $("order-email").textContent = order.email || "";
+  $("order-payment").textContent = PAYMENT[order.payment_status] || order.payment_status;
+  $("order-fulfilment").textContent = FULFILMENT[order.fulfilment_status] || order.fulfilment_status;
+  $("order-lines").replaceChildren(...order.lines.map((line) =>
+    h("li", { class: "line" },
+      h("div", { class: "line-main" }, h("p", { class: "line-title" }, line.title),
+        h("p", { class: "muted" }, `${line.quantity} × ${formatMoney(line.unit_price, order.currency)}`)),
+      h("p", { class: "line-total" }, line.line_total ? formatMoney(line.line_total, order.currency) : "Free"))));
+  renderTotals($("totals"), order, formatMoney);
+  if (order.amount_refunded) {
+    $("totals").append(h("dt", {}, "Refunded"), h("dd", {}, formatMoney(order.amount_refunded, order.currency)));
+  }
+  const address = order.shipping_address || {};
+  $("order-address").replaceChildren(...[address.name, address.line1, address.line2,
+    [address.postal_code, address.city].filter(Boolean).join(" "), address.region, address.country]
+    .filter(Boolean).flatMap((part, index) => (index ? [h("br"), part] : [part])));
+  $("order-method").textContent = order.shipping_method ? `Shipping: ${order.shipping_method}` : "";
+  $("shipments").replaceChildren(...(order.shipments || []).map((shipment) =>
+    h("li", {}, `${shipment.carrier}: tracking number ${shipment.tracking_number}`)));
+  $("loading").hidden = true;
+  $("order").hidden = false;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function poll() {
+  if (!orderId || !token) {
+    $("loading").hidden = true;
+    showError($("notice"), { code: "invalid_request", message: "This page needs the order link from your email." });
+    return;
+  }
+  const started = Date.now();
+  let interval = 1000;
+  for (;;) {
+    try {
+      const order = await api.getOrder(orderId, token);
+      render(order);
+      if (order.status !== "pending_payment") return;
+    } catch (error) {
+      $("loading").hidden = true;
+      if (error.code !== "network_error" && error.code !== "upstream_unavailable") {
+        showError($("notice"), error);
+        return;
+      }
+    }
+    if (Date.now() - started > TIMEOUT_MS) {
+      const status = $("order-status");
+      status.dataset.timedOut = "true";
+      status.textContent = "The payment has not been confirmed yet. Reload this page in a few minutes.";
+      return;
+    }
+    await sleep(interval);
+    interval = Math.min(interval * 1.5, 5000);
+  }
+}
+
+poll();
+refreshCartCount();

@@ -1,0 +1,100 @@
+import { api } from "../api.js";
+import { addToCart, itemCount } from "../cart.js";
+import { formatMoney, stockNote } from "../format.js";
+import { clear, h, refreshCartCount, setBusy, setCartCount, showError, showNotice } from "../ui.js";
+
+const productId = new URLSearchParams(location.search).get("id");
+const notice = document.getElementById("notice");
+const form = document.getElementById("add-form");
+const result = document.getElementById("add-result");
+const quantity = document.getElementById("quantity");
+let product = null;
+
+function variantChoice(variant, index) {
+  const id = `variant-${index}`;
+  const note = stockNote(variant.available) || "In stock";
+  return h("div", { class: "choice" },
+    h("input", { type: "radio", name: "sku", id, value: variant.sku, disabled: variant.available <= 0,
+                 checked: false }),
+    h("label", { for: id },
+      h("span", { class: "choice-title" }, variant.title), " ",
+      h("span", { class: "price" }, formatMoney(variant.price, variant.currency)), " ",
+      h("span", { class: variant.available <= 5 ? "stock low" : "stock" }, note)),
+  );
+}
+
+function render() {
+  document.title = `${product.title} · Demo shop`;
+  document.getElementById("title").textContent = product.title;
+  document.getElementById("description").textContent = product.description;
+  const variants = document.getElementById("variants");
+  variants.replaceChildren(...product.variants.map(variantChoice));
+  const first = variants.querySelector("input:not([disabled])");
+  if (first) first.checked = true;
+  else document.getElementById("add").disabled = true;
+  document.getElementById("product").hidden = false;
+}
+
+async function recommendations() {
+  // Another endpoint, another team: anything but a list (404, network, CORS) shows nothing.
+  try {
+    const answer = await api.recommendations(productId);
+    const items = (answer && answer.data) || [];
+    if (!items.length) return;
+    document.getElementById("recommended").replaceChildren(...items.map((item) =>
+      h("li", { class: "card" },
+        h("h3", {}, h("a", { href: `product.html?id=${encodeURIComponent(item.id)}` }, item.title)),
+        item.variants.length ? h("p", { class: "price" }, formatMoney(item.variants[0].price, item.variants[0].currency))
+          : null)));
+    document.getElementById("recommendations").hidden = false;
+  } catch {
+    // nothing to show
+  }
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clear(result);
+  const chosen = form.querySelector("input[name=sku]:checked");
+  const count = Number(quantity.value);
+  if (!chosen) {
+    showError(result, { code: "invalid_request", message: "Choose a variant first." });
+    return;
+  }
+  if (!Number.isInteger(count) || count < 1) {
+    showError(result, { code: "invalid_request", message: "The quantity must be a whole number, at least 1." });
+    quantity.focus();
+    return;
+  }
+  const variant = product.variants.find((item) => item.sku === chosen.value);
+  const button = document.getElementById("add");
+  setBusy(button, true, "Adding…");
+  try {
+    const cart = await addToCart(variant.sku, count, variant.currency);
+    setCartCount(itemCount(cart));
+    result.replaceChildren(h("div", { class: "notice ok", role: "status" },
+      h("p", {}, `Added ${count} × ${product.title} – ${variant.title} to your cart. `,
+        h("a", { href: "cart.html" }, "View cart"))));
+  } catch (error) {
+    showError(result, error, () => `${product.title} – ${variant.title}`);
+  } finally {
+    setBusy(button, false);
+  }
+});
+
+async function load() {
+  if (!productId) {
+    showNotice(notice, "No product chosen.", "error");
+    return;
+  }
+  try {
+    product = await api.getProduct(productId);
+    render();
+    recommendations();
+  } catch (error) {
+    showError(notice, error);
+  }
+}
+
+load();
+refreshCartCount();
