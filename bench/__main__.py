@@ -1,0 +1,134 @@
+"""`make bench`: the scripted shopper, growth with the table's size, cold start, package size, load.
+
+    python -m bench                      (BENCH_SHOPPERS=30, BENCH_SIZES=1000,100000,
+                                          BENCH_LOAD_USERS=50, BENCH_LOAD_REQUESTS=3000;
+                                          BENCH_LOAD_REQUESTS=0 skips the load run)
+
+Everything runs in-process against moto (chalice.test.Client) with localstripe as a child process,
+except the load run, which starts the local stack (`python -m devstack`) on free loopback ports.
+Results go to bench/results/ (gitignored): results.json, results.md, time_per_operation.png and
+growth_ratio.png; the markdown is printed too. See README "Benchmarks and reliability".
+"""
+
+import contextlib
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+import tests.conftest  # noqa: F401 - the fake AWS credentials and region, before boto3 is used
+from bench import load, report, shopper
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _measure_size(stripe: str, size: int, shoppers: int) -> dict:
+    seeding = tqdm(total=size, desc=f"seed {size:,} items", unit="item", disable=not size, leave=False, mininterval=2)
+    with seeding as bar, shopper.world(stripe, history=size, progress=bar.update) as shop:
+        rng = random.Random(size)
+        # The app prints CloudWatch metrics (EMF) to stdout, as Lambda wants; not here.
+        with contextlib.redirect_stdout(io.StringIO()):
+            for _ in tqdm(range(shoppers), desc=f"shoppers at {size:,}", unit="order", file=sys.stderr, mininterval=2):
+                shopper.shop_once(shop, rng)
+            shopper.stale_orders_and_idle_carts(shop, 10)
+            schedules = shopper.admin_and_schedules(shop)
+        samples = [s.to_json() for s in shop.samples]
+    return {"size": size, "shoppers": shoppers, "samples": samples, "schedules": schedules,
+            "summary": report.summarise(samples)}
+
+
+def main() -> int:
+    started = time.perf_counter()
+    shoppers = int(os.environ.get("BENCH_SHOPPERS", "30"))
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,100000").split(",") if s.strip()]
+    load_users = int(os.environ.get("BENCH_LOAD_USERS", "50"))
+    load_requests = int(os.environ.get("BENCH_LOAD_REQUESTS", "3000"))
+    RESULTS.mkdir(exist_ok=True)
+    results: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "shoppers": shoppers,
+                     "sizes": sizes, "prices": report.PRICES, "price_note": report.PRICE_NOTE}
+
+    with shopper.localstripe() as stripe:
+        worlds = [_measure_size(stripe, size, shoppers) for size in sizes]
+    results["worlds"] = worlds
+    base = worlds[0]
+    results["per_order"] = report.per_order(base["samples"], shoppers)
+    if len(worlds) > 1:
+        results["growth"] = report.growth(base["summary"], worlds[-1]["summary"])
+
+    print("cold start: importing app.py and bench/minimal_app.py in fresh interpreters...", file=sys.stderr)
+    starts = shopper.cold_starts()
+    results["cold_start"] = {module: {"median_ms": statistics.median(values) * 1000,
+                                      "runs_ms": [v * 1000 for v in values]} for module, values in starts.items()}
+    results["package"] = shopper.package_size()
+
+    if load_requests:
+        print(f"load run: {load_users} users, {load_requests} requests against python -m devstack...", file=sys.stderr)
+        with tempfile.TemporaryDirectory() as outbox, load.LocalStack(outbox) as stack:
+            outcome = load.run(stack.api, stack.admin_key, load_users, load_requests, time_limit=150)
+        results["load"] = outcome.summary()
+        results["load_table"] = outcome.table()
+
+    results["wall_seconds"] = time.perf_counter() - started
+    markdown = render(results)
+    (RESULTS / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    (RESULTS / "results.md").write_text(markdown)
+    small, large = sizes[0], sizes[-1]
+    charts = report.charts(base["summary"], results.get("growth", []), RESULTS, small, large)
+    print(markdown)
+    print(f"\nwrote {RESULTS}/results.json, results.md, {', '.join(charts)} in {results['wall_seconds']:.0f} s")
+    return 1 if results.get("load", {}).get("problems") else 0
+
+
+def render(results: dict) -> str:
+    worlds = results["worlds"]
+    base = worlds[0]
+    one = results["per_order"]
+    parts = [f"# make bench ({results['started_at']}, {results['shoppers']} shoppers, wall time "
+             f"{results['wall_seconds']:.0f} s)", "",
+             f"## Per operation ({base['size']:,} orders and carts in the table; in-process, moto, localstripe)", "",
+             "Times are wall times of one request through chalice.test.Client. *in AWS* is the time inside "
+             "botocore calls (moto's work included), *Stripe* the HTTP calls to localstripe, *code* the rest: "
+             "our code, pydantic, Chalice's routing. RRU/WRU: estimated DynamoDB request units (bench/meter.py).", "",
+             report.operations_table(base["summary"]), "",
+             f"## Per order (a shopper from browsing to a consumed OrderPaid; {one['orders']} orders)", "",
+             report.order_table(one), "",
+             "Lambda GB-s is modelled: measured code time + "
+             f"{report.AWS_CALL_SECONDS * 1000:.0f} ms per AWS call + {report.STRIPE_CALL_SECONDS * 1000:.0f} ms per "
+             f"Stripe call, at {report.LAMBDA_MEMORY_GB * 1024:.0f} MB. " + report.PRICE_NOTE, ""]
+    if "growth" in results:
+        small, large = worlds[0]["size"], worlds[-1]["size"]
+        parts += [f"## Growth: {small:,} → {large:,} orders and carts in the table", "",
+                  report.growth_table(results["growth"], small, large), "",
+                  "Schedules at each size: "
+                  + "; ".join(f"{w['size']:,}: {json.dumps(w['schedules'])}" for w in worlds),
+                  ""]
+    cold = results["cold_start"]
+    parts += ["## Cold start (import time in a fresh interpreter, median of 9)", "",
+              "| module | median ms | runs ms |", "| --- | ---: | --- |"]
+    parts += [f"| `{module}` | {row['median_ms']:.0f} | {', '.join(f'{v:.0f}' for v in row['runs_ms'])} |"
+              for module, row in cold.items()]
+    package = results["package"]
+    parts += ["", "## Deployment package", ""]
+    if "error" in package:
+        parts.append(f"infra/package.py failed: {package['error'][-500:]}")
+    else:
+        parts.append(f"`{package['path']}`: {package['zipped_bytes'] / 1e6:.1f} MB zipped, "
+                     f"{package['unzipped_bytes'] / 1e6:.1f} MB unzipped, {package['files']} files "
+                     "(Lambda's limits: 50 MB zipped, 250 MB unzipped).")
+    if "load" in results:
+        parts += ["", "## Load run (python -m devstack on loopback)", "", results["load_table"], ""]
+        if results["load"]["problems"]:
+            parts += ["**Problems:**", *[f"- {p}" for p in results["load"]["problems"]]]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

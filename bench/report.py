@@ -1,0 +1,235 @@
+"""Summaries, the cost model, the markdown tables and the charts of `make bench`."""
+
+import math
+import statistics
+from collections import Counter
+
+from bench.shopper import ASYNC_STEPS, CLIENT_SIDE
+
+# On-demand list prices, us-east-1, as known to the author in 2026 (DynamoDB after its November 2024
+# price cut). Check https://aws.amazon.com/pricing before relying on them.
+PRICES = {
+    "dynamodb_write_per_million": 0.625,   # write request units
+    "dynamodb_read_per_million": 0.125,    # read request units
+    "lambda_requests_per_million": 0.20,
+    "lambda_gb_second": 0.0000166667,      # x86
+    "api_gateway_rest_per_million": 3.50,  # first 333 million a month
+    "sqs_per_million": 0.40,               # standard queue requests (each up to 64 KB)
+    "ses_per_thousand": 0.10,
+}
+PRICE_NOTE = ("AWS list prices, us-east-1, on-demand, as of the author's knowledge (2026; DynamoDB after its "
+              "2024-11 price cut): DynamoDB $0.625 per million write and $0.125 per million read request units, "
+              "Lambda $0.20 per million requests + $0.0000166667 per GB-s, API Gateway REST $3.50 per million, "
+              "SQS $0.40 per million requests, SES $0.10 per 1,000 emails. Free tiers, data transfer, CloudWatch "
+              "and Stripe's fees are left out.")
+# Lambda duration model: measured code time (in-process) + these latencies, which moto does not have.
+AWS_CALL_SECONDS = 0.008
+STRIPE_CALL_SECONDS = 0.300
+LAMBDA_MEMORY_GB = 0.5  # lambda_memory_size 512 in .chalice/config.json
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = max(0, math.ceil(share * len(ordered)) - 1)
+    return ordered[index]
+
+
+def summarise(samples: list[dict]) -> list[dict]:
+    """Per step, in the order steps first occur: count, AWS calls per request (by operation, from the
+    first sample; steps whose calls vary report the mean), time percentiles, capacity."""
+    steps: dict[str, list[dict]] = {}
+    for sample in samples:
+        steps.setdefault(sample["step"], []).append(sample)
+    rows = []
+    for step, group in steps.items():
+        calls = Counter()
+        for sample in group:
+            calls.update(sample["calls"])
+        count = len(group)
+        rows.append({
+            "step": step, "samples": count,
+            "calls": {name: n / count for name, n in calls.items()},
+            "calls_total": sum(calls.values()) / count,
+            "median_ms": statistics.median(s["wall"] for s in group) * 1000,
+            "p95_ms": percentile([s["wall"] for s in group], 0.95) * 1000,
+            "aws_median_ms": statistics.median(s["aws"] for s in group) * 1000,
+            "http_median_ms": statistics.median(s["http"] for s in group) * 1000,
+            "own_median_ms": statistics.median(s["own"] for s in group) * 1000,
+            "own_p95_ms": percentile([s["own"] for s in group], 0.95) * 1000,
+            "read_units": sum(s["read_units"] for s in group) / count,
+            "write_units": sum(s["write_units"] for s in group) / count,
+            "http_calls": sum(s["http_calls"] for s in group) / count,
+        })
+    return rows
+
+
+def per_order(samples: list[dict], orders: int) -> dict:
+    """What one order costs, all steps of the shoppers together (the admin listing and the schedules
+    are not per order), and the AWS bill per 1,000 orders under PRICES."""
+    shopper = [s for s in samples if not s["step"].startswith(("GET /admin", "schedule "))]
+    calls = Counter()
+    for sample in shopper:
+        calls.update(sample["calls"])
+    api_requests = sum(1 for s in shopper if s["step"] not in ASYNC_STEPS + CLIENT_SIDE)
+    invocations = api_requests + sum(1 for s in shopper if s["step"] in ASYNC_STEPS[:1] + ASYNC_STEPS[2:])
+    lambda_seconds = 0.0
+    for sample in shopper:
+        if sample["step"] in CLIENT_SIDE or sample["step"] == ASYNC_STEPS[1]:
+            continue
+        aws = sum(sample["calls"].values())
+        billed = sample["own"] + aws * AWS_CALL_SECONDS + sample["http_calls"] * STRIPE_CALL_SECONDS
+        lambda_seconds += math.ceil(billed * 1000) / 1000  # billed per millisecond
+    sqs = sum(n for name, n in calls.items() if name.startswith("sqs "))
+    emails = sum(n for name, n in calls.items() if name.startswith(("sesv2 SendEmail", "ses SendEmail")))
+    reads = sum(s["read_units"] for s in shopper)
+    writes = sum(s["write_units"] for s in shopper)
+    one = {
+        "orders": orders,
+        "aws_calls": sum(calls.values()) / orders,
+        "calls": {name: n / orders for name, n in sorted(calls.items())},
+        "api_requests": api_requests / orders,
+        "lambda_invocations": invocations / orders,
+        "lambda_gb_seconds": lambda_seconds * LAMBDA_MEMORY_GB / orders,
+        "read_units": reads / orders,
+        "write_units": writes / orders,
+        "sqs_requests": sqs / orders,
+        "emails": emails / orders,
+    }
+    thousand = {
+        "DynamoDB writes": one["write_units"] * 1000 * PRICES["dynamodb_write_per_million"] / 1e6,
+        "DynamoDB reads": one["read_units"] * 1000 * PRICES["dynamodb_read_per_million"] / 1e6,
+        "Lambda requests": one["lambda_invocations"] * 1000 * PRICES["lambda_requests_per_million"] / 1e6,
+        "Lambda duration": one["lambda_gb_seconds"] * 1000 * PRICES["lambda_gb_second"],
+        "API Gateway": one["api_requests"] * 1000 * PRICES["api_gateway_rest_per_million"] / 1e6,
+        "SQS": one["sqs_requests"] * 1000 * PRICES["sqs_per_million"] / 1e6,
+        "SES": one["emails"] * 1000 * PRICES["ses_per_thousand"] / 1000,
+    }
+    one["cost_per_1000_orders"] = thousand | {"total": sum(thousand.values())}
+    return one
+
+
+def growth(small: list[dict], large: list[dict]) -> list[dict]:
+    """Per step present at both sizes: the large/small ratio of median time, code time, calls and units."""
+    by_step = {row["step"]: row for row in small}
+    rows = []
+    for row in large:
+        base = by_step.get(row["step"])
+        if base is None:
+            continue
+
+        def ratio(name, row=row, base=base):
+            return row[name] / base[name] if base[name] else (1.0 if not row[name] else math.inf)
+
+        rows.append({"step": row["step"], "median_ratio": ratio("median_ms"), "aws_ratio": ratio("aws_median_ms"),
+                     "own_ratio": ratio("own_median_ms"), "calls_ratio": ratio("calls_total"),
+                     "read_units_ratio": ratio("read_units"), "write_units_ratio": ratio("write_units"),
+                     "small_median_ms": base["median_ms"], "large_median_ms": row["median_ms"],
+                     "small_own_ms": base["own_median_ms"], "large_own_ms": row["own_median_ms"]})
+    return rows
+
+
+# --- markdown -----------------------------------------------------------------------------------
+
+
+def _calls_text(calls: dict) -> str:
+    parts = []
+    for name, n in calls.items():
+        service, operation = name.split(" ", 1)
+        amount = f"{n:g}" if n == int(n) else f"{n:.2f}"
+        parts.append(f"{operation} ×{amount}" if service == "dynamodb" else f"{service} {operation} ×{amount}")
+    return ", ".join(parts) or "–"
+
+
+def operations_table(rows: list[dict]) -> str:
+    lines = ["| step | n | AWS calls | by operation | median ms | p95 ms | in AWS ms | Stripe ms "
+             "| code ms (median / p95) | RRU | WRU |",
+             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['step']} | {r['samples']} | {r['calls_total']:g} | {_calls_text(r['calls'])} "
+                     f"| {r['median_ms']:.1f} | {r['p95_ms']:.1f} | {r['aws_median_ms']:.1f} "
+                     f"| {r['http_median_ms']:.1f} | {r['own_median_ms']:.1f} / {r['own_p95_ms']:.1f} "
+                     f"| {r['read_units']:g} | {r['write_units']:g} |")
+    return "\n".join(lines)
+
+
+def order_table(one: dict) -> str:
+    cost = one["cost_per_1000_orders"]
+    lines = ["| per order | value |", "| --- | ---: |",
+             f"| AWS calls | {one['aws_calls']:.1f} |",
+             f"| API requests (API Gateway + Lambda) | {one['api_requests']:.0f} |",
+             f"| Lambda invocations (API, relay, consumers) | {one['lambda_invocations']:.0f} |",
+             f"| Lambda GB-s (modelled) | {one['lambda_gb_seconds']:.3f} |",
+             f"| DynamoDB read request units (estimated) | {one['read_units']:.1f} |",
+             f"| DynamoDB write request units (estimated) | {one['write_units']:.1f} |",
+             f"| SQS requests | {one['sqs_requests']:.1f} |",
+             f"| emails | {one['emails']:.0f} |",
+             "", "| AWS cost per 1,000 orders | USD |", "| --- | ---: |"]
+    lines += [f"| {name} | {value:.4f} |" for name, value in cost.items() if name != "total"]
+    lines.append(f"| **total** | **{cost['total']:.4f}** |")
+    return "\n".join(lines)
+
+
+def growth_table(rows: list[dict], small: int, large: int) -> str:
+    lines = [f"| step | median ms at {small:,} | at {large:,} | time ratio | in-AWS ratio | code ms at {small:,} "
+             f"| at {large:,} | code ratio | calls ratio | RRU ratio | WRU ratio |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['step']} | {r['small_median_ms']:.1f} | {r['large_median_ms']:.1f} "
+                     f"| {r['median_ratio']:.2f} | {r['aws_ratio']:.2f} | {r['small_own_ms']:.1f} "
+                     f"| {r['large_own_ms']:.1f} | {r['own_ratio']:.2f} "
+                     f"| {r['calls_ratio']:.2f} | {r['read_units_ratio']:.2f} | {r['write_units_ratio']:.2f} |")
+    return "\n".join(lines)
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def charts(rows: list[dict], growth_rows: list[dict], folder, small: int, large: int) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    names = [r["step"] for r in rows]
+    aws = [r["aws_median_ms"] for r in rows]
+    http = [r["http_median_ms"] for r in rows]
+    own = [r["own_median_ms"] for r in rows]
+    figure, axis = plt.subplots(figsize=(11, 0.42 * len(rows) + 1.5))
+    axis.barh(names, aws, label="inside AWS calls (moto)", color="#4c72b0")
+    axis.barh(names, http, left=aws, label="Stripe HTTP (localstripe)", color="#dd8452")
+    axis.barh(names, own, left=[a + h for a, h in zip(aws, http, strict=True)], label="our code", color="#55a868")
+    axis.invert_yaxis()
+    axis.set_xlabel("median ms per request (in-process, moto)")
+    axis.set_title(f"Time per operation ({small:,} orders and carts in the table)")
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    path = folder / "time_per_operation.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    written.append(path.name)
+    if growth_rows:
+        names = [r["step"] for r in growth_rows]
+        figure, axis = plt.subplots(figsize=(11, 0.42 * len(names) + 1.5))
+        positions = range(len(names))
+        height = 0.27
+        axis.barh([p - height for p in positions], [r["calls_ratio"] for r in growth_rows], height,
+                  label="AWS calls", color="#4c72b0")
+        axis.barh(list(positions), [r["read_units_ratio"] if math.isfinite(r["read_units_ratio"]) else 0
+                                    for r in growth_rows], height, label="read units", color="#8172b3")
+        axis.barh([p + height for p in positions], [r["own_ratio"] for r in growth_rows], height,
+                  label="our code's time", color="#55a868")
+        axis.axvline(1.0, color="black", linewidth=0.8)
+        axis.set_yticks(list(positions), names)
+        axis.invert_yaxis()
+        axis.set_xlabel(f"ratio: {large:,} / {small:,} items in the table (1 = no growth)")
+        axis.set_title("Growth with the table's size")
+        axis.legend(loc="lower right")
+        figure.tight_layout()
+        path = folder / "growth_ratio.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        written.append(path.name)
+    return written
