@@ -168,7 +168,21 @@ def finish(template: dict, stage: str) -> dict:
         log_group = _own_log_group(resources, logical_id, name)
         _finish_policies(resources[function["Properties"]["Role"]["Fn::GetAtt"][0]], log_group)
         resources[f"{logical_id}ErrorsAlarm"] = _errors_alarm(logical_id, name)
+        if any(e["Type"] == "DynamoDB" for e in function["Properties"].get("Events", {}).values()):
+            resources[f"{logical_id}IteratorAgeAlarm"] = _iterator_age_alarm(logical_id, name)
     return template
+
+
+def _iterator_age_alarm(logical_id: str, name: str) -> dict:
+    """The relay retries a failing batch until the stream's 24 h retention runs out (nothing is
+    skipped), which holds back every later change on that shard: page someone well before."""
+    alarm = _errors_alarm(logical_id, name)
+    alarm["Properties"].update({
+        "AlarmName": {"Fn::Sub": f"commerce-${{Stage}}-{name}-iterator-age"},
+        "AlarmDescription": f"{name} is more than 10 minutes behind the table's stream: a record keeps failing "
+                            "(see its log) and order messages are held back; records expire after 24 h.",
+        "MetricName": "IteratorAge", "Statistic": "Maximum", "Threshold": 600_000})
+    return alarm
 
 
 def _configure(props: dict, name: str, stage: str) -> None:
@@ -190,6 +204,10 @@ def _wire_events(props: dict, name: str, queues: dict[str, str]) -> None:
     for event in props.get("Events", {}).values():
         if event["Type"] == "DynamoDB":
             event["Properties"]["Stream"] = {"Fn::GetAtt": ["Table", "StreamArn"]}
+            # A failing batch is split in halves until the failing record stands alone, so the
+            # records before it are relayed; it is then retried (never skipped) and the
+            # IteratorAge alarm fires.
+            event["Properties"]["BisectBatchOnFunctionError"] = True
         elif event["Type"] == "SQS":
             queue_name = _queue_name_of(event["Properties"]["Queue"])
             if queue_name not in queues:

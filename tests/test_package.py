@@ -191,6 +191,12 @@ def test_the_stream_mapping_reads_the_tables_own_stream(template):
     assert [name for name, _ in mappings] == ["on_table_change"]
     assert mappings[0][1]["Properties"]["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     assert template["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    # A failing record is isolated and retried, never skipped (no MaximumRetryAttempts), and alarmed.
+    assert mappings[0][1]["Properties"]["BisectBatchOnFunctionError"] is True
+    assert "MaximumRetryAttempts" not in mappings[0][1]["Properties"]
+    ages = [r["Properties"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == "IteratorAge"]
+    assert len(ages) == 1 and ages[0]["Threshold"] <= 15 * 60 * 1000
 
 
 def test_every_schedule_of_the_app_is_in_the_template(template):
