@@ -15,9 +15,6 @@ tests/reliability/test_load.py runs a smaller one in `make test`.
 import argparse
 import json
 import os
-import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -28,61 +25,18 @@ from dataclasses import dataclass, field
 import requests
 
 from bench.report import percentile
+from devstack import launcher
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDRESS = {"name": "Ada Lovelace", "line1": "1 Main Street", "city": "Berlin", "postal_code": "10115", "country": "DE"}
 ADMIN_KEY = "load-run-admin-key"
 
 
-class LocalStack:
-    """`python -m devstack` on free loopback ports, until the block ends (then Ctrl-C, as a person would)."""
+class LocalStack(launcher.LocalStack):
+    """The local stack for the load run: the admin key above, schedules out of the way."""
 
     def __init__(self, outbox: str, timeout: float = 90.0):
-        from devstack.processes import free_port
-
-        self.ports = {name: free_port() for name in ("API_PORT", "MOTO_PORT", "STRIPE_PORT", "STOREFRONT_PORT")}
-        self.api = f"http://127.0.0.1:{self.ports['API_PORT']}"
-        self.admin_key = ADMIN_KEY
-        self.timeout = timeout
-        self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()}, "LOCAL_ADMIN_KEY": ADMIN_KEY,
-                    "OUTBOX_DIR": outbox, "PYTHONUNBUFFERED": "1", "PUMP_SCHEDULE_SECONDS": "3600"}
-        for name in ("AWS_ENDPOINT_URL", "TABLE_NAME", "STAGE"):
-            self.env.pop(name, None)
-        self.output: list[str] = []
-        self.process = None
-
-    def __enter__(self) -> "LocalStack":
-        self.process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=self.env, text=True,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        lines: queue.Queue = queue.Queue()
-
-        def read():
-            for line in self.process.stdout:
-                self.output.append(line)
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                line = None
-            if line is None:
-                self.__exit__(None, None, None)
-                raise RuntimeError("the local stack did not start:\n" + "".join(self.output[-40:]))
-            if line.strip() == "ready":
-                return self
-
-    def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super().__init__(outbox, admin_key=ADMIN_KEY, env={"PUMP_SCHEDULE_SECONDS": "3600"}, ready_timeout=timeout)
 
 
 @dataclass

@@ -6,19 +6,13 @@ Playwright's own browser builds are never downloaded (`playwright install` is no
 """
 
 import contextlib
-import ctypes
 import os
-import queue
-import signal
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from devstack.processes import free_port
+from devstack.launcher import LocalStack
 from devstack.stack import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -29,63 +23,12 @@ ARTIFACTS = ROOT / "test-artifacts"
 READY_TIMEOUT = 60.0
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    # If pytest is killed (make e2e's time limit), the stack gets SIGTERM and stops its own children.
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class Stack:
+class Stack(LocalStack):
     """`python -m devstack` on free ports: `.storefront`, `.api`, `.outbox`; `.stop()` is Ctrl-C."""
 
     def __init__(self, outbox: Path):
-        self.ports = {name: free_port() for name in ("API_PORT", "MOTO_PORT", "STRIPE_PORT", "STOREFRONT_PORT")}
-        self.api = f"http://127.0.0.1:{self.ports['API_PORT']}"
-        self.storefront = f"http://127.0.0.1:{self.ports['STOREFRONT_PORT']}"
-        self.outbox = outbox
-        env = {**os.environ, **{name: str(port) for name, port in self.ports.items()},
-               "OUTBOX_DIR": str(outbox), "PYTHONUNBUFFERED": "1", "LOCAL_ADMIN_KEY": "e2e-admin-key"}
-        for name in ("CORS_ALLOW_ORIGIN", "STOREFRONT_URL"):
-            env.pop(name, None)  # devstack derives both from STOREFRONT_PORT
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
-        self.output: list[str] = []
-        self._lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-            self._lines.put(line)
-        self._lines.put(None)
-
-    @property
-    def log(self) -> str:
-        return "".join(self.output)
-
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self._lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                raise RuntimeError(f"devstack exited with {self.process.wait()} before ready:\n{self.log}")
-            if line.strip() == "ready":
-                return
-        raise RuntimeError(f"devstack not ready within {READY_TIMEOUT:.0f} s:\n{self.log}")
-
-    def stop(self) -> int | None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        super().__init__(outbox, admin_key="e2e-admin-key", ready_timeout=READY_TIMEOUT)
+        self.start()
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,10 @@
 
 import json
 import os
-import queue
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +14,7 @@ import pytest
 import requests
 from chalice import Chalice, Rate
 
+from devstack.launcher import LocalStack
 from devstack.processes import Child, free_port, port_is_free
 from devstack.pump import Pump
 from devstack.seed import CATALOGUE, LOW_STOCK_SKU
@@ -38,40 +37,10 @@ def eventually(check, timeout: float = 15.0, interval: float = 0.1):
 # --- python -m devstack ------------------------------------------------------------------------
 
 
-class RunningStack:
+class RunningStack(LocalStack):
     def __init__(self, outbox):
-        self.ports = {name: free_port() for name in ("API_PORT", "MOTO_PORT", "STRIPE_PORT", "STOREFRONT_PORT")}
-        self.api = f"http://127.0.0.1:{self.ports['API_PORT']}"
-        env = {**os.environ, **{k: str(v) for k, v in self.ports.items()}, "LOCAL_ADMIN_KEY": LOCAL_ADMIN_KEY,
-               "OUTBOX_DIR": str(outbox), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.output: list[str] = []
-        self._lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def wait_until_ready(self, timeout: float = 60.0) -> float:
-        started = time.monotonic()
-        while (left := timeout - (time.monotonic() - started)) > 0:
-            try:
-                line = self._lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                pytest.fail(f"devstack exited with {self.process.wait()} before ready:\n{self.log}")
-            if line.strip() == "ready":
-                return time.monotonic() - started
-        pytest.fail(f"devstack not ready within {timeout} s:\n{self.log}")
-
-    @property
-    def log(self) -> str:
-        return "".join(self.output)
+        super().__init__(outbox, admin_key=LOCAL_ADMIN_KEY, ready_timeout=60.0)
+        self.start()
 
 
 @pytest.fixture

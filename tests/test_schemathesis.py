@@ -14,18 +14,17 @@ Reproduce by hand against `make run` (admin key printed at start):
 """
 
 import os
-import queue
 import re
 import secrets
+import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from devstack.processes import free_port
+from devstack.launcher import LocalStack
 
 pytest.importorskip("schemathesis")
 
@@ -34,51 +33,15 @@ CONFIG = ROOT / "tests" / "schemathesis.toml"
 RUN_TIMEOUT = 420  # seconds; a run takes about 2.5 minutes on 2 cores
 
 
-class Stack:
-    """`python -m devstack` on free ports, until the fixture ends."""
+class Stack(LocalStack):
+    """`python -m devstack` on free ports, until the fixture ends; its output in `log_path`."""
 
     def __init__(self, tmp: Path):
-        self.ports = {name: free_port() for name in ("API_PORT", "MOTO_PORT", "STRIPE_PORT", "STOREFRONT_PORT")}
-        self.api = f"http://127.0.0.1:{self.ports['API_PORT']}"
-        self.stripe = f"http://127.0.0.1:{self.ports['STRIPE_PORT']}"
-        self.admin_key = secrets.token_urlsafe(16)
-        self.log_path = tmp / "devstack.log"
-        env = {**os.environ, **{name: str(port) for name, port in self.ports.items()},
-               "LOCAL_ADMIN_KEY": self.admin_key, "OUTBOX_DIR": str(tmp / "outbox"), "PYTHONUNBUFFERED": "1"}
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self._lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__(tmp / "outbox", admin_key=secrets.token_urlsafe(16), log_path=tmp / "devstack.log")
+        self.start()
 
-    def _read(self):
-        for line in self.process.stdout:
-            self._log.write(line)
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def wait_until_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self._lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                pytest.fail(f"devstack exited with {self.process.wait()} before ready; see {self.log_path}")
-            if line.strip() == "ready":
-                return
-        pytest.fail(f"devstack not ready within {timeout} s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: devstack stops its children and exits
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:  # SIGTERM: devstack stops its children and exits
+        return super().stop(sig)
 
 
 @pytest.fixture(scope="module")
