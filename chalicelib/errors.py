@@ -70,6 +70,28 @@ class CartChanged(Conflict):
     code = "cart_changed"
 
 
+class StockShort(Conflict):
+    """A SKU no longer has the stock, price or status the order was priced with."""
+
+    code = "out_of_stock"
+
+    def __init__(self, sku: str):
+        super().__init__(f"SKU {sku} is short")
+        self.sku = sku
+
+
+class DiscountRefused(Conflict):
+    """The discount code's usage limit (total or per customer) or validity window refused the order."""
+
+
+class OrderChanged(Conflict):
+    """The order moved on since it was read."""
+
+
+class DuplicateEvent(Conflict):
+    """This provider event was applied already."""
+
+
 class RequestInProgress(Conflict):
     code = "request_in_progress"
 

@@ -83,6 +83,11 @@ class OrderRecord(Record):
     cancelled_at: datetime | None = None
     version: int = 0
 
+    @property
+    def holds_discount_use(self) -> bool:
+        """A use of its discount code is counted for this order and goes back if it is never paid."""
+        return bool(self.discount_code) and not self.amount_paid
+
 
 class Order(BaseModel):
     """An order as the storefront and the shop see it (never its token)."""

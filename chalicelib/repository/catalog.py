@@ -42,49 +42,35 @@ def save_product(product: ProductRecord, variants: list[dict], retired_skus: lis
     item = product.model_dump(mode="json")
     if product.active:
         item |= {"GSI1PK": "PRODUCTS", "GSI1SK": f"{iso(product.created_at)}#{product.id}"}
-    put = {"TableName": dynamo.table(), "Item": dynamo.to_item(product_key(product.id) | item)}
-    put["ConditionExpression"] = "attribute_not_exists(PK)" if create else "attribute_exists(PK)"
-    actions = [{"Put": put}]
-    for variant in variants:
-        actions.append({"Update": {
-            "TableName": dynamo.table(),
-            "Key": dynamo.to_item(sku_key(variant["sku"])),
-            "UpdateExpression": (
-                "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
-                "currency = :currency, active = :active, on_hand = :on_hand, "
-                "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero)"
-            ),
-            "ConditionExpression": (
-                "attribute_not_exists(PK) OR "
-                "(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand))"
-            ),
-            "ExpressionAttributeValues": dynamo.values(
-                sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
-                price=variant["price"], currency=variant["currency"], active=product.active,
-                on_hand=variant["on_hand"], zero=0),
-        }})
-    for sku in retired_skus:
-        actions.append({"Update": {
-            "TableName": dynamo.table(), "Key": dynamo.to_item(sku_key(sku)),
-            "UpdateExpression": "SET active = :false", "ConditionExpression": "product_id = :pid",
-            "ExpressionAttributeValues": dynamo.values(false=False, pid=product.id),
-        }})
+    pieces = [dynamo.put("product", product_key(product.id) | item,
+                         "attribute_not_exists(PK)" if create else "attribute_exists(PK)")]
+    for index, variant in enumerate(variants):
+        pieces.append(dynamo.update(
+            f"variant:{index}", sku_key(variant["sku"]),
+            "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
+            "currency = :currency, active = :active, on_hand = :on_hand, "
+            "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero)",
+            "attribute_not_exists(PK) OR "
+            "(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand))",
+            sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
+            price=variant["price"], currency=variant["currency"], active=product.active,
+            on_hand=variant["on_hand"], zero=0))
+    pieces += [dynamo.update(f"retired:{sku}", sku_key(sku), "SET active = :false", "product_id = :pid",
+                             false=False, pid=product.id) for sku in retired_skus]
     try:
-        dynamo.call("transact_write_items", TransactItems=actions)
-    except ClientError as error:
-        if dynamo.error_code(error) != "TransactionCanceledException":
-            raise
-        reasons = dynamo.cancellation_codes(error)
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed("product"):
             if create:
-                raise Conflict("A product with this id exists already.", code="resource_exists") from error
-            raise ResourceMissing("No such product.") from error
-        for index, reason in enumerate(reasons[1:len(variants) + 1]):
-            if reason == "ConditionalCheckFailed":
-                raise Conflict(
-                    f"SKU {variants[index]['sku']} belongs to another product, or on_hand is below the "
-                    "quantity already reserved by orders.", param=f"variants.{index}.sku", code="sku_conflict",
-                ) from error
+                raise Conflict("A product with this id exists already.", code="resource_exists") from cancelled
+            raise ResourceMissing("No such product.") from cancelled
+        variant = cancelled.first_failed("variant:")
+        if variant:
+            index = int(variant.split(":")[1])
+            raise Conflict(
+                f"SKU {variants[index]['sku']} belongs to another product, or on_hand is below the "
+                "quantity already reserved by orders.", param=f"variants.{index}.sku", code="sku_conflict",
+            ) from cancelled
         raise
 
 

@@ -6,9 +6,10 @@
 | discounts, newest first              | GSI1: GSI1PK=DISCOUNTS, GSI1SK=<created_at>#<id>      |
 | uses of a code by one customer       | PK=DISCOUNT#<CODE>, SK=USE#<sha256 of the email>      |
 
-Usage is counted inside the checkout transaction (`redeem_actions`) with conditions on the limits,
-so N concurrent checkouts of a code limited to N uses all succeed and the next one fails; an unpaid
-order that expires or is cancelled gives its use back (`give_back_actions`).
+Usage is counted inside the checkout transaction (`redeem`, pieces of `orders.place`) with conditions
+on the limits, so N concurrent checkouts of a code limited to N uses all succeed and the next one
+fails; an unpaid order that expires or is cancelled gives its use back (`give_back`, pieces of
+`orders.save`).
 """
 
 import hashlib
@@ -75,37 +76,28 @@ def get_with_skus(code: str | None, skus: list[str]) -> tuple[DiscountRecord | N
     return discount, found
 
 
-def redeem_actions(discount: DiscountRecord, email: str, now: str) -> list[dict]:
-    """Transaction actions counting one use of the code, conditioned on its limits and window."""
+def redeem(discount: DiscountRecord, email: str, now: str) -> list[dynamo.Piece]:
+    """Checkout transaction pieces counting one use of the code, conditioned on its limits and
+    window: "discount" and, for a per-customer limit, "discount_use"."""
     conditions = ["attribute_exists(PK)",
                   "(attribute_not_exists(usage_limit) OR times_used < usage_limit)",
                   "(attribute_not_exists(ends_at) OR ends_at > :now)",
                   "(attribute_not_exists(starts_at) OR starts_at <= :now)"]
-    actions = [{"Update": {
-        "TableName": dynamo.table(), "Key": dynamo.to_item(discount_key(discount.code)),
-        "UpdateExpression": "SET times_used = times_used + :one",
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeValues": dynamo.values(one=1, now=now),
-    }}]
+    pieces = [dynamo.update("discount", discount_key(discount.code), "SET times_used = times_used + :one",
+                            " AND ".join(conditions), one=1, now=now)]
     if discount.per_customer_limit is not None:
-        actions.append({"Update": {
-            "TableName": dynamo.table(), "Key": dynamo.to_item(usage_key(discount.code, email)),
-            "UpdateExpression": "ADD uses :one",
-            "ConditionExpression": "attribute_not_exists(uses) OR uses < :limit",
-            "ExpressionAttributeValues": dynamo.values(one=1, limit=discount.per_customer_limit),
-        }})
-    return actions
+        pieces.append(dynamo.update("discount_use", usage_key(discount.code, email), "ADD uses :one",
+                                    "attribute_not_exists(uses) OR uses < :limit",
+                                    one=1, limit=discount.per_customer_limit))
+    return pieces
 
 
-def give_back_actions(code: str, email: str, per_customer: bool) -> list[dict]:
-    """Transaction actions returning one use of the code (an unpaid order expired or was cancelled)."""
-    actions = [{"Update": {
-        "TableName": dynamo.table(), "Key": dynamo.to_item(discount_key(code)),
-        "UpdateExpression": "SET times_used = times_used - :one", "ConditionExpression": "times_used >= :one",
-        "ExpressionAttributeValues": dynamo.values(one=1)}}]
+def give_back(code: str, email: str, per_customer: bool) -> list[dynamo.Piece]:
+    """Transaction pieces returning one use of the code (an unpaid order expired or was cancelled):
+    "discount" and, for a per-customer limit, "discount_use"."""
+    pieces = [dynamo.update("discount", discount_key(code), "SET times_used = times_used - :one",
+                            "times_used >= :one", one=1)]
     if per_customer:
-        actions.append({"Update": {
-            "TableName": dynamo.table(), "Key": dynamo.to_item(usage_key(code, email)),
-            "UpdateExpression": "ADD uses :minus", "ConditionExpression": "uses >= :one",
-            "ExpressionAttributeValues": dynamo.values(minus=-1, one=1)}})
-    return actions
+        pieces.append(dynamo.update("discount_use", usage_key(code, email), "ADD uses :minus", "uses >= :one",
+                                    minus=-1, one=1))
+    return pieces

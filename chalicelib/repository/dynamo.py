@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
@@ -92,6 +93,73 @@ def error_code(error: ClientError) -> str:
 def cancellation_codes(error: ClientError) -> list[str]:
     """Per-item reasons of a cancelled transaction ("None", "ConditionalCheckFailed", ...)."""
     return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One named action of a transaction ("order", "cart", "stock:<sku>", "discount"...)."""
+
+    name: str
+    action: dict
+
+
+def put(name: str, item: dict, condition: str | None = None, **condition_values) -> Piece:
+    """A transaction piece writing `item` (key included), if `condition` holds."""
+    put_item = {"TableName": table(), "Item": to_item(item)}
+    if condition:
+        put_item["ConditionExpression"] = condition
+    if condition_values:
+        put_item["ExpressionAttributeValues"] = values(**condition_values)
+    return Piece(name, {"Put": put_item})
+
+
+def update(name: str, key: dict, expression: str, condition: str | None = None,
+           names: dict[str, str] | None = None, **expression_values) -> Piece:
+    """A transaction piece updating the item at `key`, if `condition` holds."""
+    update_item = {"TableName": table(), "Key": to_item(key), "UpdateExpression": expression}
+    if condition:
+        update_item["ConditionExpression"] = condition
+    if names:
+        update_item["ExpressionAttributeNames"] = names
+    if expression_values:
+        update_item["ExpressionAttributeValues"] = values(**expression_values)
+    return Piece(name, {"Update": update_item})
+
+
+class Cancelled(Exception):
+    """A transaction DynamoDB cancelled, with each piece's reason by the piece's name."""
+
+    def __init__(self, reasons: dict[str, str]):
+        super().__init__(f"transaction cancelled: {reasons}")
+        self.reasons = reasons
+
+    def failed(self, name: str) -> bool:
+        """Whether the piece `name`'s condition failed."""
+        return self.reasons.get(name) == "ConditionalCheckFailed"
+
+    def first_failed(self, prefix: str) -> str | None:
+        """The name of the first piece starting with `prefix` whose condition failed."""
+        return next((name for name, reason in self.reasons.items()
+                     if name.startswith(prefix) and reason == "ConditionalCheckFailed"), None)
+
+    @property
+    def conflict(self) -> bool:
+        """Another transaction held one of the items; reading again and retrying may succeed."""
+        return "TransactionConflict" in self.reasons.values()
+
+
+def transact(pieces: list[Piece]) -> None:
+    """Write all pieces or none. Raises Cancelled naming each piece's reason (the callers map the
+    names to domain errors), UpstreamUnavailable when DynamoDB is busy or unreachable."""
+    names = [piece.name for piece in pieces]
+    if len(set(names)) != len(names):
+        raise ValueError(f"transaction pieces need distinct names: {names}")
+    try:
+        call("transact_write_items", TransactItems=[piece.action for piece in pieces])
+    except ClientError as error:
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        raise Cancelled(dict(zip(names, cancellation_codes(error), strict=False))) from error
 
 
 def get(key: dict, consistent: bool = True) -> dict | None:

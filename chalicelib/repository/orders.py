@@ -11,33 +11,14 @@ from botocore.exceptions import ClientError
 
 from chalicelib import observability
 from chalicelib.clock import iso
-from chalicelib.errors import CartChanged, Conflict
+from chalicelib.errors import CartChanged, DiscountRefused, DuplicateEvent, OrderChanged, StockShort
+from chalicelib.models import DiscountRecord
 from chalicelib.ordering import OrderRecord, PaymentRef
-from chalicelib.repository import dynamo
+from chalicelib.repository import discounts, dynamo
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import sku_key
 
 EVENT_RETENTION = timedelta(days=30)
-
-
-class StockShort(Conflict):
-    """A SKU no longer has the stock, price or status the order was priced with."""
-
-    def __init__(self, sku: str):
-        super().__init__(f"SKU {sku} is short", code="out_of_stock")
-        self.sku = sku
-
-
-class DiscountRefused(Conflict):
-    """The discount code's usage limit (total or per customer) or validity window refused the order."""
-
-
-class OrderChanged(Conflict):
-    """The order moved on since it was read."""
-
-
-class DuplicateEvent(Conflict):
-    """This provider event was applied already."""
 
 
 def order_key(order_id: str) -> dict:
@@ -63,16 +44,20 @@ STOCK_MOVES = {
 }
 
 
-def _stock_update(sku: str, quantity: int, kind: str, price: int | None = None) -> dict:
-    """Move `quantity` of a SKU: reserve (only if enough is available), release, or ship."""
+def _stock_move(sku: str, quantity: int, kind: str, price: int | None = None) -> dynamo.Piece:
+    """The piece "stock:<sku>" moving `quantity` of a SKU: reserve (only if enough is available),
+    release, or ship."""
     expression, condition = STOCK_MOVES[kind]
     values = {"q": quantity}
     if price is not None:
         condition += " AND price = :price AND active = :true"
         values |= {"price": price, "true": True}
-    return {"Update": {"TableName": dynamo.table(), "Key": dynamo.to_item(sku_key(sku)),
-                       "UpdateExpression": expression, "ConditionExpression": condition,
-                       "ExpressionAttributeValues": dynamo.values(**values)}}
+    return dynamo.update(f"stock:{sku}", sku_key(sku), expression, condition, **values)
+
+
+def _short(cancelled: dynamo.Cancelled) -> StockShort | None:
+    name = cancelled.first_failed("stock:")
+    return StockShort(name.removeprefix("stock:")) if name else None
 
 
 def all_lines(order: OrderRecord, kind: str) -> list[tuple[str, int, str]]:
@@ -92,44 +77,37 @@ def get(order_id: str) -> OrderRecord | None:
     return OrderRecord.model_validate(item) if item else None
 
 
-def place(order: OrderRecord, cart_version: int, discount_actions: list[dict] = ()) -> None:
+def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
-    order was computed with), count the discount code's use and retire the cart at the version
-    read; all or nothing. Raises StockShort naming a short SKU, DiscountRefused, CartChanged if the
-    cart moved on or was checked out."""
-    actions = [{"Put": {"TableName": dynamo.table(), "Item": dynamo.to_item(_item(order)),
-                        "ConditionExpression": "attribute_not_exists(PK)"}}]
+    order was computed with), count a use of the `redeem` discount code and retire the cart at the
+    version read; all or nothing. Raises StockShort naming a short SKU, DiscountRefused, CartChanged
+    if the cart moved on or was checked out."""
     prices = {line.sku: line.unit_price for line in order.lines if not line.free}
-    quantities = _per_sku(order)
-    actions += [_stock_update(sku, quantity, "reserve", price=prices.get(sku)) for sku, quantity in quantities.items()]
-    actions += list(discount_actions)
-    actions.append({"Update": {
-        "TableName": dynamo.table(), "Key": dynamo.to_item(cart_key(order.cart_id)),
+    pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)")]
+    pieces += [_stock_move(sku, quantity, "reserve", price=prices.get(sku))
+               for sku, quantity in _per_sku(order).items()]
+    if redeem:
+        pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
+    pieces.append(dynamo.update(
+        "cart", cart_key(order.cart_id),
         # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
-        "UpdateExpression": "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
-                            "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
-        "ConditionExpression": "#status = :open AND version = :version",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": dynamo.values(done="checked_out", order=order.id, one=1, open="open",
-                                                   version=cart_version, now=iso(order.created_at)),
-    }})
+        "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
+        "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
+        "#status = :open AND version = :version", {"#status": "status"},
+        done="checked_out", order=order.id, one=1, open="open", version=cart_version, now=iso(order.created_at)))
     try:
-        dynamo.call("transact_write_items", TransactItems=actions)
-    except ClientError as error:
-        if dynamo.error_code(error) != "TransactionCanceledException":
-            raise
-        reasons = dynamo.cancellation_codes(error)
-        if (reasons and reasons[-1] == "ConditionalCheckFailed") or "TransactionConflict" in reasons:
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed("cart") or cancelled.conflict:
             # TransactionConflict: another transaction held one of the items (a SKU or the
             # discount code, under a sale-day rush); the caller reads again and retries.
-            raise CartChanged("The cart changed while checking out.") from error
-        skus = list(quantities)
-        for index, reason in enumerate(reasons[1:-1]):
-            if reason == "ConditionalCheckFailed":
-                if index < len(skus):
-                    raise StockShort(skus[index]) from error
-                raise DiscountRefused(f"Discount code {order.discount_code} can no longer be used.",
-                                      param="discount_code", code="discount_used_up") from error
+            raise CartChanged("The cart changed while checking out.") from cancelled
+        short = _short(cancelled)
+        if short:
+            raise short from cancelled
+        if cancelled.failed("discount") or cancelled.failed("discount_use"):
+            raise DiscountRefused(f"Discount code {order.discount_code} can no longer be used.",
+                                  param="discount_code", code="discount_used_up") from cancelled
         raise
 
 
@@ -142,36 +120,31 @@ def attach_payment(order_id: str, payment: PaymentRef) -> None:
 
 
 def save(before: OrderRecord, after: OrderRecord, stock: list[tuple[str, int, str]] = (),
-         event: tuple[str, str] | None = None, extra_actions: list[dict] = ()) -> OrderRecord:
+         event: tuple[str, str] | None = None, give_back_discount: bool = False) -> OrderRecord:
     """Write `after` if the order is still at `before`'s version, with its stock moves (sku,
-    quantity, "reserve" | "release" | "ship") and, when `event` (provider, event id) is given, the
-    record that the event was applied, in one transaction. Raises OrderChanged (re-read and
-    retry), DuplicateEvent, StockShort (a move's condition failed)."""
+    quantity, "reserve" | "release" | "ship"), the give-back of its discount code's use when
+    `give_back_discount`, and, when `event` (provider, event id) is given, the record that the event
+    was applied, in one transaction. Raises OrderChanged (re-read and retry), DuplicateEvent,
+    StockShort (a move's condition failed)."""
     saved = after.model_copy(update={"version": before.version + 1})
-    actions = [{"Put": {"TableName": dynamo.table(), "Item": dynamo.to_item(_item(saved)),
-                        "ConditionExpression": "version = :version",
-                        "ExpressionAttributeValues": dynamo.values(version=before.version)}}]
-    actions += [_stock_update(sku, quantity, kind) for sku, quantity, kind in stock]
-    actions += list(extra_actions)
+    pieces = [dynamo.put("order", _item(saved), "version = :version", version=before.version)]
+    pieces += [_stock_move(sku, quantity, kind) for sku, quantity, kind in stock]
+    if give_back_discount:
+        pieces += discounts.give_back(before.discount_code, before.email, before.discount_per_customer)
     if event:
         expires = int(time.time() + EVENT_RETENTION.total_seconds())
-        actions.append({"Put": {"TableName": dynamo.table(),
-                                "Item": dynamo.to_item(event_key(*event) | {"order_id": before.id,
-                                                                            "expires_at": expires}),
-                                "ConditionExpression": "attribute_not_exists(PK)"}})
+        pieces.append(dynamo.put("event", event_key(*event) | {"order_id": before.id, "expires_at": expires},
+                                 "attribute_not_exists(PK)"))
     try:
-        dynamo.call("transact_write_items", TransactItems=actions)
-    except ClientError as error:
-        if dynamo.error_code(error) != "TransactionCanceledException":
-            raise
-        reasons = dynamo.cancellation_codes(error)
-        if event and reasons and reasons[-1] == "ConditionalCheckFailed":
-            raise DuplicateEvent("This event was applied already.") from error
-        if (reasons and reasons[0] == "ConditionalCheckFailed") or "TransactionConflict" in reasons:
-            raise OrderChanged("The order changed meanwhile.") from error
-        for index, reason in enumerate(reasons[1:1 + len(stock)]):
-            if reason == "ConditionalCheckFailed":
-                raise StockShort(stock[index][0]) from error
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed("event"):
+            raise DuplicateEvent("This event was applied already.") from cancelled
+        if cancelled.failed("order") or cancelled.conflict:
+            raise OrderChanged("The order changed meanwhile.") from cancelled
+        short = _short(cancelled)
+        if short:
+            raise short from cancelled
         raise
     return saved
 

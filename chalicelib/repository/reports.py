@@ -23,8 +23,6 @@ range). Product items spread over products and need it only for one product sell
 import time
 from datetime import date, timedelta
 
-from botocore.exceptions import ClientError
-
 from chalicelib.counters import Tally
 from chalicelib.repository import dynamo
 from chalicelib.repository.recommendations import pair_key
@@ -49,14 +47,12 @@ def marker_key(marker: str) -> dict:
     return {"PK": f"APPLIED#{marker}", "SK": "APPLIED"}
 
 
-def _add(key: dict, deltas: dict[str, int]) -> dict:
-    names = {f"#f{i}": name for i, name in enumerate(deltas)}
-    return {"Update": {
-        "TableName": dynamo.table(), "Key": dynamo.to_item(key),
-        "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(deltas))),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": dynamo.values(**{f"v{i}": value for i, value in enumerate(deltas.values())}),
-    }}
+def _add(key: dict, deltas: dict[str, int]) -> dynamo.Piece:
+    """A piece ADDing `deltas` to the counters at `key` (named after the key: each key once per tally)."""
+    return dynamo.update(f"{key['PK']}/{key['SK']}", key,
+                         "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(deltas))), None,
+                         {f"#f{i}": name for i, name in enumerate(deltas)},
+                         **{f"v{i}": value for i, value in enumerate(deltas.values())})
 
 
 def apply(tally: Tally) -> int:
@@ -71,16 +67,13 @@ def apply(tally: Tally) -> int:
     expires = int(time.time() + MARKER_RETENTION.total_seconds())
     per_chunk = MAX_ACTIONS - 1
     for index, start in enumerate(range(0, len(updates), per_chunk)):
-        marker = {"Put": {"TableName": dynamo.table(),
-                          "Item": dynamo.to_item(marker_key(f"{tally.marker}#{index}") | {"expires_at": expires}),
-                          "ConditionExpression": "attribute_not_exists(PK)"}}
+        marker = dynamo.put("marker", marker_key(f"{tally.marker}#{index}") | {"expires_at": expires},
+                            "attribute_not_exists(PK)")
         try:
-            dynamo.call("transact_write_items", TransactItems=[marker, *updates[start:start + per_chunk]])
+            dynamo.transact([marker, *updates[start:start + per_chunk]])
             applied += 1
-        except ClientError as error:
-            if dynamo.error_code(error) != "TransactionCanceledException":
-                raise
-            if dynamo.cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
+        except dynamo.Cancelled as cancelled:
+            if not cancelled.failed("marker"):
                 raise
             # Counted already: a redelivery.
     return applied

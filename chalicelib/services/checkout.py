@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chalicelib import clock, config, payments
-from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OutOfStock, not_found
+from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OutOfStock, StockShort, not_found
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord, price_cart
 from chalicelib.ordering import Order, OrderRecord, PaymentRef
 from chalicelib.repository import carts, catalog, discounts, orders
-from chalicelib.repository.orders import StockShort
 
 ATTEMPTS = 6
 PROVIDER = "stripe"
@@ -92,10 +91,8 @@ def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
         order = _new_order(record, skus, discount)
-        redeem = discounts.redeem_actions(discount, order.email, clock.iso(order.created_at)) \
-            if order.discount_code else []
         try:
-            orders.place(order, record.version, redeem)
+            orders.place(order, record.version, redeem=discount if order.discount_code else None)
             return order, True
         except CartChanged:
             continue  # changed or checked out by a concurrent request: read it again

@@ -5,10 +5,9 @@ import logging
 from datetime import datetime, timedelta
 
 from chalicelib import clock, config, observability, ordering, payments
-from chalicelib.errors import ResourceMissing, not_found
+from chalicelib.errors import DuplicateEvent, OrderChanged, ResourceMissing, StockShort, not_found
 from chalicelib.ordering import Order
-from chalicelib.repository import discounts, orders
-from chalicelib.repository.orders import DuplicateEvent, OrderChanged, StockShort
+from chalicelib.repository import orders
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -21,13 +20,6 @@ def get_for_customer(order_id: str, token: str | None) -> Order:
     if record is None or not token or not hmac.compare_digest(record.token.encode(), token.encode()):
         raise not_found("order")
     return Order.from_record(record)
-
-
-def give_back_discount(order: ordering.OrderRecord) -> list[dict]:
-    """Transaction actions returning the discount code's use of an order that was never paid."""
-    if not order.discount_code or order.amount_paid:
-        return []
-    return discounts.give_back_actions(order.discount_code, order.email, order.discount_per_customer)
 
 
 def _stock_moves(order, transition: ordering.Transition) -> list[tuple[str, int, str]]:
@@ -64,7 +56,7 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
                                              "payment_status": ordering.refunded_status(after.amount_paid, refunded)})
         try:
             orders.save(order, after, stock=_stock_moves(order, transition), event=(event.provider, event.id),
-                        extra_actions=give_back_discount(order) if transition.release_stock else [])
+                        give_back_discount=transition.release_stock and order.holds_discount_use)
             if after.status == "paid" and order.status != "paid":
                 observability.metric("OrdersPaid", currency=after.currency)
                 observability.metric("Revenue", after.total, currency=after.currency)
@@ -94,7 +86,7 @@ def expire_unpaid(now: datetime | None = None) -> int:
                 continue
             try:
                 orders.save(order, transition.order, stock=_stock_moves(order, transition),
-                            extra_actions=give_back_discount(order))
+                            give_back_discount=order.holds_discount_use)
                 progressed += 1
             except OrderChanged:
                 log.info("order %s changed while expiring it; the next run looks again", order.id)

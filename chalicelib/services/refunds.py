@@ -7,11 +7,9 @@ money was not moved and the shop may try again.
 """
 
 from chalicelib import clock, ordering, payments
-from chalicelib.errors import Conflict, InvalidRequest, not_found
+from chalicelib.errors import Conflict, InvalidRequest, OrderChanged, StockShort, not_found
 from chalicelib.ordering import Order, OrderRecord, Refund
 from chalicelib.repository import orders
-from chalicelib.repository.orders import OrderChanged, StockShort
-from chalicelib.services.orders import give_back_discount
 
 ATTEMPTS = 8
 
@@ -92,7 +90,7 @@ def cancel(order_id: str, reason: str | None) -> Order:
         stock = [] if order.stock_released else orders.all_lines(order, "release")
         try:
             return Order.from_record(orders.save(order, after, stock=stock,
-                                                 extra_actions=give_back_discount(order)))
+                                                 give_back_discount=order.holds_discount_use))
         except (OrderChanged, StockShort):
             continue
     raise Conflict("The order kept changing; try again.", code="order_changed")

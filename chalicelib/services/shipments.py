@@ -1,10 +1,9 @@
 """The shop ships an order, all at once or in parts."""
 
 from chalicelib import clock, ordering
-from chalicelib.errors import Conflict, InvalidRequest, not_found
+from chalicelib.errors import Conflict, InvalidRequest, OrderChanged, StockShort, not_found
 from chalicelib.ordering import Order, Shipment, ShipmentLine
 from chalicelib.repository import orders
-from chalicelib.repository.orders import OrderChanged, StockShort
 
 ATTEMPTS = 5
 
