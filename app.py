@@ -1,17 +1,12 @@
-"""The API function: every HTTP route, registered from the handler blueprints, and the one place
-where errors become the `{"error": {...}}` envelope."""
+"""The API function: every HTTP route, registered from the handler blueprints, and the middleware
+that renders errors as the `{"error": {...}}` envelope (chalicelib/handlers/rendering.py)."""
 
-import logging
-import time
+from chalice import Chalice, CORSConfig
 
-from chalice import Chalice, CORSConfig, Response
-
-from chalicelib import config, idempotency, observability
-from chalicelib.errors import CommerceError
+from chalicelib import config
 from chalicelib.handlers import (
     abandoned_carts,
     admin,
-    admin_orders,
     carts,
     catalog,
     checkout,
@@ -20,6 +15,7 @@ from chalicelib.handlers import (
     orders,
     queues,
     recommendations,
+    rendering,
     reports,
     schedules,
     webhooks,
@@ -31,68 +27,11 @@ if config.settings().cors_allow_origin:
     app.api.cors = CORSConfig(allow_origin=config.settings().cors_allow_origin,
                               allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
-app.register_blueprint(catalog.bp)
-app.register_blueprint(carts.bp)
-app.register_blueprint(admin.bp)
-app.register_blueprint(admin_orders.bp)
-app.register_blueprint(discounts.bp)
-app.register_blueprint(checkout.bp)
-app.register_blueprint(orders.bp)
-app.register_blueprint(webhooks.bp)
-app.register_blueprint(docs.bp)
-app.register_blueprint(queues.bp)
-app.register_blueprint(schedules.bp)
-app.register_blueprint(reports.bp)
-app.register_blueprint(recommendations.bp)
-app.register_blueprint(abandoned_carts.bp)
-
-log = logging.getLogger("chalicelib.api")
-GENERIC = {
-    400: ("invalid_request", "The request is not valid."),
-    403: ("forbidden", "Not allowed."),
-    404: ("resource_missing", "No such resource."),
-    405: ("invalid_request", "This method is not allowed here."),
-    415: ("invalid_request", "Send JSON with Content-Type: application/json."),
-    500: ("internal_error", "Something went wrong on our side; it has been logged."),
-}
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    return Response({"error": {"code": code, "message": message}}, status_code=status)
+for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
+                 recommendations, abandoned_carts):
+    app.register_blueprint(handlers.bp)
 
 
 @app.middleware("http")
 def render_errors(event, get_response):
-    """Every answer in our envelope; a POST with an Idempotency-Key runs once and its rendered answer is
-    replayed (chalicelib/idempotency.py), whose own errors (400, 409, 422, 502) are rendered here too.
-    Each request gets a correlation id (X-Request-Id in and out) and one structured access log line."""
-    started = time.perf_counter()
-    request_id = observability.start(event.headers.get("x-request-id"),
-                                     (event.context or {}).get("requestId"))
-    try:
-        response = idempotency.run(event, lambda: _rendered(event, get_response))
-    except CommerceError as error:
-        response = Response(error.to_dict(), status_code=error.status_code)
-    response.headers["X-Request-Id"] = request_id
-    if app.api.cors:  # Chalice adds CORS headers only to what a view returns, not to rendered errors
-        for name, value in app.api.cors.get_access_control_headers().items():
-            response.headers.setdefault(name, value)
-    error_code = response.body.get("error", {}).get("code") if isinstance(response.body, dict) else None
-    log.info("request", extra={"method": event.method, "path": event.path, "status": response.status_code,
-                               "error_code": error_code,
-                               "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
-    return response
-
-
-def _rendered(event, get_response) -> Response:
-    try:
-        response = get_response(event)
-    except CommerceError as error:
-        return Response(error.to_dict(), status_code=error.status_code)
-    if response.status_code >= 400 and not (isinstance(response.body, dict) and "error" in response.body):
-        # Chalice's own answers (unhandled exception, bad content type...) in our envelope, and
-        # never with a traceback.
-        code, message = GENERIC.get(response.status_code, GENERIC[500] if response.status_code >= 500
-                                    else GENERIC[400])
-        return _error(response.status_code, code, message)
-    return response
+    return rendering.render(event, get_response, app.api.cors)

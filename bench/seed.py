@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib import clock
 from chalicelib.models import Address, CartLine, CartLineRecord, CartRecord
-from chalicelib.ordering import OrderRecord, PaymentRef, Shipment, ShipmentLine
+from chalicelib.models.orders import OrderRecord, PaymentRef, Shipment, ShipmentLine
 from chalicelib.repository import carts, dynamo, orders
 
 BATCH = 25  # BatchWriteItem's limit

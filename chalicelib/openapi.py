@@ -237,7 +237,7 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
     operation = {
         "operationId": doc.operation_id or view.__name__,
         "summary": doc.summary or view.__name__.replace("_", " ").capitalize(),
-        "tags": [view.__module__.rsplit(".", 1)[-1]],
+        "tags": [doc.tag or view.__module__.rsplit(".", 1)[-1]],
         "parameters": _parameters(path, method, doc),
         "responses": {},
     }

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models import DiscountRecord, Product
-from chalicelib.ordering import Order
+from chalicelib.models.orders import Order
 
 T = TypeVar("T")
 

@@ -119,7 +119,7 @@ def test_concurrent_refunds_together_never_exceed_the_payment(moto_server, local
 
     from app import app
     from chalicelib.errors import Conflict
-    from chalicelib.services import refunds
+    from chalicelib.services import orders as refunds
     from tests.conftest import Api
     from tests.orders_support import use_localstripe
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
 from chalicelib.models import Address, CartLine
-from chalicelib.ordering import OrderRecord, apply_payment_event, expire, refunded_status
+from chalicelib.models.orders import OrderRecord, apply_payment_event, expire, refunded_status
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

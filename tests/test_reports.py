@@ -129,3 +129,20 @@ def test_the_report_checks_its_parameters_and_its_caller(client):
     assert client.get("/admin/reports/sales").status_code == 401
     default = client.get("/admin/reports/sales", headers=ADMIN).data
     assert (default["currency"], len(default["by_day"]), default["to"]) == ("EUR", 30, clock.now().date().isoformat())
+
+
+def test_dates_out_of_the_calendar_or_malformed_are_a_400_naming_the_param(client):
+    cases = [
+        ("to=0001-01-01", "to"),  # its default `from` would be before the first day there is
+        ("from=9999-12-31&to=9999-12-31", "to"),
+        ("from=0001-01-01&to=0001-01-02", "to"),
+        ("from=0001-01-01&to=2025-01-01", "from"),
+        ("to=9999-99-99", "to"),
+        ("from=20250101&to=2025-01-02", "from"),
+        ("to=1700000000", "to"),
+        ("from=2025-01-01T00:00:00&to=2025-01-02", "from"),
+    ]
+    for query, param in cases:
+        answer = client.get(f"/admin/reports/sales?{query}", headers=ADMIN)
+        assert answer.status_code == 400, (query, answer.status_code, answer.data)
+        assert (answer.data["error"]["code"], answer.data["error"]["param"]) == ("invalid_request", param), query

@@ -31,13 +31,14 @@ class RouteDoc:
     summary: str | None = None
     operation_id: str | None = None
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # operationId -> {parameter: expression}
+    tag: str | None = None  # the document's group; by default the handler module's name
 
 
 def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[int, ...] = 200,
                request: type[BaseModel] | dict | None = None, query: type[BaseModel] | None = None,
                errors: tuple[str, ...] | list[str] = (), headers: dict[str, str] | None = None,
                summary: str | None = None, operation_id: str | None = None,
-               links: dict[str, dict[str, str]] | None = None) -> Callable[[F], F]:
+               links: dict[str, dict[str, str]] | None = None, tag: str | None = None) -> Callable[[F], F]:
     """Declare a route's contract; stack it under the route decorator:
 
         @bp.route("/carts/{cart_id}/lines", methods=["POST"])
@@ -52,7 +53,7 @@ def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[i
     arguments on the view function."""
     doc = RouteDoc(response=response, status=(status,) if isinstance(status, int) else tuple(status),
                    request=request, query=query, errors=tuple(errors), headers=dict(headers or {}),
-                   summary=summary, operation_id=operation_id, links=dict(links or {}))
+                   summary=summary, operation_id=operation_id, links=dict(links or {}), tag=tag)
 
     def mark(view: F) -> F:
         setattr(view, DOC_ATTRIBUTE, doc)
@@ -85,6 +86,18 @@ def parse(model: type[M], request) -> M:
         first = error.errors(include_url=False)[0]
         if first["type"] == "json_invalid":
             raise InvalidRequest("The body is not valid JSON.") from None
+        param = ".".join(str(part) for part in first["loc"]) or None
+        message = first["msg"] if param is None else f"{param}: {first['msg']}"
+        raise InvalidRequest(message, param=param) from None
+
+
+def parse_query(model: type[M], request) -> M:
+    """The query string as `model`, the same model the OpenAPI document shows: a value of the wrong
+    form or out of range is a 400 naming the offending `param`."""
+    try:
+        return model.model_validate(request.query_params or {})
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
         param = ".".join(str(part) for part in first["loc"]) or None
         message = first["msg"] if param is None else f"{param}: {first['msg']}"
         raise InvalidRequest(message, param=param) from None

@@ -1,12 +1,20 @@
-"""The customer's order page."""
+"""Orders: the customer's order page, and the shop's admin routes (list, read, ship, cancel, refund)."""
 
-from chalice import Blueprint
+from typing import Annotated
 
-from chalicelib.handlers.common import documented
-from chalicelib.ordering import Order
+from chalice import Blueprint, Response
+from pydantic import Field
+
+from chalicelib.errors import InvalidRequest
+from chalicelib.handlers.common import PageQuery, documented, page, page_params, parse, require_admin
+from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
+from chalicelib.models.orders import Order, OrderStatus
+from chalicelib.repository import orders as stored_orders
+from chalicelib.responses import OrderPage
 from chalicelib.services import orders
 
 bp = Blueprint(__name__)
+ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
 
 
 @bp.route("/orders/{order_id}", methods=["GET"])
@@ -16,3 +24,78 @@ bp = Blueprint(__name__)
 def get_order(order_id):
     token = bp.current_request.headers.get("x-order-token")
     return orders.get_for_customer(order_id, token).model_dump(mode="json")
+STATUSES = ("pending_payment", "paid", "cancelled", "needs_review")
+Reason = Annotated[str, Field(max_length=500)]
+
+
+class OrdersQuery(PageQuery):
+    status: OrderStatus | None = Field(None, description="Only orders in this state.")
+
+
+class ShipmentLineIn(Request):
+    sku: Sku
+    quantity: Quantity
+
+
+class ShipmentIn(Request):
+    carrier: Annotated[str, Field(min_length=1, max_length=50)]
+    tracking_number: Text
+    lines: Annotated[list[ShipmentLineIn], Field(min_length=1, max_length=100)] | None = None
+
+
+class CancelIn(Request):
+    reason: Reason | None = None
+
+
+class RefundIn(Request):
+    amount: Annotated[int, Field(ge=1, le=MAX_MONEY)]
+    reason: Reason | None = None
+
+
+@bp.route("/admin/orders", methods=["GET"])
+@documented(OrderPage, query=OrdersQuery, summary="List orders, newest first", tag=ADMIN)
+def list_orders():
+    request = bp.current_request
+    require_admin(request)
+    status = (request.query_params or {}).get("status") or None
+    if status is not None and status not in STATUSES:
+        raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}.", param="status")
+    limit, cursor = page_params(request)
+    records, next_cursor = stored_orders.list_recent(status, limit, cursor)
+    return page([Order.from_record(r) for r in records], next_cursor)
+
+
+@bp.route("/admin/orders/{order_id}", methods=["GET"])
+@documented(Order, errors=["resource_missing"], summary="Get an order", tag=ADMIN)
+def admin_get_order(order_id):
+    require_admin(bp.current_request)
+    return orders.get(order_id).model_dump(mode="json")
+
+
+@bp.route("/admin/orders/{order_id}/shipments", methods=["POST"])
+@documented(Order, status=201, request=ShipmentIn, summary="Record a shipment (all unshipped lines if no lines)",
+            errors=["resource_missing", "invalid_state", "over_shipment", "order_changed"], tag=ADMIN)
+def create_shipment(order_id):
+    require_admin(bp.current_request)
+    body = parse(ShipmentIn, bp.current_request)
+    lines = [line.model_dump() for line in body.lines] if body.lines is not None else None
+    order = orders.ship(order_id, body.carrier, body.tracking_number, lines)
+    return Response(order.model_dump(mode="json"), status_code=201)
+
+
+@bp.route("/admin/orders/{order_id}/cancel", methods=["POST"])
+@documented(Order, request=CancelIn, summary="Cancel an order (stock released; a paid order refunded in full)",
+            errors=["resource_missing", "invalid_state", "order_changed"], tag=ADMIN)
+def cancel_order(order_id):
+    require_admin(bp.current_request)
+    body = parse(CancelIn, bp.current_request)
+    return orders.cancel(order_id, body.reason).model_dump(mode="json")
+
+
+@bp.route("/admin/orders/{order_id}/refunds", methods=["POST"])
+@documented(Order, status=201, request=RefundIn, summary="Refund part of a paid order",
+            errors=["resource_missing", "invalid_state", "refund_exceeds_payment", "order_changed"], tag=ADMIN)
+def refund_order(order_id):
+    require_admin(bp.current_request)
+    body = parse(RefundIn, bp.current_request)
+    return Response(orders.refund(order_id, body.amount, body.reason).model_dump(mode="json"), status_code=201)

@@ -2,36 +2,43 @@
 
 import re
 from datetime import date, timedelta
+from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from chalicelib import clock, config
 from chalicelib.errors import InvalidRequest
-from chalicelib.handlers.common import documented, require_admin
+from chalicelib.handlers.common import documented, parse_query, require_admin
 from chalicelib.responses import SalesReport
 from chalicelib.services import reports
 
 bp = Blueprint(__name__)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Days a report may cover: counters start with the epoch, and a range must leave room for its
+# calendar months' arithmetic before date.max.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9999, 11, 30)
+
+
+def _day(value):
+    if isinstance(value, str) and not DATE.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day)]
 
 
 class SalesReportQuery(BaseModel):
-    from_: date | None = Field(None, alias="from", description="First UTC day; default: 29 days before `to`.")
-    to: date | None = Field(None, description="Last UTC day (inclusive); default: today. At most 366 days.")
+    from_: Day | None = Field(None, alias="from", description="First UTC day; default: 29 days before `to`.")
+    to: Day | None = Field(None, description="Last UTC day (inclusive); default: today. At most 366 days.")
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="Default: DEFAULT_CURRENCY.")
 
 
-def _date(params: dict, name: str, default: date) -> date:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    try:
-        if not DATE.match(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidRequest(f"{name} must be a date as YYYY-MM-DD.", param=name) from None
+def _within(day: date, param: str) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidRequest(f"{param} must be a day from {FIRST_DAY} to {LAST_DAY}.", param=param)
+    return day
 
 
 @bp.route("/admin/reports/sales", methods=["GET"])
@@ -49,13 +56,13 @@ def sales_report():
     """
     request = bp.current_request
     require_admin(request)
-    params = request.query_params or {}
+    query = parse_query(SalesReportQuery, request)
     settings = config.settings()
-    currency = params.get("currency") or settings.default_currency
+    currency = query.currency or settings.default_currency
     if currency not in settings.currencies:
         raise InvalidRequest(f"currency must be one of {', '.join(settings.currencies)}.", param="currency")
-    end = _date(params, "to", clock.now().date())
-    start = _date(params, "from", end - timedelta(days=29))
+    end = _within(query.to or clock.now().date(), "to")
+    start = _within(query.from_ or max(end - timedelta(days=29), FIRST_DAY), "from")
     if start > end:
         raise InvalidRequest("from must not be after to.", param="from")
     if (end - start).days + 1 > reports.MAX_DAYS:

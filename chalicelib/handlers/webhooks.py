@@ -4,7 +4,7 @@ from chalice import Blueprint
 
 from chalicelib.handlers.common import body_bytes, documented
 from chalicelib.responses import Received
-from chalicelib.services import webhooks
+from chalicelib.services import orders
 
 bp = Blueprint(__name__)
 
@@ -15,5 +15,5 @@ bp = Blueprint(__name__)
             errors=["invalid_signature", "resource_missing", "invalid_state"])
 def stripe_webhook():
     request = bp.current_request
-    webhooks.receive("stripe", body_bytes(request), request.headers)
+    orders.receive_webhook("stripe", body_bytes(request), request.headers)
     return {"received": True}

@@ -13,7 +13,7 @@ from chalicelib import observability
 from chalicelib.clock import iso
 from chalicelib.errors import CartChanged, DiscountRefused, DuplicateEvent, OrderChanged, StockShort
 from chalicelib.models import DiscountRecord
-from chalicelib.ordering import OrderRecord, PaymentRef
+from chalicelib.models.orders import OrderRecord, PaymentRef, quantities
 from chalicelib.repository import discounts, dynamo
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import sku_key
@@ -60,18 +60,6 @@ def _short(cancelled: dynamo.Cancelled) -> StockShort | None:
     return StockShort(name.removeprefix("stock:")) if name else None
 
 
-def all_lines(order: OrderRecord, kind: str) -> list[tuple[str, int, str]]:
-    """One stock move per SKU for all the order's lines (a free line may share its SKU)."""
-    return [(sku, quantity, kind) for sku, quantity in _per_sku(order).items()]
-
-
-def _per_sku(order: OrderRecord) -> dict[str, int]:
-    quantities: dict[str, int] = {}
-    for line in order.lines:
-        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
-    return quantities
-
-
 def get(order_id: str) -> OrderRecord | None:
     item = dynamo.get(order_key(order_id))
     return OrderRecord.model_validate(item) if item else None
@@ -85,7 +73,7 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
     prices = {line.sku: line.unit_price for line in order.lines if not line.free}
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)")]
     pieces += [_stock_move(sku, quantity, "reserve", price=prices.get(sku))
-               for sku, quantity in _per_sku(order).items()]
+               for sku, quantity in quantities(order).items()]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
     pieces.append(dynamo.update(

@@ -16,7 +16,7 @@ from datetime import timedelta
 from chalicelib import clock, config, payments
 from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OutOfStock, StockShort, not_found
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord, price_cart
-from chalicelib.ordering import Order, OrderRecord, PaymentRef
+from chalicelib.models.orders import Order, OrderRecord, PaymentRef
 from chalicelib.repository import carts, catalog, discounts, orders
 
 ATTEMPTS = 6

@@ -167,7 +167,7 @@ def test_payments_racing_the_expiry_schedule_end_paid_with_their_stock(racing):
 
 def test_concurrent_cancellations_of_a_paid_order_refund_it_once(racing, localstripe):
     from chalicelib.repository import orders
-    from chalicelib.services import refunds
+    from chalicelib.services import orders as refunds
     from tests.test_admin_orders import paid_order
     from tests.test_expiry_and_relay import refunds_of
 

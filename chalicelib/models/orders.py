@@ -1,6 +1,6 @@
 """The order model and its state machine: pure rules, no I/O.
 
-States only move forward (API.md): `pending_payment` → `paid`; `pending_payment` → `cancelled`;
+States only move forward (openapi.json, the Order schema): `pending_payment` → `paid`; `pending_payment` → `cancelled`;
 `paid` → `cancelled` (by the shop, with a refund); any → `needs_review`. Payment events may arrive
 late, twice or in any order; `apply_payment_event` turns one into the order's next state, or None
 when it changes nothing.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
 from chalicelib.models import Address, CartLine, Record
 
@@ -49,6 +49,8 @@ class PaymentRef(BaseModel):
 
 
 class OrderRecord(Record):
+    """An order as stored; `Order` is what the storefront and the shop see of it."""
+
     id: str
     cart_id: str
     token: str
@@ -78,8 +80,8 @@ class OrderRecord(Record):
     stock_released: bool = False
     correlation_id: str | None = None  # of the last request that changed it (carried into queue messages)
     created_at: datetime
-    payment_deadline: datetime
     paid_at: datetime | None = None
+    payment_deadline: datetime
     cancelled_at: datetime | None = None
     version: int = 0
 
@@ -89,38 +91,23 @@ class OrderRecord(Record):
         return bool(self.discount_code) and not self.amount_paid
 
 
-class Order(BaseModel):
-    """An order as the storefront and the shop see it (never its token)."""
+# What of a stored order only the backend sees.
+PRIVATE_FIELDS = {"cart_id", "token", "discount_per_customer", "recovered", "payment", "stock_released",
+                  "correlation_id", "version"}
 
-    id: str
-    status: OrderStatus
-    payment_status: PaymentStatus
-    fulfilment_status: FulfilmentStatus
-    currency: str
-    email: str
-    lines: list[CartLine]
-    shipping_address: Address
-    shipping_method: str
-    subtotal: int
-    discount_total: int
-    discount_code: str | None
-    shipping_total: int
-    tax_total: int
-    total: int
-    amount_paid: int
-    amount_refunded: int
-    shipments: list[Shipment]
-    refunds: list[Refund]
-    review_reason: str | None
-    cancel_reason: str | None
-    created_at: datetime
-    paid_at: datetime | None
-    payment_deadline: datetime
-    cancelled_at: datetime | None
 
+class _OrderView(BaseModel):
     @classmethod
     def from_record(cls, record: OrderRecord) -> "Order":
         return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
+
+
+# The order as the storefront and the shop see it: OrderRecord's fields but the private ones, all
+# of them present in every answer (no defaults).
+Order = create_model(
+    "Order", __base__=_OrderView, __module__=__name__,
+    **{name: (field.annotation, ...) for name, field in OrderRecord.model_fields.items() if name not in PRIVATE_FIELDS})
+Order.__doc__ = "An order as the storefront and the shop see it (never its token)."
 
 
 @dataclass(frozen=True)
@@ -198,11 +185,22 @@ def expire(order: OrderRecord, now: datetime) -> Transition | None:
                                                "stock_released": True}), release_stock=True)
 
 
+def quantities(order: OrderRecord) -> dict[str, int]:
+    """Quantity per SKU of all the order's lines (a free line may share its SKU)."""
+    per_sku: dict[str, int] = {}
+    for line in order.lines:
+        per_sku[line.sku] = per_sku.get(line.sku, 0) + line.quantity
+    return per_sku
+
+
+def stock_moves(order: OrderRecord, kind: str) -> list[tuple[str, int, str]]:
+    """One stock move (sku, quantity, kind) per SKU of the order: "reserve", "release" or "ship"."""
+    return [(sku, quantity, kind) for sku, quantity in quantities(order).items()]
+
+
 def unshipped(order: OrderRecord) -> dict[str, int]:
     """Quantity per SKU still to ship."""
-    left = {}
-    for line in order.lines:
-        left[line.sku] = left.get(line.sku, 0) + line.quantity
+    left = quantities(order)
     for shipment in order.shipments:
         for line in shipment.lines:
             left[line.sku] -= line.quantity

@@ -138,6 +138,7 @@ class CartRecord(Record):
     order_id: str | None = None
     recovered: bool = False  # restored from an abandoned-cart reminder link
     reminded_at: datetime | None = None  # when the abandoned-cart reminder went out
+    reminder: dict | None = None  # what the reminder shows: {"lines": [...], "subtotal": ...}
     version: int = 0
     created_at: datetime
     updated_at: datetime
