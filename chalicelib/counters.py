@@ -19,6 +19,9 @@ count the money returned on any order of the currency, on the day it was returne
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from chalicelib.models import CartRecord, Record
+from chalicelib.models.orders import OrderRecord
+
 # Pairs grow with the square of an order's distinct products: learn from the first ones only.
 MAX_PAIR_PRODUCTS = 20
 DAY_FIELDS = ("orders", "revenue", "units", "carts_created", "recovered_revenue", "refunds")
@@ -37,44 +40,42 @@ class Tally:
     pairs: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def day_of(value: str | None, fallback: datetime) -> date:
-    """The UTC day of an ISO timestamp as stored ("2026-11-22T10:15:00Z"), else of `fallback`."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else fallback
+def day_of(moment: datetime | None, fallback: datetime) -> date:
+    """The UTC day of a moment, else of `fallback`."""
+    moment = moment or fallback
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).date()
 
 
-def tallies(old: dict | None, new: dict | None, changed_at: datetime) -> list[Tally]:
-    """The tallies of one committed change (stream images as plain dicts); `changed_at` is when
-    it was committed (the stream record's ApproximateCreationDateTime)."""
-    kind = (new or old or {}).get("SK")
-    if kind == "ORDER" and new:
-        return order_tallies(old or {}, new, changed_at)
-    if kind == "CART" and new and not old:
-        return [Tally(f"cart.{new['id']}.created",
-                      days={(new["currency"], day_of(new.get("created_at"), changed_at)): {"carts_created": 1}})]
+def tallies(old: Record | None, new: Record | None, changed_at: datetime) -> list[Tally]:
+    """The tallies of one committed change (its images as domain models, repository/stream.py);
+    `changed_at` is when it was committed (the stream record's ApproximateCreationDateTime)."""
+    if isinstance(new, OrderRecord):
+        return order_tallies(old, new, changed_at)
+    if isinstance(new, CartRecord) and not old:
+        return [Tally(f"cart.{new.id}.created",
+                      days={(new.currency, day_of(new.created_at, changed_at)): {"carts_created": 1}})]
     return []
 
 
-def order_tallies(old: dict, new: dict, changed_at: datetime) -> list[Tally]:
+def order_tallies(old: OrderRecord | None, new: OrderRecord, changed_at: datetime) -> list[Tally]:
     found = []
-    currency, order_id = new["currency"], new["id"]
-    if new.get("status") == "paid" and old.get("status") != "paid":
-        day = day_of(new.get("paid_at"), changed_at)
-        lines = new.get("lines") or []
-        figures = {"orders": 1, "revenue": new["total"], "units": sum(line["quantity"] for line in lines)}
-        if new.get("recovered"):
-            figures["recovered_revenue"] = new["total"]
+    currency, order_id = new.currency, new.id
+    if new.status == "paid" and (old is None or old.status != "paid"):
+        day = day_of(new.paid_at, changed_at)
+        figures = {"orders": 1, "revenue": new.total, "units": sum(line.quantity for line in new.lines)}
+        if new.recovered:
+            figures["recovered_revenue"] = new.total
         tally = Tally(f"order.{order_id}.paid", days={(currency, day): figures})
-        for line in lines:
-            counts = tally.products.setdefault((currency, day, line["product_id"]), {"units": 0, "revenue": 0})
-            counts["units"] += line["quantity"]
-            counts["revenue"] += line["line_total"]
-        products = list(dict.fromkeys(line["product_id"] for line in lines))[:MAX_PAIR_PRODUCTS]
+        for line in new.lines:
+            counts = tally.products.setdefault((currency, day, line.product_id), {"units": 0, "revenue": 0})
+            counts["units"] += line.quantity
+            counts["revenue"] += line.line_total
+        products = list(dict.fromkeys(line.product_id for line in new.lines))[:MAX_PAIR_PRODUCTS]
         tally.pairs = {(a, b): 1 for a in products for b in products if a != b}
         found.append(tally)
-    refunded, was_refunded = new.get("amount_refunded", 0), old.get("amount_refunded", 0)
+    refunded, was_refunded = new.amount_refunded, old.amount_refunded if old else 0
     if refunded > was_refunded:
         # amount_refunded only grows, so each value is reached by one change: a stable marker.
         found.append(Tally(f"order.{order_id}.refunded.{refunded}",

@@ -44,12 +44,12 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
 
 
 def reset_clients() -> None:
-    from chalicelib import config, events
+    from chalicelib import config, publishing
     from chalicelib.repository import dynamo
 
     config.reset()
     dynamo.client.cache_clear()
-    events._sqs.cache_clear()
+    publishing._sqs.cache_clear()
 
 
 @pytest.fixture

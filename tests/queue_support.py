@@ -11,7 +11,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from chalicelib import clock, config, events
-from chalicelib.repository import dynamo
+from chalicelib.repository import dynamo, stream
 from chalicelib.repository.orders import order_key
 from chalicelib.services import emails
 from tests.conftest import Api
@@ -114,7 +114,7 @@ def message(kind: str, item: dict | None = None, queue: str = events.EMAIL, **ch
                      "payment_status": "partially_refunded"}
     else:
         raise ValueError(kind)
-    found = [e for e in events.order_events(old, new) if e.type == kind]
+    found = [e for e in events.order_events(*stream.images(old, new)) if e.type == kind]
     assert len(found) == 1 and queue in found[0].queues, (kind, queue, found)
     return found[0].body(queue)
 

@@ -7,7 +7,7 @@ import botocore.exceptions
 import pytest
 import requests
 
-from chalicelib import clock, events
+from chalicelib import clock, publishing
 from chalicelib.services import orders
 from tests.conftest import make_product
 from tests.orders_support import Stream, checked_out, post_event, queue_messages
@@ -108,7 +108,7 @@ def test_an_sqs_failure_after_the_order_was_written_still_delivers_the_messages(
     def refuse(**kwargs):
         raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://sqs")
 
-    hooks = events._sqs().meta.events  # a botocore event hook on the real client: SQS is down
+    hooks = publishing._sqs().meta.events  # a botocore event hook on the real client: SQS is down
     hooks.register("before-call.sqs.SendMessageBatch", refuse, unique_id="refuse-sqs")
     try:
         with pytest.raises(botocore.exceptions.EndpointConnectionError):

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from chalicelib import events
+from chalicelib.repository import stream
 from tests.conftest import ADMIN, make_product
 from tests.growth_support import buy, relay
 from tests.orders_support import Stream, queue_messages
@@ -59,9 +60,9 @@ def test_each_fall_below_the_threshold_is_one_alert_to_the_shop(shop, mail, aws)
 ])
 def test_an_alert_needs_a_fall_from_above_the_threshold_to_at_or_below_it(before, after, threshold, alert):
     item = {"PK": "SKU#TEE-M", "SK": "SKU", "sku": "TEE-M", "product_id": "prod_1", "product_title": "T-shirt",
-            "title": "M", "on_hand": 10}
+            "title": "M", "price": 2500, "currency": "EUR", "active": True, "on_hand": 10}
     old = item | {"available": before} | ({"low_stock_threshold": threshold} if threshold is not None else {})
     new = old | {"available": after}
-    found = events.events_for_change(old, new, "record-1")
+    found = events.events_for_change(*stream.images(old, new), "record-1")
     assert [(e.type, e.id, e.queues) for e in found] == ([("StockLow", "TEE-M.StockLow.record-1", (events.EMAIL,))]
                                                          if alert else [])

@@ -15,8 +15,8 @@ import logging
 
 from chalice import Blueprint
 
-from chalicelib import config, events, observability
-from chalicelib.services import emails, fulfilment
+from chalicelib import config, observability
+from chalicelib.services import emails, fulfilment, relay
 
 bp = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ FULFILMENT_BATCH_SIZE = 3
 
 @bp.on_dynamodb_record(stream_arn=config.settings().table_stream_arn, batch_size=100, starting_position="LATEST")
 def on_table_change(event):
-    events.relay([record.to_dict() for record in event])
+    relay.relay([record.to_dict() for record in event])
 
 
 @bp.on_sqs_message(queue=config.settings().email_queue_name, batch_size=EMAIL_BATCH_SIZE)

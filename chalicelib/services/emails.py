@@ -48,9 +48,6 @@ TEMPLATES = {
     "StockLow": ("stock_low", "[{shop}] Low stock: {sku}", True),
     "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
 }
-ORDER_DEFAULTS = {"discount_total": 0, "discount_code": None, "amount_paid": 0, "amount_refunded": 0,
-                  "fulfilment_status": "unfulfilled", "cancel_reason": None, "review_reason": None}
-ADDRESS_DEFAULTS = {"line2": None, "region": None}
 
 
 @dataclass(frozen=True)
@@ -102,9 +99,7 @@ def render(event: dict) -> Email | None:
     settings = config.settings()
     if kind in ("StockLow", "CartAbandoned"):
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
-    # Stored items leave out None values; the templates are strict about names, so fill them in.
-    order = ORDER_DEFAULTS | data["order"]
-    order["shipping_address"] = ADDRESS_DEFAULTS | order["shipping_address"]
+    order = data["order"]  # every field of the order as the shop sees it (events.py)
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
                "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
     if kind == "ShipmentCreated":

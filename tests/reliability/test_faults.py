@@ -20,7 +20,7 @@ import boto3
 import pytest
 import requests
 
-from chalicelib import config, events
+from chalicelib import config, publishing
 from chalicelib.repository import dynamo
 from chalicelib.services import emails
 from tests.conftest import make_product, ready_cart
@@ -211,8 +211,9 @@ def test_sqs_failing_in_the_relay_for_one_queue_still_hands_over_and_emails_once
     email_queue = world.outputs["EmailQueueUrl"]
     # The fulfilment batch is sent, the email batch is refused: the stream delivers the records
     # again and the fulfilment messages go out a second time.
-    with failing(events._sqs(), "before-call.sqs.SendMessageBatch", throttled("SendMessageBatch", "ServiceUnavailable"),
-                 times=2, when=lambda params: params.get("QueueUrl") == email_queue) as hit:
+    with failing(publishing._sqs(), "before-call.sqs.SendMessageBatch",
+                 throttled("SendMessageBatch", "ServiceUnavailable"), times=2,
+                 when=lambda params: params.get("QueueUrl") == email_queue) as hit:
         for _ in range(2):
             with pytest.raises(Exception, match="Rate exceeded"):
                 world.relay()

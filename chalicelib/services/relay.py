@@ -1,0 +1,28 @@
+"""The stream relay: every committed change of the table, read as domain models, becomes its events
+(published to SQS) and its counters (the sales report, bought-together pairs), each once however
+often the stream delivers it."""
+
+import dataclasses
+
+from chalicelib import counters, events, publishing
+from chalicelib.repository import reports, stream
+
+
+def relay(records: list[dict]) -> int:
+    """Turn DynamoDB stream records (Lambda's shape) into published events, and count them into the
+    report and bought-together counters (once per change). Raises if either fails, so the stream
+    delivers the batch again. Returns the number of events published."""
+    found, tallies = [], []
+    for record in records:
+        change = stream.change(record)
+        if change is None:
+            continue
+        derived = events.events_for_change(change.old, change.new, change.record_id)
+        if change.correlation_id:
+            derived = [dataclasses.replace(e, correlation_id=change.correlation_id) for e in derived]
+        found += derived
+        tallies += counters.tallies(change.old, change.new, change.changed_at)
+    for tally in tallies:
+        reports.apply(tally)
+    publishing.publish(found)
+    return len(found)
