@@ -1,27 +1,69 @@
 """DynamoDB access: the only package that knows keys, expressions and boto3.
 
-Access patterns of the single table (keys are `PK`/`SK`; indexes `GSI1`, `GSI2`):
+Every access pattern of the single table (keys are `PK`/`SK`; indexes `GSI1`, `GSI2` with
+`GSI1PK`/`GSI1SK`...), with the function that serves it. tests/test_access_patterns.py keeps this
+table true: each public function of the repository modules (but the `*_key` shapes) appears in it,
+and each function it names exists.
 
-| pattern                        | key or index                                             | function            |
-| ------------------------------ | -------------------------------------------------------- | ------------------- |
-| product by id                  | PK=PRODUCT#<id>, SK=PRODUCT                              | catalog.get_product |
-| active products, oldest first  | GSI1: GSI1PK=PRODUCTS, GSI1SK=<created_at>#<id> (sparse) | catalog.list_active |
-| variant price and stock by SKU | PK=SKU#<sku>, SK=SKU                                     | catalog.get_skus    |
-| cart by id                     | PK=CART#<id>, SK=CART                                    | carts.get           |
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| product by id                  | PK=PRODUCT#<id>, SK=PRODUCT                    | catalog.get_product                |
+| active products, oldest first  | GSI1: PRODUCTS, <created_at>#<id> (sparse)     | catalog.list_active                |
+| variant price and stock by SKU | PK=SKU#<sku>, SK=SKU                           | catalog.get_skus                   |
+| write a product and its SKUs   | transaction: PRODUCT + SKU item per variant    | catalog.save_product               |
+| count a SKU's stock            | PK=SKU#<sku>, SK=SKU (conditional update)      | catalog.set_stock                  |
+| cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
+| write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
+|                                |                                                | carts.save                         |
+| discount by code               | PK=DISCOUNT#<CODE>, SK=DISCOUNT                | discounts.get                      |
+|                                |                                                | discounts.create                   |
+| discounts, newest first        | GSI1: DISCOUNTS, <created_at>#<id>             | discounts.list_recent              |
+| a cart's discount and SKUs     | BatchGetItem DISCOUNT#<CODE> + SKU#<sku>...    | discounts.get_with_skus            |
+| count / give back a code's use | DISCOUNT#<CODE> + PK=DISCOUNT#<CODE>,          | discounts.redeem                   |
+|                                |                                                | discounts.give_back                |
+|                                |                                                | discounts.customer_hash            |
+|                                | SK=USE#<customer_hash(email)>; pieces of       |                                    |
+|                                | orders.place and orders.save                   |                                    |
+| order by id                    | PK=ORDER#<id>, SK=ORDER                        | orders.get                         |
+| place an order (checkout)      | transaction: ORDER + SKU#... + DISCOUNT...     | orders.place                       |
+|                                | + CART (on its version)                        |                                    |
+| move an order on               | transaction: ORDER (on its version) + SKU#...  | orders.save                        |
+|                                | + DISCOUNT... + PK=EVENT#<provider>#<id>       |                                    |
+| a provider event applied once  | PK=EVENT#<provider>#<id>, SK=EVENT (30 days)   | orders.event_seen                  |
+| an order's payment             | PK=ORDER#<id>, SK=ORDER (update)               | orders.attach_payment              |
+| hand to fulfilment once        | PK=ORDER#<id>, SK=ORDER (conditional update)   | orders.mark_fulfilment_requested   |
+| orders, newest first           | GSI2: ORDERS, <created_at>#<id>                | orders.list_recent                 |
+| orders by status, newest first | GSI1: ORDERS#<status>, <created_at>#<id>       | orders.list_recent                 |
+| unpaid orders created before   | GSI1: ORDERS#pending_payment, SK < cutoff      | orders.list_pending_created_before |
+| order of a cart                | CART#<id>: its `order_id`, then ORDER#<id>     | carts.get                          |
+|                                |                                                | orders.get                         |
+| idempotency record by scope    | PK=IDEMPOTENCY#<scope hash>, SK=IDEMPOTENCY    | idempotency.claim                  |
+|                                |                                                | idempotency.get                    |
+|                                |                                                | idempotency.complete               |
+|                                |                                                | idempotency.release                |
+| a delivery (email...) once     | PK=SENT#<channel>#<event id>, SK=SENT          | deliveries.once                    |
+|                                |                                                | deliveries.get                     |
+|                                |                                                | deliveries.claim                   |
+|                                |                                                | deliveries.complete                |
+|                                |                                                | deliveries.release                 |
+| stream images as models        | the `SK` of the item says which model          | stream.change                      |
+|                                |                                                | stream.images                      |
 
 Growth features (sales report, recommendations, abandoned carts; see each module's docstring):
 
-| pattern                   | key or index                                           | function                      |
-| ------------------------- | ------------------------------------------------------ | ----------------------------- |
-| carts idle in an hour     | GSI2: IDLE#<YYYY-MM-DDTHH>, <updated_at>#<id> (sparse) | carts.list_idle               |
-| remind a cart once        | PK=CART#<id>, SK=CART (conditional update)             | carts.mark_reminded           |
-| mark a cart recovered     | PK=CART#<id>, SK=CART (conditional update)             | carts.mark_recovered          |
-| sweep position            | PK=SWEEP#abandoned_carts, SK=SWEEP                     | carts.sweep_position          |
-| product + bought with     | Query PK=PRODUCT#<id>: PRODUCT, BOUGHTWITH#<other>     | recommendations.bought_with   |
-| products by ids           | BatchGetItem PK=PRODUCT#<id>, SK=PRODUCT               | recommendations.get_products  |
-| newest active products    | GSI1: GSI1PK=PRODUCTS, newest first                    | recommendations.newest_active |
-| sales counters of a month | PK=REPORT#<cur>#<YYYY-MM>, SK=DAY#<dd>[#PRODUCT#<id>]  | reports.read_days             |
-| count a change once       | transaction: ADDs + Put PK=APPLIED#<marker>            | reports.apply                 |
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| carts idle in an hour          | GSI2: IDLE#<YYYY-MM-DDTHH>, <updated_at>#<id>  | carts.list_idle                    |
+|                                |                                                | carts.idle_hour                    |
+| remind a cart once             | PK=CART#<id>, SK=CART (conditional update)     | carts.mark_reminded                |
+| mark a cart recovered          | PK=CART#<id>, SK=CART (conditional update)     | carts.mark_recovered               |
+| sweep position                 | PK=SWEEP#abandoned_carts, SK=SWEEP             | carts.sweep_position               |
+|                                |                                                | carts.save_sweep_position          |
+| product + bought with          | Query PRODUCT#<id>: PRODUCT, BOUGHTWITH#...    | recommendations.bought_with        |
+| products by ids                | BatchGetItem PK=PRODUCT#<id>, SK=PRODUCT       | recommendations.get_products       |
+| newest active products         | GSI1: PRODUCTS, newest first                   | recommendations.newest_active      |
+| sales counters of a month      | REPORT#<cur>#<YYYY-MM>, DAY#<dd>[#PRODUCT#..]  | reports.read_days                  |
+| count a change once            | transaction: ADDs + Put PK=APPLIED#<marker>    | reports.apply                      |
 
 Items that expire carry `expires_at` (epoch seconds), the table's TTL attribute. TTL deletion lags
 by up to two days, so reads treat an item past its `expires_at` as gone.
