@@ -1,5 +1,5 @@
 """The Idempotency-Key layer: every POST sent with an `Idempotency-Key` header runs at most once per key, and a
-retry gets the first answer again (Stripe's semantics, API.md "Conventions").
+retry gets the first answer again (Stripe's semantics; the conventions in openapi.json's description).
 
 - The header is 1..255 characters; anything else is a 400 `invalid_request` with param `Idempotency-Key`.
   Without the header a POST runs as before; on other methods the header is ignored.

@@ -100,7 +100,7 @@ STATUS_TEXT = {200: "OK", 201: "Created", 400: "Bad request", 401: "Unauthentica
                502: "Upstream unavailable"}
 DESCRIPTION = """\
 The HTTP API of a headless shop: the storefront (catalogue, carts, checkout, the customer's order page)
-and the shop's admin API. The contract's conventions (API.md):
+and the shop's admin API. The contract's conventions:
 
 - JSON in and out, `snake_case`. **Money** is an integer in the currency's minor unit, next to the owning
   object's `currency` (ISO 4217). **Ids** carry a type prefix (`prod_`, `cart_`, `ord_`...); a cart id is

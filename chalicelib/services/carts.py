@@ -8,8 +8,8 @@ from chalicelib import clock, config
 from chalicelib.errors import CartChanged, CartCheckedOut, Conflict, InvalidRequest, OutOfStock, not_found
 from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, DiscountRecord, SkuRecord, price_cart
 from chalicelib.repository import carts, discounts
+from chalicelib.retry import retried
 
-ATTEMPTS = 4
 UNSET = object()
 
 
@@ -58,7 +58,7 @@ def get(cart_id: str) -> Cart:
 def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | None = None) -> Cart:
     """Read, apply `apply(record, skus, discount) -> record`, write on the version read; retried on
     races. `code` is a discount code to load instead of the cart's own."""
-    for _ in range(ATTEMPTS):
+    def attempt() -> Cart:
         record = carts.get(cart_id)
         if record is None:
             raise not_found("cart")
@@ -68,12 +68,11 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
         changed = apply(record, skus, discount)
         now = clock.now()
         changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
-        try:
-            saved = carts.save(changed)
-            return _priced(saved, skus, discount if saved.discount_code else None)
-        except CartChanged:
-            continue
-    raise CartChanged("The cart is being changed by other requests; read it again and retry.")
+        saved = carts.save(changed)
+        return _priced(saved, skus, discount if saved.discount_code else None)
+
+    return retried(attempt, CartChanged,
+                   lambda: CartChanged("The cart is being changed by other requests; read it again and retry."))
 
 
 def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity: int, param: str) -> None:

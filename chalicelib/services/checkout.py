@@ -7,9 +7,7 @@ the winner's. The payment is created after the order is committed, with an idemp
 derived from the order, so a retry after a provider failure completes the same payment.
 """
 
-import random
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,8 +16,8 @@ from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OutOfStock,
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord, price_cart
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef
 from chalicelib.repository import carts, catalog, discounts, orders
+from chalicelib.retry import retried
 
-ATTEMPTS = 6
 PROVIDER = "stripe"
 
 
@@ -77,9 +75,8 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
 
 def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
     promoted = [p["get_sku"] for p in config.settings().promotions]
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0, 0.05 * attempt))  # jittered back-off between racing transactions
+
+    def attempt() -> tuple[OrderRecord, bool]:
         record = carts.get(cart_id)
         if record is None:
             raise not_found("cart")
@@ -93,17 +90,20 @@ def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
         order = _new_order(record, skus, discount)
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None)
-            return order, True
-        except CartChanged:
-            continue  # changed or checked out by a concurrent request: read it again
         except StockShort as short:
             index = next(i for i, line in enumerate(order.lines) if line.sku == short.sku)
             wanted = sum(line.quantity for line in order.lines if line.sku == short.sku)
             variant = catalog.get_skus([short.sku]).get(short.sku)
             if variant is None or not variant.active or variant.available < wanted:
                 raise _short(index, short.sku, variant) from None
-            # Only the price moved under us: price it again.
-    raise CartChanged("The cart kept changing during checkout; read it and try again.")
+            raise  # only the price moved under us: price it again
+        return order, True
+
+    # CartChanged: changed or checked out by a concurrent request; read it again. Jittered back-off
+    # spreads racing transactions.
+    return retried(attempt, (CartChanged, StockShort),
+                   lambda: CartChanged("The cart kept changing during checkout; read it and try again."),
+                   backoff=0.05)
 
 
 def _payment(order: OrderRecord, payment_method: str | None) -> dict:
