@@ -16,6 +16,10 @@ retry gets the first answer again (Stripe's semantics; the conventions in openap
   2xx and 4xx, at least 24 hours (`expires_at`). Not kept, so a retry can succeed: 5xx, and the 409s that say
   "a concurrent request got in the way" (`request_in_progress`, and `cart_changed` from the carts' optimistic
   locking, which Stripe does not keep either). A replay carries `Idempotent-Replayed: true`.
+- **Ownership**: each attempt claims the record under a random owner token. botocore resends a write whose
+  answer timed out; when the resent claim finds a record with its own owner it continues (it is the holder),
+  and `complete`/`release` touch only a record the caller owns. A claim that failed outright is released, so
+  the client's retry with the same key is not refused as `request_in_progress` by its own earlier attempt.
 - **Lease**: the in-progress record is held until the Lambda invocation's deadline (its remaining time, +1 s;
   60 s when there is no Lambda context). A request that crashed mid-way blocks its key only that long, and a
   takeover can never overlap an attempt that may still be running.
@@ -87,8 +91,15 @@ def run(request, respond: Callable[[], Response]) -> Response:
     fingerprint = fingerprint_of(request.method, path, request.raw_body or b"")
     owner = secrets.token_hex(16)
     now = math.ceil(time.time())
-    existing = store.claim(scope, fingerprint, owner, lease_until=now + _lease_seconds(request),
-                           expires_at=now + KEEP_SECONDS)
+    try:
+        existing = store.claim(scope, fingerprint, owner, lease_until=now + _lease_seconds(request),
+                               expires_at=now + KEEP_SECONDS)
+    except (CommerceError, ClientError):
+        # Every send of the claim failed, yet one of them may have been written (a timeout after DynamoDB
+        # took it): drop what this attempt may hold, so the client's retry is not refused for a lease.
+        with contextlib.suppress(CommerceError, ClientError):
+            store.release(scope, owner)
+        raise
     if existing is not None:
         return _replay(existing, fingerprint)
     try:

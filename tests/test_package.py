@@ -26,6 +26,9 @@ SECRETS = {
             "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
     "on_email_message": {"CART_LINK_SECRET": "cart-link-secret"},
+    # The sweeps ask Stripe about unpaid orders before cancelling them (reconciliation).
+    "expire_unpaid_orders": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
+    "reconcile_payments": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
 }
 ALL_SECRETS = {name for needs in SECRETS.values() for name in needs}
 

@@ -12,6 +12,12 @@ def expire_unpaid_orders(event):
     return {"cancelled": orders.expire_unpaid()}
 
 
+@bp.schedule(Rate(5, unit=Rate.MINUTES))
+def reconcile_payments(event):
+    """Settle unpaid orders whose webhooks never came, by asking the provider (services/orders.py)."""
+    return orders.reconcile_payments()
+
+
 @bp.schedule(Rate(15, unit=Rate.MINUTES))
 def sweep_abandoned_carts(event):
     return {"reminded": abandoned_carts.sweep()}

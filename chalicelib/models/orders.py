@@ -41,6 +41,16 @@ class Refund(BaseModel):
     created_at: datetime
 
 
+class DuplicatePayment(BaseModel):
+    """A second payment the provider took for an order that was already paid: refunded automatically."""
+
+    payment_id: str
+    amount: int
+    currency: str
+    refund_id: str | None = None
+    at: datetime
+
+
 class PaymentRef(BaseModel):
     provider: str
     payment_id: str | None = None
@@ -74,7 +84,9 @@ class OrderRecord(Record):
     amount_refunded: int = 0
     shipments: list[Shipment] = []
     refunds: list[Refund] = []
+    duplicate_payments: list[DuplicatePayment] = []
     payment: PaymentRef | None = None
+    paid_by: str | None = None  # the provider's id of the payment recorded in amount_paid
     review_reason: str | None = None
     cancel_reason: str | None = None
     stock_released: bool = False
@@ -93,7 +105,7 @@ class OrderRecord(Record):
 
 # What of a stored order only the backend sees.
 PRIVATE_FIELDS = {"cart_id", "token", "discount_per_customer", "recovered", "payment", "stock_released",
-                  "correlation_id", "version"}
+                  "correlation_id", "version", "paid_by"}
 
 
 class _OrderView(BaseModel):
@@ -118,6 +130,7 @@ class Transition:
     release_stock: bool = False    # give the order's reserved stock back
     reserve_stock: bool = False    # take stock again (a late payment for an expired order)
     refund_amount: int = 0         # refund this much through the provider (goods are gone)
+    refund_duplicate: int = 0      # refund this second payment whole; the order's own money is untouched
 
 
 def refunded_status(amount_paid: int, amount_refunded: int) -> PaymentStatus:
@@ -127,16 +140,28 @@ def refunded_status(amount_paid: int, amount_refunded: int) -> PaymentStatus:
 
 
 def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, currency: str | None,
-                        amount_refunded: int | None, now: datetime, stock_available: bool = True) -> Transition | None:
+                        amount_refunded: int | None, now: datetime, stock_available: bool = True,
+                        payment_id: str | None = None) -> Transition | None:
     """The order after a provider-neutral payment event, or None if the event changes nothing
     (a duplicate, or one that arrives after the order moved past it). `stock_available` says
-    whether a late payment for a cancelled order could re-reserve its lines."""
+    whether a late payment for a cancelled order could re-reserve its lines. `payment_id` tells a
+    second payment for a paid order (refunded whole) from the order's own payment."""
+    currency = (currency or "").upper() or None
+    duplicates = {d.payment_id for d in order.duplicate_payments}
     if kind == "payment_succeeded":
         if order.amount_paid:
+            own = order.paid_by or (order.payment.payment_id if order.payment else None)
+            if payment_id and own and payment_id != own and payment_id not in duplicates:
+                # The customer paid twice (a second PaymentIntent for the same order): give it back.
+                duplicate = DuplicatePayment(payment_id=payment_id, amount=amount or 0,
+                                             currency=currency or order.currency, at=now)
+                return Transition(order.model_copy(update={"duplicate_payments": [*order.duplicate_payments,
+                                                                                  duplicate]}),
+                                  refund_duplicate=amount or 0)
             return None  # already recorded: a duplicate, or another event for the same money
-        paid = {"amount_paid": amount or 0, "paid_at": now,
+        paid = {"amount_paid": amount or 0, "paid_at": now, "paid_by": payment_id,
                 "payment_status": refunded_status(amount or 0, order.amount_refunded)}
-        matches = amount == order.total and (currency or "").upper() == order.currency
+        matches = amount == order.total and currency == order.currency
         if order.status == "pending_payment":
             if matches:
                 return Transition(order.model_copy(update=paid | {"status": "paid"}))
@@ -166,14 +191,31 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
                 "stock_released": True}), release_stock=True)
         return None
     if kind == "refunded":
+        if payment_id and payment_id in duplicates:
+            return None  # the refund of a duplicate payment: not the order's money
         total_refunded = max(order.amount_refunded, amount_refunded or 0)
         if total_refunded == order.amount_refunded:
             return None
+        # Never more than was paid (or, before the payment is recorded, than the order's total), and in the
+        # order's currency: a provider event that says otherwise is held for a person, never recorded as is.
+        ceiling = order.amount_paid or order.total
+        if total_refunded > ceiling or (currency and currency != order.currency):
+            reason = (f"The provider reports {total_refunded} {currency or order.currency} refunded, but "
+                      f"{ceiling} {order.currency} can be.")
+            if order.status == "needs_review" and order.review_reason == reason:
+                return None
+            return Transition(order.model_copy(update={"status": "needs_review", "review_reason": reason}))
         update = {"amount_refunded": total_refunded}
         if order.amount_paid:
             update["payment_status"] = refunded_status(order.amount_paid, total_refunded)
         return Transition(order.model_copy(update=update))
     return None
+
+
+def provider_event_kind(status: str) -> str | None:
+    """What a payment's state at the provider means for its order, when asked instead of told
+    (reconciliation): the event kind its webhook would have carried, or None while it is undecided."""
+    return {"succeeded": "payment_succeeded", "canceled": "payment_canceled"}.get(status)
 
 
 def expire(order: OrderRecord, now: datetime) -> Transition | None:

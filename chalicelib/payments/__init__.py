@@ -1,6 +1,6 @@
 """The payment provider interface, and the provider registry.
 
-A provider is a module with four duties:
+A provider is a module with these duties:
 
 - `create_payment(order_id, amount, currency, email, idempotency_key, payment_method=None) -> Payment`:
   create (or, with the same idempotency key, find again) a payment for an order. With a
@@ -12,6 +12,10 @@ A provider is a module with four duties:
   signature.
 - `refund(payment_id, amount, idempotency_key) -> str`: refund part or all of a payment; returns
   the provider's refund id. Raises UpstreamUnavailable.
+- `retrieve_payment(payment_id) -> dict` and `cancel_payment(payment_id, idempotency_key) -> dict`: the
+  payment's state at the provider (`{id, status, amount, amount_received, amount_refunded, currency,
+  order_id}`), asked instead of told, for reconciliation; cancelling leaves a payment that already
+  succeeded (or is processing) alone and reports it.
 - `HANDLED_EVENTS`: the provider event types it turns into something other than "ignored".
 
 Heavy SDKs are imported inside the provider module's functions, so the API function starts fast.

@@ -100,6 +100,20 @@ def retrieve_payment(payment_id: str) -> dict:
     }
 
 
+def cancel_payment(payment_id: str, idempotency_key: str) -> dict:
+    """Cancel the PaymentIntent so that it can no longer take money, and return its state as
+    `retrieve_payment` does. A payment that cannot be cancelled any more (it succeeded, or is
+    processing) is left alone and its state returned: the caller applies it. Raises ResourceMissing,
+    UpstreamUnavailable."""
+    client = _client()
+    try:
+        with _translated_errors("cancel a payment"):
+            client.v1.payment_intents.cancel(payment_id, options={"idempotency_key": idempotency_key})
+    except InvalidRequest:
+        pass  # its state forbids cancelling (succeeded, processing): what it is now tells the caller why
+    return retrieve_payment(payment_id)
+
+
 def refund(payment_id: str, amount: int, idempotency_key: str) -> str:
     """Refund `amount` minor units of the payment; returns the refund id. A retry with the same key
     returns the same refund. Raises ResourceMissing, InvalidRequest (more than is left to refund),

@@ -34,7 +34,7 @@ and each function it names exists.
 | hand to fulfilment once        | PK=ORDER#<id>, SK=ORDER (conditional update)   | orders.mark_fulfilment_requested   |
 | orders, newest first           | GSI2: ORDERS, <created_at>#<id>                | orders.list_recent                 |
 | orders by status, newest first | GSI1: ORDERS#<status>, <created_at>#<id>       | orders.list_recent                 |
-| unpaid orders created before   | GSI1: ORDERS#pending_payment, SK < cutoff      | orders.list_pending_created_before |
+| unpaid orders created before   | GSI1: ORDERS#pending_payment, SK < cutoff      | orders.each_pending_created_before |
 | order of a cart                | CART#<id>: its `order_id`, then ORDER#<id>     | carts.get                          |
 |                                |                                                | orders.get                         |
 | idempotency record by scope    | PK=IDEMPOTENCY#<scope hash>, SK=IDEMPOTENCY    | idempotency.claim                  |

@@ -57,12 +57,14 @@ def get(channel: str, event_id: str) -> dict | None:
     return dynamo.get(delivery_key(channel, event_id))
 
 
-def claim(channel: str, event_id: str, lease_seconds: int = LEASE_SECONDS) -> str | None:
-    """Claim the delivery of `event_id` on `channel`: returns a claim token to pass to `complete`
-    or `release`, or None when the delivery is done already (nothing to send). Raises
-    DeliveryInProgress while another worker's lease is live."""
+def claim(channel: str, event_id: str, token: str | None = None, lease_seconds: int = LEASE_SECONDS) -> str | None:
+    """Claim the delivery of `event_id` on `channel` for the claim `token` (a new one when None): returns the
+    token to pass to `complete` or `release`, or None when the delivery is done already (nothing to send).
+    A claim `token` already holds (botocore resending our own write after a timeout) is ours again. Raises
+    DeliveryInProgress while another worker's lease is live. One conditional write; a refusal hands back
+    the record (ALL_OLD), so no second read."""
     now = _now()
-    token = secrets.token_hex(8)
+    token = token or secrets.token_hex(8)
     try:
         dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(delivery_key(channel, event_id)),
                     UpdateExpression="SET #state = :claimed, claim_token = :token, lease_until = :until, "
@@ -71,16 +73,19 @@ def claim(channel: str, event_id: str, lease_seconds: int = LEASE_SECONDS) -> st
                     ExpressionAttributeNames={"#state": "state"},
                     ExpressionAttributeValues=dynamo.values(
                         claimed="claimed", token=token, until=now + lease_seconds, one=1, now=now,
-                        expires=now + int(RETENTION.total_seconds())))
+                        expires=now + int(RETENTION.total_seconds())),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD")
         return token
     except ClientError as error:
         if dynamo.error_code(error) != "ConditionalCheckFailedException":
             raise
-    current = get(channel, event_id)
-    if current is None:  # released between our write and our read: the next delivery claims it
+        current = dynamo.from_item(error.response["Item"]) if error.response.get("Item") else None
+    if current is None:  # moto before ALL_OLD support; DynamoDB always hands the record back
         raise DeliveryInProgress(f"{channel} delivery of {event_id} changed hands; retry")
     if current.get("state") == "done":
         return None
+    if current.get("claim_token") == token:
+        return token  # our own claim, written by an earlier send of this same request
     raise DeliveryInProgress(f"{channel} delivery of {event_id} is claimed until {current.get('lease_until')}")
 
 

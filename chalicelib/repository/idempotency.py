@@ -30,7 +30,8 @@ def record_key(scope: str) -> dict:
 def claim(scope: str, fingerprint: str, owner: str, lease_until: int, expires_at: int) -> dict | None:
     """Write an in-progress record held by `owner` unless a live one exists: None when claimed, else the
     live record (in progress or completed) as it stands. One conditional put; a record past `expires_at`,
-    or in progress past its lease, counts as absent and is replaced."""
+    or in progress past its lease, counts as absent and is replaced. A record `owner` already holds is a
+    retry of this same put (botocore resends a write whose answer timed out) and counts as claimed."""
     now = int(time.time())
     item = record_key(scope) | {"status": IN_PROGRESS, "fingerprint": fingerprint, "owner": owner,
                                 "lease_until": lease_until, "expires_at": expires_at}
@@ -46,7 +47,11 @@ def claim(scope: str, fingerprint: str, owner: str, lease_until: int, expires_at
         if dynamo.error_code(error) != "ConditionalCheckFailedException":
             raise
         # The condition fails only on an existing item, which ALL_OLD hands back.
-        return dynamo.from_item(error.response["Item"])
+        existing = dynamo.from_item(error.response["Item"])
+        if existing.get("owner") == owner and existing.get("status") == IN_PROGRESS:
+            # Our own put, sent again by botocore after a timeout: the claim is ours, carry on.
+            return None
+        return existing
     return None
 
 

@@ -5,6 +5,7 @@ version read, so a racing webhook, storefront or schedule re-reads instead of ov
 """
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 from botocore.exceptions import ClientError
@@ -141,12 +142,16 @@ def event_seen(provider: str, event_id: str) -> bool:
     return dynamo.get(event_key(provider, event_id)) is not None
 
 
-def list_pending_created_before(cutoff: str, limit: int = 100) -> list[OrderRecord]:
-    """Unpaid orders created before `cutoff` (ISO), oldest first, from the sparse status
+def each_pending_created_before(cutoff: str, page: int = 100) -> Iterator[OrderRecord]:
+    """Unpaid orders created before `cutoff` (ISO), oldest first, page by page from the sparse status
     partition of GSI1: its size is the number of unpaid orders, not the number of orders."""
-    items, _ = dynamo.query_page("GSI1", "GSI1PK", "ORDERS#pending_payment", limit, None,
-                                 sk_condition=" AND #sk < :cutoff", cutoff=cutoff)
-    return [OrderRecord.model_validate(item) for item in items]
+    cursor = None
+    while True:
+        items, cursor = dynamo.query_page("GSI1", "GSI1PK", "ORDERS#pending_payment", page, cursor,
+                                          sk_condition=" AND #sk < :cutoff", cutoff=cutoff)
+        yield from (OrderRecord.model_validate(item) for item in items)
+        if not cursor:
+            return
 
 
 def mark_fulfilment_requested(order_id: str) -> bool:

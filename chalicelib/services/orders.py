@@ -1,5 +1,6 @@
 """Order use cases after checkout: the customer's order page, payment events from the provider, the
-expiry of unpaid orders, and the shop's shipments, refunds and cancellations.
+expiry of unpaid orders, the reconciliation of payments with the provider (webhooks are the fast
+path, never the only one), and the shop's shipments, refunds and cancellations.
 
 Every change reads the order, decides with the pure rules of `models/orders.py`, and saves on the
 version read (`repository/orders.save`), retried when a racing writer got there first.
@@ -22,6 +23,7 @@ from chalicelib.errors import (
     OrderChanged,
     ResourceMissing,
     StockShort,
+    UpstreamUnavailable,
     not_found,
 )
 from chalicelib.models import orders as rules
@@ -30,6 +32,10 @@ from chalicelib.repository import orders
 from chalicelib.retry import retried
 
 log = logging.getLogger(__name__)
+# A webhook normally lands within seconds; after this long the reconciliation sweep asks the provider.
+RECONCILE_AFTER = timedelta(minutes=2)
+# Payment states in which the money may still come: an order in one is never cancelled.
+STILL_RUNNING = frozenset({"processing", "requires_capture"})
 
 
 def _load(order_id: str) -> OrderRecord:
@@ -88,10 +94,20 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
         if order is None:
             raise ResourceMissing(f"Order {event.order_id} is not known (yet); deliver the event again later.")
         transition = rules.apply_payment_event(order, event.kind, event.amount, event.currency,
-                                               event.amount_refunded, clock.now(), stock_available)
+                                               event.amount_refunded, clock.now(), stock_available,
+                                               payment_id=event.payment_id)
         if transition is None:
             return "unchanged"
         after = transition.order
+        if transition.refund_duplicate:
+            # A second payment for a paid order: refunded whole before it is recorded, with a key of its
+            # own, so a redelivered event refunds it once. The order's own money is not touched.
+            refund_id = provider.refund(event.payment_id, transition.refund_duplicate,
+                                        idempotency_key=f"{order.id}:duplicate:{event.payment_id}")
+            duplicates = [d.model_copy(update={"refund_id": refund_id}) if d.payment_id == event.payment_id else d
+                          for d in after.duplicate_payments]
+            after = after.model_copy(update={"duplicate_payments": duplicates})
+            log.warning("order %s was paid twice; payment %s refunded", order.id, event.payment_id)
         if transition.refund_amount:
             # Refund before recording, with a key derived from the order: if recording fails, the
             # redelivered event refunds idempotently instead of never.
@@ -117,28 +133,78 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
 
 
 def expire_unpaid(now: datetime | None = None) -> int:
-    """Cancel unpaid orders past their payment deadline and release their stock. Safe to run
-    concurrently and repeatedly: each cancellation is conditioned on the order's version. Returns
-    how many orders were cancelled."""
+    """Cancel unpaid orders past their payment deadline and release their stock. An order with a payment
+    at the provider is asked about first: its payment is cancelled there, and one that succeeded meanwhile
+    is applied as its webhook would be (paid, never cancelled); one still processing, or a provider that
+    cannot be reached, leaves the order for the next run. Safe to run concurrently and repeatedly: each
+    cancellation is conditioned on the order's version. Returns how many orders were cancelled."""
     now = now or clock.now()
     cutoff = clock.iso(now - timedelta(minutes=config.settings().payment_window_minutes) + timedelta(seconds=1))
     cancelled = 0
-    while True:
-        batch = orders.list_pending_created_before(cutoff)
-        progressed = 0
-        for order in batch:
-            transition = rules.expire(order, now)
-            if transition is None:
+    for order in orders.each_pending_created_before(cutoff):
+        if rules.expire(order, now) is None:
+            continue
+        if order.payment and order.payment.payment_id:
+            if _settle_with_provider(order, cancel=True) != "unpaid":
                 continue
-            try:
-                orders.save(order, transition.order, stock=_stock_moves(order, transition),
-                            give_back_discount=order.holds_discount_use)
-                progressed += 1
-            except OrderChanged:
-                log.info("order %s changed while expiring it; the next run looks again", order.id)
-        cancelled += progressed
-        if len(batch) < 100 or not progressed:
-            return cancelled
+            order = orders.get(order.id)  # a webhook may have raced the question
+            if order is None or rules.expire(order, now) is None:
+                continue
+        transition = rules.expire(order, now)
+        try:
+            orders.save(order, transition.order, stock=_stock_moves(order, transition),
+                        give_back_discount=order.holds_discount_use)
+            cancelled += 1
+        except OrderChanged:
+            log.info("order %s changed while expiring it; the next run looks again", order.id)
+    return cancelled
+
+
+def reconcile_payments(now: datetime | None = None) -> dict:
+    """Ask the provider about every unpaid order with a payment that has waited longer than
+    RECONCILE_AFTER and apply what it says (a success as paid, a cancellation as cancelled), so an
+    order whose webhooks never came is settled within one run. Orders past their deadline are the
+    expiry's. Safe to repeat: applying goes through the same state machine as the webhook. Returns
+    `{"checked": n, "settled": k}`."""
+    now = now or clock.now()
+    checked = settled = 0
+    for order in orders.each_pending_created_before(clock.iso(now - RECONCILE_AFTER)):
+        if not (order.payment and order.payment.payment_id) or order.payment_deadline <= now:
+            continue
+        checked += 1
+        settled += _settle_with_provider(order, cancel=False) in {"paid", "cancelled"}
+    if settled:
+        log.warning("reconciliation settled %d of %d unpaid orders whose webhooks had not come", settled, checked)
+    return {"checked": checked, "settled": settled}
+
+
+def _settle_with_provider(order: OrderRecord, cancel: bool) -> str:
+    """Apply the state of the order's payment at the provider; with `cancel`, cancel it there first unless
+    it can no longer be cancelled. Returns "paid", "cancelled" (applied), "processing" (money may still
+    come), "unpaid" (nothing was or will be taken) or "unknown" (the provider could not be asked)."""
+    provider = payments.provider(order.payment.provider)
+    payment_id = order.payment.payment_id
+    try:
+        state = (provider.cancel_payment(payment_id, idempotency_key=f"{order.id}:expire") if cancel
+                 else provider.retrieve_payment(payment_id))
+    except ResourceMissing:
+        return "unpaid"  # the provider has no such payment: nothing can have been taken
+    except UpstreamUnavailable:
+        log.warning("could not ask the provider about order %s; the next run asks again", order.id)
+        return "unknown"
+    if state["status"] in STILL_RUNNING:
+        return "processing"
+    kind = rules.provider_event_kind(state["status"])
+    if kind is None or (cancel and kind == "payment_canceled"):
+        return "unpaid"
+    event = payments.PaymentEvent(
+        id=f"reconciled:{payment_id}:{state['status']}", kind=kind, provider=order.payment.provider,
+        provider_type=f"reconciliation.{state['status']}", payment_id=payment_id, order_id=order.id,
+        amount=state["amount_received"] if kind == "payment_succeeded" else None, currency=state["currency"])
+    outcome = apply_payment_event(event)
+    log.info("order %s reconciled with the provider: payment %s %s (%s)", order.id, payment_id, state["status"],
+             outcome)
+    return "paid" if kind == "payment_succeeded" else "cancelled"
 
 
 # Shipments -----------------------------------------------------------------------------------
