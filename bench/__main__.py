@@ -38,6 +38,7 @@ def _measure_size(stripe: str, size: int, shoppers: int) -> dict:
         with contextlib.redirect_stdout(io.StringIO()):
             for _ in tqdm(range(shoppers), desc=f"shoppers at {size:,}", unit="order", file=sys.stderr, mininterval=2):
                 shopper.shop_once(shop, rng)
+                shopper.floor_once(shop)
             shopper.stale_orders_and_idle_carts(shop, 10)
             schedules = shopper.admin_and_schedules(shop)
         samples = [s.to_json() for s in shop.samples]

@@ -4,7 +4,7 @@ import math
 import statistics
 from collections import Counter
 
-from bench.shopper import ASYNC_STEPS, CLIENT_SIDE
+from bench.shopper import ASYNC_STEPS, CLIENT_SIDE, FLOOR_STEP, KEYED_LINE_STEP
 
 # On-demand list prices, us-east-1, as known to the author in 2026 (DynamoDB after its November 2024
 # price cut). Check https://aws.amazon.com/pricing before relying on them.
@@ -68,7 +68,7 @@ def summarise(samples: list[dict]) -> list[dict]:
 def per_order(samples: list[dict], orders: int) -> dict:
     """What one order costs, all steps of the shoppers together (the admin listing and the schedules
     are not per order), and the AWS bill per 1,000 orders under PRICES."""
-    shopper = [s for s in samples if not s["step"].startswith(("GET /admin", "schedule "))]
+    shopper = [s for s in samples if not s["step"].startswith(("GET /admin", "schedule ", "floor"))]
     calls = Counter()
     for sample in shopper:
         calls.update(sample["calls"])
@@ -130,6 +130,33 @@ def growth(small: list[dict], large: list[dict]) -> list[dict]:
     return rows
 
 
+# The operations of issue 12, their steps and the goal for own time against the floor's (None: no goal).
+FLOOR_OPS = (
+    ("add line, no key", "POST /carts/{id}/lines", 1.5),
+    ("add line with Idempotency-Key", KEYED_LINE_STEP, 1.5),
+    ("read cart", "GET /carts/{id}", 1.5),
+    ("checkout with key", "POST /carts/{id}/checkout", 3.0),
+    ("webhook", "POST /webhooks/stripe", None),
+    ("POST /carts", "POST /carts", 1.5),
+)
+
+
+def against_floor(rows: list[dict]) -> list[dict]:
+    """Per operation of FLOOR_OPS: calls, median, own time and own time / the floor's own time."""
+    by_step = {row["step"]: row for row in rows}
+    floor = by_step[FLOOR_STEP]
+    found = [{"op": "floor (1 GetItem)", "step": FLOOR_STEP, "calls": floor["calls_total"], "provider_calls": 0,
+              "median_ms": floor["median_ms"], "own_ms": floor["own_median_ms"], "ratio": 1.0, "goal": None}]
+    for op, step, goal in FLOOR_OPS:
+        row = by_step.get(step)
+        if row is None:
+            continue
+        found.append({"op": op, "step": step, "calls": row["calls_total"], "provider_calls": row["http_calls"],
+                      "median_ms": row["median_ms"], "own_ms": row["own_median_ms"],
+                      "ratio": row["own_median_ms"] / floor["own_median_ms"], "goal": goal})
+    return found
+
+
 # --- markdown -----------------------------------------------------------------------------------
 
 
@@ -151,6 +178,19 @@ def operations_table(rows: list[dict]) -> str:
                      f"| {r['median_ms']:.1f} | {r['p95_ms']:.1f} | {r['aws_median_ms']:.1f} "
                      f"| {r['http_median_ms']:.1f} | {r['own_median_ms']:.1f} / {r['own_p95_ms']:.1f} "
                      f"| {r['read_units']:g} | {r['write_units']:g} |")
+    return "\n".join(lines)
+
+
+def floor_table(rows: list[dict], growth_rows: list[dict] | None = None) -> str:
+    own_growth = {r["step"]: r["own_ratio"] for r in growth_rows or []}
+    lines = ["| op | AWS calls | + provider | median ms | own ms | own × floor | goal "
+             "| own time, large / small table |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+    for r in rows:
+        goal = "–" if r["goal"] is None else f"≤ {r['goal']:g}× {'✓' if r['ratio'] <= r['goal'] else '✗'}"
+        growth_text = f"{own_growth[r['step']]:.2f}" if r["step"] in own_growth else "–"
+        lines.append(f"| {r['op']} | {r['calls']:g} | {r['provider_calls']:g} | {r['median_ms']:.1f} "
+                     f"| {r['own_ms']:.2f} | {r['ratio']:.2f} | {goal} | {growth_text} |")
     return "\n".join(lines)
 
 
