@@ -171,6 +171,19 @@ def run(shard_counts=(1, 4, 16), **overrides) -> list[dict]:
     return [simulate(Settings(shards=n, **overrides)).summary() for n in shard_counts]
 
 
+def onset(rates=(1, 2, 5, 10, 20, 40, 80), seconds: float = 60.0) -> list[dict]:
+    """One stock item under rising demand: where TransactionConflict starts and where it caps."""
+    return [simulate(Settings(shards=1, arrivals_per_second=rate, seconds=seconds)).summary() for rate in rates]
+
+
+def onset_table(rows: list[dict]) -> str:
+    lines = ["| buyers/s on one item | checkouts/s | conflicts per buyer | gave up | p99 ms |",
+             "| ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r['arrivals_per_second']:g} | {r['checkouts_per_second']:.1f} | {r['conflicts_per_checkout']:.2f} "
+              f"| {r['gave_up']:,} | {r['p99_ms']:.0f} |" for r in rows]
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| shards | buyers/s offered | checkouts/s | gave up (409 after 6 attempts) | conflicts per buyer "
              "| throttled | fallbacks | p50 ms | p99 ms |",

@@ -273,3 +273,58 @@ def charts(rows: list[dict], growth_rows: list[dict], folder, small: int, large:
         plt.close(figure)
         written.append(path.name)
     return written
+
+
+def more_charts(floor_rows: list[dict], cold: dict, flash: list[dict], folder) -> list[str]:
+    """own_vs_floor.png, cold_start.png, flash_sale.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    rows = floor_rows[1:]
+    figure, axis = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.6))
+    axis.barh([r["op"] for r in rows], [r["ratio"] for r in rows], color="#55a868", label="own time / floor's")
+    for index, r in enumerate(rows):
+        if r["goal"] is not None:
+            axis.plot([r["goal"]] * 2, [index - 0.4, index + 0.4], color="black", linewidth=2)
+    axis.axvline(1.0, color="grey", linewidth=0.8)
+    axis.invert_yaxis()
+    axis.set_xlabel("own time (outside AWS and provider calls) / the floor's; black marks: the goal")
+    axis.set_title("Own time per operation against the floor (one GetItem)")
+    figure.tight_layout()
+    written.append(_save(figure, plt, folder / "own_vs_floor.png"))
+
+    probes = cold["probes"]
+    names = list(probes)
+    figure, axis = plt.subplots(figsize=(9, 0.6 * len(names) + 1.8))
+    imports = [probes[n]["import_ms"] for n in names]
+    axis.barh(names, imports, color="#4c72b0", label="import")
+    axis.barh(names, [probes[n]["call_ms"] for n in names], left=imports, color="#dd8452", label="first call")
+    axis.axvline(cold["checkout_goal_ms"], color="black", linestyle="--",
+                 label="goal for the first checkout (1.3 × floor + one round trip)")
+    axis.invert_yaxis()
+    axis.set_xlabel("ms in a fresh interpreter (median)")
+    axis.set_title("First request after a cold start")
+    axis.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    written.append(_save(figure, plt, folder / "cold_start.png"))
+
+    figure, axis = plt.subplots(figsize=(7, 4))
+    labels = [str(r["shards"]) for r in flash]
+    axis.bar(labels, [r["checkouts_per_second"] for r in flash], color="#8172b3")
+    for index, r in enumerate(flash):
+        axis.text(index, r["checkouts_per_second"], f"{r['checkouts_per_second']:.0f}/s", ha="center", va="bottom")
+    axis.set_xlabel("stock shard items of the hot SKU")
+    axis.set_ylabel("completed checkouts per second")
+    axis.set_title(f"Flash sale, simulated: {flash[0]['arrivals_per_second']:,.0f} buyers/s on one SKU")
+    figure.tight_layout()
+    written.append(_save(figure, plt, folder / "flash_sale.png"))
+    return written
+
+
+def _save(figure, plt, path) -> str:
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path.name

@@ -320,25 +320,7 @@ def admin_and_schedules(shop: Shop, repetitions: int = 5) -> dict:
     return results
 
 
-# --- cold start and package ------------------------------------------------------------------------
-
-
-IMPORT_PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-
-
-def cold_starts(runs: int = 9) -> dict:
-    """Import time of `app` and of bench/minimal_app.py, each in `runs` fresh interpreters, alternated."""
-    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1", "TABLE_NAME": "commerce-bench"}
-    env.pop("AWS_ENDPOINT_URL", None)
-    timings: dict[str, list[float]] = {"app": [], "bench.minimal_app": []}
-    for module in timings:  # warm the bytecode caches first, as a deployed package has them
-        subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=env, check=True)
-    for _ in range(runs):
-        for module in timings:
-            out = subprocess.run([sys.executable, "-c", IMPORT_PROBE.format(module=module)], cwd=ROOT, env=env,
-                                 check=True, capture_output=True, text=True).stdout
-            timings[module].append(float(out.strip().splitlines()[-1]))
-    return timings
+# --- package ------------------------------------------------------------------------
 
 
 def package_size(stage: str = "dev") -> dict:
@@ -358,5 +340,9 @@ def package_size(stage: str = "dev") -> dict:
         built = True
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
+    by_package: Counter = Counter()
+    for info in infos:
+        by_package[info.filename.split("/")[0]] += info.compress_size
     return {"path": os.path.relpath(path, ROOT), "zipped_bytes": os.path.getsize(path),
-            "unzipped_bytes": sum(i.file_size for i in infos), "files": len(infos), "built_now": built}
+            "unzipped_bytes": sum(i.file_size for i in infos), "files": len(infos), "built_now": built,
+            "largest_zipped": dict(by_package.most_common(8))}
