@@ -124,9 +124,12 @@ def render(results: dict) -> str:
                   ""]
     if len(worlds) > 1:
         large_floor = {row["op"]: row for row in worlds[-1]["floor"]}
-        parts += [f"Against the floor at {worlds[-1]['size']:,} items: "
-                  + "; ".join(f"{row['op']} {large_floor[row['op']]['ratio']:.2f}× "
-                              f"(ratio of ratios {large_floor[row['op']]['ratio'] / row['ratio']:.2f})"
+        parts += [f"Against the floor at {worlds[-1]['size']:,} items, own × floor (median; p25) and its ratio to "
+                  f"the same at {base['size']:,}: "
+                  + "; ".join(f"{row['op']} {large_floor[row['op']]['ratio']:.2f}×; "
+                              f"{large_floor[row['op']]['p25_ratio']:.2f}× "
+                              f"({large_floor[row['op']]['ratio'] / row['ratio']:.2f}; "
+                              f"{large_floor[row['op']]['p25_ratio'] / row['p25_ratio']:.2f})"
                               for row in base["floor"][1:] if row["op"] in large_floor), ""]
     seeded = [w for w in worlds if w["size"]]
     if seeded:
