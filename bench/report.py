@@ -307,7 +307,7 @@ def more_charts(floor_rows: list[dict], cold: dict, flash: list[dict], folder) -
 
     probes = cold["probes"]
     names = list(probes)
-    figure, axis = plt.subplots(figsize=(9, 0.6 * len(names) + 1.8))
+    figure, axis = plt.subplots(figsize=(9, 0.6 * len(names) + 2.4))
     imports = [probes[n]["import_ms"] for n in names]
     axis.barh(names, imports, color="#4c72b0", label="import")
     axis.barh(names, [probes[n]["call_ms"] for n in names], left=imports, color="#dd8452", label="first call")
@@ -316,7 +316,7 @@ def more_charts(floor_rows: list[dict], cold: dict, flash: list[dict], folder) -
     axis.invert_yaxis()
     axis.set_xlabel("ms in a fresh interpreter (median)")
     axis.set_title("First request after a cold start")
-    axis.legend(loc="lower right", fontsize=8)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8)
     figure.tight_layout()
     written.append(_save(figure, plt, folder / "cold_start.png"))
 
