@@ -7,7 +7,8 @@
 `install()` wraps `botocore.client.BaseClient._make_api_call`, which every call of every client goes
 through (retries included), so `aws_seconds` is the wall time spent inside AWS calls: botocore's
 serialisation, the request, moto's work and the parsing of the answer. Code time is the rest.
-Stripe calls (HTTP through `requests`) are timed the same way into `http_seconds`.
+Stripe calls (the provider's HTTP exchanges, and the bench's own through `requests`) are timed the
+same way into `http_seconds`.
 
 **Capacity units** are estimated, because moto does not return `ConsumedCapacity` reliably. The item
 sizes are real: each written item is read back from the in-process moto backend before and after
@@ -287,12 +288,17 @@ def _timed_http(original):
 
 
 def install() -> None:
-    """Wrap botocore's API call and requests' HTTP request (Stripe's SDK uses it). Safe to repeat."""
+    """Wrap botocore's API call, the Stripe client's HTTP exchange (chalicelib/payments/stripe_http.py)
+    and requests' HTTP request (the bench's own calls to localstripe). Safe to repeat."""
     import requests
+
+    from chalicelib.payments import stripe_http
 
     BaseClient._make_api_call = _metered_call
     if not getattr(requests.Session.request, "metered", False):
         requests.Session.request = _timed_http(requests.Session.request)
+    if not getattr(stripe_http.Client._send, "metered", False):
+        stripe_http.Client._send = _timed_http(stripe_http.Client._send)
 
 
 @contextmanager

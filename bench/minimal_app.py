@@ -1,7 +1,9 @@
-"""The smallest Chalice app that talks to DynamoDB: the cold-start baseline of `make bench`.
+"""The floor of `make bench`: the smallest Chalice app that talks to DynamoDB, one GetItem a request.
 
 It imports Chalice and boto3 and creates a DynamoDB table resource at import, as many Chalice
-samples do; `app.py` is compared with it in the same run (bench/shopper.py, `cold_starts`).
+samples do. `make bench` measures it in the same run as the app: between the shoppers, on the same
+table (bench/shopper.py, `floor_once`), and in fresh interpreters for the cold start
+(bench/cold_start.py).
 """
 
 import os

@@ -12,6 +12,7 @@ estimated DynamoDB capacity.
 """
 
 import gc
+import importlib
 import json
 import logging
 import os
@@ -35,6 +36,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECRET_KEY = "sk_test_bench"  # noqa: S105 - localstripe takes any test key
 WEBHOOK_SECRET = "whsec_bench"  # noqa: S105
 SENDER = "shop@example.com"
+FLOOR_STEP = "floor: GET /items/{id} (bench/minimal_app.py)"
+KEYED_LINE_STEP = "POST /carts/{id}/lines with Idempotency-Key"
 ASYNC_STEPS = ("relay (stream → SQS)", "SQS poller (receive + delete)", "email consumer", "fulfilment consumer")
 CLIENT_SIDE = ("pay (browser → Stripe)",)
 
@@ -71,6 +74,8 @@ class Shop:
     stripe: str
     products: list[dict]
     stream: object = None
+    floor: object = None  # tests.conftest.Api over bench/minimal_app.py in the same moto world
+    seed_seconds: float = 0.0
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -129,8 +134,11 @@ def world(stripe: str, history: int = 0, progress=None):
         emails._ses.cache_clear()
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
         from app import app
+        from bench import minimal_app
 
-        with Client(app, stage_name="test") as test_client:
+        # The floor creates its table resource at import, as Chalice samples do: again in every world.
+        minimal_app = importlib.reload(minimal_app)
+        with Client(app, stage_name="test") as test_client, Client(minimal_app.app, stage_name="test") as floor:
             api = Api(test_client)
             products = []
             for name, price in [("Tee", 2500), ("Hoodie", 5900), ("Mug", 1400), ("Tote", 1800), ("Cap", 2200)]:
@@ -141,13 +149,17 @@ def world(stripe: str, history: int = 0, progress=None):
                 answer = api.post("/admin/products", body, headers=ADMIN)
                 assert answer.status_code == 201, answer.data
                 products.append(answer.data)
+            seed_seconds = 0.0
             if history:
                 skus = [{"sku": v["sku"], "product_id": p["id"], "title": f"{p['title']} – {v['title']}",
                          "price": v["price"]} for p in products for v in p["variants"]]
+                seeding_started = time.perf_counter()
                 seed.seed_table(history, skus, progress)
+                seed_seconds = time.perf_counter() - seeding_started
             from tests.orders_support import Stream
 
-            shop = Shop(api=api, outputs=outputs, stripe=stripe, products=products)
+            shop = Shop(api=api, outputs=outputs, stripe=stripe, products=products, floor=Api(floor),
+                        seed_seconds=seed_seconds)
             shop.stream = Stream()
             shop.stream.read() if not history else _skip_history(shop.stream)
             yield shop
@@ -183,9 +195,12 @@ def shop_once(shop: Shop, rng: random.Random, pipeline: bool = True) -> str:
     cart = _measure(shop, "POST /carts", lambda: api.post("/carts", {})).data
     cart_id = cart["id"]
     skus = rng.sample([v["sku"] for p in shop.products for v in p["variants"]], 3)
-    for sku in skus:
+    for sku in skus[:2]:
         _measure(shop, "POST /carts/{id}/lines", lambda sku=sku: api.post(f"/carts/{cart_id}/lines",
                                                                           {"sku": sku, "quantity": 1}))
+    # The third line as the TypeScript client sends every POST: with an Idempotency-Key.
+    _measure(shop, KEYED_LINE_STEP, lambda: api.post(f"/carts/{cart_id}/lines", {"sku": skus[2], "quantity": 1},
+                                                     headers={"Idempotency-Key": str(uuid.uuid4())}))
     _measure(shop, "PATCH /carts/{id}/lines/{sku}",
              lambda: api.patch(f"/carts/{cart_id}/lines/{skus[0]}", {"quantity": 2}))
     _measure(shop, "GET /carts/{id}", lambda: api.get(f"/carts/{cart_id}"))
@@ -217,6 +232,13 @@ def shop_once(shop: Shop, rng: random.Random, pipeline: bool = True) -> str:
     if pipeline:
         run_pipeline(shop)
     return order_id
+
+
+def floor_once(shop: Shop, repeats: int = 3) -> None:
+    """The floor, measured between the shoppers so that both see the same machine: a bare Chalice
+    route doing one GetItem on the same table, through the same chalice.test.Client."""
+    for _ in range(repeats):
+        _measure(shop, FLOOR_STEP, lambda: shop.floor.get("/items/bench"))
 
 
 def run_pipeline(shop: Shop) -> None:
@@ -298,25 +320,7 @@ def admin_and_schedules(shop: Shop, repetitions: int = 5) -> dict:
     return results
 
 
-# --- cold start and package ------------------------------------------------------------------------
-
-
-IMPORT_PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-
-
-def cold_starts(runs: int = 9) -> dict:
-    """Import time of `app` and of bench/minimal_app.py, each in `runs` fresh interpreters, alternated."""
-    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1", "TABLE_NAME": "commerce-bench"}
-    env.pop("AWS_ENDPOINT_URL", None)
-    timings: dict[str, list[float]] = {"app": [], "bench.minimal_app": []}
-    for module in timings:  # warm the bytecode caches first, as a deployed package has them
-        subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=env, check=True)
-    for _ in range(runs):
-        for module in timings:
-            out = subprocess.run([sys.executable, "-c", IMPORT_PROBE.format(module=module)], cwd=ROOT, env=env,
-                                 check=True, capture_output=True, text=True).stdout
-            timings[module].append(float(out.strip().splitlines()[-1]))
-    return timings
+# --- package ------------------------------------------------------------------------
 
 
 def package_size(stage: str = "dev") -> dict:
@@ -336,5 +340,9 @@ def package_size(stage: str = "dev") -> dict:
         built = True
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
+    by_package: Counter = Counter()
+    for info in infos:
+        by_package[info.filename.split("/")[0]] += info.compress_size
     return {"path": os.path.relpath(path, ROOT), "zipped_bytes": os.path.getsize(path),
-            "unzipped_bytes": sum(i.file_size for i in infos), "files": len(infos), "built_now": built}
+            "unzipped_bytes": sum(i.file_size for i in infos), "files": len(infos), "built_now": built,
+            "largest_zipped": dict(by_package.most_common(8))}

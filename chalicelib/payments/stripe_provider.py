@@ -1,10 +1,10 @@
-"""The Stripe provider: PaymentIntents, webhook verification and mapping, and refunds, through the
-official `stripe` SDK.
+"""The Stripe provider: PaymentIntents, webhook verification and mapping, and refunds.
 
-The SDK is imported only inside the functions that call Stripe, so importing this module (and so
-starting the API function) does not pay for it. The client is built once per container and rebuilt
-when the secret key or the API base changes (a key rotated in SSM; the local stack and tests point
-the base at localstripe).
+The API calls go through a small HTTP client (stripe_http.py), so a checkout never imports the
+`stripe` SDK: that import was a third of the first checkout of a container (README, "Cold start").
+Webhook signatures are verified by the official SDK, imported only when a webhook arrives. The client
+is built once per container and rebuilt when the secret key or the API base changes (a key rotated in
+SSM; the local stack and tests point the base at localstripe).
 """
 
 import json
@@ -21,7 +21,7 @@ from chalicelib.errors import (
     ResourceMissing,
     UpstreamUnavailable,
 )
-from chalicelib.payments import InvalidSignature, Payment, PaymentEvent
+from chalicelib.payments import InvalidSignature, Payment, PaymentEvent, stripe_http
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ NAME = "stripe"
 HANDLED_EVENTS = frozenset({
     "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "charge.refunded"})
 SIGNATURE_TOLERANCE_SECONDS = 300
-# API Gateway gives a request 29 s: two attempts of 3 s to connect plus 10 s to answer, and the SDK's
+# API Gateway gives a request 29 s: two attempts of 3 s to connect plus 10 s to answer, and the
 # back-off between them, stay inside it. A retry repeats the idempotency key, so it is safe.
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 10.0
@@ -64,8 +64,7 @@ def create_payment(order_id: str, amount: int, currency: str, email: str | None,
         params.update(payment_method=payment_method, confirm=True)
     client = _client()
     with _translated_errors("create a payment"):
-        intent = _current(client, client.v1.payment_intents.create(
-            params=params, options={"idempotency_key": idempotency_key}))
+        intent = _current(client, client.create_payment_intent(params, idempotency_key))
     return _payment(intent, confirming=bool(payment_method))
 
 
@@ -76,8 +75,8 @@ def confirm_payment(payment_id: str, payment_method: str, idempotency_key: str) 
     cannot be confirmed in its state), UpstreamUnavailable."""
     client = _client()
     with _translated_errors("confirm a payment"):
-        intent = _current(client, client.v1.payment_intents.confirm(
-            payment_id, params={"payment_method": payment_method}, options={"idempotency_key": idempotency_key}))
+        intent = _current(client, client.confirm_payment_intent(payment_id, {"payment_method": payment_method},
+                                                                idempotency_key))
     return _payment(intent, confirming=True)
 
 
@@ -87,7 +86,7 @@ def retrieve_payment(payment_id: str) -> dict:
     UpstreamUnavailable."""
     client = _client()
     with _translated_errors("read a payment"):
-        intent = client.v1.payment_intents.retrieve(payment_id, params={"expand": ["latest_charge"]}).to_dict()
+        intent = client.retrieve_payment_intent(payment_id, {"expand": ["latest_charge"]}).body
     charge = intent.get("latest_charge")
     return {
         "id": intent["id"],
@@ -108,7 +107,7 @@ def cancel_payment(payment_id: str, idempotency_key: str) -> dict:
     client = _client()
     try:
         with _translated_errors("cancel a payment"):
-            client.v1.payment_intents.cancel(payment_id, options={"idempotency_key": idempotency_key})
+            client.cancel_payment_intent(payment_id, idempotency_key)
     except InvalidRequest:
         pass  # its state forbids cancelling (succeeded, processing): what it is now tells the caller why
     return retrieve_payment(payment_id)
@@ -120,9 +119,8 @@ def refund(payment_id: str, amount: int, idempotency_key: str) -> str:
     UpstreamUnavailable."""
     client = _client()
     with _translated_errors("refund a payment"):
-        created = client.v1.refunds.create(params={"payment_intent": payment_id, "amount": amount},
-                                           options={"idempotency_key": idempotency_key})
-    return created.id
+        created = client.create_refund({"payment_intent": payment_id, "amount": amount}, idempotency_key)
+    return created.body["id"]
 
 
 def parse_webhook(raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
@@ -165,10 +163,10 @@ def parse_webhook(raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
                         extra={"cancellation_reason": obj.get("cancellation_reason")})
 
 
-# --- the SDK ----------------------------------------------------------------------------------------
+# --- the API client --------------------------------------------------------------------------------
 
 
-def _client():
+def _client() -> stripe_http.Client:
     api_key = config.secret("STRIPE_SECRET_KEY")
     if not api_key:
         log.error("STRIPE_SECRET_KEY is not configured")
@@ -178,37 +176,34 @@ def _client():
 
 
 @lru_cache(maxsize=1)
-def _build_client(api_key: str, api_base: str, connect_timeout: float, read_timeout: float, retries: int):
-    import stripe
-
-    # requests is a dependency of stripe, so this is also the client the SDK would choose; its own
-    # default waits 80 s, longer than API Gateway.
-    return stripe.StripeClient(api_key, base_addresses={"api": api_base}, max_network_retries=retries,
-                               http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)))
+def _build_client(api_key: str, api_base: str, connect_timeout: float, read_timeout: float,
+                  retries: int) -> stripe_http.Client:
+    return stripe_http.Client(api_key, api_base, connect_timeout, read_timeout, retries)
 
 
 @contextmanager
 def _translated_errors(action: str) -> Iterator[None]:
-    import stripe
-
     try:
         yield
-    except stripe.CardError as error:
-        raise _declined((error.json_body or {}).get("error") or {"message": error.user_message,
-                                                                 "code": error.code}) from error
-    except stripe.IdempotencyError as error:
-        raise IdempotencyKeyReused("This payment was already started with other details (amount, currency or "
-                                   "payment method).") from error
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404 or error.code == "resource_missing":
-            raise ResourceMissing("No such payment at Stripe.") from error
-        log.warning("Stripe refused to %s: %s (%s)", action, error.user_message, error.code)
-        raise InvalidRequest(f"Stripe refused to {action}: {error.user_message}"
-                             + (f" ({error.code})" if error.code else "")) from error
-    except (stripe.AuthenticationError, stripe.PermissionError) as error:
-        log.error("Stripe refused our API key when asked to %s: %s", action, error.user_message)
+    except stripe_http.StripeError as error:
+        failure = error.error
+        if error.kind == "card":
+            raise _declined(failure or {"message": error.message, "code": error.code}) from error
+        if error.kind == "idempotency":
+            raise IdempotencyKeyReused("This payment was already started with other details (amount, currency "
+                                       "or payment method).") from error
+        if error.kind == "invalid_request":
+            if error.status == 404 or error.code == "resource_missing":
+                raise ResourceMissing("No such payment at Stripe.") from error
+            log.warning("Stripe refused to %s: %s (%s)", action, error.message, error.code)
+            raise InvalidRequest(f"Stripe refused to {action}: {error.message}"
+                                 + (f" ({error.code})" if error.code else "")) from error
+        if error.kind in ("authentication", "permission"):
+            log.error("Stripe refused our API key when asked to %s: %s", action, error.message)
+            raise UpstreamUnavailable(_UNAVAILABLE) from error
+        log.warning("Stripe unavailable when asked to %s: %r", action, error)  # 5xx, rate limits
         raise UpstreamUnavailable(_UNAVAILABLE) from error
-    except stripe.StripeError as error:  # connection errors, 5xx, rate limits
+    except stripe_http.StripeUnreachable as error:
         log.warning("Stripe unavailable when asked to %s: %r", action, error)
         raise UpstreamUnavailable(_UNAVAILABLE) from error
 
@@ -219,13 +214,12 @@ def _declined(failure: Mapping) -> PaymentDeclined:
     return PaymentDeclined(f"{message} ({code})", decline_code=code)
 
 
-def _current(client, intent) -> dict:
+def _current(client: stripe_http.Client, answer: stripe_http.Answer) -> dict:
     """The PaymentIntent as a plain dict; fetched again when Stripe replayed an idempotent answer,
     which shows the state of the first request (the customer may have paid since)."""
-    response = intent.last_response
-    if response and str(response.headers.get("idempotent-replayed", "")).lower() == "true":
-        intent = client.v1.payment_intents.retrieve(intent.id)
-    return intent.to_dict()
+    if answer.replayed:
+        return client.retrieve_payment_intent(answer.body["id"]).body
+    return answer.body
 
 
 def _payment(intent: dict, confirming: bool) -> Payment:
