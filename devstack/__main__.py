@@ -176,6 +176,7 @@ def main() -> int:
         server, api_thread = _start_api(app, ports["API_PORT"])
         storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],
+                    stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
                     schedule_seconds=float(os.environ.get("PUMP_SCHEDULE_SECONDS", "30")))
         pumped = pump.start()
         print(_banner(ports, admin_key, not os.environ.get("LOCAL_ADMIN_KEY"), pumped), flush=True)

@@ -60,6 +60,10 @@ _LEAKY = {"STAGE", "TABLE_NAME", "TABLE_STREAM_ARN", "AWS_ENDPOINT_URL", *SECRET
 
 RETAINED_STAGES = {"prod"}
 
+# Retries of a failing stream batch (halved on each failure) before it goes to StreamFailureQueue;
+# Lambda backs off between them, so a short outage of SQS or the table is ridden out.
+STREAM_RETRIES = 10
+
 
 def load_yaml(path: Path) -> dict:
     """A CloudFormation YAML file with its short-form tags (!Ref, !Sub...) as long-form JSON."""
@@ -174,13 +178,13 @@ def finish(template: dict, stage: str) -> dict:
 
 
 def _iterator_age_alarm(logical_id: str, name: str) -> dict:
-    """The relay retries a failing batch until the stream's 24 h retention runs out (nothing is
-    skipped), which holds back every later change on that shard: page someone well before."""
+    """The relay retries a failing batch STREAM_RETRIES times, which holds back the later changes
+    on that shard meanwhile: page someone when it falls far behind (a stuck or slow relay)."""
     alarm = _errors_alarm(logical_id, name)
     alarm["Properties"].update({
         "AlarmName": {"Fn::Sub": f"commerce-${{Stage}}-{name}-iterator-age"},
-        "AlarmDescription": f"{name} is more than 10 minutes behind the table's stream: a record keeps failing "
-                            "(see its log) and order messages are held back; records expire after 24 h.",
+        "AlarmDescription": f"{name} is more than 10 minutes behind the table's stream: records keep failing "
+                            "(see its log) or it is too slow, and order messages are held back.",
         "MetricName": "IteratorAge", "Statistic": "Maximum", "Threshold": 600_000})
     return alarm
 
@@ -205,9 +209,12 @@ def _wire_events(props: dict, name: str, queues: dict[str, str]) -> None:
         if event["Type"] == "DynamoDB":
             event["Properties"]["Stream"] = {"Fn::GetAtt": ["Table", "StreamArn"]}
             # A failing batch is split in halves until the failing record stands alone, so the
-            # records before it are relayed; it is then retried (never skipped) and the
-            # IteratorAge alarm fires.
-            event["Properties"]["BisectBatchOnFunctionError"] = True
+            # records around it are relayed; after STREAM_RETRIES more failures it is set aside in
+            # StreamFailureQueue (shard and sequence numbers; its alarm fires, tools/dlq.py replays
+            # it) and the shard moves on, instead of holding back every later change for 24 h.
+            event["Properties"].update({
+                "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": STREAM_RETRIES,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}}})
         elif event["Type"] == "SQS":
             queue_name = _queue_name_of(event["Properties"]["Queue"])
             if queue_name not in queues:

@@ -191,9 +191,19 @@ def test_the_stream_mapping_reads_the_tables_own_stream(template):
     assert [name for name, _ in mappings] == ["on_table_change"]
     assert mappings[0][1]["Properties"]["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     assert template["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    # A failing record is isolated and retried, never skipped (no MaximumRetryAttempts), and alarmed.
-    assert mappings[0][1]["Properties"]["BisectBatchOnFunctionError"] is True
-    assert "MaximumRetryAttempts" not in mappings[0][1]["Properties"]
+    # A failing record is isolated, retried a bounded number of times, then set aside in the stream
+    # failure queue (which the relay may send to, and which is alarmed) so the shard moves on.
+    properties = mappings[0][1]["Properties"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert 1 <= properties["MaximumRetryAttempts"] <= 20
+    destination = properties["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}
+    assert template["Resources"]["StreamFailureQueue"]["Type"] == "AWS::SQS::Queue"
+    _, relay = functions(template)["on_table_change"]
+    assert any("sqs:SendMessage" in as_list(s["Action"]) and destination in as_list(s["Resource"])
+               for s in statements(template, relay))
+    assert any(r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Dimensions"][0]["Value"]
+               == {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]} for r in template["Resources"].values())
     ages = [r["Properties"] for r in template["Resources"].values()
             if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == "IteratorAge"]
     assert len(ages) == 1 and ages[0]["Threshold"] <= 15 * 60 * 1000
