@@ -19,6 +19,9 @@ the Lambda (manylinux) wheels of requirements.txt; it never calls AWS.
      stack's resources as `${Table.Arn}`, `${EmailQueue.Arn}`, `${Stage}`, `${AWS::Region}`...:
      each string with `${` becomes `Fn::Sub`. Each role also gets CreateLogStream/PutLogEvents on
      its own function's log group, and no other CloudWatch Logs access;
+   - API Gateway's own answers (no such route, throttled, payload too large, the function failed...)
+     are in our `{"error": {"code", "message"}}` envelope with the stage's CORS origin: gateway
+     responses in the API's definition (GATEWAY_RESPONSES);
    - the Stage parameter is pinned to the packaged stage (a prod package cannot become dev), and
      prod's table is retained and deletion-protected.
 It refuses to write a template that carries a secret's value instead of its SSM parameter name.
@@ -133,6 +136,47 @@ def _queue_name_of(queue) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
+# API Gateway's answers that never reach the function: (status, our code, message) per gateway
+# response type (docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+# A status of None keeps API Gateway's; a message of None passes API Gateway's own (no ARN or secret in it).
+# An unknown path *or method* is MISSING_AUTHENTICATION_TOKEN to API Gateway (a 403), so both are 404 here.
+GATEWAY_RESPONSES = {
+    "DEFAULT_4XX": (None, "invalid_request", None),
+    "DEFAULT_5XX": (None, "internal_error", "Something went wrong on our side."),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "resource_missing", "No route matches this method and path."),
+    "RESOURCE_NOT_FOUND": (404, "resource_missing", "No route matches this method and path."),
+    "BAD_REQUEST_BODY": (400, "invalid_request", None),
+    "BAD_REQUEST_PARAMETERS": (400, "invalid_request", None),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "invalid_request", "Send JSON (Content-Type: application/json)."),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request body is too large."),
+    "UNAUTHORIZED": (401, "unauthenticated", "Missing or bad credentials."),
+    "ACCESS_DENIED": (403, "forbidden", "Not allowed."),
+    "WAF_FILTERED": (403, "forbidden", "Not allowed."),
+    "THROTTLED": (429, "rate_limited", "Too many requests; retry in a moment."),
+    "QUOTA_EXCEEDED": (429, "rate_limited", "Too many requests; retry later."),
+    "INTEGRATION_FAILURE": (502, "upstream_unavailable", "A dependency failed; it is safe to retry."),
+    "INTEGRATION_TIMEOUT": (503, "upstream_unavailable", "A dependency timed out; it is safe to retry."),
+}
+
+
+def gateway_responses(cors_origin: str) -> dict:
+    """The API definition's `x-amazon-apigateway-gateway-responses`: each of GATEWAY_RESPONSES as
+    our error envelope, with the storefront's CORS origin (a browser could not read it otherwise)."""
+    headers = {"gatewayresponse.header.Access-Control-Allow-Origin": f"'{cors_origin}'"} if cors_origin else {}
+    responses = {}
+    for kind, (status, code, message) in GATEWAY_RESPONSES.items():
+        text = json.dumps(message) if message else "$context.error.messageString"  # already a JSON string
+        response = {"responseTemplates": {"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'}}
+        if status:
+            response["statusCode"] = str(status)
+        if kind in ("THROTTLED", "QUOTA_EXCEEDED"):
+            response["responseParameters"] = {**headers, "gatewayresponse.header.Retry-After": "'1'"}
+        elif headers:
+            response["responseParameters"] = dict(headers)
+        responses[kind] = response
+    return responses
+
+
 def _errors_alarm(logical_id: str, name: str) -> dict:
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
         "AlarmName": {"Fn::Sub": f"commerce-${{Stage}}-{name}-errors"},
@@ -162,6 +206,8 @@ def finish(template: dict, stage: str) -> dict:
     # the same as the Name property, whichever API Gateway goes by.
     api = resources["RestAPI"]["Properties"]
     api["DefinitionBody"]["info"]["title"] = api["Name"]
+    cors_origin = json.loads(CONFIG.read_text())["stages"][stage]["environment_variables"].get("CORS_ALLOW_ORIGIN", "")
+    api["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses(cors_origin)
     queues = _queue_by_name(resources, stage)
     functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
     for logical_id in functions:

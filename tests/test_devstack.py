@@ -309,3 +309,35 @@ def test_the_stacks_moto_server_keeps_writes_committed_beside_cancelled_transact
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda job: job(None), [increment, cancel, increment, cancel]))
     assert dynamodb().get_item(TableName=table, Key=key)["Item"]["n"] == {"N": "80"}
+
+
+def test_the_local_api_answers_unknown_paths_and_methods_in_our_envelope(monkeypatch):
+    import threading
+
+    from chalice.config import Config
+
+    from app import app
+    from chalicelib import config
+    from devstack.gateway import local_server
+
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", "http://127.0.0.1:8080")
+    config.reset()
+    server = local_server(app, Config.create(chalice_stage="test", app_name=app.app_name), "127.0.0.1", free_port())
+    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        for method, path in (("GET", "/nowhere"), ("POST", "/products/x/y/z"), ("GET", "/"),
+                             ("PUT", "/nowhere"), ("GET", "/nowhere?x=1")):
+            answer = requests.request(method, base + path, headers={"Authorization": "Bearer x"}, timeout=10)
+            assert answer.status_code == 404, (method, path)
+            assert answer.json() == {"error": {"code": "resource_missing",
+                                               "message": "No route matches this method and path."}}
+            assert answer.headers["Content-Type"] == "application/json"
+            assert answer.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+        answer = requests.delete(base + "/products", timeout=10)
+        assert answer.status_code == 405 and answer.json()["error"]["code"] == "invalid_request"
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+        config.reset()

@@ -248,6 +248,28 @@ def test_the_api_is_throttled_and_its_5xx_rate_alarmed(template):
     assert mapping["prod"]["ThrottlingRateLimit"] > 0 and mapping["prod"]["ThrottlingBurstLimit"] > 0
 
 
+def test_api_gateways_own_answers_are_in_our_envelope_with_the_stages_cors_origin(template, stage):
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = definition["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "RESOURCE_NOT_FOUND", "THROTTLED",
+            "REQUEST_TOO_LARGE", "INTEGRATION_TIMEOUT"} <= set(responses)
+    origin = CONFIG["stages"][stage]["environment_variables"]["CORS_ALLOW_ORIGIN"]
+    context = "$context.error.messageString"
+    for kind, response in responses.items():
+        body = response["responseTemplates"]["application/json"]
+        # API Gateway's messageString is a quoted JSON string: stand in one to check the body parses.
+        error = json.loads(body.replace(context, '"the gateway\'s message"'))["error"]
+        assert set(error) == {"code", "message"} and re.fullmatch(r"[a-z_]+", error["code"]), kind
+        assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+    expected = {"MISSING_AUTHENTICATION_TOKEN": ("404", "resource_missing"), "THROTTLED": ("429", "rate_limited"),
+                "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
+                "INTEGRATION_TIMEOUT": ("503", "upstream_unavailable")}
+    for kind, (status, code) in expected.items():
+        assert responses[kind]["statusCode"] == status
+        assert f'"code": "{code}"' in responses[kind]["responseTemplates"]["application/json"]
+    assert "statusCode" not in responses["DEFAULT_4XX"] and "statusCode" not in responses["DEFAULT_5XX"]
+
+
 def test_the_stage_is_pinned_and_only_prod_keeps_its_table(template, stage):
     assert template["Parameters"]["Stage"]["AllowedValues"] == [stage]
     table = template["Resources"]["Table"]
