@@ -49,7 +49,8 @@ PARAMETERS = {
                   "schema": {"type": "string"}},
     "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "Run this POST at most once per key (a random UUID v4); a retry gets the "
-                                      "first answer again.",
+                                      "first answer again. Without credentials (`Authorization`) a key must "
+                                      "be at least 16 characters, so no one can guess another caller's.",
                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
 }
 
@@ -113,7 +114,8 @@ and the shop's admin API. The contract's conventions (API.md):
 - **Errors** are `{"error": {"code", "message", "param"?}}` with a stable `code` to branch on.
 - **Idempotency-Key** (1..255 characters) is honoured on every POST: the same key and body answer the
   first answer again (with `Idempotent-Replayed: true`), the same key with another request is a 422, and
-  a replay while the first still runs a 409 `request_in_progress`. Use a random key (UUID v4).
+  a replay while the first still runs a 409 `request_in_progress`. Use a random key (UUID v4); without
+  credentials a key shorter than 16 characters is a 400 (it could be guessed).
 - Request bodies reject unknown fields.
 - What API Gateway answers itself (no such route, throttled with 429 `rate_limited`, body too large,
   the backend timed out) is in the same envelope.
