@@ -14,6 +14,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# make e2e and make bench: playwright, matplotlib and tqdm on top (requirements-tools.txt).
+TOOLS_STAMP := $(VENV)/.installed-tools
+$(TOOLS_STAMP): $(STAMP) requirements-tools.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $(TOOLS_STAMP)
+
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
@@ -37,12 +43,12 @@ client:
 # downloaded here) against the local stack on free ports; screenshot in test-artifacts/.
 CHROMIUM ?= /usr/bin/chromium
 E2E_TIMEOUT ?= 170
-e2e: $(STAMP)
+e2e: $(TOOLS_STAMP)
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 	CHROMIUM=$(CHROMIUM) timeout -k 10 $(E2E_TIMEOUT) $(BIN)/pytest e2e
 
 # Benchmarks, not part of `make test` (README, "Benchmarks and reliability"): results in bench/results/.
-bench: $(STAMP)
+bench: $(TOOLS_STAMP)
 	$(BIN)/python -m bench
 
 # The deployable template of one stage: build/$(STAGE)/sam.json + deployment.zip (README, "Deploying to AWS").

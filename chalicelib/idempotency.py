@@ -67,6 +67,9 @@ from chalicelib.repository import idempotency as store
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# Without credentials a key is all that tells one caller's record from another's: short keys could be
+# guessed and another storefront's answer (its cart) replayed. A UUID v4 is 36 characters.
+MIN_ANONYMOUS_KEY_LENGTH = 16
 KEEP_SECONDS = 24 * 60 * 60
 DEFAULT_LEASE_SECONDS = 60
 # 409s that only report a concurrent request: a retry with the same key may well succeed.
@@ -84,10 +87,14 @@ def run(request, respond: Callable[[], Response]) -> Response:
         return respond()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise InvalidRequest(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters long.", param=HEADER)
+    authorization = request.headers.get("authorization")
+    if not authorization and len(key) < MIN_ANONYMOUS_KEY_LENGTH:
+        raise InvalidRequest(f"Without credentials an {HEADER} must be at least {MIN_ANONYMOUS_KEY_LENGTH} characters "
+                             "long and unguessable (send a random UUID v4).", param=HEADER)
     params = request.uri_params or {}
     # request.path is the route template ("/carts/{cart_id}/lines"); fill in the parameters.
     path = re.sub(r"\{(\w+)\+?\}", lambda match: params.get(match.group(1), match.group(0)), request.path)
-    scope = scope_of(key, request.headers.get("authorization"))
+    scope = scope_of(key, authorization)
     fingerprint = fingerprint_of(request.method, path, request.raw_body or b"")
     owner = secrets.token_hex(16)
     now = math.ceil(time.time())

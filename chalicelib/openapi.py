@@ -49,7 +49,8 @@ PARAMETERS = {
                   "schema": {"type": "string"}},
     "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "Run this POST at most once per key (a random UUID v4); a retry gets the "
-                                      "first answer again.",
+                                      "first answer again. Without credentials (`Authorization`) a key must "
+                                      "be at least 16 characters, so no one can guess another caller's.",
                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
 }
 
@@ -72,7 +73,8 @@ ERROR_CODES: dict[str, dict[int, str]] = {
     "unauthenticated": {401: "Missing or bad credentials (`Authorization: Bearer <admin key>`)."},
     "payment_declined": {402: "The payment method was declined; `decline_code` says why."},
     "forbidden": {403: "Credentials valid but not allowed."},
-    "resource_missing": {404: "No such object, or one the caller may not see (never says which)."},
+    "resource_missing": {404: "No such object, or one the caller may not see (never says which); also any "
+                                 "path or method no route serves."},
     "invalid_state": {409: "The object's state forbids it (e.g. cancelling a cancelled order)."},
     "out_of_stock": {409: "Not enough stock; `param` names the line and `available` says what is left "
                           "(at checkout nothing at all is reserved)."},
@@ -91,13 +93,16 @@ ERROR_CODES: dict[str, dict[int, str]] = {
     "discount_minimum_not_reached": {409: "The cart's subtotal is below the code's minimum."},
     "payload_too_large": {413: "The body is larger than 64 KiB."},
     "idempotency_key_reused": {422: "This `Idempotency-Key` was used for a different request."},
+    # Answered by API Gateway itself (infra/package.py, GATEWAY_RESPONSES), never by a route.
+    "rate_limited": {429: "Too many requests (the stage's throttling); retry after `Retry-After` seconds."},
     "internal_error": {500: "A bug on our side; it has been logged."},
-    "upstream_unavailable": {502: "A dependency (database, payment provider) failed; safe to retry."},
+    "upstream_unavailable": {502: "A dependency (database, payment provider) failed; safe to retry.",
+                             503: "The API timed out waiting for the backend (API Gateway); safe to retry."},
 }
 STATUS_TEXT = {200: "OK", 201: "Created", 400: "Bad request", 401: "Unauthenticated", 402: "Payment declined",
                403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
-               415: "Unsupported media type", 422: "Idempotency-Key reused", 500: "Internal error",
-               502: "Upstream unavailable"}
+               415: "Unsupported media type", 422: "Idempotency-Key reused", 429: "Too many requests",
+               500: "Internal error", 502: "Upstream unavailable", 503: "Upstream unavailable"}
 DESCRIPTION = """\
 The HTTP API of a headless shop: the storefront (catalogue, carts, checkout, the customer's order page)
 and the shop's admin API. The contract's conventions:
@@ -109,8 +114,11 @@ and the shop's admin API. The contract's conventions:
 - **Errors** are `{"error": {"code", "message", "param"?}}` with a stable `code` to branch on.
 - **Idempotency-Key** (1..255 characters) is honoured on every POST: the same key and body answer the
   first answer again (with `Idempotent-Replayed: true`), the same key with another request is a 422, and
-  a replay while the first still runs a 409 `request_in_progress`. Use a random key (UUID v4).
+  a replay while the first still runs a 409 `request_in_progress`. Use a random key (UUID v4); without
+  credentials a key shorter than 16 characters is a 400 (it could be guessed).
 - Request bodies reject unknown fields.
+- What API Gateway answers itself (no such route, throttled with 429 `rate_limited`, body too large,
+  the backend timed out) is in the same envelope.
 """
 
 
@@ -328,8 +336,8 @@ def _without_null(schema: dict) -> dict:
 
 def _error_codes(method: str, doc: RouteDoc, admin: bool) -> dict[int, list[str]]:
     """The error codes of a route by status: its own plus those of its kind (module docstring)."""
-    # Chalice checks any request's Content-Type (415), with or without a body.
-    codes = ["internal_error", "upstream_unavailable", *doc.errors]
+    # Chalice checks any request's Content-Type (415), with or without a body; API Gateway throttles any route.
+    codes = ["internal_error", "upstream_unavailable", "rate_limited", *doc.errors]
     by_status: dict[int, list[str]] = {415: ["invalid_request"]}
     if doc.request is not None:
         codes.append("payload_too_large")

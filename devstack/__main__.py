@@ -102,7 +102,8 @@ def _register_webhook(stripe_url: str, api_url: str, webhook_secret: str) -> Non
 def _start_api(app, port: int):
     """Chalice's local dev server (threaded; passes the raw body through) in a daemon thread."""
     from chalice.config import Config
-    from chalice.local import create_local_server
+
+    from devstack.gateway import local_server
 
     # A bare Config, not the one built from .chalice/config.json: that one's stage environment
     # variables would override the environment set above.
@@ -112,7 +113,7 @@ def _start_api(app, port: int):
     # socketserver's default listen backlog of 5 drops connections under a burst (the load test's
     # 50 users); API Gateway has no such limit.
     ThreadedHTTPServer.request_queue_size = 128
-    server = create_local_server(app, config, HOST, port)
+    server = local_server(app, config, HOST, port)
     thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.2}, name="api",
                               daemon=True)
     thread.start()
@@ -176,6 +177,7 @@ def main() -> int:
         server, api_thread = _start_api(app, ports["API_PORT"])
         storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],
+                    stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
                     schedule_seconds=float(os.environ.get("PUMP_SCHEDULE_SECONDS", "30")))
         pumped = pump.start()
         print(_banner(ports, admin_key, not os.environ.get("LOCAL_ADMIN_KEY"), pumped), flush=True)

@@ -4,8 +4,12 @@ It reads the work from the Chalice app itself (`app.event_sources`), never from 
 and calls each handler through `app.handler_map` with a Lambda-shaped event, one thread per source:
 
 - `@app.on_dynamodb_record`: polls the table's stream (dynamodbstreams API) and calls the handler
-  with `{"Records": [...]}`. When the handler raises, the same batch is retried later (with
-  back-off) and nothing after it is delivered meanwhile, as Lambda does for a stream.
+  with `{"Records": [...]}`. When the handler raises, the batch is retried later (with back-off)
+  and nothing after it is delivered meanwhile, as Lambda does for a stream. As the deployed mapping
+  does (BisectBatchOnFunctionError, MaximumRetryAttempts, an on-failure destination), a failing
+  batch is halved until the failing record stands alone; when that one has failed `stream_retries`
+  more times and `stream_failure_queue_url` is given, a message in Lambda's on-failure shape (shard
+  and sequence numbers, not the record) goes to that queue and the shard moves on.
 - `@app.on_sqs_message`: long-polls the queue the handler names (by name or ARN), calls the handler
   with an SQS event, deletes the batch on success and leaves it on failure, so it comes back after
   the queue's visibility timeout and goes to the dead-letter queue through the redrive policy. A
@@ -24,6 +28,7 @@ delivered, instead of following `NextShardIterator`.
 
 import base64
 import datetime
+import json
 import logging
 import threading
 import time
@@ -43,14 +48,17 @@ MAX_BACKOFF_SECONDS = 30.0
 
 class Pump:
     def __init__(self, app, *, endpoint_url: str, region: str, schedule_seconds: float = 30.0,
-                 table_stream_arn: str | None = None, poll_seconds: float = 1.0, sqs_wait_seconds: int = 2):
+                 table_stream_arn: str | None = None, poll_seconds: float = 1.0, sqs_wait_seconds: int = 2,
+                 stream_failure_queue_url: str | None = None, stream_retries: int = 3):
         """`table_stream_arn` is used when a stream handler names a stream moto does not know (an ARN
-        from another environment); `sqs_wait_seconds` bounds how long `stop()` may wait."""
+        from another environment); `sqs_wait_seconds` bounds how long `stop()` may wait; without
+        `stream_failure_queue_url` a failing stream record is retried for ever."""
         self.app = app
         self.endpoint_url, self.region = endpoint_url, region
         self.schedule_seconds = schedule_seconds
         self.poll_seconds, self.sqs_wait_seconds = poll_seconds, sqs_wait_seconds
         self.table_stream_arn = table_stream_arn
+        self.stream_failure_queue_url, self.stream_retries = stream_failure_queue_url, stream_retries
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -121,6 +129,8 @@ class Pump:
         streams = self._client("dynamodbstreams")
         arn, shards = None, []
         positions: dict[str, str | None] = {}  # shard id -> last sequence number delivered
+        limits: dict[str, int] = {}  # shard id -> batch size while bisecting a failing batch
+        failures: dict[str, int] = {}  # shard id -> failures of its single failing record
         backoff = self.poll_seconds
         while not self._stopping.is_set():
             try:
@@ -129,7 +139,8 @@ class Pump:
                     for shard in shards:
                         positions[shard] = (self._last_sequence_number(streams, arn, shard)
                                             if source.starting_position == "LATEST" else None)
-                batches = [(shard, self._read_shard(streams, arn, shard, positions[shard], source.batch_size))
+                batches = [(shard, self._read_shard(streams, arn, shard, positions[shard],
+                                                    limits.get(shard, source.batch_size)))
                            for shard in shards]
             except Exception:
                 backoff = self._failed("reading the stream", source, backoff)
@@ -143,10 +154,37 @@ class Pump:
                     self._invoke(source, {"Records": [_stream_record(r, arn) for r in records]})
                     log.info("%s <- %d stream record(s)", source.name, len(records))
                     positions[shard] = records[-1]["dynamodb"]["SequenceNumber"]
+                    limits.pop(shard, None), failures.pop(shard, None)
                 backoff = self.poll_seconds
             except Exception:
-                # Not advanced: the same records come again, and nothing behind them meanwhile.
+                # Not advanced: the records come again, and nothing behind them meanwhile.
                 backoff = self._failed("the handler", source, backoff)
+                if self._bisect_or_set_aside(source, arn, shard, records, limits, failures):
+                    positions[shard] = records[-1]["dynamodb"]["SequenceNumber"]
+
+    def _bisect_or_set_aside(self, source, arn: str, shard: str, records: list[dict], limits: dict,
+                             failures: dict) -> bool:
+        """After a failed batch: halve it, or count a failure of its single record; True when that
+        record was sent to the failure queue (the shard moves on)."""
+        if len(records) > 1:
+            limits[shard] = len(records) // 2
+            return False
+        failures[shard] = failures.get(shard, 0) + 1
+        if not self.stream_failure_queue_url or failures[shard] <= self.stream_retries:
+            return False
+        message = on_failure_message(records, arn, shard, failures[shard],
+                                     f"arn:aws:lambda:{self.region}:{MOTO_ACCOUNT}:function:"
+                                     f"{self.app.app_name}-local-{source.name}")
+        try:
+            self._client("sqs").send_message(QueueUrl=self.stream_failure_queue_url, MessageBody=json.dumps(message))
+        except Exception:
+            log.exception("could not set the failing stream record aside; it is retried")
+            return False
+        log.error("%s: stream record %s failed %d times; set aside in %s (python -m tools.dlq replay stream)",
+                  source.name, records[0]["dynamodb"]["SequenceNumber"], failures.pop(shard),
+                  self.stream_failure_queue_url)
+        limits.pop(shard, None)
+        return True
 
     def _describe_stream(self, streams, stream_arn: str) -> tuple[str, list[str]]:
         try:
@@ -269,6 +307,29 @@ def _handled(messages: list[dict], result) -> list[dict]:
     if not failed <= {message["MessageId"] for message in messages}:
         return []
     return [message for message in messages if message["MessageId"] not in failed]
+
+
+def on_failure_message(records: list[dict], stream_arn: str, shard: str, attempts: int, function_arn: str) -> dict:
+    """What Lambda sends to a stream mapping's on-failure destination for a failed batch: where
+    the records are, not the records (docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)."""
+    def arrival(record):
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        when = created if isinstance(created, datetime.datetime) else datetime.datetime.fromtimestamp(
+            float(created or 0), datetime.UTC)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return {
+        "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": function_arn,
+                           "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0", "timestamp": now,
+        "DDBStreamBatchInfo": {
+            "shardId": shard, "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrival(records[0]),
+            "approximateArrivalOfLastRecord": arrival(records[-1]), "batchSize": len(records),
+            "streamArn": stream_arn}}
 
 
 def _stream_record(record: dict, stream_arn: str) -> dict:

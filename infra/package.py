@@ -19,6 +19,9 @@ the Lambda (manylinux) wheels of requirements.txt; it never calls AWS.
      stack's resources as `${Table.Arn}`, `${EmailQueue.Arn}`, `${Stage}`, `${AWS::Region}`...:
      each string with `${` becomes `Fn::Sub`. Each role also gets CreateLogStream/PutLogEvents on
      its own function's log group, and no other CloudWatch Logs access;
+   - API Gateway's own answers (no such route, throttled, payload too large, the function failed...)
+     are in our `{"error": {"code", "message"}}` envelope with the stage's CORS origin: gateway
+     responses in the API's definition (GATEWAY_RESPONSES);
    - the Stage parameter is pinned to the packaged stage (a prod package cannot become dev), and
      prod's table is retained and deletion-protected.
 It refuses to write a template that carries a secret's value instead of its SSM parameter name.
@@ -59,6 +62,10 @@ STACK_ENVIRONMENT = {
 _LEAKY = {"STAGE", "TABLE_NAME", "TABLE_STREAM_ARN", "AWS_ENDPOINT_URL", *SECRETS}
 
 RETAINED_STAGES = {"prod"}
+
+# Retries of a failing stream batch (halved on each failure) before it goes to StreamFailureQueue;
+# Lambda backs off between them, so a short outage of SQS or the table is ridden out.
+STREAM_RETRIES = 10
 
 
 def load_yaml(path: Path) -> dict:
@@ -129,6 +136,47 @@ def _queue_name_of(queue) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
+# API Gateway's answers that never reach the function: (status, our code, message) per gateway
+# response type (docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+# A status of None keeps API Gateway's; a message of None passes API Gateway's own (no ARN or secret in it).
+# An unknown path *or method* is MISSING_AUTHENTICATION_TOKEN to API Gateway (a 403), so both are 404 here.
+GATEWAY_RESPONSES = {
+    "DEFAULT_4XX": (None, "invalid_request", None),
+    "DEFAULT_5XX": (None, "internal_error", "Something went wrong on our side."),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "resource_missing", "No route matches this method and path."),
+    "RESOURCE_NOT_FOUND": (404, "resource_missing", "No route matches this method and path."),
+    "BAD_REQUEST_BODY": (400, "invalid_request", None),
+    "BAD_REQUEST_PARAMETERS": (400, "invalid_request", None),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "invalid_request", "Send JSON (Content-Type: application/json)."),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request body is too large."),
+    "UNAUTHORIZED": (401, "unauthenticated", "Missing or bad credentials."),
+    "ACCESS_DENIED": (403, "forbidden", "Not allowed."),
+    "WAF_FILTERED": (403, "forbidden", "Not allowed."),
+    "THROTTLED": (429, "rate_limited", "Too many requests; retry in a moment."),
+    "QUOTA_EXCEEDED": (429, "rate_limited", "Too many requests; retry later."),
+    "INTEGRATION_FAILURE": (502, "upstream_unavailable", "A dependency failed; it is safe to retry."),
+    "INTEGRATION_TIMEOUT": (503, "upstream_unavailable", "A dependency timed out; it is safe to retry."),
+}
+
+
+def gateway_responses(cors_origin: str) -> dict:
+    """The API definition's `x-amazon-apigateway-gateway-responses`: each of GATEWAY_RESPONSES as
+    our error envelope, with the storefront's CORS origin (a browser could not read it otherwise)."""
+    headers = {"gatewayresponse.header.Access-Control-Allow-Origin": f"'{cors_origin}'"} if cors_origin else {}
+    responses = {}
+    for kind, (status, code, message) in GATEWAY_RESPONSES.items():
+        text = json.dumps(message) if message else "$context.error.messageString"  # already a JSON string
+        response = {"responseTemplates": {"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'}}
+        if status:
+            response["statusCode"] = str(status)
+        if kind in ("THROTTLED", "QUOTA_EXCEEDED"):
+            response["responseParameters"] = {**headers, "gatewayresponse.header.Retry-After": "'1'"}
+        elif headers:
+            response["responseParameters"] = dict(headers)
+        responses[kind] = response
+    return responses
+
+
 def _errors_alarm(logical_id: str, name: str) -> dict:
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
         "AlarmName": {"Fn::Sub": f"commerce-${{Stage}}-{name}-errors"},
@@ -158,6 +206,8 @@ def finish(template: dict, stage: str) -> dict:
     # the same as the Name property, whichever API Gateway goes by.
     api = resources["RestAPI"]["Properties"]
     api["DefinitionBody"]["info"]["title"] = api["Name"]
+    cors_origin = json.loads(CONFIG.read_text())["stages"][stage]["environment_variables"].get("CORS_ALLOW_ORIGIN", "")
+    api["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses(cors_origin)
     queues = _queue_by_name(resources, stage)
     functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
     for logical_id in functions:
@@ -174,13 +224,13 @@ def finish(template: dict, stage: str) -> dict:
 
 
 def _iterator_age_alarm(logical_id: str, name: str) -> dict:
-    """The relay retries a failing batch until the stream's 24 h retention runs out (nothing is
-    skipped), which holds back every later change on that shard: page someone well before."""
+    """The relay retries a failing batch STREAM_RETRIES times, which holds back the later changes
+    on that shard meanwhile: page someone when it falls far behind (a stuck or slow relay)."""
     alarm = _errors_alarm(logical_id, name)
     alarm["Properties"].update({
         "AlarmName": {"Fn::Sub": f"commerce-${{Stage}}-{name}-iterator-age"},
-        "AlarmDescription": f"{name} is more than 10 minutes behind the table's stream: a record keeps failing "
-                            "(see its log) and order messages are held back; records expire after 24 h.",
+        "AlarmDescription": f"{name} is more than 10 minutes behind the table's stream: records keep failing "
+                            "(see its log) or it is too slow, and order messages are held back.",
         "MetricName": "IteratorAge", "Statistic": "Maximum", "Threshold": 600_000})
     return alarm
 
@@ -205,9 +255,12 @@ def _wire_events(props: dict, name: str, queues: dict[str, str]) -> None:
         if event["Type"] == "DynamoDB":
             event["Properties"]["Stream"] = {"Fn::GetAtt": ["Table", "StreamArn"]}
             # A failing batch is split in halves until the failing record stands alone, so the
-            # records before it are relayed; it is then retried (never skipped) and the
-            # IteratorAge alarm fires.
-            event["Properties"]["BisectBatchOnFunctionError"] = True
+            # records around it are relayed; after STREAM_RETRIES more failures it is set aside in
+            # StreamFailureQueue (shard and sequence numbers; its alarm fires, tools/dlq.py replays
+            # it) and the shard moves on, instead of holding back every later change for 24 h.
+            event["Properties"].update({
+                "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": STREAM_RETRIES,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}}})
         elif event["Type"] == "SQS":
             queue_name = _queue_name_of(event["Properties"]["Queue"])
             if queue_name not in queues:

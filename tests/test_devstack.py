@@ -217,6 +217,46 @@ def test_pump_feeds_stream_queue_and_schedule_handlers_and_leaves_failed_message
     assert any("cannot handle this message" in str(r.exc_info[1]) for r in failures if r.exc_info)
 
 
+def test_pump_sets_a_poison_stream_record_aside_after_bounded_retries_and_the_shard_moves_on(moto_url, monkeypatch):
+    from tools import dlq
+
+    def aws(service):
+        return boto3.client(service, endpoint_url=moto_url, region_name=REGION)
+
+    outputs = create_stack(aws("cloudformation"), "poison-test", "test")
+    table, stream_arn, failures_url = outputs["TableName"], outputs["TableStreamArn"], outputs["StreamFailureQueueUrl"]
+    dynamodb = aws("dynamodb")
+    attempts, relayed = [], []
+    app = Chalice(app_name="poison-test")
+
+    @app.on_dynamodb_record(stream_arn=stream_arn, starting_position="TRIM_HORIZON", batch_size=10)
+    def on_change(event):
+        keys = [r.keys["PK"]["S"] for r in event]
+        attempts.append(keys)
+        if "POISON" in keys:
+            raise RuntimeError("cannot relay this record")
+        relayed.extend(keys)
+
+    for pk in ("A", "B", "POISON", "C", "D"):
+        dynamodb.put_item(TableName=table, Item={"PK": {"S": pk}, "SK": {"S": "X"}})
+    pump = Pump(app, endpoint_url=moto_url, region=REGION, poll_seconds=0.05, stream_failure_queue_url=failures_url,
+                stream_retries=2)
+    pump.start()
+    try:
+        eventually(lambda: "D" in relayed)
+    finally:
+        pump.stop()
+    assert relayed == ["A", "B", "C", "D"]  # in order, each once; the poison one was bisected out
+    assert attempts.count(["POISON"]) == 3  # the first try alone and its 2 retries, then set aside
+    [message] = aws("sqs").receive_message(QueueUrl=failures_url, WaitTimeSeconds=1)["Messages"]
+    info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1 and info["streamArn"] == stream_arn
+    assert json.loads(message["Body"])["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    # tools/dlq reads exactly that record back from the stream, as Lambda's message only points at it.
+    [record] = dlq.read_batch(aws("dynamodbstreams"), info)
+    assert record["dynamodb"]["Keys"]["PK"] == {"S": "POISON"} and record["eventSourceARN"] == stream_arn
+
+
 def test_pump_runs_with_an_app_that_has_no_event_handlers():
     pump = Pump(Chalice(app_name="empty"), endpoint_url="http://127.0.0.1:9", region=REGION)
     assert pump.start() == []
@@ -269,3 +309,35 @@ def test_the_stacks_moto_server_keeps_writes_committed_beside_cancelled_transact
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda job: job(None), [increment, cancel, increment, cancel]))
     assert dynamodb().get_item(TableName=table, Key=key)["Item"]["n"] == {"N": "80"}
+
+
+def test_the_local_api_answers_unknown_paths_and_methods_in_our_envelope(monkeypatch):
+    import threading
+
+    from chalice.config import Config
+
+    from app import app
+    from chalicelib import config
+    from devstack.gateway import local_server
+
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", "http://127.0.0.1:8080")
+    config.reset()
+    server = local_server(app, Config.create(chalice_stage="test", app_name=app.app_name), "127.0.0.1", free_port())
+    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        for method, path in (("GET", "/nowhere"), ("POST", "/products/x/y/z"), ("GET", "/"),
+                             ("PUT", "/nowhere"), ("GET", "/nowhere?x=1")):
+            answer = requests.request(method, base + path, headers={"Authorization": "Bearer x"}, timeout=10)
+            assert answer.status_code == 404, (method, path)
+            assert answer.json() == {"error": {"code": "resource_missing",
+                                               "message": "No route matches this method and path."}}
+            assert answer.headers["Content-Type"] == "application/json"
+            assert answer.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+        answer = requests.delete(base + "/products", timeout=10)
+        assert answer.status_code == 405 and answer.json()["error"]["code"] == "invalid_request"
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+        config.reset()

@@ -96,3 +96,75 @@ def test_an_unknown_queue_is_refused(capsys):
     with pytest.raises(SystemExit):
         dlq.main(["list", "orders"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+# --- the stream's on-failure queue -----------------------------------------------------------
+
+
+@pytest.fixture
+def streams_endpoint(monkeypatch):
+    # botocore's endpoint rules send DynamoDB Streams calls to a host in-process moto does not
+    # intercept; the classic endpoint is (see tests/orders_support.Stream).
+    region = boto3.session.Session().region_name
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", f"https://streams.dynamodb.{region}.amazonaws.com")
+
+
+def set_aside(stream, records: list[dict]) -> dict:
+    """What Lambda sends the stream mapping's on-failure queue after the relay failed `records`."""
+    from devstack.pump import on_failure_message
+
+    [shard] = stream.client.describe_stream(StreamArn=stream.arn)["StreamDescription"]["Shards"]
+    failure = on_failure_message(records, stream.arn, shard["ShardId"], 11,
+                                 "arn:aws:lambda:eu-west-1:123456789012:function:commerce-test-on_table_change")
+    boto3.client("sqs").send_message(QueueUrl=dlq.stream_failure_url(), MessageBody=json.dumps(failure))
+    return failure
+
+
+def test_a_failed_stream_batch_is_read_back_from_the_stream_and_relayed_once(shop, aws, streams_endpoint):
+    from tests.conftest import make_product
+    from tests.orders_support import Stream, checked_out, post_event, queue_messages
+    from tests.test_webhooks import paid_event
+
+    make_product(shop, on_hand=5)
+    order = checked_out(shop, {"TEE-M": 1})
+    stream = Stream()
+    stream.read()  # relayed: the product and the checkout
+    assert post_event(shop, paid_event(order)).status_code == 200
+    records = stream.read()
+    assert records, "the payment changed nothing in the table"
+    failure = set_aside(stream, records)
+
+    out = io.StringIO()
+    assert dlq.main(["list", "stream"]) == 0
+    [row] = dlq.list_stream_failures(out=out)
+    info = failure["DDBStreamBatchInfo"]
+    assert (row["start"], row["end"], row["records"]) == (info["startSequenceNumber"], info["endSequenceNumber"],
+                                                          len(records))
+    assert queue_messages(aws["EmailQueueUrl"]) == []
+
+    assert dlq.replay(out=out) == 1
+    paid = [m for m in queue_messages(aws["EmailQueueUrl"]) if m["type"] == "OrderPaid"]
+    assert [m["data"]["order"]["id"] for m in paid] == [order["order"]["id"]]
+    assert queue_bodies(aws["StreamFailureQueueUrl"]) == []
+    assert dlq.replay(out=out) == 0  # nothing left
+
+
+def test_a_batch_the_stream_no_longer_holds_is_reported_and_kept(shop, aws, streams_endpoint):
+    from tests.conftest import make_product
+    from tests.orders_support import Stream
+
+    make_product(shop, on_hand=5)
+    stream = Stream()
+    records = stream.read()
+    gone = [dict(r, dynamodb=dict(r["dynamodb"], SequenceNumber=str(10**30 + i))) for i, r in enumerate(records)]
+    set_aside(stream, gone)
+    with pytest.raises(SystemExit, match="no longer holds"):
+        dlq.replay(out=io.StringIO())
+    assert len(queue_bodies(aws["StreamFailureQueueUrl"])) == 1
+
+
+def test_replay_is_only_for_the_stream_and_redrive_only_for_queues(capsys):
+    for argv in (["replay", "email"], ["redrive", "stream"]):
+        with pytest.raises(SystemExit):
+            dlq.main(argv)
+        assert "replayed (replay stream)" in capsys.readouterr().err

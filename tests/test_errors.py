@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from chalicelib import config
-from tests.conftest import make_cart, make_product, product_body
+from tests.conftest import ADMIN, make_cart, make_product, product_body
 
 LEAKS = ("commerce-test", "arn:", "Traceback", "botocore", "ResourceNotFound", 'File "')
 
@@ -117,3 +117,21 @@ def test_a_method_the_route_does_not_have_is_405_in_the_envelope(client):
     answer = client.request("PUT", "/carts")
 
     assert error_of(answer, 405)["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/products", "/admin/orders", "/admin/discounts"])
+def test_a_malformed_limit_or_cursor_on_any_list_is_a_400_naming_it(client, path):
+    import base64
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    bad = {"limit": ["abc", "0", "101", "-1", "1.5", "\u00b2", "9" * 5000, "1e2"],
+           "cursor": ["!!!", "a", "%00", "====", "\u00e9", "a" * 1025, b64(b"[1]"), b64(b'{"PK": 1}'),
+                      b64(b'{"PK": "PRODUCT#x", "SK": "y", "GSI1PK": "z"}'), b64(b"\xff\xfe")]}
+    headers = {"Authorization": ADMIN["Authorization"]} if path.startswith("/admin") else {}
+    for param, values in bad.items():
+        for value in values:
+            answer = client.get(f"{path}?{param}={value}", headers=headers)
+            assert answer.status_code == 400, (param, value, answer.data)
+            assert (answer.data["error"]["code"], answer.data["error"]["param"]) == ("invalid_request", param)

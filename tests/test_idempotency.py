@@ -4,6 +4,7 @@ import hashlib
 import os
 import threading
 import time
+import uuid
 
 import boto3
 import pytest
@@ -20,7 +21,7 @@ from tests.conftest import ADMIN, ADMIN_KEY, Api, build_world, make_cart, make_p
 DAY = 24 * 60 * 60
 
 
-def keyed(key: str = "key-1", **headers) -> dict:
+def keyed(key: str = "key-1-0123456789abcdef", **headers) -> dict:
     return {"Idempotency-Key": key, **headers}
 
 
@@ -111,32 +112,45 @@ def test_keys_are_1_to_255_characters(client):
     assert count_items("CART#") == 1
 
 
+def test_a_key_without_credentials_must_be_unguessable_but_an_admins_may_be_short(client):
+    for short in ("1", "cart-1", "k" * 15):
+        answer = client.post("/carts", {}, headers=keyed(short))
+        assert (answer.status_code, answer.data["error"]["code"]) == (400, "invalid_request"), short
+        assert answer.data["error"]["param"] == "Idempotency-Key" and "at least 16" in answer.data["error"]["message"]
+    assert count_items("CART#") == 0 and count_items("IDEMPOTENCY#") == 0
+    assert client.post("/carts", {}, headers=keyed("k" * 16)).status_code == 201
+    assert client.post("/carts", {}, headers=keyed(str(uuid.uuid4()))).status_code == 201
+    # An admin's key is scoped by the admin's secret credential: nobody else can reach its record.
+    mug = product_body(sku_prefix="MUG")
+    assert client.post("/admin/products", mug, headers=keyed("p1", **ADMIN)).status_code == 201
+
+
 def test_a_replay_while_the_first_attempt_runs_is_a_409(client):
     now = int(time.time())
-    arrange_record("busy", "/carts", b"{}", lease_until=now + 60, expires_at=now + DAY)
+    arrange_record("busy-key-0123456789", "/carts", b"{}", lease_until=now + 60, expires_at=now + DAY)
 
-    answer = client.post("/carts", {}, headers=keyed("busy"))
+    answer = client.post("/carts", {}, headers=keyed("busy-key-0123456789"))
 
     assert (answer.status_code, answer.data["error"]["code"]) == (409, "request_in_progress")
     assert count_items("CART#") == 0
     # The 409 is not kept: the record still belongs to the first attempt.
-    assert store.get(idempotency.scope_of("busy", None))["owner"] == "first"
+    assert store.get(idempotency.scope_of("busy-key-0123456789", None))["owner"] == "first"
 
 
 def test_another_request_with_a_key_in_progress_is_a_422_not_a_409(client):
     now = int(time.time())
-    arrange_record("busy", "/carts", b"{}", lease_until=now + 60, expires_at=now + DAY)
+    arrange_record("busy-key-0123456789", "/carts", b"{}", lease_until=now + 60, expires_at=now + DAY)
 
-    answer = client.post("/carts", {"currency": "USD"}, headers=keyed("busy"))
+    answer = client.post("/carts", {"currency": "USD"}, headers=keyed("busy-key-0123456789"))
 
     assert (answer.status_code, answer.data["error"]["code"]) == (422, "idempotency_key_reused")
 
 
 def test_a_retry_takes_over_a_first_attempt_whose_lease_ran_out(client):
     now = int(time.time())
-    scope = arrange_record("crashed", "/carts", b"{}", lease_until=now - 1, expires_at=now + DAY)
+    scope = arrange_record("crashed-key-0123456789", "/carts", b"{}", lease_until=now - 1, expires_at=now + DAY)
 
-    answer = client.post("/carts", {}, headers=keyed("crashed"))
+    answer = client.post("/carts", {}, headers=keyed("crashed-key-0123456789"))
 
     assert answer.status_code == 201
     record = store.get(scope)
@@ -144,16 +158,16 @@ def test_a_retry_takes_over_a_first_attempt_whose_lease_ran_out(client):
     # The crashed attempt finishing late neither overwrites nor deletes the retry's record.
     assert store.complete(scope, "first", {"status": 500, "headers": {}, "body": ""}, now + DAY) is False
     store.release(scope, "first")
-    same_answer(answer, client.post("/carts", {}, headers=keyed("crashed")))
+    same_answer(answer, client.post("/carts", {}, headers=keyed("crashed-key-0123456789")))
 
 
 def test_an_expired_record_counts_as_absent(client):
     now = int(time.time())
-    scope = idempotency.scope_of("old", None)
+    scope = idempotency.scope_of("old-key-0123456789ab", None)
     store.claim(scope, idempotency.fingerprint_of("POST", "/carts", b"{}"), "first", now + 60, now - 1)
     assert store.get(scope) is None  # TTL deletion lags; the record is still in the table
 
-    answer = client.post("/carts", {"currency": "USD"}, headers=keyed("old"))
+    answer = client.post("/carts", {"currency": "USD"}, headers=keyed("old-key-0123456789ab"))
 
     assert answer.status_code == 201
     assert store.get(scope)["status"] == "completed"
@@ -187,7 +201,7 @@ def test_a_5xx_or_a_concurrency_409_is_not_kept_so_a_retry_can_succeed(client, m
 
     failed = client.post("/carts", {}, headers=keyed())
     assert (failed.status_code, failed.data["error"]["code"]) == (error.status_code, error.code)
-    assert store.get(idempotency.scope_of("key-1", None)) is None
+    assert store.get(idempotency.scope_of("key-1-0123456789abcdef", None)) is None
 
     retried = client.post("/carts", {}, headers=keyed())
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
@@ -198,7 +212,7 @@ def test_records_are_kept_at_least_24_hours(client):
     before = time.time()
     client.post("/carts", {}, headers=keyed())
 
-    record = store.get(idempotency.scope_of("key-1", None))
+    record = store.get(idempotency.scope_of("key-1-0123456789abcdef", None))
 
     assert record["status"] == "completed" and "lease_until" not in record
     assert record["expires_at"] >= before + DAY
@@ -219,7 +233,7 @@ def test_admin_keys_are_scoped_by_credential(client, monkeypatch):
     # Theirs ran (its SKUs now clash with mine) instead of replaying mine or being refused as a reused key.
     assert mine.status_code == 201
     assert theirs.status_code not in (201, 422) and "Idempotent-Replayed" not in theirs.headers
-    kept = [store.get(idempotency.scope_of("key-1", headers["Authorization"]))["response"]["status"]
+    kept = [store.get(idempotency.scope_of("key-1-0123456789abcdef", headers["Authorization"]))["response"]["status"]
             for headers in (ADMIN, other_admin)]
     assert kept == [201, theirs.status_code]
     same_answer(mine, client.post("/admin/products", body, headers=keyed(**ADMIN)))

@@ -191,7 +191,7 @@ def test_real_answers_match_the_document(shop, localstripe, document):
     check("patch", "/carts/{cart_id}", 400, f"/carts/{cart['id']}", body={"discount_code": "NOPE"})
     check("post", "/carts/restore", 400, body={"token": "not-a-token"})
 
-    key = {"Idempotency-Key": "conformance-1"}
+    key = {"Idempotency-Key": "conformance-key-0001"}
     checkout = check("post", "/carts/{cart_id}/checkout", 201, f"/carts/{cart['id']}/checkout", headers=key,
                      body={"payment_method": payment_method(localstripe)})
     assert checkout["payment"]["status"] == "succeeded"

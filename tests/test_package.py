@@ -194,9 +194,19 @@ def test_the_stream_mapping_reads_the_tables_own_stream(template):
     assert [name for name, _ in mappings] == ["on_table_change"]
     assert mappings[0][1]["Properties"]["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     assert template["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    # A failing record is isolated and retried, never skipped (no MaximumRetryAttempts), and alarmed.
-    assert mappings[0][1]["Properties"]["BisectBatchOnFunctionError"] is True
-    assert "MaximumRetryAttempts" not in mappings[0][1]["Properties"]
+    # A failing record is isolated, retried a bounded number of times, then set aside in the stream
+    # failure queue (which the relay may send to, and which is alarmed) so the shard moves on.
+    properties = mappings[0][1]["Properties"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert 1 <= properties["MaximumRetryAttempts"] <= 20
+    destination = properties["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}
+    assert template["Resources"]["StreamFailureQueue"]["Type"] == "AWS::SQS::Queue"
+    _, relay = functions(template)["on_table_change"]
+    assert any("sqs:SendMessage" in as_list(s["Action"]) and destination in as_list(s["Resource"])
+               for s in statements(template, relay))
+    assert any(r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Dimensions"][0]["Value"]
+               == {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]} for r in template["Resources"].values())
     ages = [r["Properties"] for r in template["Resources"].values()
             if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == "IteratorAge"]
     assert len(ages) == 1 and ages[0]["Threshold"] <= 15 * 60 * 1000
@@ -239,6 +249,28 @@ def test_the_api_is_throttled_and_its_5xx_rate_alarmed(template):
     assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {"ApiName": api["Name"], "Stage": api["StageName"]}
     mapping = template["Mappings"]["StageSettings"]
     assert mapping["prod"]["ThrottlingRateLimit"] > 0 and mapping["prod"]["ThrottlingBurstLimit"] > 0
+
+
+def test_api_gateways_own_answers_are_in_our_envelope_with_the_stages_cors_origin(template, stage):
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = definition["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "RESOURCE_NOT_FOUND", "THROTTLED",
+            "REQUEST_TOO_LARGE", "INTEGRATION_TIMEOUT"} <= set(responses)
+    origin = CONFIG["stages"][stage]["environment_variables"]["CORS_ALLOW_ORIGIN"]
+    context = "$context.error.messageString"
+    for kind, response in responses.items():
+        body = response["responseTemplates"]["application/json"]
+        # API Gateway's messageString is a quoted JSON string: stand in one to check the body parses.
+        error = json.loads(body.replace(context, '"the gateway\'s message"'))["error"]
+        assert set(error) == {"code", "message"} and re.fullmatch(r"[a-z_]+", error["code"]), kind
+        assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+    expected = {"MISSING_AUTHENTICATION_TOKEN": ("404", "resource_missing"), "THROTTLED": ("429", "rate_limited"),
+                "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
+                "INTEGRATION_TIMEOUT": ("503", "upstream_unavailable")}
+    for kind, (status, code) in expected.items():
+        assert responses[kind]["statusCode"] == status
+        assert f'"code": "{code}"' in responses[kind]["responseTemplates"]["application/json"]
+    assert "statusCode" not in responses["DEFAULT_4XX"] and "statusCode" not in responses["DEFAULT_5XX"]
 
 
 def test_the_stage_is_pinned_and_only_prod_keeps_its_table(template, stage):

@@ -130,3 +130,27 @@ def test_failure_then_cancel_releases_the_stock(shop):
     post_event(shop, stripe_event("payment_intent.canceled", intent(result["order"], status="canceled")))
     assert order_of(shop, result)["status"] == "cancelled"
     assert stock("TEE-M") == {"on_hand": 3, "reserved": 0, "available": 3}
+
+
+def test_a_signed_event_with_a_float_or_malformed_field_is_a_400_naming_it_and_changes_nothing(shop):
+    make_product(shop)
+    result = checked_out(shop, {"TEE-M": 1})
+    paid = intent(result["order"])
+    cases = [
+        ({**paid, "amount_received": float(paid["amount_received"])}, "data.object.amount_received"),
+        ({**paid, "amount_received": str(paid["amount_received"])}, "data.object.amount_received"),
+        ({**paid, "amount_received": -1}, "data.object.amount_received"),
+        ({**paid, "amount_received": 10**40}, "data.object.amount_received"),
+        ({**paid, "currency": 978}, "data.object.currency"),
+        ({**paid, "metadata": {"order_id": 7}}, "data.object.metadata.order_id"),
+    ]
+    for obj, param in cases:
+        answer = post_event(shop, stripe_event("payment_intent.succeeded", obj))
+        assert answer.status_code == 400, (param, answer.data)
+        assert answer.data["error"] | {"message": ""} == {"code": "invalid_request", "message": "", "param": param}
+    refund = {**charge_refunded(result["order"], 100), "amount_refunded": 99.5}
+    answer = post_event(shop, stripe_event("charge.refunded", refund))
+    assert (answer.status_code, answer.data["error"]["param"]) == (400, "data.object.amount_refunded")
+    assert order_of(shop, result)["status"] == "pending_payment"
+    assert post_event(shop, paid_event(result)).status_code == 200  # the well-formed one still applies
+    assert order_of(shop, result)["status"] == "paid"

@@ -34,6 +34,8 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 10.0
 MAX_NETWORK_RETRIES = 1
+# Stripe allows at most 8 digits per amount; far above that a number is no amount (DynamoDB keeps 38 digits).
+MAX_MINOR_UNITS = 10**12
 
 _KINDS = {
     "payment_intent.succeeded": "payment_succeeded",
@@ -141,19 +143,24 @@ def parse_webhook(raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         obj = event["data"]["object"] if kind != "ignored" else {}
         if not isinstance(obj, dict):
             raise TypeError("data.object is not an object")
-        common = {"id": event["id"], "kind": kind, "provider": NAME, "provider_type": event["type"],
-                  "created": event.get("created"), "order_id": (obj.get("metadata") or {}).get("order_id"),
-                  "currency": (obj.get("currency") or "").upper() or None}
+        metadata = obj.get("metadata") or {}
+        common = {"id": _typed(event, "id", str, required=True, within=""), "kind": kind, "provider": NAME,
+                  "provider_type": event["type"], "created": _typed(event, "created", int, within=""),
+                  "order_id": _typed(metadata if isinstance(metadata, dict) else {}, "order_id", str,
+                                     within="data.object.metadata."),
+                  "currency": (_typed(obj, "currency", str) or "").upper() or None}
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidRequest("The webhook body is not a Stripe event.") from error
     if kind == "ignored":
         return PaymentEvent(**common, payment_id=None)
     if kind == "refunded":  # a Charge: amount_refunded is the total so far
-        return PaymentEvent(**common, payment_id=obj.get("payment_intent"), amount=obj.get("amount_refunded"),
-                            amount_refunded=obj.get("amount_refunded"),
-                            extra={"charge_id": obj.get("id"), "charge_amount": obj.get("amount")})
+        refunded = _minor_units(obj, "amount_refunded")
+        return PaymentEvent(**common, payment_id=_typed(obj, "payment_intent", str), amount=refunded,
+                            amount_refunded=refunded, extra={"charge_id": _typed(obj, "id", str),
+                                                             "charge_amount": _minor_units(obj, "amount")})
     if kind == "payment_succeeded":
-        return PaymentEvent(**common, payment_id=obj.get("id"), amount=obj.get("amount_received"))
+        return PaymentEvent(**common, payment_id=_typed(obj, "id", str),
+                            amount=_minor_units(obj, "amount_received"))
     if kind == "payment_failed":
         failure = obj.get("last_payment_error") or {}
         return PaymentEvent(**common, payment_id=obj.get("id"), extra={
@@ -161,6 +168,26 @@ def parse_webhook(raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
             "failure_message": failure.get("message")})
     return PaymentEvent(**common, payment_id=obj.get("id"),
                         extra={"cancellation_reason": obj.get("cancellation_reason")})
+
+
+def _typed(obj: dict, name: str, kind: type, required: bool = False, within: str = "data.object."):
+    """`obj[name]` if it is a `kind` (None when absent and not required); else a 400 naming the field
+    (`within` the event: its object's fields by default)."""
+    value = obj.get(name)
+    if (value is None and not required) or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    what = {int: "an integer", str: "a string"}.get(kind, kind.__name__)
+    raise InvalidRequest(f"The Stripe event's {within}{name} must be {what}.", param=within + name)
+
+
+def _minor_units(obj: dict, name: str) -> int | None:
+    """A money field of the event's object: absent, or an integer of minor units from 0 to
+    MAX_MINOR_UNITS (a float, a string or a negative amount is a 400)."""
+    value = _typed(obj, name, int)
+    if value is not None and not 0 <= value <= MAX_MINOR_UNITS:
+        raise InvalidRequest(f"The Stripe event's data.object.{name} must be from 0 to {MAX_MINOR_UNITS}.",
+                             param=f"data.object.{name}")
+    return value
 
 
 # --- the API client --------------------------------------------------------------------------------
