@@ -10,7 +10,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 
 | model       | change                                                   | event          | queue  |
 | ----------- | -------------------------------------------------------- | -------------- | ------ |
-| OrderRecord | see `order_events`                                       | Order*, ...    | both   |
+| OrderRecord | see `order_events` (a new entry in `duplicate_payments`: | Order*, ...    | both   |
+|             | PaymentDuplicateRefunded, to the shop)                   |                |        |
 | SkuRecord   | `available` falls from above `low_stock_threshold` to at | StockLow       | email  |
 |             | or below it (each crossing once; id from the record)     |                |        |
 | CartRecord  | `reminded_at` appears (set by the abandoned-cart sweep)  | CartAbandoned  | email  |
@@ -71,6 +72,13 @@ def order_events(old: OrderRecord | None, new: OrderRecord | None) -> list[Event
         if shipment["id"] not in old_shipments:
             events.append(Event(f"{shipment['id']}.ShipmentCreated", "ShipmentCreated", shipment["created_at"],
                                 data | {"shipment": shipment}, (FULFILMENT, EMAIL)))
+    known = {d["payment_id"] for d in was.get("duplicate_payments") or []}
+    for duplicate in view["duplicate_payments"]:
+        if duplicate["payment_id"] not in known:
+            # The customer paid twice and the second payment was refunded (services/orders.py): the shop is told.
+            events.append(Event(f"{order_id}.PaymentDuplicateRefunded.{duplicate['payment_id']}",
+                                "PaymentDuplicateRefunded", duplicate["at"], data | {"duplicate": duplicate},
+                                (EMAIL,)))
     refunded, was_refunded = new.amount_refunded, was.get("amount_refunded", 0)
     if refunded > was_refunded:
         events.append(Event(f"{order_id}.RefundCreated.{refunded}", "RefundCreated", now,

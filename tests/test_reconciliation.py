@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 import requests
 
-from chalicelib import clock
-from chalicelib.services import orders
+from chalicelib import clock, config
+from chalicelib.services import emails, orders
 from tests.conftest import make_product
-from tests.orders_support import charge_refunded, checked_out, post_event, stripe_event
+from tests.orders_support import Stream, charge_refunded, checked_out, post_event, queue_messages, stripe_event
 from tests.stripe_support import pay
 from tests.test_checkout import stock
 from tests.test_expiry_and_relay import refunds_of
@@ -101,7 +101,8 @@ def test_the_expiry_cancels_nothing_while_the_provider_cannot_be_asked(shop, lat
     config.reset()
 
 
-def test_a_second_payment_for_a_paid_order_is_refunded_whole_once(shop, localstripe):
+def test_a_second_payment_for_a_paid_order_is_refunded_whole_once_and_the_shop_is_told(
+        shop, aws, localstripe, monkeypatch):
     make_product(shop, on_hand=2)
     result = checked_out(shop, {"TEE-M": 1})
     first = pay(localstripe, payment_id_of(result))
@@ -127,6 +128,17 @@ def test_a_second_payment_for_a_paid_order_is_refunded_whole_once(shop, localstr
     refund = charge_refunded(result["order"], first["amount"], payment_id=second["id"])
     assert post_event(shop, stripe_event("charge.refunded", refund)).status_code == 200
     assert order_of(shop, result)["amount_refunded"] == 0
+
+    records = Stream().read()
+    shop.raw.lambda_.invoke("on_table_change", {"Records": records})
+    shop.raw.lambda_.invoke("on_table_change", {"Records": records})  # the stream delivers again
+    told = [m for m in queue_messages(aws["EmailQueueUrl"]) if m["type"] == "PaymentDuplicateRefunded"]
+    assert len({m["id"] for m in told}) == 1 and told[0]["data"]["duplicate"]["payment_id"] == second["id"]
+    monkeypatch.setenv("SHOP_EMAIL", "owner@example.com")
+    config.reset()
+    email = emails.render(told[0])
+    assert email.to == "owner@example.com" and "paid twice" in email.subject
+    assert second["id"] in email.text and "refunded in full" in email.text
 
 
 def test_a_refund_larger_than_the_payment_puts_the_order_in_review_and_records_nothing(shop):

@@ -45,6 +45,8 @@ TEMPLATES = {
     "RefundCreated": ("refund_created", "{shop}: A refund for your order {order}", False),
     "OrderCancelled": ("order_cancelled", "{shop}: Your order {order} was cancelled", False),
     "OrderNeedsReview": ("order_needs_review", "[{shop}] Order {order} needs review", True),
+    "PaymentDuplicateRefunded": ("payment_duplicate_refunded", "[{shop}] Order {order} was paid twice; refunded",
+                                 True),
     "StockLow": ("stock_low", "[{shop}] Low stock: {sku}", True),
     "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
 }
@@ -108,6 +110,8 @@ def render(event: dict) -> Email | None:
                     "tracking_url": tracking_url(shipment["carrier"], shipment["tracking_number"])}
     elif kind == "RefundCreated":
         context |= {"amount": data["amount"]}
+    elif kind == "PaymentDuplicateRefunded":
+        context |= {"duplicate": data["duplicate"]}
     environment = _templates()
     return Email(to=settings.shop_email if to_owner else order["email"],
                  subject=subject.format(shop=settings.shop_name, order=order["id"]),
