@@ -68,6 +68,12 @@ class Settings:
     cart_link_days: int
     # Automatic buy-X-get-Y promotions: [{"id", "buy_sku", "buy_quantity", "get_sku", "get_quantity", "max_free"?}]
     promotions: list = field(hash=False)
+    # The catalogue's derived views (search index, feeds) live in this bucket; the API function checks
+    # the index's ETag at most every search_refresh_seconds; a feed larger than feed_inline_bytes is
+    # answered with a 302 to a presigned URL (API Gateway's payload limit is 6 MB).
+    views_bucket: str = ""
+    search_refresh_seconds: float = 30.0
+    feed_inline_bytes: int = 4_000_000
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +108,9 @@ def settings() -> Settings:
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
         promotions=_json("PROMOTIONS", []),
+        views_bucket=os.environ.get("VIEWS_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-views"),
+        search_refresh_seconds=float(os.environ.get("SEARCH_REFRESH_SECONDS", "30")),
+        feed_inline_bytes=int(os.environ.get("FEED_INLINE_BYTES", "4000000")),
     )
 
 

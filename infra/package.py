@@ -55,6 +55,7 @@ STACK_ENVIRONMENT = {
     "FULFILMENT_QUEUE_NAME": {"Fn::GetAtt": ["FulfilmentQueue", "QueueName"]},
     "EMAIL_QUEUE_URL": {"Ref": "EmailQueue"},
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
+    "VIEWS_BUCKET": {"Ref": "ViewsBucket"},
 }
 
 # Variables of the packaging shell that would leak into the app chalice imports (queue names, the

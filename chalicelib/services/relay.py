@@ -6,6 +6,7 @@ import dataclasses
 
 from chalicelib import counters, events, publishing
 from chalicelib.repository import reports, stream
+from chalicelib.services import catalogue_views
 
 
 def relay(records: list[dict]) -> int:
@@ -25,4 +26,5 @@ def relay(records: list[dict]) -> int:
     for tally in tallies:
         reports.apply(tally)
     publishing.publish(found)
+    catalogue_views.note_changes(records)
     return len(found)

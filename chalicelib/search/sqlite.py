@@ -1,0 +1,218 @@
+"""The catalogue's search index as one SQLite FTS5 database (stdlib `sqlite3`), built in memory,
+stored as bytes (S3) and loaded with `Connection.deserialize` (no temporary file).
+
+Tables: `fts` (title, body, codes, french: porter stemming; bm25 weights 10, 1, 5, 1), `products`
+(the stored Product JSON, newest and title order, in stock), `prices` (lowest price per currency),
+`categories`, and `vocab` (every word with its document count) with `vocab_deletes` (each word with
+one letter removed): prefix terms expand to the vocabulary's words (type-ahead through stemming),
+and a word that matches nothing is replaced by the vocabulary's words one edit away (typos).
+"""
+
+# The SQL below is composed only of this module's constant fragments; every value is a bound parameter.
+# ruff: noqa: S608
+
+import base64
+import json
+import sqlite3
+from collections import Counter
+
+from chalicelib.search import PRICE_BANDS, SearchQuery, SearchResult
+from chalicelib.search.documents import in_stock, lowest_price
+from chalicelib.search.stemming import deletes, french_stem, normalise, within_one_edit, words
+
+SCHEMA = """
+CREATE VIRTUAL TABLE fts USING fts5(title, body, codes, french, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE TABLE products (rowid INTEGER PRIMARY KEY, id TEXT, title TEXT, created_at TEXT, in_stock INTEGER, json TEXT);
+CREATE TABLE prices (rowid INTEGER, currency TEXT, price INTEGER);
+CREATE TABLE categories (rowid INTEGER, category TEXT);
+CREATE TABLE vocab (term TEXT PRIMARY KEY, docs INTEGER) WITHOUT ROWID;
+CREATE TABLE vocab_deletes (variant TEXT, term TEXT);
+"""
+INDEXES = """
+CREATE INDEX prices_by_currency ON prices (currency, price, rowid);
+CREATE INDEX prices_by_row ON prices (rowid, currency, price);
+CREATE INDEX categories_by_name ON categories (category, rowid);
+CREATE INDEX categories_by_row ON categories (rowid, category);
+CREATE INDEX products_by_created ON products (created_at, rowid);
+CREATE INDEX products_by_title ON products (title, rowid);
+CREATE INDEX vocab_deletes_by_variant ON vocab_deletes (variant);
+"""
+PREFIX_EXPANSIONS = 20   # vocabulary words a prefix stands for (the most frequent)
+TYPO_MIN_LENGTH = 4      # shorter words are too ambiguous to correct
+MAX_TERMS = 8
+
+
+def build(documents: list[dict]) -> bytes:
+    """The index database of `documents` (documents.document), as bytes."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    vocabulary: Counter = Counter()
+    for rowid, doc in enumerate(documents, start=1):
+        text = f"{doc['title']} {doc['description']} {' '.join(doc['tags'])} {' '.join(doc['categories'])}"
+        found = set(words(text))
+        vocabulary.update(found)
+        french = " ".join(sorted({french_stem(w) for w in found} - found))
+        codes = " ".join([v["sku"] for v in doc["variants"]] + doc["tags"] + doc["categories"])
+        db.execute("INSERT INTO fts (rowid, title, body, codes, french) VALUES (?, ?, ?, ?, ?)",
+                   (rowid, doc["title"], doc["description"], codes, french))
+        db.execute("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?)",
+                   (rowid, doc["id"], normalise(doc["title"]), doc["created_at"], int(in_stock(doc)),
+                    json.dumps(doc["product"], separators=(",", ":"))))
+        currencies = {c for v in doc["variants"] for c in v["prices"]}
+        db.executemany("INSERT INTO prices VALUES (?, ?, ?)",
+                       [(rowid, c, lowest_price(doc, c)) for c in sorted(currencies)])
+        db.executemany("INSERT INTO categories VALUES (?, ?)", [(rowid, c) for c in set(doc["categories"])])
+    db.executemany("INSERT INTO vocab VALUES (?, ?)", vocabulary.items())
+    db.executemany("INSERT INTO vocab_deletes VALUES (?, ?)",
+                   ((d, term) for term in vocabulary if len(term) >= TYPO_MIN_LENGTH - 1 for d in deletes(term)))
+    db.executescript(INDEXES)
+    db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+    db.commit()
+    return db.serialize()
+
+
+class SqliteIndex:
+    """A loaded index (read-only use; one per container, reused across requests)."""
+
+    def __init__(self, data: bytes):
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.deserialize(data)
+        self.size = len(data)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        match = self._match_expression(query.q)
+        if query.q.strip() and match is None:
+            return SearchResult([], 0, _empty_facets(), None)
+        where, params = self._filters(query, match)
+        order = _order(query.sort or ("relevance" if match else "newest"), match is not None)
+        rows = self.db.execute(
+            f"SELECT p.json FROM {_source(match)} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, query.limit + 1, query.offset]).fetchall()
+        more = len(rows) > query.limit
+        products = [json.loads(r[0]) for r in rows[: query.limit]]
+        total = self.db.execute(f"SELECT count(*) FROM {_source(match)} WHERE {where}", params).fetchone()[0]
+        return SearchResult(products, total, self._facets(query, match),
+                            query.offset + query.limit if more else None)
+
+    # --- the match expression ------------------------------------------------------------------
+
+    def _match_expression(self, q: str) -> str | None:
+        """FTS5 syntax for `q`: every word must match (as itself, its French stem, or, when it matches
+        nothing, a vocabulary word one edit away); the last word also as a prefix. None when a word
+        has no match at all."""
+        terms = words(q)[:MAX_TERMS]
+        if not terms:
+            return None
+        parts = []
+        for position, term in enumerate(terms):
+            options = {term, french_stem(term)}
+            if position == len(terms) - 1 and q.rstrip() == q:  # still being typed
+                options |= self._completions(term)
+            if not self._matches(options):
+                options = self._corrections(term)
+                if not options:
+                    return None
+            parts.append("(" + " OR ".join(_quoted(o) for o in sorted(options)) + ")")
+        return " AND ".join(parts)
+
+    def _matches(self, options: set[str]) -> bool:
+        expression = " OR ".join(_quoted(o) for o in options)
+        return self.db.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expression,)).fetchone() is not None
+
+    def _completions(self, prefix: str) -> set[str]:
+        rows = self.db.execute(
+            "SELECT term FROM vocab WHERE term > ? AND term < ? ORDER BY docs DESC LIMIT ?",
+            (prefix, prefix + "\U0010ffff", PREFIX_EXPANSIONS)).fetchall()
+        return {r[0] for r in rows}
+
+    def _corrections(self, term: str) -> set[str]:
+        if len(term) < TYPO_MIN_LENGTH or not term.isalpha():
+            return set()
+        variants = sorted(deletes(term) | {term})
+        marks = ",".join("?" * len(variants))
+        rows = self.db.execute(
+            f"SELECT DISTINCT term FROM vocab_deletes WHERE variant IN ({marks}) "
+            f"UNION SELECT term FROM vocab WHERE term IN ({marks})", variants + variants).fetchall()
+        return {r[0] for r in rows if within_one_edit(term, r[0])}
+
+    # --- filters and facets --------------------------------------------------------------------
+
+    def _filters(self, query: SearchQuery, match: str | None, skip: str = "") -> tuple[str, list]:
+        clauses, params = ["pr.currency = ?"], [query.currency]
+        if match is not None:
+            clauses.append("fts MATCH ?")
+            params.append(match)
+        if query.category and skip != "category":
+            clauses.append("p.rowid IN (SELECT rowid FROM categories WHERE category = ?)")
+            params.append(query.category)
+        if query.price_min is not None and skip != "price":
+            clauses.append("pr.price >= ?")
+            params.append(query.price_min)
+        if query.price_max is not None and skip != "price":
+            clauses.append("pr.price <= ?")
+            params.append(query.price_max)
+        if query.in_stock is not None and skip != "in_stock":
+            clauses.append("p.in_stock = ?")
+            params.append(int(query.in_stock))
+        return " AND ".join(clauses), params
+
+    def _facets(self, query: SearchQuery, match: str | None) -> dict:
+        source = _source(match)
+        where, params = self._filters(query, match, skip="category")
+        categories = self.db.execute(
+            f"SELECT c.category, count(*) AS n FROM {source} JOIN categories c ON c.rowid = p.rowid "
+            f"WHERE {where} GROUP BY c.category ORDER BY n DESC, c.category LIMIT 50", params).fetchall()
+        where, params = self._filters(query, match, skip="price")
+        band = " ".join(f"WHEN pr.price < {upper} THEN {i}" for i, upper in enumerate(PRICE_BANDS))
+        bands = dict(self.db.execute(
+            f"SELECT CASE {band} ELSE {len(PRICE_BANDS)} END AS b, count(*) FROM {source} WHERE {where} GROUP BY b",
+            params).fetchall())
+        where, params = self._filters(query, match, skip="in_stock")
+        stock = dict(self.db.execute(
+            f"SELECT p.in_stock, count(*) FROM {source} WHERE {where} GROUP BY p.in_stock", params).fetchall())
+        lowers = (0, *PRICE_BANDS)
+        return {
+            "category": [{"value": c, "count": n} for c, n in categories],
+            "price": [{"min": lowers[i], "max": PRICE_BANDS[i] if i < len(PRICE_BANDS) else None,
+                       "count": bands[i]} for i in range(len(lowers)) if bands.get(i)],
+            "in_stock": {"true": stock.get(1, 0), "false": stock.get(0, 0)},
+        }
+
+
+def _source(match: str | None) -> str:
+    if match is None:
+        return "products p JOIN prices pr ON pr.rowid = p.rowid"
+    return "fts JOIN products p ON p.rowid = fts.rowid JOIN prices pr ON pr.rowid = p.rowid"
+
+
+def _order(sort: str, matched: bool) -> str:
+    return {
+        "relevance": "bm25(fts, 10.0, 1.0, 5.0, 1.0), p.rowid" if matched else "p.created_at DESC, p.rowid DESC",
+        "newest": "p.created_at DESC, p.rowid DESC",
+        "price_asc": "pr.price, p.rowid",
+        "price_desc": "pr.price DESC, p.rowid",
+        "title": "p.title, p.rowid",
+    }[sort]
+
+
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _empty_facets() -> dict:
+    return {"category": [], "price": [], "in_stock": {"true": 0, "false": 0}}
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    """The offset a cursor stands for, or None when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not text.startswith("o:") or not text[2:].isdigit() or len(text) > 12:
+        return None
+    return int(text[2:])
