@@ -65,6 +65,20 @@ Growth features (sales report, recommendations, abandoned carts; see each module
 | sales counters of a month      | REPORT#<cur>#<YYYY-MM>, DAY#<dd>[#PRODUCT#..]  | reports.read_days                  |
 | count a change once            | transaction: ADDs + Put PK=APPLIED#<marker>    | reports.apply                      |
 
+Derived views of the catalogue (search index, channel feeds; repository/catalogue_views.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| every active product + SKUs    | GSI1: PRODUCTS (pages of 500) + BatchGetItem   | catalogue_views.each_active_product |
+| views stale / built            | PK=VIEWS#catalogue, SK=VIEWS (ADD, conditional)| catalogue_views.mark_stale         |
+|                                |                                                | catalogue_views.staleness          |
+|                                |                                                | catalogue_views.mark_built         |
+| a stream record changes a view | the `SK` of the image (PRODUCT, SKU)           | catalogue_views.changes_views      |
+| a view's bytes (S3, not table) | <VIEWS_BUCKET>/search/..., feeds/...           | catalogue_views.put_object         |
+|                                |                                                | catalogue_views.get_object         |
+|                                |                                                | catalogue_views.head_object        |
+|                                |                                                | catalogue_views.object_url         |
+
 Items that expire carry `expires_at` (epoch seconds), the table's TTL attribute. TTL deletion lags
 by up to two days, so reads treat an item past its `expires_at` as gone.
 """
