@@ -69,7 +69,7 @@ Derived views of the catalogue (search index, channel feeds; repository/catalogu
 
 | pattern                        | key or index                                   | function                           |
 | ------------------------------ | ---------------------------------------------- | ---------------------------------- |
-| every active product + SKUs    | GSI1: PRODUCTS (pages of 500) + BatchGetItem   | catalogue_views.each_active_product |
+| every active product + SKUs    | GSI1: PRODUCTS (pages of 500) + BatchGetItem   | catalogue_views.each_product       |
 | views stale / built            | PK=VIEWS#catalogue, SK=VIEWS (ADD, conditional)| catalogue_views.mark_stale         |
 |                                |                                                | catalogue_views.staleness          |
 |                                |                                                | catalogue_views.mark_built         |

@@ -33,7 +33,7 @@ def views_key() -> dict:
     return {"PK": "VIEWS#catalogue", "SK": "VIEWS"}
 
 
-def each_active_product(page_size: int = 500) -> Iterator[tuple[dict, dict[str, dict]]]:
+def each_product(page_size: int = 500) -> Iterator[tuple[dict, dict[str, dict]]]:
     """Every active product item with its SKU items (by SKU), as stored (plain dicts, keys removed):
     the derived views carry fields the domain models may not know yet."""
     start = None

@@ -2,10 +2,11 @@
 stored as bytes (S3) and loaded with `Connection.deserialize` (no temporary file).
 
 Tables: `fts` (title, body, codes, french: porter stemming; bm25 weights 10, 1, 5, 1), `products`
-(the stored Product JSON, newest and title order, in stock), `prices` (lowest price per currency),
-`categories`, and `vocab` (every word with its document count) with `vocab_deletes` (each word with
-one letter removed): prefix terms expand to the vocabulary's words (type-ahead through stemming),
-and a word that matches nothing is replaced by the vocabulary's words one edit away (typos).
+(the stored Product JSON, read for the page only), `listing` (one narrow row per product and currency:
+lowest price, in stock, created, title: what filters, facets and sorts read), `categories`, and
+`vocab` (every word with its document count) with `vocab_deletes` (each word with one letter
+removed): prefix terms expand to the vocabulary's words (type-ahead through stemming), and a word
+that matches nothing is replaced by the vocabulary's words one edit away (typos).
 """
 
 # The SQL below is composed only of this module's constant fragments; every value is a bound parameter.
@@ -22,19 +23,19 @@ from chalicelib.search.stemming import deletes, french_stem, normalise, within_o
 
 SCHEMA = """
 CREATE VIRTUAL TABLE fts USING fts5(title, body, codes, french, tokenize = 'porter unicode61 remove_diacritics 2');
-CREATE TABLE products (rowid INTEGER PRIMARY KEY, id TEXT, title TEXT, created_at TEXT, in_stock INTEGER, json TEXT);
-CREATE TABLE prices (rowid INTEGER, currency TEXT, price INTEGER);
+CREATE TABLE products (rowid INTEGER PRIMARY KEY, id TEXT, json TEXT);
+CREATE TABLE listing (rowid INTEGER, currency TEXT, price INTEGER, in_stock INTEGER, created_at TEXT, title TEXT);
 CREATE TABLE categories (rowid INTEGER, category TEXT);
 CREATE TABLE vocab (term TEXT PRIMARY KEY, docs INTEGER) WITHOUT ROWID;
 CREATE TABLE vocab_deletes (variant TEXT, term TEXT);
 """
 INDEXES = """
-CREATE INDEX prices_by_currency ON prices (currency, price, rowid);
-CREATE INDEX prices_by_row ON prices (rowid, currency, price);
+CREATE INDEX listing_by_price ON listing (currency, price, rowid, in_stock);
+CREATE INDEX listing_by_created ON listing (currency, created_at, rowid, price, in_stock);
+CREATE INDEX listing_by_title ON listing (currency, title, rowid, price, in_stock);
+CREATE UNIQUE INDEX listing_by_row ON listing (rowid, currency, price, in_stock);
 CREATE INDEX categories_by_name ON categories (category, rowid);
 CREATE INDEX categories_by_row ON categories (rowid, category);
-CREATE INDEX products_by_created ON products (created_at, rowid);
-CREATE INDEX products_by_title ON products (title, rowid);
 CREATE INDEX vocab_deletes_by_variant ON vocab_deletes (variant);
 """
 PREFIX_EXPANSIONS = 20   # vocabulary words a prefix stands for (the most frequent)
@@ -55,12 +56,13 @@ def build(documents: list[dict]) -> bytes:
         codes = " ".join([v["sku"] for v in doc["variants"]] + doc["tags"] + doc["categories"])
         db.execute("INSERT INTO fts (rowid, title, body, codes, french) VALUES (?, ?, ?, ?, ?)",
                    (rowid, doc["title"], doc["description"], codes, french))
-        db.execute("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?)",
-                   (rowid, doc["id"], normalise(doc["title"]), doc["created_at"], int(in_stock(doc)),
-                    json.dumps(doc["product"], separators=(",", ":"))))
+        db.execute("INSERT INTO products VALUES (?, ?, ?)",
+                   (rowid, doc["id"], json.dumps(doc["product"], separators=(",", ":"))))
         currencies = {c for v in doc["variants"] for c in v["prices"]}
-        db.executemany("INSERT INTO prices VALUES (?, ?, ?)",
-                       [(rowid, c, lowest_price(doc, c)) for c in sorted(currencies)])
+        stocked, title = int(in_stock(doc)), normalise(doc["title"])
+        db.executemany("INSERT INTO listing VALUES (?, ?, ?, ?, ?, ?)",
+                       [(rowid, c, lowest_price(doc, c), stocked, doc["created_at"], title)
+                        for c in sorted(currencies)])
         db.executemany("INSERT INTO categories VALUES (?, ?)", [(rowid, c) for c in set(doc["categories"])])
     db.executemany("INSERT INTO vocab VALUES (?, ?)", vocabulary.items())
     db.executemany("INSERT INTO vocab_deletes VALUES (?, ?)",
@@ -86,7 +88,8 @@ class SqliteIndex:
         where, params = self._filters(query, match)
         order = _order(query.sort or ("relevance" if match else "newest"), match is not None)
         rows = self.db.execute(
-            f"SELECT p.json FROM {_source(match)} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"SELECT p.json FROM (SELECT l.rowid AS rowid FROM {_source(match)} WHERE {where} ORDER BY {order} "
+            "LIMIT ? OFFSET ?) AS page JOIN products p ON p.rowid = page.rowid",
             [*params, query.limit + 1, query.offset]).fetchall()
         more = len(rows) > query.limit
         products = [json.loads(r[0]) for r in rows[: query.limit]]
@@ -138,21 +141,20 @@ class SqliteIndex:
     # --- filters and facets --------------------------------------------------------------------
 
     def _filters(self, query: SearchQuery, match: str | None, skip: str = "") -> tuple[str, list]:
-        clauses, params = ["pr.currency = ?"], [query.currency]
+        clauses, params = ["l.currency = ?"], [query.currency]
         if match is not None:
-            clauses.append("fts MATCH ?")
-            params.append(match)
+            params.insert(0, match)  # the FROM clause's
         if query.category and skip != "category":
-            clauses.append("p.rowid IN (SELECT rowid FROM categories WHERE category = ?)")
+            clauses.append("l.rowid IN (SELECT rowid FROM categories WHERE category = ?)")
             params.append(query.category)
         if query.price_min is not None and skip != "price":
-            clauses.append("pr.price >= ?")
+            clauses.append("l.price >= ?")
             params.append(query.price_min)
         if query.price_max is not None and skip != "price":
-            clauses.append("pr.price <= ?")
+            clauses.append("l.price <= ?")
             params.append(query.price_max)
         if query.in_stock is not None and skip != "in_stock":
-            clauses.append("p.in_stock = ?")
+            clauses.append("l.in_stock = ?")
             params.append(int(query.in_stock))
         return " AND ".join(clauses), params
 
@@ -160,16 +162,16 @@ class SqliteIndex:
         source = _source(match)
         where, params = self._filters(query, match, skip="category")
         categories = self.db.execute(
-            f"SELECT c.category, count(*) AS n FROM {source} JOIN categories c ON c.rowid = p.rowid "
+            f"SELECT c.category, count(*) AS n FROM {source} JOIN categories c ON c.rowid = l.rowid "
             f"WHERE {where} GROUP BY c.category ORDER BY n DESC, c.category LIMIT 50", params).fetchall()
         where, params = self._filters(query, match, skip="price")
-        band = " ".join(f"WHEN pr.price < {upper} THEN {i}" for i, upper in enumerate(PRICE_BANDS))
+        band = " ".join(f"WHEN l.price < {upper} THEN {i}" for i, upper in enumerate(PRICE_BANDS))
         bands = dict(self.db.execute(
             f"SELECT CASE {band} ELSE {len(PRICE_BANDS)} END AS b, count(*) FROM {source} WHERE {where} GROUP BY b",
             params).fetchall())
         where, params = self._filters(query, match, skip="in_stock")
         stock = dict(self.db.execute(
-            f"SELECT p.in_stock, count(*) FROM {source} WHERE {where} GROUP BY p.in_stock", params).fetchall())
+            f"SELECT l.in_stock, count(*) FROM {source} WHERE {where} GROUP BY l.in_stock", params).fetchall())
         lowers = (0, *PRICE_BANDS)
         return {
             "category": [{"value": c, "count": n} for c, n in categories],
@@ -180,18 +182,21 @@ class SqliteIndex:
 
 
 def _source(match: str | None) -> str:
+    """The FROM clause. With a match, the full-text hits come first, materialised: otherwise SQLite may
+    walk the listing and evaluate the MATCH once per row."""
     if match is None:
-        return "products p JOIN prices pr ON pr.rowid = p.rowid"
-    return "fts JOIN products p ON p.rowid = fts.rowid JOIN prices pr ON pr.rowid = p.rowid"
+        return "listing l"
+    return ("(SELECT rowid, bm25(fts, 10.0, 1.0, 5.0, 1.0) AS rank FROM fts WHERE fts MATCH ?) AS hits "
+            "CROSS JOIN listing l ON l.rowid = hits.rowid")
 
 
 def _order(sort: str, matched: bool) -> str:
     return {
-        "relevance": "bm25(fts, 10.0, 1.0, 5.0, 1.0), p.rowid" if matched else "p.created_at DESC, p.rowid DESC",
-        "newest": "p.created_at DESC, p.rowid DESC",
-        "price_asc": "pr.price, p.rowid",
-        "price_desc": "pr.price DESC, p.rowid",
-        "title": "p.title, p.rowid",
+        "relevance": "hits.rank, l.rowid" if matched else "l.created_at DESC, l.rowid DESC",
+        "newest": "l.created_at DESC, l.rowid DESC",
+        "price_asc": "l.price, l.rowid",
+        "price_desc": "l.price DESC, l.rowid",
+        "title": "l.title, l.rowid",
     }[sort]
 
 

@@ -10,6 +10,7 @@ container). The index stores each word's French stem beside the word; porter the
 
 import re
 import unicodedata
+from functools import lru_cache
 
 WORD = re.compile(r"\w+")
 # Longest first: the first suffix that leaves a stem of at least 3 letters is removed.
@@ -21,6 +22,8 @@ SUFFIXES = ("issements", "issement", "atrices", "ateurs", "ations", "atrice", "a
 
 def normalise(text: str) -> str:
     """Lower case, accents removed (é → e, œ → oe), as FTS5's `remove_diacritics 2` does."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
@@ -29,6 +32,7 @@ def words(text: str) -> list[str]:
     return WORD.findall(normalise(text))
 
 
+@lru_cache(maxsize=100_000)  # a catalogue's vocabulary is far smaller than its word count
 def french_stem(word: str) -> str:
     """The light French stem of a normalised word (`chaussures` → `chaussur`, `bleues` → `bleu`,
     `chevaux` → `cheval`); words under 5 letters are left alone."""

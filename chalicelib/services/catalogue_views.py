@@ -34,7 +34,7 @@ def refresh(force: bool = False) -> dict:
     if not force and built is not None and built >= version:
         return {"rebuilt": False}
     started = time.perf_counter()
-    documents = [document(product, skus) for product, skus in catalogue_views.each_active_product()]
+    documents = [document(product, skus) for product, skus in catalogue_views.each_product()]
     read = time.perf_counter()
     index = sqlite.build(documents)
     settings = config.settings()
