@@ -187,7 +187,7 @@ def _source(match: str | None) -> str:
     if match is None:
         return "listing l"
     return ("(SELECT rowid, bm25(fts, 10.0, 1.0, 5.0, 1.0) AS rank FROM fts WHERE fts MATCH ?) AS hits "
-            "CROSS JOIN listing l ON l.rowid = hits.rowid")
+            "CROSS JOIN listing l INDEXED BY listing_by_row ON l.rowid = hits.rowid")
 
 
 def _order(sort: str, matched: bool) -> str:
