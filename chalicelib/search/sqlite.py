@@ -15,7 +15,7 @@ that matches nothing is replaced by the vocabulary's words one edit away (typos)
 import base64
 import json
 import sqlite3
-from collections import Counter
+from collections import Counter, OrderedDict
 
 from chalicelib.search import PRICE_BANDS, SearchQuery, SearchResult
 from chalicelib.search.documents import in_stock, lowest_price
@@ -41,6 +41,7 @@ CREATE INDEX vocab_deletes_by_variant ON vocab_deletes (variant);
 PREFIX_EXPANSIONS = 20   # vocabulary words a prefix stands for (the most frequent)
 TYPO_MIN_LENGTH = 4      # shorter words are too ambiguous to correct
 MAX_TERMS = 8
+BROWSE_CACHE = 512      # facet answers kept per loaded index (browsing without words)
 
 
 def build(documents: list[dict]) -> bytes:
@@ -80,6 +81,11 @@ class SqliteIndex:
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
         self.db.deserialize(data)
         self.size = len(data)
+        # Browsing without words counts facets over the whole listing (the slow part at 50k products):
+        # those answers depend only on the filters, so they are kept, and the unfiltered ones made now.
+        self._browse: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+        for (currency,) in self.db.execute("SELECT DISTINCT currency FROM listing").fetchall():
+            self._counts(SearchQuery(currency=currency), None)
 
     def search(self, query: SearchQuery) -> SearchResult:
         match = self._match_expression(query.q)
@@ -93,9 +99,22 @@ class SqliteIndex:
             [*params, query.limit + 1, query.offset]).fetchall()
         more = len(rows) > query.limit
         products = [json.loads(r[0]) for r in rows[: query.limit]]
+        total, facets = self._counts(query, match)
+        return SearchResult(products, total, facets, query.offset + query.limit if more else None)
+
+    def _counts(self, query: SearchQuery, match: str | None) -> tuple[int, dict]:
+        key = (query.currency, query.category, query.price_min, query.price_max, query.in_stock)
+        if match is None and key in self._browse:
+            self._browse.move_to_end(key)
+            return self._browse[key]
+        where, params = self._filters(query, match)
         total = self.db.execute(f"SELECT count(*) FROM {_source(match)} WHERE {where}", params).fetchone()[0]
-        return SearchResult(products, total, self._facets(query, match),
-                            query.offset + query.limit if more else None)
+        counts = total, self._facets(query, match)
+        if match is None:
+            self._browse[key] = counts
+            if len(self._browse) > BROWSE_CACHE:
+                self._browse.popitem(last=False)
+        return counts
 
     # --- the match expression ------------------------------------------------------------------
 
