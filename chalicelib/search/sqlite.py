@@ -83,7 +83,7 @@ class SqliteIndex:
         self.size = len(data)
         # Browsing without words counts facets over the whole listing (the slow part at 50k products):
         # those answers depend only on the filters, so they are kept, and the unfiltered ones made now.
-        self._browse: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+        self._browse: OrderedDict[tuple, object] = OrderedDict()
         for (currency,) in self.db.execute("SELECT DISTINCT currency FROM listing").fetchall():
             self._counts(SearchQuery(currency=currency), None)
 
@@ -103,18 +103,13 @@ class SqliteIndex:
         return SearchResult(products, total, facets, query.offset + query.limit if more else None)
 
     def _counts(self, query: SearchQuery, match: str | None) -> tuple[int, dict]:
-        key = (query.currency, query.category, query.price_min, query.price_max, query.in_stock)
-        if match is None and key in self._browse:
-            self._browse.move_to_end(key)
-            return self._browse[key]
+        facets = self._facets(query, match)
+        if match is None and query.category is None and query.price_min is None and query.price_max is None:
+            # The in-stock facet already counted this: no second pass over the listing.
+            return sum(facets["in_stock"].values()) if query.in_stock is None else \
+                facets["in_stock"]["true" if query.in_stock else "false"], facets
         where, params = self._filters(query, match)
-        total = self.db.execute(f"SELECT count(*) FROM {_source(match)} WHERE {where}", params).fetchone()[0]
-        counts = total, self._facets(query, match)
-        if match is None:
-            self._browse[key] = counts
-            if len(self._browse) > BROWSE_CACHE:
-                self._browse.popitem(last=False)
-        return counts
+        return self.db.execute(f"SELECT count(*) FROM {_source(match)} WHERE {where}", params).fetchone()[0], facets
 
     # --- the match expression ------------------------------------------------------------------
 
@@ -178,26 +173,46 @@ class SqliteIndex:
         return " AND ".join(clauses), params
 
     def _facets(self, query: SearchQuery, match: str | None) -> dict:
-        source = _source(match)
+        return {"category": self._facet("category", query, match, self._category_counts),
+                "price": self._facet("price", query, match, self._price_bands),
+                "in_stock": self._facet("in_stock", query, match, self._stock_counts)}
+
+    def _facet(self, name: str, query: SearchQuery, match: str | None, count) -> object:
+        """A facet's counts; without words they depend only on the other filters, and are kept."""
+        if match is not None:
+            return count(query, match)
+        filters = {"category": query.category, "price": (query.price_min, query.price_max),
+                   "in_stock": query.in_stock}
+        key = (name, query.currency, *(value for facet, value in filters.items() if facet != name))
+        if key not in self._browse:
+            self._browse[key] = count(query, None)
+            if len(self._browse) > BROWSE_CACHE:
+                self._browse.popitem(last=False)
+        self._browse.move_to_end(key)
+        return self._browse[key]
+
+    def _category_counts(self, query: SearchQuery, match: str | None) -> list[dict]:
         where, params = self._filters(query, match, skip="category")
-        categories = self.db.execute(
-            f"SELECT c.category, count(*) AS n FROM {source} JOIN categories c ON c.rowid = l.rowid "
+        rows = self.db.execute(
+            f"SELECT c.category, count(*) AS n FROM {_source(match)} JOIN categories c ON c.rowid = l.rowid "
             f"WHERE {where} GROUP BY c.category ORDER BY n DESC, c.category LIMIT 50", params).fetchall()
+        return [{"value": c, "count": n} for c, n in rows]
+
+    def _price_bands(self, query: SearchQuery, match: str | None) -> list[dict]:
         where, params = self._filters(query, match, skip="price")
         band = " ".join(f"WHEN l.price < {upper} THEN {i}" for i, upper in enumerate(PRICE_BANDS))
         bands = dict(self.db.execute(
-            f"SELECT CASE {band} ELSE {len(PRICE_BANDS)} END AS b, count(*) FROM {source} WHERE {where} GROUP BY b",
-            params).fetchall())
+            f"SELECT CASE {band} ELSE {len(PRICE_BANDS)} END AS b, count(*) FROM {_source(match)} WHERE {where} "
+            "GROUP BY b", params).fetchall())
+        lowers = (0, *PRICE_BANDS)
+        return [{"min": lowers[i], "max": PRICE_BANDS[i] if i < len(PRICE_BANDS) else None, "count": bands[i]}
+                for i in range(len(lowers)) if bands.get(i)]
+
+    def _stock_counts(self, query: SearchQuery, match: str | None) -> dict:
         where, params = self._filters(query, match, skip="in_stock")
         stock = dict(self.db.execute(
-            f"SELECT l.in_stock, count(*) FROM {source} WHERE {where} GROUP BY l.in_stock", params).fetchall())
-        lowers = (0, *PRICE_BANDS)
-        return {
-            "category": [{"value": c, "count": n} for c, n in categories],
-            "price": [{"min": lowers[i], "max": PRICE_BANDS[i] if i < len(PRICE_BANDS) else None,
-                       "count": bands[i]} for i in range(len(lowers)) if bands.get(i)],
-            "in_stock": {"true": stock.get(1, 0), "false": stock.get(0, 0)},
-        }
+            f"SELECT l.in_stock, count(*) FROM {_source(match)} WHERE {where} GROUP BY l.in_stock", params).fetchall())
+        return {"true": stock.get(1, 0), "false": stock.get(0, 0)}
 
 
 def _source(match: str | None) -> str:
