@@ -5,6 +5,7 @@ from typing import Annotated
 from chalice import Blueprint, Response
 from pydantic import Field, field_validator
 
+from chalicelib.errors import Conflict, ResourceExists, ResourceMissing, SkuConflict
 from chalicelib.handlers.common import documented, parse, require_admin
 from chalicelib.models import Currency, Money, Product, Request, Sku, StockLevel, Text
 from chalicelib.services import catalog
@@ -52,7 +53,7 @@ def _product_args(body: ProductIn) -> dict:
 
 @bp.route("/admin/products", methods=["POST"])
 @documented(Product, status=201, request=ProductIn, summary="Create a product",
-            errors=["resource_exists", "sku_conflict"],
+            errors=[ResourceExists, SkuConflict],
             links={"get_product": PRODUCT, "update_product": PRODUCT, "product_recommendations": PRODUCT,
                    "set_inventory": {"sku": "$response.body#/variants/0/sku"}})
 def create_product():
@@ -62,7 +63,7 @@ def create_product():
 
 
 @bp.route("/admin/products/{product_id}", methods=["PUT"])
-@documented(Product, request=ProductIn, summary="Replace a product", errors=["resource_missing", "sku_conflict"])
+@documented(Product, request=ProductIn, summary="Replace a product", errors=[ResourceMissing, SkuConflict])
 def update_product(product_id):
     require_admin(bp.current_request)
     body = parse(ProductIn, bp.current_request)
@@ -71,7 +72,7 @@ def update_product(product_id):
 
 @bp.route("/admin/inventory/{sku}", methods=["PUT"])
 @documented(StockLevel, request=InventoryIn, summary="Set the counted stock of a SKU",
-            errors=["resource_missing", "invalid_state"])
+            errors=[ResourceMissing, Conflict])
 def set_inventory(sku):
     require_admin(bp.current_request)
     body = parse(InventoryIn, bp.current_request)

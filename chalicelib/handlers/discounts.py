@@ -6,7 +6,8 @@ from typing import Annotated
 from chalice import Blueprint, Response
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from chalicelib.handlers.common import PageQuery, documented, page_params, parse, require_admin
+from chalicelib.errors import ResourceExists
+from chalicelib.handlers.common import PageQuery, documented, parse, parse_query, require_admin
 from chalicelib.models import MAX_MONEY, Currency, DiscountKind, DiscountRecord, Money, Request
 from chalicelib.responses import Discount, DiscountPage
 from chalicelib.services import discounts
@@ -32,7 +33,7 @@ def _view(record: DiscountRecord) -> dict:
 
 
 @bp.route("/admin/discounts", methods=["POST"])
-@documented(Discount, status=201, request=DiscountIn, summary="Create a discount code", errors=["resource_exists"])
+@documented(Discount, status=201, request=DiscountIn, summary="Create a discount code", errors=[ResourceExists])
 def create_discount():
     require_admin(bp.current_request)
     body = parse(DiscountIn, bp.current_request)
@@ -47,8 +48,8 @@ def create_discount():
 @documented(DiscountPage, query=PageQuery, summary="List discount codes, newest first")
 def list_discounts():
     require_admin(bp.current_request)
-    limit, cursor = page_params(bp.current_request)
-    records, next_cursor = discounts.list_discounts(limit, cursor)
+    query = parse_query(PageQuery, bp.current_request)
+    records, next_cursor = discounts.list_discounts(query.limit, query.cursor)
     return {"data": [_view(r) for r in records], "next_cursor": next_cursor}
 
 
