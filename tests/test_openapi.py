@@ -1,6 +1,7 @@
 """The OpenAPI document: generated from the code, committed current, complete, valid, and true to what the
 routes really answer."""
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -108,6 +109,14 @@ def test_every_error_class_is_one_described_code_and_no_code_is_written_outside_
     reasons = set(re.findall(r"errors\.(\w+)\.code", Path(pricing.__file__).read_text(encoding="utf-8")))
     assert {getattr(errors, name) for name in reasons} <= set(errors.DISCOUNT_REFUSALS.values())
     assert len(reasons) == len(errors.DISCOUNT_REFUSALS)
+
+
+def test_what_api_gateway_answers_itself_is_in_the_registry():
+    spec = importlib.util.spec_from_file_location("infra_package", ROOT / "infra" / "package.py")
+    package = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package)
+    for kind, (status, code, _) in package.GATEWAY_RESPONSES.items():
+        assert code in openapi.ERROR_CODES and (status is None or status in openapi.ERROR_CODES[code]), kind
 
 
 def test_every_admin_route_requires_the_admin_key_and_every_post_takes_an_idempotency_key(document):

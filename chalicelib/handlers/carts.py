@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.errors import (
@@ -17,7 +17,7 @@ from chalicelib.errors import (
     UnknownShippingMethod,
     UnknownSku,
 )
-from chalicelib.handlers.common import documented, parse
+from chalicelib.handlers.common import created, documented, parse
 from chalicelib.models import Address, Cart, Currency, Email, Quantity, Request, Sku
 from chalicelib.services import carts
 
@@ -56,7 +56,7 @@ LINE = {"cart_id": "$response.body#/id", "sku": "$response.body#/lines/0/sku"}
             links={"get_cart": CART, "add_line": CART, "update_cart": CART})
 def create_cart():
     body = parse(CreateCart, bp.current_request)
-    return Response(carts.create(body.currency, body.email).model_dump(mode="json"), status_code=201)
+    return created(carts.create(body.currency, body.email))
 
 
 @bp.route("/carts/{cart_id}", methods=["GET"])

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
+from chalice import Response
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from chalicelib import config
@@ -115,6 +116,17 @@ def _invalid(error: ValidationError) -> InvalidRequest:
     param = ".".join(str(part) for part in first["loc"]) or None
     message = first["msg"] if param is None else f"{param}: {first['msg']}"
     return InvalidRequest(message, param=param)
+
+
+def admin_body(model: type[M], request) -> M:
+    """An admin route's body as `model`, once the caller has shown the admin key (require_admin)."""
+    require_admin(request)
+    return parse(model, request)
+
+
+def created(answer: BaseModel) -> Response:
+    """A 201 with the new (or changed) object."""
+    return Response(answer.model_dump(mode="json"), status_code=201)
 
 
 def page(items: list[BaseModel], next_cursor: str | None) -> dict:

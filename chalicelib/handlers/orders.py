@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.errors import (
@@ -12,7 +12,16 @@ from chalicelib.errors import (
     RefundExceedsPayment,
     ResourceMissing,
 )
-from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse, parse_query, require_admin
+from chalicelib.handlers.common import (
+    BlankIsAbsent,
+    PageQuery,
+    admin_body,
+    created,
+    documented,
+    page,
+    parse_query,
+    require_admin,
+)
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus
 from chalicelib.repository import orders as stored_orders
@@ -79,19 +88,16 @@ def admin_get_order(order_id):
 @documented(Order, status=201, request=ShipmentIn, summary="Record a shipment (all unshipped lines if no lines)",
             errors=[ResourceMissing, Conflict, OverShipment, OrderKeptChanging], tag=ADMIN)
 def create_shipment(order_id):
-    require_admin(bp.current_request)
-    body = parse(ShipmentIn, bp.current_request)
+    body = admin_body(ShipmentIn, bp.current_request)
     lines = [line.model_dump() for line in body.lines] if body.lines is not None else None
-    order = orders.ship(order_id, body.carrier, body.tracking_number, lines)
-    return Response(order.model_dump(mode="json"), status_code=201)
+    return created(orders.ship(order_id, body.carrier, body.tracking_number, lines))
 
 
 @bp.route("/admin/orders/{order_id}/cancel", methods=["POST"])
 @documented(Order, request=CancelIn, summary="Cancel an order (stock released; a paid order refunded in full)",
             errors=[ResourceMissing, Conflict, OrderKeptChanging], tag=ADMIN)
 def cancel_order(order_id):
-    require_admin(bp.current_request)
-    body = parse(CancelIn, bp.current_request)
+    body = admin_body(CancelIn, bp.current_request)
     return orders.cancel(order_id, body.reason).model_dump(mode="json")
 
 
@@ -99,6 +105,5 @@ def cancel_order(order_id):
 @documented(Order, status=201, request=RefundIn, summary="Refund part of a paid order",
             errors=[ResourceMissing, Conflict, RefundExceedsPayment, OrderKeptChanging], tag=ADMIN)
 def refund_order(order_id):
-    require_admin(bp.current_request)
-    body = parse(RefundIn, bp.current_request)
-    return Response(orders.refund(order_id, body.amount, body.reason).model_dump(mode="json"), status_code=201)
+    body = admin_body(RefundIn, bp.current_request)
+    return created(orders.refund(order_id, body.amount, body.reason))

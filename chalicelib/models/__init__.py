@@ -7,7 +7,7 @@ top of the discounted subtotal plus shipping, at the rate of the destination cou
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 MAX_QUANTITY = 999
 # A DynamoDB transaction holds at most 100 actions; checkout needs one per SKU plus the order, the
@@ -179,21 +179,29 @@ class CartLine(BaseModel):
 DiscountKind = Literal["percent", "fixed", "free_shipping"]
 
 
-class DiscountRecord(Record):
-    """A discount code. `value` is a percentage (1-100) for `percent`, an amount in `currency`'s
-    minor unit for `fixed`, unused for `free_shipping`. `currency` is required for `fixed` and
-    for a `min_subtotal`; the code then only applies to carts in that currency."""
+UsageLimit = Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class DiscountTerms(BaseModel):
+    """What the shop sets on a discount code. `value` is a percentage (1-100) for `percent`, an amount
+    in `currency`'s minor unit for `fixed`, unused for `free_shipping`. `currency` is required for
+    `fixed` and for a `min_subtotal`; the code then only applies to carts in that currency."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,32}$")]
+    kind: DiscountKind
+    value: Annotated[int, Field(ge=0, le=MAX_MONEY)] = 0
+    currency: Currency | None = None
+    min_subtotal: Money | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    usage_limit: UsageLimit | None = None
+    per_customer_limit: UsageLimit | None = None
+
+
+class DiscountRecord(DiscountTerms, Record):
+    """A discount code as stored: its terms, and how often orders used it."""
 
     id: str
-    code: str
-    kind: DiscountKind
-    value: int = 0
-    currency: str | None = None
-    min_subtotal: int | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    usage_limit: int | None = None
-    per_customer_limit: int | None = None
     times_used: int = 0
     created_at: datetime
 
