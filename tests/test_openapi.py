@@ -2,6 +2,7 @@
 routes really answer."""
 
 import importlib.util
+import inspect
 import json
 import re
 import subprocess
@@ -14,7 +15,7 @@ from chalice import Chalice
 from openapi_spec_validator import validate
 
 from chalicelib import errors, openapi
-from chalicelib.handlers.common import documented
+from chalicelib.handlers.common import DOC_ATTRIBUTE, documented
 from tests.conftest import ADDRESS, ADMIN, make_product
 from tests.orders_support import intent, stripe_event, stripe_signature
 from tests.stripe_support import payment_method
@@ -109,6 +110,16 @@ def test_every_error_class_is_one_described_code_and_no_code_is_written_outside_
     reasons = set(re.findall(r"errors\.(\w+)\.code", Path(pricing.__file__).read_text(encoding="utf-8")))
     assert {getattr(errors, name) for name in reasons} <= set(errors.DISCOUNT_REFUSALS.values())
     assert len(reasons) == len(errors.DISCOUNT_REFUSALS)
+
+
+def test_query_parameters_are_parsed_by_the_model_the_document_shows(app):
+    for path, method, view in openapi.routes(app):
+        query = getattr(view, DOC_ATTRIBUTE).query
+        source = inspect.getsource(view)
+        assert "query_params" not in source, (method, path)
+        assert query is None or f"parse_query({query.__name__}," in source, (method, path)
+    for source in (ROOT / "chalicelib" / "handlers").glob("*.py"):
+        assert source.name == "common.py" or "query_params" not in source.read_text(encoding="utf-8"), source
 
 
 def test_what_api_gateway_answers_itself_is_in_the_registry():

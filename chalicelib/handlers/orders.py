@@ -23,7 +23,7 @@ from chalicelib.handlers.common import (
     require_admin,
 )
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
-from chalicelib.models.orders import Order, OrderStatus
+from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
 from chalicelib.repository import orders as stored_orders
 from chalicelib.responses import OrderPage
 from chalicelib.services import orders
@@ -89,7 +89,7 @@ def admin_get_order(order_id):
             errors=[ResourceMissing, Conflict, OverShipment, OrderKeptChanging], tag=ADMIN)
 def create_shipment(order_id):
     body = admin_body(ShipmentIn, bp.current_request)
-    lines = [line.model_dump() for line in body.lines] if body.lines is not None else None
+    lines = [ShipmentLine(sku=line.sku, quantity=line.quantity) for line in body.lines] if body.lines else None
     return created(orders.ship(order_id, body.carrier, body.tracking_number, lines))
 
 

@@ -212,7 +212,7 @@ def _settle_with_provider(order: OrderRecord, cancel: bool) -> str:
 
 # Shipments -----------------------------------------------------------------------------------
 
-def ship(order_id: str, carrier: str, tracking_number: str, lines: list[dict] | None) -> Order:
+def ship(order_id: str, carrier: str, tracking_number: str, lines: list[ShipmentLine] | None) -> Order:
     """Record a shipment of `lines` (all unshipped lines when None): the stock leaves on_hand and
     reserved, `fulfilment_status` becomes partially_shipped or shipped. Not idempotent by itself (use
     an Idempotency-Key). Raises ResourceMissing, Conflict (not paid, or more than is left to ship)."""
@@ -226,9 +226,9 @@ def ship(order_id: str, carrier: str, tracking_number: str, lines: list[dict] | 
         else:
             wanted = {}
             for index, line in enumerate(lines):
-                wanted[line["sku"]] = wanted.get(line["sku"], 0) + line["quantity"]
-                if line["sku"] not in {ordered.sku for ordered in order.lines}:
-                    raise InvalidRequest(f"SKU {line['sku']} is not in this order.", param=f"lines.{index}.sku")
+                wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+                if line.sku not in {ordered.sku for ordered in order.lines}:
+                    raise InvalidRequest(f"SKU {line.sku} is not in this order.", param=f"lines.{index}.sku")
         for index, (sku, quantity) in enumerate(wanted.items()):
             if quantity > left.get(sku, 0):
                 raise OverShipment(f"Only {left.get(sku, 0)} of SKU {sku} are left to ship.",
