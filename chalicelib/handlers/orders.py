@@ -24,7 +24,6 @@ from chalicelib.handlers.common import (
 )
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
-from chalicelib.repository import orders as stored_orders
 from chalicelib.responses import OrderPage
 from chalicelib.services import orders
 
@@ -73,8 +72,7 @@ def list_orders():
     request = bp.current_request
     require_admin(request)
     query = parse_query(OrdersQuery, request)
-    records, next_cursor = stored_orders.list_recent(query.status, query.limit, query.cursor)
-    return page([Order.from_record(r) for r in records], next_cursor)
+    return page(*orders.list_recent(query.status, query.limit, query.cursor))
 
 
 @bp.route("/admin/orders/{order_id}", methods=["GET"])

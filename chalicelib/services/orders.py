@@ -66,6 +66,12 @@ def get(order_id: str) -> Order:
     return Order.from_record(_load(order_id))
 
 
+def list_recent(status: str | None, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    """A page of orders, newest first (only those in `status` when given), and the next page's cursor."""
+    records, next_cursor = orders.list_recent(status, limit, cursor)
+    return [Order.from_record(record) for record in records], next_cursor
+
+
 # Payment events ------------------------------------------------------------------------------
 
 def receive_webhook(provider_name: str, raw_body: bytes, headers) -> str:
