@@ -65,6 +65,11 @@ def items(documents: list[dict], currency: str, shop: str, storefront_url: str) 
     return found
 
 
+def availability(item: dict) -> str:
+    """Meta's words for the stock of an item: "in stock" or "out of stock"."""
+    return "in stock" if item["in_stock"] else "out of stock"
+
+
 def google_xml(feed_items: list[dict], shop: str, storefront_url: str) -> str:
     """The Google Merchant Center feed (RSS 2.0, `g:` attributes)."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -77,7 +82,8 @@ def google_xml(feed_items: list[dict], shop: str, storefront_url: str) -> str:
                   ("g:description", item["description"]), ("g:link", item["link"]),
                   ("g:image_link", item["image_link"])]
         fields += [("g:additional_image_link", url) for url in item["additional_image_link"]]
-        fields += [("g:availability", "in_stock" if item["in_stock"] else "out_of_stock"),
+        # Google's availability values are Meta's with underscores: in_stock, out_of_stock.
+        fields += [("g:availability", availability(item).replace(" ", "_")),
                    ("g:condition", item["condition"]), ("g:price", item["price"]),
                    ("g:sale_price", item["sale_price"]),
                    ("g:sale_price_effective_date", item["sale_price_effective_date"]),
@@ -98,7 +104,7 @@ def meta_csv(feed_items: list[dict]) -> str:
     for item in feed_items:
         writer.writerow({
             **{column: item.get(column) or "" for column in META_COLUMNS},
-            "availability": "in stock" if item["in_stock"] else "out of stock",
+            "availability": availability(item),
             "additional_image_link": ",".join(item["additional_image_link"]),
         })
     return buffer.getvalue()

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, Field
 
 from chalicelib import config
-from chalicelib.errors import InvalidRequest
+from chalicelib.errors import InvalidRequest, ResourceMissing, UpstreamUnavailable
 from chalicelib.handlers.common import documented, parse_query
 from chalicelib.models import MAX_MONEY, Product
 from chalicelib.search import SearchQuery
@@ -61,7 +61,7 @@ class SearchPage(BaseModel):
 
 
 @bp.route("/search", methods=["GET"])
-@documented(SearchPage, query=SearchParams, errors=["upstream_unavailable"], summary="Search the catalogue")
+@documented(SearchPage, query=SearchParams, errors=[UpstreamUnavailable], summary="Search the catalogue")
 def search_products():
     """Full text with English and French stemming, one-letter typos forgiven in words of 4 letters or
     more, the last word matched as a prefix (type-ahead). Reflects the catalogue within about a minute."""
@@ -91,7 +91,7 @@ def _feed(key: str) -> Response:
 
 @bp.route("/feeds/google.xml", methods=["GET"])
 @documented({"type": "string", "description": "RSS 2.0 with the g: namespace (Google Merchant Center)."},
-            status=(200, 302), media_type="application/xml", errors=["resource_missing"],
+            status=(200, 302), media_type="application/xml", errors=[ResourceMissing],
             summary="Google Merchant Center product feed")
 def google_feed():
     """One item per variant priced in DEFAULT_CURRENCY of every active product with an image; rebuilt
@@ -101,7 +101,7 @@ def google_feed():
 
 @bp.route("/feeds/meta.csv", methods=["GET"])
 @documented({"type": "string", "description": "Meta catalogue CSV (header row, one row per variant)."},
-            status=(200, 302), media_type="text/csv", errors=["resource_missing"],
+            status=(200, 302), media_type="text/csv", errors=[ResourceMissing],
             summary="Meta catalogue product feed")
 def meta_feed():
     """The same items as the Google feed, in Meta's CSV columns."""
