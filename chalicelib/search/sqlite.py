@@ -15,6 +15,7 @@ that matches nothing is replaced by the vocabulary's words one edit away (typos)
 import base64
 import json
 import sqlite3
+import threading
 from collections import Counter, OrderedDict
 
 from chalicelib.search import PRICE_BANDS, SearchQuery, SearchResult
@@ -81,6 +82,10 @@ class SqliteIndex:
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
         self.db.deserialize(data)
         self.size = len(data)
+        # One search at a time per loaded index: the full-text hits of a search are written once to a
+        # temporary table that the page, the count and the facets all read.
+        self._lock = threading.Lock()
+        self.db.execute("CREATE TEMP TABLE hits (rowid INTEGER PRIMARY KEY, rank REAL)")
         # Browsing without words counts facets over the whole listing (the slow part at 50k products):
         # those answers depend only on the filters, so they are kept, and the unfiltered ones made now.
         self._browse: OrderedDict[tuple, object] = OrderedDict()
@@ -88,9 +93,17 @@ class SqliteIndex:
             self._counts(SearchQuery(currency=currency), None)
 
     def search(self, query: SearchQuery) -> SearchResult:
+        with self._lock:
+            return self._search(query)
+
+    def _search(self, query: SearchQuery) -> SearchResult:
         match = self._match_expression(query.q)
         if query.q.strip() and match is None:
             return SearchResult([], 0, _empty_facets(), None)
+        if match is not None:
+            self.db.execute("DELETE FROM temp.hits")
+            self.db.execute("INSERT INTO temp.hits SELECT rowid, bm25(fts, 10.0, 1.0, 5.0, 1.0) FROM fts "
+                            "WHERE fts MATCH ?", (match,))
         where, params = self._filters(query, match)
         order = _order(query.sort or ("relevance" if match else "newest"), match is not None)
         rows = self.db.execute(
@@ -156,8 +169,6 @@ class SqliteIndex:
 
     def _filters(self, query: SearchQuery, match: str | None, skip: str = "") -> tuple[str, list]:
         clauses, params = ["l.currency = ?"], [query.currency]
-        if match is not None:
-            params.insert(0, match)  # the FROM clause's
         if query.category and skip != "category":
             clauses.append("l.rowid IN (SELECT rowid FROM categories WHERE category = ?)")
             params.append(query.category)
@@ -216,12 +227,11 @@ class SqliteIndex:
 
 
 def _source(match: str | None) -> str:
-    """The FROM clause. With a match, the full-text hits come first, materialised: otherwise SQLite may
-    walk the listing and evaluate the MATCH once per row."""
+    """The FROM clause. With a match, the search's full-text hits (temp.hits) come first and find their
+    listing rows by rowid: otherwise SQLite may walk the listing in sort order and look up each row."""
     if match is None:
         return "listing l"
-    return ("(SELECT rowid, bm25(fts, 10.0, 1.0, 5.0, 1.0) AS rank FROM fts WHERE fts MATCH ?) AS hits "
-            "CROSS JOIN listing l INDEXED BY listing_by_row ON l.rowid = hits.rowid")
+    return "temp.hits AS hits CROSS JOIN listing l INDEXED BY listing_by_row ON l.rowid = hits.rowid"
 
 
 def _order(sort: str, matched: bool) -> str:
