@@ -71,7 +71,7 @@ def receive_webhook(provider_name: str, raw_body: bytes, headers) -> str:
     return apply_payment_event(payments.provider(provider_name).parse_webhook(raw_body, headers))
 
 
-def _stock_moves(order: OrderRecord, transition: Transition) -> list[tuple[str, int, str]]:
+def _stock_moves(order: OrderRecord, transition: Transition) -> list[rules.StockMove]:
     if transition.release_stock:
         return rules.stock_moves(order, "release")
     if transition.reserve_stock:
@@ -238,7 +238,7 @@ def ship(order_id: str, carrier: str, tracking_number: str, lines: list[dict] | 
         after = order.model_copy(update={"shipments": [*order.shipments, shipment]})
         after = after.model_copy(update={"fulfilment_status": "partially_shipped" if rules.unshipped(after)
                                          else "shipped"})
-        return Order.from_record(orders.save(order, after, stock=[(s, q, "ship") for s, q in wanted.items()]))
+        return Order.from_record(orders.save(order, after, stock=rules.stock_moves(order, "ship", wanted)))
 
     return retried(attempt, (OrderChanged, StockShort), _kept_changing)
 
