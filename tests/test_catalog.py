@@ -204,7 +204,8 @@ def test_inventory_below_what_orders_reserved_is_a_conflict(client, aws):
 
     assert too_low.status_code == 409
     assert too_low.data["error"]["param"] == "on_hand"
-    assert enough.data == {"sku": "TEE-M", "on_hand": 4, "reserved": 4, "available": 0, "low_stock_threshold": None}
+    assert enough.data == {"sku": "TEE-M", "on_hand": 4, "reserved": 4, "available": 0, "low_stock_threshold": None,
+                           "shards": 1}
 
 
 def test_setting_inventory_of_an_unknown_sku_is_404(client):
