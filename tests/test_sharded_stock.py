@@ -168,3 +168,31 @@ def test_replacing_a_product_spreads_its_on_hand_and_copies_the_price_to_the_sha
     cart = make_cart(shop)
     assert shop.post(f"/carts/{cart['id']}/lines", {"sku": "TEE-M", "quantity": 1}).data["error"]["code"] == \
         "unknown_sku"
+
+
+def test_reading_a_sharded_sku_costs_one_more_batch_get_item_and_checkout_no_more_writes(shop):
+    from bench.aws_calls import count_calls
+
+    product = make_product(shop, on_hand=10)
+    cart = ready_cart(shop, {"TEE-M": 1})
+    with count_calls() as before:
+        shop.get(f"/products/{product['id']}")
+    set_inventory(shop, "TEE-M", on_hand=10, shards=4)
+    with count_calls() as after:
+        shop.get(f"/products/{product['id']}")
+    assert after.by_operation() == before.by_operation() | {("dynamodb", "BatchGetItem"): 2}
+    with count_calls() as checkout:
+        assert shop.post(f"/carts/{cart['id']}/checkout").status_code == 201
+    assert checkout.by_operation()[("dynamodb", "TransactWriteItems")] == 1
+    assert checkout.by_operation()[("dynamodb", "BatchGetItem")] == 2
+
+
+def test_a_sharded_skus_low_stock_alert_watches_its_share_on_the_sku_item():
+    from chalicelib.events import stock_events
+    from chalicelib.models import SkuRecord
+
+    base = {"sku": "HOT", "product_id": "prod_1", "product_title": "Hot", "title": "", "price": 1, "currency": "EUR",
+            "active": True, "low_stock_threshold": 8, "shards": 4}
+    old, new = SkuRecord(**base, available=3, on_hand=3), SkuRecord(**base, available=2, on_hand=3)
+    assert [e.type for e in stock_events(old, new, "r1")] == ["StockLow"]  # 2 of a quarter's threshold, 8 / 4
+    assert stock_events(new, new.model_copy(update={"available": 1}), "r2") == []
