@@ -196,3 +196,28 @@ def test_a_sharded_skus_low_stock_alert_watches_its_share_on_the_sku_item():
     old, new = SkuRecord(**base, available=3, on_hand=3), SkuRecord(**base, available=2, on_hand=3)
     assert [e.type for e in stock_events(old, new, "r1")] == ["StockLow"]  # 2 of a quarter's threshold, 8 / 4
     assert stock_events(new, new.model_copy(update={"available": 1}), "r2") == []
+
+
+def test_a_late_payment_re_reserves_where_the_stock_is_now(shop, monkeypatch):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from chalicelib import clock, payments
+    from chalicelib.models import stock
+    from chalicelib.repository import orders
+    from chalicelib.services import orders as order_service
+
+    make_product(shop, on_hand=8)
+    set_inventory(shop, "TEE-M", on_hand=8, shards=4)
+    monkeypatch.setattr(stock, "random", SimpleNamespace(choice=lambda shards: shards[-1]))  # the last shard
+    order = checked_out(shop, {"TEE-M": 2})["order"]
+    assert orders.get(order["id"]).stock_shards == {"TEE-M": [(3, 2)]}
+    assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == 1
+    set_inventory(shop, "TEE-M", on_hand=8, shards=1)  # shard 3 is gone
+    event = payments.PaymentEvent(id="evt_late", kind="payment_succeeded", provider="stripe",
+                                  provider_type="payment_intent.succeeded", payment_id="pi_late",
+                                  order_id=order["id"], amount=order["total"], currency=order["currency"])
+    assert order_service.apply_payment_event(event) == "applied"
+    stored = orders.get(order["id"])
+    assert (stored.status, stored.amount_refunded, stored.stock_shards) == ("paid", 0, {"TEE-M": [(0, 2)]})
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 8, "reserved": 2, "available": 6}

@@ -39,6 +39,19 @@ def plan_reservation(levels: list[ShardLevel], quantity: int, rng: random.Random
     return plan if left <= 0 else None
 
 
+def replan(recorded: dict[str, Plan], wanted: dict[str, int], levels: dict[str, list[ShardLevel]]) -> dict[str, Plan]:
+    """Where to reserve again what an order had reserved on shards (`recorded`, by SKU) and gave
+    back (a late payment for an expired order): on the shards that have it now (`levels`; none for a
+    SKU folded back into one item, which then takes it all); where they are short, where it was
+    (that reservation fails and the payment is refunded)."""
+    plans = {}
+    for sku, plan in recorded.items():
+        quantity = wanted.get(sku, 0)
+        fresh = plan_reservation(levels[sku], quantity) if levels.get(sku) else [(0, quantity)]
+        plans[sku] = fresh or plan
+    return plans
+
+
 def spread(recorded: Plan, quantity: int) -> Plan:
     """`quantity` of what an order reserved (`recorded`) given back (released or shipped), shard by
     shard in the recorded order."""

@@ -13,6 +13,7 @@ money was not moved and the shop may try again.
 
 import hmac
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chalicelib import clock, config, observability, payments
@@ -28,7 +29,8 @@ from chalicelib.errors import (
 )
 from chalicelib.models import orders as rules
 from chalicelib.models.orders import Order, OrderRecord, Refund, Shipment, ShipmentLine, Transition
-from chalicelib.repository import orders
+from chalicelib.models.stock import replan
+from chalicelib.repository import catalog, orders
 from chalicelib.retry import retried
 
 log = logging.getLogger(__name__)
@@ -75,8 +77,19 @@ def _stock_moves(order: OrderRecord, transition: Transition) -> list[rules.Stock
     if transition.release_stock:
         return rules.stock_moves(order, "release")
     if transition.reserve_stock:
-        return rules.stock_moves(order, "reserve")
+        return rules.stock_moves(transition.order, "reserve")
     return []
+
+
+def _where_stock_is(transition: Transition) -> Transition:
+    """A late payment re-reserves a sharded SKU on shards that have the stock now (one more read,
+    only for an order with sharded SKUs)."""
+    after = transition.order
+    if not (transition.reserve_stock and after.stock_shards):
+        return transition
+    skus = catalog.get_skus(list(after.stock_shards))
+    plans = replan(after.stock_shards, rules.quantities(after), {sku: r.shard_levels for sku, r in skus.items()})
+    return replace(transition, order=after.model_copy(update={"stock_shards": plans}))
 
 
 def apply_payment_event(event: payments.PaymentEvent) -> str:
@@ -98,6 +111,7 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
                                                payment_id=event.payment_id)
         if transition is None:
             return "unchanged"
+        transition = _where_stock_is(transition)
         after = transition.order
         if transition.refund_duplicate:
             # A second payment for a paid order: refunded whole before it is recorded, with a key of its
