@@ -126,6 +126,12 @@ def update(name: str, key: dict, expression: str, condition: str | None = None,
     return Piece(name, {"Update": update_item})
 
 
+def delete(name: str, key: dict, condition: str, **condition_values) -> Piece:
+    """A transaction piece deleting the item at `key`, if `condition` holds."""
+    return Piece(name, {"Delete": {"TableName": table(), "Key": to_item(key), "ConditionExpression": condition,
+                                   "ExpressionAttributeValues": values(**condition_values)}})
+
+
 class Cancelled(Exception):
     """A transaction DynamoDB cancelled, with each piece's reason by the piece's name."""
 
