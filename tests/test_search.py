@@ -194,3 +194,15 @@ def test_the_index_is_reloaded_when_its_object_changes(fresh):
                                   Body=build([doc(9, "Desk")]))
     assert fresh.get("/search?q=lamp").data["data"] == []
     assert len(fresh.get("/search?q=desk").data["data"]) == 1
+
+
+def test_a_hot_skus_stock_is_summed_over_its_shards(fresh):
+    stream = Stream()
+    make_product(fresh, title="Limited sneakers", sku_prefix="SNK", on_hand=0)
+    assert fresh.put("/admin/inventory/SNK-M", {"on_hand": 10, "shards": 4}, headers=ADMIN).status_code == 200
+    rebuild(fresh, stream)
+    [found] = fresh.get("/search?q=sneakers&in_stock=true").data["data"]
+    assert {v["sku"]: v["available"] for v in found["variants"]} == {"SNK-S": 0, "SNK-M": 10}
+    assert fresh.put("/admin/inventory/SNK-M", {"on_hand": 0}, headers=ADMIN).status_code == 200
+    assert rebuild(fresh, stream)["rebuilt"] is True
+    assert fresh.get("/search?q=sneakers&in_stock=true").data["data"] == []

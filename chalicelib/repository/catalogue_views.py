@@ -19,8 +19,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chalicelib import clock, config
+from chalicelib.models import SkuRecord
 from chalicelib.repository import dynamo
-from chalicelib.repository.catalog import sku_key
+from chalicelib.repository.catalog import sku_key, with_shards
 
 KEYS = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"}
 # What a change of a SKU item must touch to change a view (reserving stock changes `available`, which
@@ -46,6 +47,10 @@ def each_product(page_size: int = 500) -> Iterator[tuple[dict, dict[str, dict]]]
         products = [_plain(dynamo.from_item(item)) for item in answer["Items"]]
         skus = [sku for product in products for sku in product.get("skus", [])]
         found = {item["sku"]: _plain(item) for item in dynamo.batch_get([sku_key(s) for s in skus], consistent=False)}
+        # A hot SKU's stock is split over shard items (models/stock.py): its availability is their sum.
+        sharded = {sku: SkuRecord.model_validate(item) for sku, item in found.items() if item.get("shards", 1) > 1}
+        for sku, record in with_shards(sharded).items():
+            found[sku] |= {"on_hand": record.on_hand, "reserved": record.reserved, "available": record.available}
         for product in products:
             yield product, {sku: found[sku] for sku in product.get("skus", []) if sku in found}
         start = answer.get("LastEvaluatedKey")
@@ -59,12 +64,15 @@ def _plain(item: dict) -> dict:
 
 def changes_views(record: dict) -> bool:
     """Whether a DynamoDB stream record (Lambda's shape) changes what the views show: any change of a
-    product item; a SKU item's price, title, activity, sale or identifiers, or its stock crossing zero."""
+    product item; a SKU item's price, title, activity, sale or identifiers, or its stock (or a shard's
+    of a hot SKU) crossing zero."""
     found = record.get("dynamodb", {})
     old, new = dynamo.from_item(found.get("OldImage")) or {}, dynamo.from_item(found.get("NewImage")) or {}
-    kind = (new or old).get("SK")
+    kind = (new or old).get("SK", "")
     if kind == "PRODUCT":
         return True
+    if kind.startswith("SHARD#"):  # one shard of a hot SKU: the sum may have crossed zero with it
+        return not old or not new or (old.get("available", 0) > 0) != (new.get("available", 0) > 0)
     if kind != "SKU":
         return False
     if not old or not new:
