@@ -62,6 +62,7 @@ from botocore.exceptions import ClientError
 from chalice import Response
 
 from chalicelib.errors import CommerceError, IdempotencyKeyReused, InvalidRequest, RequestInProgress
+from chalicelib.models.kept import KeptAnswer, Keyed
 from chalicelib.repository import idempotency as store
 
 HEADER = "Idempotency-Key"
@@ -74,28 +75,22 @@ KEEP_SECONDS = 24 * 60 * 60
 DEFAULT_LEASE_SECONDS = 60
 # 409s that only report a concurrent request: a retry with the same key may well succeed.
 TRANSIENT_CODES = frozenset({"request_in_progress", "cart_changed"})
+# Routes whose answer is kept on the cart or order they write (models/kept.py), not in a record of its own.
+SELF_KEPT = frozenset({"/carts", "/carts/{cart_id}/lines", "/carts/{cart_id}/checkout"})
+_PARAMETER = re.compile(r"\{(\w+)\+?\}")
 
 log = logging.getLogger(__name__)
 
 
 def run(request, respond: Callable[[], Response]) -> Response:
     """The answer to `request`: `respond()` run at most once per Idempotency-Key and its answer kept, or the
-    kept answer of the first attempt. Raises InvalidRequest (bad key), IdempotencyKeyReused (same key, other
+    kept answer of the first attempt. Routes in SELF_KEPT keep their answers on the item they write, so they
+    are only validated here. Raises InvalidRequest (bad key), IdempotencyKeyReused (same key, other
     request), RequestInProgress (the first attempt still runs), UpstreamUnavailable (DynamoDB)."""
-    key = request.headers.get(HEADER) if request.method == "POST" else None
-    if key is None:
+    keyed = key_of(request)
+    if keyed is None or request.path in SELF_KEPT:
         return respond()
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise InvalidRequest(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters long.", param=HEADER)
-    authorization = request.headers.get("authorization")
-    if not authorization and len(key) < MIN_ANONYMOUS_KEY_LENGTH:
-        raise InvalidRequest(f"Without credentials an {HEADER} must be at least {MIN_ANONYMOUS_KEY_LENGTH} characters "
-                             "long and unguessable (send a random UUID v4).", param=HEADER)
-    params = request.uri_params or {}
-    # request.path is the route template ("/carts/{cart_id}/lines"); fill in the parameters.
-    path = re.sub(r"\{(\w+)\+?\}", lambda match: params.get(match.group(1), match.group(0)), request.path)
-    scope = scope_of(key, authorization)
-    fingerprint = fingerprint_of(request.method, path, request.raw_body or b"")
+    scope, fingerprint = keyed.scope, keyed.fingerprint
     owner = secrets.token_hex(16)
     now = math.ceil(time.time())
     try:
@@ -125,6 +120,39 @@ def run(request, respond: Callable[[], Response]) -> Response:
         with contextlib.suppress(CommerceError, ClientError):
             store.release(scope, owner)
     return response
+
+
+def key_of(request) -> Keyed | None:
+    """The POST's Idempotency-Key as its scope and the request's fingerprint; None without one (or on
+    another method). Raises InvalidRequest for a key of the wrong length."""
+    key = request.headers.get(HEADER) if request.method == "POST" else None
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidRequest(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters long.", param=HEADER)
+    authorization = request.headers.get("authorization")
+    if not authorization and len(key) < MIN_ANONYMOUS_KEY_LENGTH:
+        raise InvalidRequest(f"Without credentials an {HEADER} must be at least {MIN_ANONYMOUS_KEY_LENGTH} characters "
+                             "long and unguessable (send a random UUID v4).", param=HEADER)
+    params = request.uri_params or {}
+    # request.path is the route template ("/carts/{cart_id}/lines"); fill in the parameters.
+    path = _PARAMETER.sub(lambda match: params.get(match.group(1), match.group(0)), request.path)
+    return Keyed(scope=scope_of(key, authorization), fingerprint=fingerprint_of(request.method, path,
+                                                                                 request.raw_body or b""))
+
+
+def answer(result, status_code: int = 200) -> Response:
+    """A route's answer: `result` (a model) rendered, or, when the service found the key's kept answer,
+    that answer replayed. Raises IdempotencyKeyReused when the kept answer was for another request."""
+    if isinstance(result, KeptAnswer):
+        return Response(result.payload(), headers={REPLAYED_HEADER: "true"}, status_code=result.status)
+    return Response(result.model_dump(mode="json") if hasattr(result, "model_dump") else result,
+                    status_code=status_code)
+
+
+def reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(f"This {HEADER} was already used for a different request; use a new key.",
+                                param=HEADER)
 
 
 def scope_of(key: str, authorization: str | None) -> str:
@@ -158,8 +186,7 @@ def _snapshot(response: Response) -> dict:
 
 def _replay(record: dict, fingerprint: str) -> Response:
     if record["fingerprint"] != fingerprint:
-        raise IdempotencyKeyReused(f"This {HEADER} was already used for a different request; use a new key.",
-                                   param=HEADER)
+        raise reused()
     if record["status"] != store.COMPLETED:
         raise RequestInProgress(f"A request with this {HEADER} is still being processed; retry shortly.")
     kept = record["response"]

@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import Field
 
+from chalicelib import idempotency
 from chalicelib.handlers.common import documented, parse
 from chalicelib.models import Address, Cart, Currency, Email, Quantity, Request, Sku
 from chalicelib.services import carts
@@ -41,8 +42,9 @@ LINE = {"cart_id": "$response.body#/id", "sku": "$response.body#/lines/0/sku"}
 @documented(Cart, status=201, request=CreateCart, summary="Create a cart",
             links={"get_cart": CART, "add_line": CART, "update_cart": CART})
 def create_cart():
-    body = parse(CreateCart, bp.current_request)
-    return Response(carts.create(body.currency, body.email).model_dump(mode="json"), status_code=201)
+    request = bp.current_request
+    body = parse(CreateCart, request)
+    return idempotency.answer(carts.create(body.currency, body.email, idempotency.key_of(request)), 201)
 
 
 @bp.route("/carts/{cart_id}", methods=["GET"])
@@ -71,8 +73,9 @@ def update_cart(cart_id):
                     "too_many_lines", "out_of_stock"],
             links={"set_quantity": LINE, "remove_line": LINE, "update_cart": CART})
 def add_line(cart_id):
-    body = parse(AddLine, bp.current_request)
-    return carts.add_line(cart_id, body.sku, body.quantity).model_dump(mode="json")
+    request = bp.current_request
+    body = parse(AddLine, request)
+    return idempotency.answer(carts.add_line(cart_id, body.sku, body.quantity, idempotency.key_of(request)))
 
 
 @bp.route("/carts/{cart_id}/lines/{sku}", methods=["PATCH"])
