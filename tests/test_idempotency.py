@@ -22,7 +22,17 @@ from chalicelib.repository import dynamo
 from chalicelib.repository import idempotency as store
 from chalicelib.services import carts as cart_service
 from chalicelib.services import discounts as discount_service
-from tests.conftest import ADMIN, ADMIN_KEY, Api, build_world, make_cart, make_product, product_body, reset_clients
+from tests.conftest import (
+    ADMIN,
+    ADMIN_KEY,
+    Api,
+    build_world,
+    make_cart,
+    make_product,
+    product_body,
+    ready_cart,
+    reset_clients,
+)
 
 DAY = 24 * 60 * 60
 DISCOUNTS = "/admin/discounts"
@@ -419,3 +429,21 @@ def test_a_concurrent_duplicate_of_a_storefront_post_gets_the_first_answer_not_a
     assert duplicate.status_code == 201 and "Idempotent-Replayed" not in duplicate.headers
     same_answer(duplicate, answers["first"])
     assert count_items("CART#") == 1
+
+
+def test_a_checkout_retried_with_its_key_is_its_201_again_and_with_another_body_a_422(shop):
+    make_product(shop, sku_prefix="TEE")
+    path = f"/carts/{ready_cart(shop, {'TEE-M': 1})['id']}/checkout"
+
+    first = shop.post(path, {}, headers=keyed())
+    again = shop.post(path, {}, headers=keyed())
+    other_body = shop.post(path, {"payment_method": "pm_card_visa"}, headers=keyed())
+    other_key = shop.post(path, {}, headers=keyed("key-2-0123456789abcdef"))
+
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    # Checkout is idempotent by its cart (one order per cart): the retry answers with the order as it is now.
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert again.data == first.data
+    assert (other_body.status_code, other_body.data["error"]["code"]) == (422, "idempotency_key_reused")
+    assert other_key.status_code == 200 and other_key.data["order"]["id"] == first.data["order"]["id"]
+    assert count_items("IDEMPOTENCY#") == 0 and count_items("ORDER#") == 1
