@@ -25,6 +25,14 @@ retry gets the first answer again (Stripe's semantics; the conventions in openap
   takeover can never overlap an attempt that may still be running.
 - **Cost**: 2 extra DynamoDB calls per keyed POST (a conditional put, then an update or a delete); a replay,
   a 409 or a 422 costs 1 (the refused put returns the record with ReturnValuesOnConditionCheckFailure).
+- **The storefront's POSTs keep no record** (SELF_KEPT: `POST /carts`, `POST /carts/{cart_id}/lines`, checkout):
+  the cart or order they write carries the key's fingerprint and the answer (chalicelib/models/kept.py) in the
+  same conditional write, and the read the request makes anyway finds it, so a keyed request costs what an
+  unkeyed one does. A keyed `POST /carts` names its cart by the key (the put is refused with the existing
+  cart, ALL_OLD); a line change keeps the answers of the cart's last 5 keys for 24 hours; checkout records the
+  key on the order (one order per cart) and answers a retry with the order as it is now. There is no
+  in-progress state: a concurrent duplicate loses the cart's version check, reads again and gets the answer.
+  4xx answers changed nothing and are not kept. A key is known only to the cart it changed.
 
 Why hand-written and not aws-lambda-powertools' idempotency utility (3.37.0, measured in this venv, Python
 3.11, fresh interpreters, median of 9, three interleaved trials): importing `idempotent_function`,
