@@ -74,6 +74,7 @@ from chalicelib.models.kept import KeptAnswer, Keyed
 from chalicelib.repository import idempotency as store
 
 HEADER = "Idempotency-Key"
+JSON = "application/json"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 # Without credentials a key is all that tells one caller's record from another's: short keys could be
@@ -150,12 +151,12 @@ def key_of(request) -> Keyed | None:
 
 
 def answer(result, status_code: int = 200) -> Response:
-    """A route's answer: `result` (a model) rendered, or, when the service found the key's kept answer,
-    that answer replayed. Raises IdempotencyKeyReused when the kept answer was for another request."""
+    """A route's answer: `result` (a pydantic model) as JSON, serialised once by pydantic; or the answer kept
+    for the request's Idempotency-Key, replayed (or just made)."""
     if isinstance(result, KeptAnswer):
-        return Response(result.payload(), headers={REPLAYED_HEADER: "true"}, status_code=result.status)
-    return Response(result.model_dump(mode="json") if hasattr(result, "model_dump") else result,
-                    status_code=status_code)
+        headers = {"Content-Type": JSON, REPLAYED_HEADER: "true"} if result.replayed else {"Content-Type": JSON}
+        return Response(result.text(), headers=headers, status_code=result.status)
+    return Response(result.model_dump_json(), headers={"Content-Type": JSON}, status_code=status_code)
 
 
 def reused() -> IdempotencyKeyReused:

@@ -11,6 +11,7 @@ import uuid
 
 import boto3
 import pytest
+import requests
 from chalice.test import Client
 from moto.server import ThreadedMotoServer
 
@@ -363,6 +364,8 @@ def server_client():
     server.start()
     host, port = server.get_host_and_port()
     os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+    # The threaded server shares the process's moto backends: start from an empty world each time.
+    requests.post(f"http://{host}:{port}/moto-api/reset", timeout=10).raise_for_status()
     try:
         build_world()
         assert boto3.client("dynamodb").list_tables()["TableNames"]  # the server, not the real AWS

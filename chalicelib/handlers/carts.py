@@ -50,7 +50,7 @@ def create_cart():
 @bp.route("/carts/{cart_id}", methods=["GET"])
 @documented(Cart, errors=["resource_missing"], summary="Get a cart, priced now")
 def get_cart(cart_id):
-    return carts.get(cart_id).model_dump(mode="json")
+    return idempotency.answer(carts.get(cart_id))
 
 
 @bp.route("/carts/{cart_id}", methods=["PATCH"])
@@ -64,7 +64,7 @@ def update_cart(cart_id):
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     if "shipping_address" in changes and changes["shipping_address"] is not None:
         changes["shipping_address"] = changes["shipping_address"].model_dump()
-    return carts.update(cart_id, **changes).model_dump(mode="json")
+    return idempotency.answer(carts.update(cart_id, **changes))
 
 
 @bp.route("/carts/{cart_id}/lines", methods=["POST"])
@@ -84,10 +84,10 @@ def add_line(cart_id):
                     "out_of_stock"])
 def set_quantity(cart_id, sku):
     body = parse(SetQuantity, bp.current_request)
-    return carts.set_quantity(cart_id, sku, body.quantity).model_dump(mode="json")
+    return idempotency.answer(carts.set_quantity(cart_id, sku, body.quantity))
 
 
 @bp.route("/carts/{cart_id}/lines/{sku}", methods=["DELETE"])
 @documented(Cart, summary="Remove a line", errors=["resource_missing", "cart_checked_out", "cart_changed"])
 def remove_line(cart_id, sku):
-    return carts.remove_line(cart_id, sku).model_dump(mode="json")
+    return idempotency.answer(carts.remove_line(cart_id, sku))

@@ -10,7 +10,7 @@ import hashlib
 import json
 import zlib
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 # How many keyed answers a cart keeps (newest last), and for how long at least: a retry comes within
 # seconds; a storefront that sent KEPT_ANSWERS more keyed changes since has long had its answer.
@@ -33,20 +33,35 @@ class Keyed(BaseModel):
 
 
 class KeptAnswer(Keyed):
-    """The answer a keyed request got: status and JSON body (zlib-compressed, base64), and when."""
+    """The answer a keyed request got: status and JSON body as sent (zlib-compressed, base64), and when.
+    `replayed` is False only on the answer just made (it is not stored)."""
 
     status: int
     body: str
     at: int  # epoch seconds
+    _text: str | None = PrivateAttr(default=None)
+    _fresh: bool = PrivateAttr(default=False)
 
     @classmethod
-    def of(cls, keyed: Keyed, status: int, payload: dict, at: int) -> "KeptAnswer":
-        packed = zlib.compress(json.dumps(payload, separators=(",", ":")).encode(), 6)
-        return cls(scope=keyed.scope, fingerprint=keyed.fingerprint, status=status,
-                   body=base64.b64encode(packed).decode(), at=at)
+    def of(cls, keyed: Keyed, status: int, text: str, at: int) -> "KeptAnswer":
+        """The answer `text` (the JSON body) to `keyed`'s request, just made."""
+        packed = base64.b64encode(zlib.compress(text.encode(), 6)).decode()
+        kept = cls(scope=keyed.scope, fingerprint=keyed.fingerprint, status=status, body=packed, at=at)
+        kept._text, kept._fresh = text, True
+        return kept
+
+    @property
+    def replayed(self) -> bool:
+        return not self._fresh
+
+    def text(self) -> str:
+        """The JSON body exactly as it was sent."""
+        if self._text is None:
+            self._text = zlib.decompress(base64.b64decode(self.body)).decode()
+        return self._text
 
     def payload(self) -> dict:
-        return json.loads(zlib.decompress(base64.b64decode(self.body)))
+        return json.loads(self.text())
 
 
 def find(answers: list[KeptAnswer], keyed: Keyed, now: int) -> KeptAnswer | None:

@@ -75,10 +75,10 @@ def create(currency: str | None, email: str | None, keyed: Keyed | None = None) 
     if keyed is None:
         carts.create(record)
         return cart
-    kept = KeptAnswer.of(keyed, 201, cart.model_dump(mode="json"), int(now.timestamp()))
+    kept = KeptAnswer.of(keyed, 201, cart.model_dump_json(), int(now.timestamp()))
     existing = carts.create(record.model_copy(update={"created_by": kept}))
     if existing is None:
-        return cart
+        return kept
     # The id is the key's: the live cart holding it is the key's first answer, however old.
     if existing.created_by is None or existing.created_by.fingerprint != keyed.fingerprint:
         raise _reused()
@@ -116,9 +116,9 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
         if keyed is None:
             carts.save(changed)
             return cart
-        kept = KeptAnswer.of(keyed, 200, cart.model_dump(mode="json"), int(now.timestamp()))
+        kept = KeptAnswer.of(keyed, 200, cart.model_dump_json(), int(now.timestamp()))
         carts.save(changed.model_copy(update={"answers": remember(changed.answers, kept)}))
-        return cart
+        return kept
 
     return retried(attempt, CartChanged,
                    lambda: CartChanged("The cart is being changed by other requests; read it again and retry."))
