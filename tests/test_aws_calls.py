@@ -32,11 +32,15 @@ def test_reading_a_cart_with_two_lines_costs_one_get_item_and_one_batch_get_item
     assert calls.by_operation() == READ
 
 
-def test_creating_a_cart_costs_one_put_item(client):
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "create-cart-key-0123456789"}], ids=["no key", "key"])
+def test_creating_a_cart_costs_one_put_item_and_so_does_its_replay(client, headers):
     with count_calls() as calls:
-        client.post("/carts", {})
+        first = client.post("/carts", {}, headers=headers)
+    with count_calls() as again:
+        client.post("/carts", {}, headers=headers)
 
-    assert calls.by_operation() == {("dynamodb", "PutItem"): 1}
+    assert first.status_code == 201
+    assert calls.by_operation() == again.by_operation() == {("dynamodb", "PutItem"): 1}
 
 
 def test_every_cart_change_costs_one_read_one_catalogue_read_and_one_write(client):
@@ -147,6 +151,9 @@ def test_adding_a_line_costs_three_calls_with_or_without_a_key(client, headers):
 
     assert answer.status_code == 200
     assert calls.by_operation() == CHANGE
+    with count_calls() as replay:
+        client.post(f"/carts/{cart_id}/lines", {"sku": "TEE-M", "quantity": 1}, headers=headers)
+    assert replay.by_operation() == ({("dynamodb", "GetItem"): 1} if headers else CHANGE)
 
 
 def test_a_webhook_costs_one_read_and_one_transaction(shop):
