@@ -87,6 +87,7 @@ TRANSIENT_CODES = frozenset({"request_in_progress", "cart_changed"})
 # Routes whose answer is kept on the cart or order they write (models/kept.py), not in a record of its own.
 SELF_KEPT = frozenset({"/carts", "/carts/{cart_id}/lines", "/carts/{cart_id}/checkout"})
 _PARAMETER = re.compile(r"\{(\w+)\+?\}")
+_UNKNOWN = object()
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,17 @@ def run(request, respond: Callable[[], Response]) -> Response:
 
 def key_of(request) -> Keyed | None:
     """The POST's Idempotency-Key as its scope and the request's fingerprint; None without one (or on
-    another method). Raises InvalidRequest for a key of the wrong length."""
+    another method). Raises InvalidRequest for a key of the wrong length. Worked out once per request (the
+    middleware's and the route's call)."""
+    known = getattr(request, "_idempotency_key", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
+    keyed = _key_of(request)
+    request._idempotency_key = keyed
+    return keyed
+
+
+def _key_of(request) -> Keyed | None:
     key = request.headers.get(HEADER) if request.method == "POST" else None
     if key is None:
         return None

@@ -14,8 +14,12 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 # How many keyed answers a cart keeps (newest last), and for how long at least: a retry comes within
 # seconds; a storefront that sent KEPT_ANSWERS more keyed changes since has long had its answer.
-KEPT_ANSWERS = 5
+KEPT_ANSWERS = 3
 KEEP_SECONDS = 24 * 60 * 60
+# A small answer is kept as it is (compressing costs more time than it saves bytes); a larger one, a cart
+# of many lines, deflated and base64-encoded behind this prefix (JSON never starts with it).
+PACKED = "z:"
+PACK_ABOVE = 1024
 
 
 class Keyed(BaseModel):
@@ -33,7 +37,7 @@ class Keyed(BaseModel):
 
 
 class KeptAnswer(Keyed):
-    """The answer a keyed request got: status and JSON body as sent (zlib-compressed, base64), and when.
+    """The answer a keyed request got: status and JSON body as sent (deflated when large), and when.
     `replayed` is False only on the answer just made (it is not stored)."""
 
     status: int
@@ -45,8 +49,8 @@ class KeptAnswer(Keyed):
     @classmethod
     def of(cls, keyed: Keyed, status: int, text: str, at: int) -> "KeptAnswer":
         """The answer `text` (the JSON body) to `keyed`'s request, just made."""
-        packed = base64.b64encode(zlib.compress(text.encode(), 6)).decode()
-        kept = cls(scope=keyed.scope, fingerprint=keyed.fingerprint, status=status, body=packed, at=at)
+        body = text if len(text) <= PACK_ABOVE else PACKED + base64.b64encode(zlib.compress(text.encode())).decode()
+        kept = cls(scope=keyed.scope, fingerprint=keyed.fingerprint, status=status, body=body, at=at)
         kept._text, kept._fresh = text, True
         return kept
 
@@ -57,7 +61,8 @@ class KeptAnswer(Keyed):
     def text(self) -> str:
         """The JSON body exactly as it was sent."""
         if self._text is None:
-            self._text = zlib.decompress(base64.b64decode(self.body)).decode()
+            packed = self.body.startswith(PACKED)
+            self._text = zlib.decompress(base64.b64decode(self.body[len(PACKED):])).decode() if packed else self.body
         return self._text
 
     def payload(self) -> dict:
