@@ -29,7 +29,7 @@ retry gets the first answer again (Stripe's semantics; the conventions in openap
   the cart or order they write carries the key's fingerprint and the answer (chalicelib/models/kept.py) in the
   same conditional write, and the read the request makes anyway finds it, so a keyed request costs what an
   unkeyed one does. A keyed `POST /carts` names its cart by the key (the put is refused with the existing
-  cart, ALL_OLD); a line change keeps the answers of the cart's last 5 keys for 24 hours; checkout records the
+  cart, ALL_OLD); a line change keeps the answers of the cart's last 3 keys for 24 hours; checkout records the
   key on the order (one order per cart) and answers a retry with the order as it is now. There is no
   in-progress state: a concurrent duplicate loses the cart's version check, reads again and gets the answer.
   4xx answers changed nothing and are not kept. A key is known only to the cart it changed.
