@@ -73,7 +73,12 @@ and the shop's admin API. The contract's conventions:
 - **Idempotency-Key** (1..255 characters) is honoured on every POST: the same key and body answer the
   first answer again (with `Idempotent-Replayed: true`), the same key with another request is a 422, and
   a replay while the first still runs a 409 `request_in_progress`. Use a random key (UUID v4); without
-  credentials a key shorter than 16 characters is a 400 (it could be guessed).
+  credentials a key shorter than 16 characters is a 400 (it could be guessed). *Extension*: the storefront's
+  `POST /carts`, `POST /carts/{cart_id}/lines` and checkout keep the answer on the cart (or order) they write,
+  in the same write: a key is known to that cart only (on another cart's lines it is a new request), a cart
+  keeps the answers of its last 3 keyed changes for 24 hours, a 4xx changed nothing and is not kept (a retry
+  runs again), a concurrent duplicate gets the first answer rather than a 409, and a checkout retried with the
+  key that placed the order answers 201 with the order as it is now.
 - Request bodies reject unknown fields.
 - What API Gateway answers itself (no such route, throttled with 429 `rate_limited`, body too large,
   the backend timed out) is in the same envelope.

@@ -5,7 +5,7 @@ from typing import Annotated
 from chalice import Blueprint, Response
 from pydantic import StringConstraints
 
-from chalicelib import observability
+from chalicelib import idempotency, observability
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
@@ -40,10 +40,13 @@ def checkout_cart(cart_id):
     a shipping address and method (a 400 names the missing `param`); reserves the stock (a 409 `out_of_stock`
     names the line, and then nothing is reserved). With a `payment_method` (Stripe's `pm_...`) the payment is
     confirmed at once."""
-    body = parse(CheckoutIn, bp.current_request)
+    request = bp.current_request
+    body = parse(CheckoutIn, request)
     try:
-        result = checkout.complete(cart_id, body.payment_method)
+        result = checkout.complete(cart_id, body.payment_method, idempotency.key_of(request))
     except CommerceError as error:
         observability.metric("CheckoutFailed", reason=error.code)
         raise
+    if result.replayed:  # the order as it is now, with the status its first answer had
+        return Response(result.to_json(), status_code=201, headers={idempotency.REPLAYED_HEADER: "true"})
     return Response(result.to_json(), status_code=201 if result.created else 200)

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from chalicelib.models.kept import KeptAnswer
+
 MAX_QUANTITY = 999
 # A DynamoDB transaction holds at most 100 actions; checkout needs one per SKU plus the order, the
 # cart and up to two for a discount code.
@@ -161,6 +163,9 @@ class CartRecord(Record):
     created_at: datetime
     updated_at: datetime
     expires_at: int  # epoch seconds: the table's TTL attribute
+    # Answers to keyed POSTs, replayed from here (models/kept.py): the create's, and the last few changes'.
+    created_by: KeptAnswer | None = None
+    answers: list[KeptAnswer] = []
 
     def quantity_of(self, sku: str) -> int:
         return next((line.quantity for line in self.lines if line.sku == sku), 0)

@@ -114,7 +114,8 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
 
 
 def attach_payment(order_id: str, payment: PaymentRef) -> None:
-    """Remember the provider's payment for the order (idempotent)."""
+    """Remember the provider's payment for the order (idempotent). Checkout writes new orders with their
+    payment; this completes an order stored without one (placed before that, or by older code)."""
     dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(order_key(order_id)),
                 UpdateExpression="SET payment = :payment, version = version + :one",
                 ConditionExpression="attribute_exists(PK)",
