@@ -36,6 +36,8 @@ VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 ADMIN_PREFIX = "/admin/"
 ADMIN_SCHEME = "adminKey"
+CUSTOMER_PREFIX = "/me"
+CUSTOMER_SCHEME = "customerToken"
 HEADERS = {
     "X-Request-Id": {"description": "The request's correlation id (the one sent, if it was a sane token), as "
                                     "logged by the API.", "required": True, "schema": {"type": "string"}},
@@ -68,11 +70,16 @@ ERROR_CODES: dict[str, dict[int, str]] = {
     "unknown_shipping_method": {400: "The shipping method is not offered for this cart."},
     "discount_unknown": {400: "No such discount code.",
                          409: "The cart's discount code no longer exists."},
-    "invalid_token": {400: "The restore link is malformed, tampered with or expired."},
+    "invalid_token": {400: "The restore or unsubscribe link is malformed, tampered with or expired."},
     "invalid_signature": {400: "The `Stripe-Signature` header is missing or does not match the body."},
-    "unauthenticated": {401: "Missing or bad credentials (`Authorization: Bearer <admin key>`)."},
+    "unauthenticated": {401: "Missing or bad credentials (`Authorization: Bearer <admin key>`, or on the customer "
+                             "routes a Cognito token that is missing, expired, tampered with, of another pool or "
+                             "app client, or of the wrong kind)."},
     "payment_declined": {402: "The payment method was declined; `decline_code` says why."},
     "forbidden": {403: "Credentials valid but not allowed."},
+    "email_not_verified": {403: "The signed-in customer's email address is not verified yet (Cognito): no "
+                                "customer id, no orders."},
+    "too_many_addresses": {400: "The address book holds the most addresses it can (50)."},
     "resource_missing": {404: "No such object, or one the caller may not see (never says which); also any "
                                  "path or method no route serves."},
     "invalid_state": {409: "The object's state forbids it (e.g. cancelling a cancelled order)."},
@@ -206,7 +213,11 @@ def build(app) -> dict:
             "parameters": PARAMETERS,
             "securitySchemes": {ADMIN_SCHEME: {
                 "type": "http", "scheme": "bearer",
-                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter)."}},
+                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter)."},
+                CUSTOMER_SCHEME: {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "A Cognito ID or access token of the shop's user pool and storefront app client "
+                               "(`/me` routes; `GET /orders/{order_id}` and checkout accept it too)."}},
         },
     }
 
@@ -253,6 +264,8 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
         operation["description"] = text
     if admin:
         operation["security"] = [{ADMIN_SCHEME: []}]
+    elif path == CUSTOMER_PREFIX or path.startswith(CUSTOMER_PREFIX + "/"):
+        operation["security"] = [{CUSTOMER_SCHEME: []}]
     if doc.request is not None:
         required = _is_model(doc.request) and any(f.is_required() for f in doc.request.model_fields.values())
         operation["requestBody"] = {"required": required or not _is_model(doc.request),

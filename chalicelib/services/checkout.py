@@ -14,8 +14,9 @@ from datetime import timedelta
 from chalicelib import clock, config, payments
 from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OutOfStock, StockShort, not_found
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord, price_cart
+from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef
-from chalicelib.repository import carts, catalog, discounts, orders
+from chalicelib.repository import carts, catalog, customers, discounts, orders
 from chalicelib.retry import retried
 
 PROVIDER = "stripe"
@@ -47,7 +48,8 @@ def _short(index: int, sku: str, variant: SkuRecord | None) -> OutOfStock:
                       param=f"lines.{index}.quantity", available=left, sku=sku)
 
 
-def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None) -> OrderRecord:
+def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
+               customer_id: str | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
@@ -63,7 +65,8 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
         raise InvalidRequest("The shipping method is no longer offered for this cart.", param="shipping_method")
     return OrderRecord(
         id=clock.new_id("ord"), cart_id=record.id, token=secrets.token_urlsafe(32), currency=record.currency,
-        email=record.email, lines=cart.lines, shipping_address=record.shipping_address,
+        email=record.email, customer_id=customer_id or customer_id_for(record.email),
+        lines=cart.lines, shipping_address=record.shipping_address,
         shipping_method=record.shipping_method, subtotal=cart.subtotal, discount_total=cart.discount_total,
         discount_code=discount.code if discount and cart.discount else None,
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
@@ -73,12 +76,12 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     )
 
 
-def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
+def _place_or_find(cart_id: str, customer_id: str | None = None) -> tuple[OrderRecord, bool]:
     promoted = [p["get_sku"] for p in config.settings().promotions]
 
     def attempt() -> tuple[OrderRecord, bool]:
         record = carts.get(cart_id)
-        if record is None:
+        if record is None or (customer_id and record.customer_id not in (None, customer_id)):
             raise not_found("cart")
         if record.status == "checked_out":
             order = orders.get(record.order_id)
@@ -87,7 +90,7 @@ def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
             return order, False
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
-        order = _new_order(record, skus, discount)
+        order = _new_order(record, skus, discount, customer_id)
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None)
         except StockShort as short:
@@ -131,11 +134,20 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
     return answer
 
 
-def complete(cart_id: str, payment_method: str | None = None) -> CheckoutResult:
+def complete(cart_id: str, payment_method: str | None = None, customer_id: str | None = None,
+             marketing_consent: bool | None = None) -> CheckoutResult:
     """Check the cart out: one order per cart, stock reserved, a payment created. Safe to retry: a
     repeat returns the same order (created=False) and completes a payment a failed attempt left
     undone. Raises ResourceMissing, InvalidRequest (naming the missing param), OutOfStock (nothing
-    reserved), PaymentDeclined, UpstreamUnavailable (the order stands; retry)."""
-    order, created = _place_or_find(cart_id)
+    reserved), PaymentDeclined, UpstreamUnavailable (the order stands; retry).
+
+    The order's `customer_id` is the signed-in customer's (`customer_id`), else the one of its email: guest
+    orders belong to the account of that email by construction. A cart attached to another account is a
+    404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
+    profile with source "checkout" when the order is placed."""
+    order, created = _place_or_find(cart_id, customer_id)
+    if created and marketing_consent is not None:
+        customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
+            granted=marketing_consent, at=order.created_at, source="checkout"))
     payment = _payment(order, payment_method)
     return CheckoutResult(order=Order.from_record(order), order_token=order.token, payment=payment, created=created)

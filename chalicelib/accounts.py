@@ -1,0 +1,174 @@
+"""Signed-in customers: Cognito tokens, verified by the app itself, and the few Cognito calls it makes.
+
+API Gateway's Cognito authorizer checks the `/me` routes in a deployed stage; the app checks every
+token again (and is the only check under `make run`, where `chalice local` has no authorizer), with
+the same rules: an RS256 signature by a key of the pool's JWKS (fetched once per container, kept for
+JWKS_TTL_SECONDS, fetched again at most once a minute for a `kid` it does not know: key rotation),
+the pool's issuer, an expiry in the future, and a `token_use` of "id" (whose `aud` must be the
+storefront's app client) or "access" (whose `client_id` must be, and which carries no `aud`). Any
+failure is a 401 `unauthenticated`; nothing of the token is echoed.
+
+A customer's id is `customer_id_for(email)` (chalicelib/models/customers.py), and only for an email
+Cognito has verified: an ID token carries `email` and `email_verified`; an access token carries
+neither, so the user's attributes are read once with GetUser and kept for a few minutes. A token
+whose email is not verified is a 403 `email_not_verified`.
+"""
+
+import json
+import time
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chalicelib import config
+from chalicelib.errors import Forbidden, Unauthenticated, UpstreamUnavailable
+from chalicelib.models.customers import customer_id_for, normalise_email
+
+MAX_TOKEN_LENGTH = 8192
+REFETCH_AFTER_SECONDS = 60  # at most one JWKS fetch a minute for unknown key ids
+USER_CACHE_SECONDS = 300
+
+_jwks: dict = {"url": None, "at": 0.0, "keys": None}
+_users: dict[str, tuple[float, dict]] = {}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a verified token speaks for."""
+
+    sub: str
+    username: str
+    token_use: str
+    email: str | None
+    email_verified: bool
+
+    @property
+    def customer_id(self) -> str:
+        """The customer id of the verified email. Raises Forbidden (`email_not_verified`)."""
+        if not (self.email and self.email_verified):
+            raise Forbidden("Verify your email address to use your account.", code="email_not_verified")
+        return customer_id_for(self.email)
+
+
+def _fetch_jwks(url: str):
+    from joserfc.jwk import KeySet
+
+    try:
+        with urllib.request.urlopen(url, timeout=3) as answer:  # noqa: S310 (a configured https or local URL)
+            return KeySet.import_key_set(json.loads(answer.read()))
+    except (OSError, ValueError) as error:
+        raise UpstreamUnavailable("The sign-in service could not be reached; please retry.") from error
+
+
+def _keys(refresh: bool = False):
+    """The pool's key set, cached per container."""
+    settings = config.settings()
+    now = time.monotonic()
+    stale = _jwks["url"] != settings.cognito_jwks_url or now - _jwks["at"] > settings.jwks_ttl_seconds
+    if stale or (refresh and now - _jwks["at"] > REFETCH_AFTER_SECONDS):
+        _jwks.update(url=settings.cognito_jwks_url, at=now, keys=_fetch_jwks(settings.cognito_jwks_url))
+    return _jwks["keys"]
+
+
+def _decode(raw: str):
+    from joserfc import jwt
+    from joserfc.errors import InvalidKeyIdError, JoseError
+
+    try:
+        try:
+            return jwt.decode(raw, _keys(), algorithms=["RS256"])
+        except InvalidKeyIdError:
+            return jwt.decode(raw, _keys(refresh=True), algorithms=["RS256"])
+    except (JoseError, ValueError, TypeError) as error:
+        raise Unauthenticated("The sign-in token is not valid.") from error
+
+
+def verify(raw: str) -> SignedIn:
+    """Verify a Cognito ID or access token of the configured pool and app client. Raises
+    Unauthenticated (any failure), UpstreamUnavailable (the JWKS or Cognito could not be reached)."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
+    settings = config.settings()
+    if not (settings.cognito_issuer and settings.cognito_client_id):
+        raise Unauthenticated("Customer accounts are not configured.")
+    if len(raw) > MAX_TOKEN_LENGTH or raw.count(".") != 2:
+        raise Unauthenticated("The sign-in token is not valid.")
+    claims = _decode(raw).claims
+    use = claims.get("token_use")
+    audience = {"id": {"aud": {"essential": True, "value": settings.cognito_client_id}},
+                "access": {"client_id": {"essential": True, "value": settings.cognito_client_id}}}.get(use)
+    if audience is None or (use == "access" and "aud" in claims) or (use == "id" and "client_id" in claims):
+        raise Unauthenticated("The sign-in token is not valid.")
+    registry = jwt.JWTClaimsRegistry(iss={"essential": True, "value": settings.cognito_issuer},
+                                     exp={"essential": True}, sub={"essential": True}, **audience)
+    try:
+        registry.validate(claims)
+    except JoseError as error:
+        raise Unauthenticated("The sign-in token is not valid or has expired.") from error
+    if use == "id":
+        email, verified = claims.get("email"), claims.get("email_verified")
+        username = claims.get("cognito:username") or claims["sub"]
+    else:
+        attributes = _user_attributes(claims["sub"], raw)
+        email, verified = attributes.get("email"), attributes.get("email_verified")
+        username = claims.get("username") or claims["sub"]
+    return SignedIn(sub=claims["sub"], username=username, token_use=use,
+                    email=normalise_email(email) if isinstance(email, str) else None,
+                    email_verified=verified is True or verified == "true")
+
+
+def from_request(request) -> SignedIn:
+    """The signed-in customer of `Authorization: Bearer <Cognito token>`. Raises Unauthenticated."""
+    scheme, _, raw = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise Unauthenticated("Sign in: Authorization: Bearer <Cognito ID or access token>.")
+    return verify(raw.strip())
+
+
+def bearer_present(request) -> bool:
+    return (request.headers.get("authorization") or "").lower().startswith("bearer ")
+
+
+@lru_cache(maxsize=1)
+def _cognito():
+    import boto3
+
+    return boto3.client("cognito-idp")
+
+
+def _user_attributes(sub: str, access_token: str) -> dict:
+    """The user's attributes (GetUser with their access token), cached per container for 5 minutes."""
+    cached = _users.get(sub)
+    if cached and time.monotonic() - cached[0] < USER_CACHE_SECONDS:
+        return cached[1]
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = _cognito().get_user(AccessToken=access_token)
+    except ClientError as error:
+        raise Unauthenticated("The sign-in token is not valid.") from error
+    except BotoCoreError as error:
+        raise UpstreamUnavailable("The sign-in service could not be reached; please retry.") from error
+    attributes = {a["Name"]: a["Value"] for a in answer.get("UserAttributes", [])}
+    _users[sub] = (time.monotonic(), attributes)
+    return attributes
+
+
+def delete_user(username: str) -> None:
+    """Delete the Cognito user (AdminDeleteUser); a user already gone is fine (a retried erasure)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _cognito().admin_delete_user(UserPoolId=config.settings().cognito_user_pool_id, Username=username)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "UserNotFoundException":
+            raise
+    _users.clear()
+
+
+def reset() -> None:
+    """Forget the cached key set, users and client (tests)."""
+    _jwks.update(url=None, at=0.0, keys=None)
+    _users.clear()
+    _cognito.cache_clear()
