@@ -91,12 +91,16 @@ def list_addresses(customer_id: str) -> list[SavedAddress]:
     """The address book, in the order the addresses were added (ids are time-ordered)."""
     items, _ = dynamo.query_page(None, "PK", f"CUSTOMER#{customer_id}", MAX_ADDRESSES, None,
                                  sk_condition=" AND begins_with(#sk, :prefix)", prefix="ADDRESS#")
-    return [SavedAddress.model_validate(item) for item in items]
+    return [_address(item) for item in items]
 
 
 def get_address(customer_id: str, address_id: str) -> SavedAddress | None:
     item = dynamo.get(address_key(customer_id, address_id))
-    return SavedAddress.model_validate(item) if item else None
+    return _address(item) if item else None
+
+
+def _address(item: dict) -> SavedAddress:
+    return SavedAddress.model_validate({k: v for k, v in item.items() if k not in ("PK", "SK")})
 
 
 def save_address(customer_id: str, address: SavedAddress) -> None:
