@@ -69,7 +69,7 @@ def test_the_address_book_keeps_one_default(client, pool):
                          headers=bearer(token))
     assert second.data["default"] is True
     book = client.get("/me/addresses", headers=bearer(token)).data["data"]
-    assert [a["default"] for a in book] == [False, True]
+    assert {a["id"]: a["default"] for a in book} == {first.data["id"]: False, second.data["id"]: True}
     assert client.get("/me", headers=bearer(token)).data["default_address_id"] == second.data["id"]
 
     changed = client.patch(f"/me/addresses/{first.data['id']}", {"city": "Hamburg", "default": True},

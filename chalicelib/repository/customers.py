@@ -88,7 +88,7 @@ def grant_consent_once(customer_id: str, email: str, consent: MarketingConsent) 
 
 
 def list_addresses(customer_id: str) -> list[SavedAddress]:
-    """The address book, in the order the addresses were added (ids are time-ordered)."""
+    """The address book (at most MAX_ADDRESSES), in address id order."""
     items, _ = dynamo.query_page(None, "PK", f"CUSTOMER#{customer_id}", MAX_ADDRESSES, None,
                                  sk_condition=" AND begins_with(#sk, :prefix)", prefix="ADDRESS#")
     return [_address(item) for item in items]
