@@ -1,5 +1,7 @@
 """The signed-in customer's routes (`/me`) against moto's Cognito and DynamoDB, and localstripe."""
 
+from datetime import UTC, datetime, timedelta
+
 import boto3
 import pytest
 
@@ -82,9 +84,16 @@ def test_the_address_book_keeps_one_default(client, pool):
     assert client.delete(f"/me/addresses/{first.data['id']}", headers=bearer(token)).status_code == 404
 
 
-def test_guest_orders_with_the_verified_email_are_the_accounts_newest_first(shop, pool):
+def test_guest_orders_with_the_verified_email_are_the_accounts_newest_first(shop, pool, monkeypatch):
+    from chalicelib import clock
+
     make_product(shop)
-    placed = [checkout(shop, email="ADA@example.com ") for _ in range(3)]
+    placed, real_now = [], clock.now
+    for minutes in (3, 2, 1):  # a second apart at least: orders sort by their creation second
+        monkeypatch.setattr(clock, "now", lambda m=minutes: datetime.now(UTC).replace(microsecond=0)
+                            - timedelta(minutes=m))
+        placed.append(checkout(shop, email="ADA@example.com "))
+    monkeypatch.setattr(clock, "now", real_now)
     checkout(shop, email="bob@example.com")
     token = pool.sign_up("ada@example.com")["id"]
     first = shop.get("/me/orders?limit=2", headers=bearer(token))
