@@ -41,6 +41,12 @@ def unsubscribe_link(customer_id: str) -> str:
     return f"{config.settings().api_url.rstrip('/')}/unsubscribe?{urlencode({'token': token(customer_id)})}"
 
 
+def page_link(customer_id: str) -> str:
+    """The link in the email's body: the storefront's unsubscribe page, which POSTs the token to the API with
+    one click (a GET never unsubscribes: mail scanners follow links)."""
+    return f"{config.settings().storefront_url.rstrip('/')}/unsubscribe.html?{urlencode({'token': token(customer_id)})}"
+
+
 def headers(customer_id: str) -> dict[str, str]:
     """The headers every marketing email carries (RFC 2369 and RFC 8058)."""
     return {"List-Unsubscribe": f"<{unsubscribe_link(customer_id)}>",

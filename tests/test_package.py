@@ -23,9 +23,10 @@ LINT_TIMEOUT = 300
 # The secrets each function reads (through chalicelib.config.secret) and their SSM parameter names.
 SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
-            "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret"},
+            "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret",
+            "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
-    "on_email_message": {"CART_LINK_SECRET": "cart-link-secret"},
+    "on_email_message": {"CART_LINK_SECRET": "cart-link-secret", "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
     # The sweeps ask Stripe about unpaid orders before cancelling them (reconciliation).
     "expire_unpaid_orders": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
     "reconcile_payments": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
