@@ -302,3 +302,20 @@ def test_chalice_config_holds_no_secret():
         scopes = [stage.get("environment_variables", {})] + [
             f.get("environment_variables", {}) for f in stage.get("lambda_functions", {}).values()]
         assert not [name for scope in scopes for name in scope if name in ALL_SECRETS]
+
+
+def test_the_customer_routes_sit_behind_the_pools_cognito_authorizer(template):
+    resources = template["Resources"]
+    assert resources["CustomerPool"]["Type"] == "AWS::Cognito::UserPool"
+    assert resources["StorefrontClient"]["Properties"]["GenerateSecret"] is False
+    swagger = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = swagger["securityDefinitions"]["CustomerPool"]["x-amazon-apigateway-authorizer"]
+    assert authorizer == {"type": "cognito_user_pools", "providerARNs": [{"Fn::GetAtt": ["CustomerPool", "Arn"]}]}
+    guarded = {(path, method) for path, methods in swagger["paths"].items() for method, operation in methods.items()
+               if operation.get("security") == [{"CustomerPool": []}]}
+    customer = {(path, method) for path, methods in swagger["paths"].items() for method in methods
+                if (path == "/me" or path.startswith("/me/")) and method != "options"}
+    assert customer and guarded == customer
+    _, api = functions(template)["api"]
+    assert api["Environment"]["Variables"]["COGNITO_USER_POOL_ID"] == {"Ref": "CustomerPool"}
+    assert api["Environment"]["Variables"]["COGNITO_CLIENT_ID"] == {"Ref": "StorefrontClient"}

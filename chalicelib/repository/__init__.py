@@ -64,7 +64,7 @@ Customers (accounts and their own data; repository/customers.py):
 |                                |                                                | customers.delete_address           |
 | all held about a customer      | Query PK=CUSTOMER#<cus id> (every SK)          | customers.everything               |
 |                                |                                                | customers.erase                    |
-| the account's cart             | PK=CUSTOMER#<cus id>, SK=CART (conditional)    | customers.open_cart                |
+| the account's cart             | CUSTOMER#<cus id>, ACCOUNT_CART (conditional)  | customers.open_cart                |
 |                                |                                                | customers.point_to_cart            |
 | merge a guest cart             | transaction: CART#<account> + CART#<guest>     | carts.merge                        |
 | a customer's orders, newest    | GSI3: CUSTOMER#<cus id>, <created_at>#<id>     | orders.list_by_customer            |

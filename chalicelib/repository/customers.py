@@ -1,7 +1,8 @@
 """Customers: the profile and the address book of one customer, in the customer's own partition.
 
 `PK=CUSTOMER#<customer id>`: `SK=PROFILE` (email, name, phone, marketing_consent {granted, at, source},
-default_address_id, created_at) and one `SK=ADDRESS#<address id>` per saved address. The shop's
+default_address_id, created_at), one `SK=ADDRESS#<address id>` per saved address, and `SK=ACCOUNT_CART`
+pointing at the account's cart (`cart_id`). The shop's
 figures about the customer (`SK=STATS`) and their messages live in the same partition but belong to
 the CRM (repository modules of their own); erasure removes every item of the partition.
 """
@@ -138,7 +139,8 @@ def erase(customer_id: str) -> int:
 
 
 def cart_key(customer_id: str) -> dict:
-    return {"PK": f"CUSTOMER#{customer_id}", "SK": "CART"}
+    # Not SK=CART: the stream reads an item with SK=CART as a cart (repository/stream.py).
+    return {"PK": f"CUSTOMER#{customer_id}", "SK": "ACCOUNT_CART"}
 
 
 def open_cart(customer_id: str) -> str | None:
