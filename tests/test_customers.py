@@ -184,8 +184,9 @@ def test_one_click_unsubscribe_withdraws_consent(client, pool):
     link = unsubscribe.unsubscribe_link(customer_id)
     assert unsubscribe.headers(customer_id)["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     path = link.split("8000", 1)[1]
+    # What a mail client sends for the one-click button (RFC 8058): a form body.
     answer = client.post(path, raw=b"List-Unsubscribe=One-Click",
-                         headers={"Content-Type": "application/json"})
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 200 and answer.data == {"unsubscribed": True}
     consent = client.get("/me", headers=bearer(token)).data["marketing_consent"]
     assert consent["granted"] is False and consent["source"] == "unsubscribe"

@@ -155,7 +155,9 @@ def delete_me():
     return Response(body="", status_code=204)
 
 
-@bp.route("/unsubscribe", methods=["POST"])
+# RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` as a form (or multipart) body, which is ignored.
+@bp.route("/unsubscribe", methods=["POST"],
+          content_types=["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"])
 @documented({"type": "object", "properties": {"unsubscribed": {"type": "boolean"}}}, query=UnsubscribeQuery,
             errors=["invalid_token"], summary="One-click unsubscribe from marketing email (the email's link)")
 def unsubscribe_route():
