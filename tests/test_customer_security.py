@@ -117,3 +117,42 @@ def test_a_customer_never_reaches_another_customers_data(shop, pool):
     assert len(shop.get("/me/orders", headers=bearer(ada)).data["data"]) == 3
     assert shop.get(f"/orders/{order['id']}", headers=bearer(ada)).data["email"] == "ada@example.com"
     assert [line["sku"] for line in shop.get(f"/carts/{ada_cart['id']}").data["lines"]] == ["TEE-M"]
+
+
+def test_bad_bodies_paths_and_queries_on_the_customer_routes_are_a_4xx_that_writes_nothing(client, pool):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from tests.reliability.test_bad_input import EXAMPLES, bodies, check, ids, table_state
+
+    token = pool.sign_up("ada@example.com")["id"]
+    address = client.post("/me/addresses", ADDRESS, headers=bearer(token)).data
+    cart = make_cart(client)["id"]
+    routes = [("PATCH", "/me", {"name": "Ada", "phone": "+4930123", "marketing_consent": True}),
+              ("POST", "/me/addresses", {**ADDRESS, "default": True}),
+              ("PATCH", f"/me/addresses/{address['id']}", {"city": "Bonn", "default": True}),
+              ("POST", "/me/carts", {"cart_id": cart})]
+
+    @EXAMPLES
+    @given(route=st.sampled_from(routes), data=st.data())
+    def run(route, data):
+        method, path, valid = route
+        before = table_state()
+        check(client.request(method, path, raw=data.draw(bodies(valid)), headers=bearer(token)), before)
+
+    @EXAMPLES
+    @given(value=ids, route=st.sampled_from([("PATCH", "/me/addresses/{x}"), ("DELETE", "/me/addresses/{x}"),
+                                             ("GET", "/me/orders?cursor={x}"), ("GET", "/me/orders?limit={x}"),
+                                             ("POST", "/unsubscribe?token={x}"), ("GET", "/orders/{x}")]))
+    def run_paths(value, route):
+        from urllib.parse import quote
+
+        method, template = route
+        before = table_state()
+        answer = client.request(method, template.format(x=quote(value, safe="")), {} if method != "GET" else None,
+                                headers=bearer(token))
+        check(answer, before)
+        assert answer.status_code >= 400 or method == "GET"
+
+    run()
+    run_paths()

@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 from pydantic import Field, StringConstraints
 
 from chalicelib import accounts, unsubscribe
+from chalicelib.errors import InvalidRequest
 from chalicelib.handlers.common import PageQuery, documented, page, page_params, parse
 from chalicelib.models import Address, Cart, OptionalText, Request, Text
 from chalicelib.models.customers import Customer, SavedAddress
@@ -103,6 +104,9 @@ def change_address(address_id):
     customer_id, signed_in = _me()
     body = parse(AddressChange, bp.current_request)
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    for name in ("name", "line1", "city", "postal_code", "country", "default"):
+        if name in changes and changes[name] is None:
+            raise InvalidRequest(f"{name} cannot be removed from an address.", param=name)
     return customers.change_address(customer_id, signed_in.email, address_id, changes).model_dump(mode="json")
 
 
