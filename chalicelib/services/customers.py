@@ -6,7 +6,7 @@ only that customer's partition and orders: nothing here takes a customer id from
 """
 
 from chalicelib import clock
-from chalicelib.errors import CartChanged, InvalidRequest, OrderChanged, not_found
+from chalicelib.errors import CartChanged, CartCheckedOut, InvalidRequest, OrderChanged, not_found
 from chalicelib.models import MAX_QUANTITY, Address, Cart, CartLineRecord, CartRecord
 from chalicelib.models.customers import Customer, MarketingConsent, SavedAddress
 from chalicelib.models.orders import Order, OrderRecord
@@ -128,8 +128,6 @@ def attach_cart(customer_id: str, email: str, guest_cart_id: str) -> Cart:
     capped by stock, priced from the catalogue) and empty it, in one transaction. Idempotent: a repeat
     finds the guest cart empty (or already the account's) and answers the account's cart. A cart attached
     to another account is a 404. Raises ResourceMissing, CartCheckedOut."""
-    from chalicelib.errors import CartCheckedOut
-
     def attempt() -> Cart:
         guest = carts.get(guest_cart_id)
         if guest is None or (guest.customer_id and guest.customer_id != customer_id):
