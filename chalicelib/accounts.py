@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chalicelib import config
-from chalicelib.errors import Forbidden, Unauthenticated, UpstreamUnavailable
+from chalicelib.errors import EmailNotVerified, Unauthenticated, UpstreamUnavailable
 from chalicelib.models.customers import customer_id_for, normalise_email
 
 MAX_TOKEN_LENGTH = 8192
@@ -44,9 +44,9 @@ class SignedIn:
 
     @property
     def customer_id(self) -> str:
-        """The customer id of the verified email. Raises Forbidden (`email_not_verified`)."""
+        """The customer id of the verified email. Raises EmailNotVerified."""
         if not (self.email and self.email_verified):
-            raise Forbidden("Verify your email address to use your account.", code="email_not_verified")
+            raise EmailNotVerified("Verify your email address to use your account.")
         return customer_id_for(self.email)
 
 

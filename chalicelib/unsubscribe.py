@@ -14,7 +14,7 @@ import hmac
 from urllib.parse import urlencode
 
 from chalicelib import clock, config
-from chalicelib.errors import InvalidRequest
+from chalicelib.errors import InvalidToken
 
 KEY_SETTING = "UNSUBSCRIBE_SECRET"
 MAX_TOKEN_LENGTH = 256
@@ -54,9 +54,9 @@ def headers(customer_id: str) -> dict[str, str]:
 
 
 def customer_of(value: str) -> str:
-    """The customer id a token stands for. Raises InvalidRequest (`invalid_token`), signatures compared in
+    """The customer id a token stands for. Raises InvalidToken, signatures compared in
     constant time."""
-    invalid = InvalidRequest("The unsubscribe link is not valid.", param="token", code="invalid_token")
+    invalid = InvalidToken("The unsubscribe link is not valid.", param="token")
     customer_id, _, signature = value.partition(".") if len(value) <= MAX_TOKEN_LENGTH else ("", "", "")
     if not customer_id.startswith("cus_") or not signature:
         raise invalid
@@ -70,7 +70,7 @@ def customer_of(value: str) -> str:
 
 def withdraw(value: str) -> str:
     """Turn the token's customer's marketing consent off (source "unsubscribe"). Idempotent; a customer with
-    no profile had no consent to withdraw. Returns the customer id. Raises InvalidRequest."""
+    no profile had no consent to withdraw. Returns the customer id. Raises InvalidToken."""
     from chalicelib.models.customers import MarketingConsent
     from chalicelib.repository import customers
 

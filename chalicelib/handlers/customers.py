@@ -5,18 +5,27 @@ from the path: another customer's address, order or cart is the same 404 as an u
 from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from chalicelib import accounts, unsubscribe
-from chalicelib.errors import InvalidRequest
-from chalicelib.handlers.common import PageQuery, documented, page, page_params, parse
+from chalicelib.errors import (
+    CartChanged,
+    CartCheckedOut,
+    EmailNotVerified,
+    InvalidRequest,
+    InvalidToken,
+    ResourceMissing,
+    TooManyAddresses,
+    Unauthenticated,
+)
+from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query
 from chalicelib.models import Address, Cart, OptionalText, Request, Text
 from chalicelib.models.customers import Customer, SavedAddress
 from chalicelib.responses import OrderPage
 from chalicelib.services import customers
 
 bp = Blueprint(__name__)
-SIGNED_IN = ["unauthenticated", "email_not_verified"]
+SIGNED_IN = [Unauthenticated, EmailNotVerified]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()/.-]{2,29}$")]
 
 
@@ -45,7 +54,10 @@ class AttachCart(Request):
     cart_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class UnsubscribeQuery(Request):
+class UnsubscribeQuery(BaseModel):
+    """The one-click link's query (parsed like PageQuery: Chalice hands a MultiDict, which strict models refuse)."""
+
+
     token: Annotated[str, Field(min_length=1, max_length=512, description="The token of the email's link.")]
 
 
@@ -87,7 +99,7 @@ def list_addresses():
 
 
 @bp.route("/me/addresses", methods=["POST"])
-@documented(SavedAddress, status=201, request=AddressIn, errors=[*SIGNED_IN, "too_many_addresses"],
+@documented(SavedAddress, status=201, request=AddressIn, errors=[*SIGNED_IN, TooManyAddresses],
             summary="Save an address (`default` makes it the default shipping address; so is the first one)")
 def add_address():
     customer_id, signed_in = _me()
@@ -98,7 +110,7 @@ def add_address():
 
 
 @bp.route("/me/addresses/{address_id}", methods=["PATCH"])
-@documented(SavedAddress, request=AddressChange, errors=[*SIGNED_IN, "resource_missing"],
+@documented(SavedAddress, request=AddressChange, errors=[*SIGNED_IN, ResourceMissing],
             summary="Change a saved address or make it the default")
 def change_address(address_id):
     customer_id, signed_in = _me()
@@ -111,7 +123,7 @@ def change_address(address_id):
 
 
 @bp.route("/me/addresses/{address_id}", methods=["DELETE"])
-@documented(None, status=204, errors=[*SIGNED_IN, "resource_missing"], summary="Delete a saved address")
+@documented(None, status=204, errors=[*SIGNED_IN, ResourceMissing], summary="Delete a saved address")
 def remove_address(address_id):
     customer_id, signed_in = _me()
     customers.remove_address(customer_id, signed_in.email, address_id)
@@ -123,12 +135,12 @@ def remove_address(address_id):
             summary="The customer's orders, newest first (guest orders with the verified email included)")
 def list_my_orders():
     customer_id, _ = _me()
-    limit, cursor = page_params(bp.current_request)
-    return page(*customers.order_page(customer_id, limit, cursor))
+    query = parse_query(PageQuery, bp.current_request)
+    return page(*customers.order_page(customer_id, query.limit, query.cursor))
 
 
 @bp.route("/me/carts", methods=["POST"])
-@documented(Cart, request=AttachCart, errors=[*SIGNED_IN, "resource_missing", "cart_checked_out", "cart_changed"],
+@documented(Cart, request=AttachCart, errors=[*SIGNED_IN, ResourceMissing, CartCheckedOut, CartChanged],
             summary="Attach a guest cart to the account, merged into the account's open cart")
 def attach_cart():
     """The account's one open cart: the guest cart itself when the account has none, otherwise the account's
@@ -163,9 +175,8 @@ def delete_me():
 @bp.route("/unsubscribe", methods=["POST"],
           content_types=["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"])
 @documented({"type": "object", "properties": {"unsubscribed": {"type": "boolean"}}}, query=UnsubscribeQuery,
-            errors=["invalid_token"], summary="One-click unsubscribe from marketing email (the email's link)")
+            errors=[InvalidToken], summary="One-click unsubscribe from marketing email (the email's link)")
 def unsubscribe_route():
     """RFC 8058 one-click: no login; the signed token says whose consent to withdraw (source `unsubscribe`)."""
-    token = (bp.current_request.query_params or {}).get("token") or ""
-    unsubscribe.withdraw(token)
+    unsubscribe.withdraw(parse_query(UnsubscribeQuery, bp.current_request).token)
     return {"unsubscribed": True}

@@ -6,7 +6,7 @@ only that customer's partition and orders: nothing here takes a customer id from
 """
 
 from chalicelib import clock
-from chalicelib.errors import CartChanged, CartCheckedOut, InvalidRequest, OrderChanged, not_found
+from chalicelib.errors import CartChanged, CartCheckedOut, OrderChanged, TooManyAddresses, not_found
 from chalicelib.models import MAX_QUANTITY, Address, Cart, CartLineRecord, CartRecord
 from chalicelib.models.customers import Customer, MarketingConsent, SavedAddress
 from chalicelib.models.orders import Order, OrderRecord
@@ -48,11 +48,11 @@ def addresses(customer_id: str) -> list[SavedAddress]:
 
 def add_address(customer_id: str, email: str, address: Address, default: bool) -> SavedAddress:
     """Save a new address (the first one becomes the default). Not idempotent by itself: send an
-    Idempotency-Key. Raises InvalidRequest when the book is full."""
+    Idempotency-Key. Raises TooManyAddresses when the book is full."""
     book = customers.list_addresses(customer_id)
     if len(book) >= customers.MAX_ADDRESSES:
-        raise InvalidRequest(f"An address book holds at most {customers.MAX_ADDRESSES} addresses.",
-                             param="line1", code="too_many_addresses")
+        raise TooManyAddresses(f"An address book holds at most {customers.MAX_ADDRESSES} addresses.",
+                               param="line1")
     saved = SavedAddress(id=clock.new_id("adr"), **address.model_dump())
     customers.save_address(customer_id, saved)
     if default or not book:
