@@ -3,12 +3,12 @@
     make run                                  # in one terminal (any ports)
     .venv/bin/python -m bench.token_verification [--runs 5]
 
-Each run is a fresh interpreter: *import* is `chalicelib.accounts` (joserfc is imported on the first
-verification, not here); *cold* is the first verification (import of joserfc and cryptography, the JWKS
-fetched from the local pool on the moto server); *refetch* is a later verification after the cached key
-set was dropped (what an expired cache or an unknown key id costs); *warm* is the median and p90 of 200
-verifications with the key set cached (signature, claims). For an access token the first verification
-also reads the user's email with GetUser (then cached 5 minutes).
+Each run is a fresh interpreter: *import* is `chalicelib.accounts`; *cold* is the first verification
+(chalicelib/rs256.py on the standard library, the JWKS fetched from the local pool on the moto server);
+*refetch* is a later verification after the cached key set was dropped (what an expired cache or an
+unknown key id costs); *warm* is the median and p90 of 200 verifications with the key set cached
+(signature, claims). For an access token the first verification also reads the user's email with
+GetUser (then cached 5 minutes).
 """
 
 import argparse
