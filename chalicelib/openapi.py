@@ -39,6 +39,8 @@ VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 ADMIN_PREFIX = "/admin/"
 ADMIN_SCHEME = "adminKey"
+CUSTOMER_PREFIX = "/me"
+CUSTOMER_SCHEME = "customerToken"
 HEADERS = {
     "X-Request-Id": {"description": "The request's correlation id (the one sent, if it was a sane token), as "
                                     "logged by the API.", "required": True, "schema": {"type": "string"}},
@@ -185,7 +187,11 @@ def build(app) -> dict:
             "parameters": PARAMETERS,
             "securitySchemes": {ADMIN_SCHEME: {
                 "type": "http", "scheme": "bearer",
-                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter)."}},
+                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter)."},
+                CUSTOMER_SCHEME: {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "A Cognito ID or access token of the shop's user pool and storefront app client "
+                               "(`/me` routes; `GET /orders/{order_id}` and checkout accept it too)."}},
         },
     }
 
@@ -232,6 +238,8 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
         operation["description"] = text
     if admin:
         operation["security"] = [{ADMIN_SCHEME: []}]
+    elif path == CUSTOMER_PREFIX or path.startswith(CUSTOMER_PREFIX + "/"):
+        operation["security"] = [{CUSTOMER_SCHEME: []}]
     if doc.request is not None:
         required = _is_model(doc.request) and any(f.is_required() for f in doc.request.model_fields.values())
         operation["requestBody"] = {"required": required or not _is_model(doc.request),

@@ -165,3 +165,40 @@ def test_a_webhook_costs_one_read_and_one_transaction(shop):
 
     assert answer.status_code == 200
     assert calls.by_operation() == {("dynamodb", "GetItem"): 1, ("dynamodb", "TransactWriteItems"): 1}
+
+
+def test_what_each_customer_route_costs(client, pool):
+    """Issue 14's figures: AWS calls per customer route, with the pool's key set cached (verifying an ID
+    token costs no AWS call; an access token costs one GetUser per container and user every 5 minutes)."""
+    from tests.customers_support import bearer
+
+    make_product(client, sku_prefix="TEE")
+    tokens = pool.sign_up("ada@example.com")
+    me = bearer(tokens["id"])
+    client.patch("/me", {"name": "Ada"}, headers=me)
+    address = client.post("/me/addresses", ADDRESS, headers=me).data
+    account_cart = make_cart(client)["id"]
+    client.post(f"/carts/{account_cart}/lines", {"sku": "TEE-S", "quantity": 1})
+    client.post("/me/carts", {"cart_id": account_cart}, headers=me)
+    guest_cart = make_cart(client)["id"]
+    client.post(f"/carts/{guest_cart}/lines", {"sku": "TEE-M", "quantity": 1})
+    get, query, update = ("dynamodb", "GetItem"), ("dynamodb", "Query"), ("dynamodb", "UpdateItem")
+    expected = [
+        ("GET", "/me", None, me, {get: 1}),
+        ("PATCH", "/me", {"phone": "+4930123"}, me, {update: 1}),
+        ("PATCH", "/me", {"marketing_consent": True}, me, {get: 1, update: 1}),
+        ("GET", "/me/addresses", None, me, {get: 1, query: 1}),
+        ("POST", "/me/addresses", {**ADDRESS, "line1": "2 Side St"}, me, {query: 1, ("dynamodb", "PutItem"): 1}),
+        ("PATCH", f"/me/addresses/{address['id']}", {"city": "Bonn"}, me,
+         {get: 2, ("dynamodb", "PutItem"): 1}),
+        ("GET", "/me/orders", None, me, {query: 1}),
+        ("POST", "/me/carts", {"cart_id": guest_cart}, me,
+         {get: 3, ("dynamodb", "BatchGetItem"): 1, ("dynamodb", "TransactWriteItems"): 1}),
+        ("GET", "/me", None, bearer(tokens["access"]), {get: 1, ("cognito-idp", "GetUser"): 1}),
+        ("GET", "/me", None, bearer(tokens["access"]), {get: 1}),  # the user's email is cached
+    ]
+    for method, path, body, headers, calls_expected in expected:
+        with count_calls() as calls:
+            answer = client.request(method, path, body, headers=headers)
+        assert answer.status_code in (200, 201), (method, path, answer.data)
+        assert calls.by_operation() == calls_expected, (method, path, calls.by_operation())

@@ -159,6 +159,8 @@ class CartRecord(Record):
     recovered: bool = False  # restored from an abandoned-cart reminder link
     reminded_at: datetime | None = None  # when the abandoned-cart reminder went out
     reminder: dict | None = None  # what the reminder shows: {"lines": [...], "subtotal": ...}
+    customer_id: str | None = None  # the account it is attached to (POST /me/carts)
+    marketing_consent: bool | None = None  # a guest's answer to the marketing question, recorded at checkout
     version: int = 0
     created_at: datetime
     updated_at: datetime

@@ -72,6 +72,7 @@ class OrderRecord(Record):
     fulfilment_status: FulfilmentStatus = "unfulfilled"
     currency: str
     email: str
+    customer_id: str | None = None  # customer_id_for(email), or the signed-in customer's; None once erased
     lines: list[CartLine]
     shipping_address: Address
     shipping_method: str

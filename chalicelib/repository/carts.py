@@ -147,3 +147,22 @@ def save_sweep_position(position: str) -> None:
     except ClientError as error:
         if dynamo.error_code(error) != "ConditionalCheckFailedException":
             raise
+
+
+def merge(account: CartRecord, guest: CartRecord) -> CartRecord:
+    """Write the account's cart with the guest cart's lines merged in and the emptied guest cart, both on
+    the versions read, in one transaction (so the lines move exactly once). Raises CartChanged."""
+    saved = account.model_copy(update={"version": account.version + 1})
+    emptied = guest.model_copy(update={"version": guest.version + 1})
+    condition = "version = :version AND #status = :open"
+    pieces = [dynamo.Piece(name, {"Put": {"TableName": dynamo.table(), "Item": _item(cart),
+                                          "ConditionExpression": condition,
+                                          "ExpressionAttributeNames": {"#status": "status"},
+                                          "ExpressionAttributeValues": dynamo.values(version=before.version,
+                                                                                     open="open")}})
+              for name, cart, before in (("account", saved, account), ("guest", emptied, guest))]
+    try:
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        raise CartChanged("A cart changed while merging; read them again.") from cancelled
+    return saved

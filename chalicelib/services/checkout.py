@@ -28,11 +28,12 @@ from chalicelib.errors import (
     not_found,
 )
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.kept import Keyed, find
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
 from chalicelib.models.stock import Plan, plan_reservation
-from chalicelib.repository import carts, catalog, discounts, orders
+from chalicelib.repository import carts, catalog, customers, discounts, orders
 from chalicelib.retry import retried
 
 PROVIDER = "stripe"
@@ -72,7 +73,7 @@ def _order_id(record: CartRecord) -> str:
 
 
 def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               keyed: Keyed | None) -> OrderRecord:
+               keyed: Keyed | None, customer_id: str | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
@@ -88,7 +89,8 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
         raise InvalidRequest("The shipping method is no longer offered for this cart.", param="shipping_method")
     return OrderRecord(
         id=_order_id(record), cart_id=record.id, checkout_key=keyed, token=secrets.token_urlsafe(32),
-        currency=record.currency, email=record.email, lines=cart.lines, shipping_address=record.shipping_address,
+        currency=record.currency, email=record.email, customer_id=customer_id or customer_id_for(record.email),
+        lines=cart.lines, shipping_address=record.shipping_address,
         shipping_method=record.shipping_method, subtotal=cart.subtotal, discount_total=cart.discount_total,
         discount_code=discount.code if discount and cart.discount else None,
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
@@ -126,12 +128,12 @@ def _reused() -> IdempotencyKeyReused:
                                 param="Idempotency-Key")
 
 
-def _place_or_find(cart_id: str, keyed: Keyed | None) -> tuple[OrderRecord, bool]:
+def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
         record = carts.get(cart_id)
-        if record is None:
+        if record is None or (customer_id and record.customer_id not in (None, customer_id)):
             raise not_found("cart")
         if keyed and find(record.answers, keyed, int(clock.now().timestamp())):
             raise _reused()  # the key changed a line of this cart
@@ -145,7 +147,7 @@ def _place_or_find(cart_id: str, keyed: Keyed | None) -> tuple[OrderRecord, bool
             return order, False
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
-        order = _new_order(record, skus, discount, keyed)
+        order = _new_order(record, skus, discount, keyed, customer_id)
         order = _with_payment(order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None)
@@ -190,13 +192,22 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
     return answer
 
 
-def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None) -> CheckoutResult:
+def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None,
+             customer_id: str | None = None, marketing_consent: bool | None = None) -> CheckoutResult:
     """Check the cart out: one order per cart, stock reserved, written with its payment. Safe to retry:
     a repeat returns the same order (created=False; with the Idempotency-Key (`keyed`) that placed it,
     replayed=True) and confirms with a new payment method. Raises ResourceMissing, InvalidRequest
     (naming the missing param), OutOfStock (nothing reserved), PaymentDeclined, IdempotencyKeyReused,
-    UpstreamUnavailable (nothing placed, or the order stands; retry)."""
-    order, created = _place_or_find(cart_id, keyed)
+    UpstreamUnavailable (nothing placed, or the order stands; retry).
+
+    The order's `customer_id` is the signed-in customer's (`customer_id`), else the one of its email: guest
+    orders belong to the account of that email by construction. A cart attached to another account is a
+    404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
+    profile with source "checkout" when the order is placed."""
+    order, created = _place_or_find(cart_id, keyed, customer_id)
+    if created and marketing_consent is not None:
+        customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
+            granted=marketing_consent, at=order.created_at, source="checkout"))
     payment = _payment(order, payment_method)
     replayed = bool(not created and keyed and order.checkout_key and order.checkout_key.scope == keyed.scope)
     return CheckoutResult(order=Order.from_record(order), order_token=order.token, payment=payment, created=created,
