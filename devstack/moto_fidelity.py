@@ -1,0 +1,341 @@
+"""Where moto 5.2's DynamoDB departs from DynamoDB in ways that cost O(table) per request, fixed at the
+start of the devstack's moto server (as `devstack/localstripe_fidelity.py` does for localstripe).
+
+- TransactWriteItems: moto deep-copies every table a transaction names (items, indexes and the whole
+  stream shard) before running it, to put the copy back when the transaction is cancelled. Each
+  checkout then costs time and memory in proportion to the table (1.6 s at 5,000 items; the moto
+  server grew by ~80 MB per purchase). Here, as DynamoDB documents, every condition is checked first
+  against the current items; if any fails the transaction is cancelled with one
+  CancellationReason per action, by position (`ConditionalCheckFailed`, with the old item when
+  `ReturnValuesOnConditionCheckFailure` is ALL_OLD, `None` for the others), and nothing is written;
+  otherwise every write is applied. Two actions on one item are a ValidationException before
+  anything is checked; more than 100 actions likewise. Should a write still fail half-way (an
+  invalid update expression), the items already written and their stream records are put back.
+- Query on the table's key looks only at the queried partition instead of sorting every item of the
+  table first; on an index moto still looks at every item, but no longer sorts them all first (the
+  query sorts its matches itself, so the order is the same).
+- Streams: DynamoDB keeps a record 24 hours, then trims it; moto keeps every record for the life of
+  the process. Here records older than 24 h are trimmed, and, locally, a record the consumer has
+  moved past (asked for an iterator after it) once it is older than MOTO_STREAM_READ_RETENTION_SECONDS
+  (default 900: the set-aside replay of tools.dlq still finds it for that long; the devstack pump is
+  the stream's only consumer). Sequence numbers stay as they were; an iterator asked for at a
+  trimmed position is a TrimmedDataAccessException, as in DynamoDB.
+- Shard iterators expire 15 minutes after they are handed out (ExpiredIteratorException), as in
+  DynamoDB; moto kept every iterator it ever made (one per GetRecords), a leak of ~1 KB a poll.
+
+The devstack's one DynamoDB lock (devstack/motoserver.py) stays: it is what makes a transaction
+isolated from other writers, as DynamoDB's are.
+"""
+
+import copy
+import os
+import threading
+import time
+
+STREAM_RETENTION_SECONDS = 24 * 3600
+ITERATOR_LIFETIME_SECONDS = 15 * 60
+MAX_TRANSACTION_ITEMS = 100
+_installed = False
+_install_lock = threading.Lock()
+
+
+def read_retention_seconds() -> float:
+    return float(os.environ.get("MOTO_STREAM_READ_RETENTION_SECONDS", "900"))
+
+
+def install() -> None:
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        from moto.dynamodb import models
+        from moto.dynamodb.models import table as tables
+        from moto.dynamodbstreams import models as stream_models
+
+        models.DynamoDBBackend.transact_write_items = transact_write_items
+        _partition_query(tables.Table)
+        _trimmed_stream(tables.StreamShard, stream_models)
+        _installed = True
+
+
+# --- TransactWriteItems ---------------------------------------------------------------------------
+
+def _key_of(table, kind: str, body: dict) -> dict:
+    if kind != "Put":
+        return body["Key"]
+    attrs = body["Item"]
+    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attrs[table.range_key_attr]
+    return key
+
+
+def _check(backend, kind: str, body: dict):
+    """The action's reason to cancel, as (code, message, old item) or (None, None, None)."""
+    from moto.dynamodb.comparisons import get_filter_expression as condition_of
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+
+    condition = body.get("ConditionExpression")
+    if condition is None:
+        return None, None, None
+    current = backend.get_item(body["TableName"], _key_of(backend.get_table(body["TableName"]), kind, body))
+    test = condition_of(condition, body.get("ExpressionAttributeNames"), body.get("ExpressionAttributeValues"))
+    if test.expr(current):
+        return None, None, None
+    old = current.to_json()["Attributes"] if current and body.get(
+        "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+    return "ConditionalCheckFailed", ConditionalCheckFailed().message, old
+
+
+def transact_write_items(self, transact_items: list[dict]) -> None:
+    """DynamoDBBackend.transact_write_items: check every condition, then apply every write."""
+    from moto.dynamodb.exceptions import (
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > MAX_TRANSACTION_ITEMS:
+        raise TooManyTransactionsException()
+    actions, targets = [], set()
+    for action in transact_items:
+        if len(action) > 1:
+            raise TransactWriteSingleOpException()
+        kind, body = next(iter(action.items()))
+        if kind not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise MockValidationException(f"Unsupported transaction operation: {kind}")
+        actions.append((kind, body))
+        try:
+            target = (body["TableName"], str(sorted(_key_of(self.get_table(body["TableName"]), kind, body).items())))
+        except Exception:  # noqa: S112 - an unknown table or a missing key is this action's reason below
+            continue
+        if target in targets:
+            raise MultipleTransactionsException()
+        targets.add(target)
+
+    reasons = []
+    for kind, body in actions:
+        try:
+            reasons.append(_check(self, kind, body))
+        except MockValidationException:
+            raise
+        except Exception as error:  # as moto: the action's reason is the error's name
+            reasons.append((type(error).__name__, str(getattr(error, "message", error)), None))
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+    _apply(self, actions)
+
+
+def _apply(backend, actions: list[tuple[str, dict]]) -> None:
+    """Apply every write; if one still fails, put back what was written (items and stream records)."""
+    from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+
+    undo, streams = [], {}
+    for position, (kind, body) in enumerate(actions):
+        if kind == "ConditionCheck":
+            continue
+        table = backend.get_table(body["TableName"])
+        key = _key_of(table, kind, body)
+        hash_key, range_key = backend.get_keys_value(table, key)
+        undo.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        if table.stream_shard is not None and id(table) not in streams:
+            streams[id(table)] = (table, len(table.stream_shard.items))
+        names, values = body.get("ExpressionAttributeNames"), body.get("ExpressionAttributeValues")
+        try:
+            if kind == "Put":
+                backend.put_item(body["TableName"], body["Item"], expression_attribute_names=names,
+                                 expression_attribute_values=values)
+            elif kind == "Delete":
+                backend.delete_item(body["TableName"], key, expression_attribute_names=names,
+                                    expression_attribute_values=values)
+            else:
+                backend.update_item(body["TableName"], key, update_expression=body["UpdateExpression"],
+                                    expression_attribute_names=names, expression_attribute_values=values)
+        except Exception as error:
+            for table_, hash_, range_, item in reversed(undo):
+                _restore(table_, hash_, range_, item)
+            for table_, length in streams.values():
+                del table_.stream_shard.items[length:]
+            if isinstance(error, MockValidationException):
+                raise
+            reasons = [(None, None, None)] * len(actions)
+            reasons[position] = (type(error).__name__, str(getattr(error, "message", error)), None)
+            raise TransactionCanceledException(reasons) from error
+
+
+def _restore(table, hash_key, range_key, item) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    partition = table.items.setdefault(hash_key, {})
+    if item is None:
+        partition.pop(range_key, None)
+        if not partition:
+            table.items.pop(hash_key, None)
+    else:
+        partition[range_key] = item
+
+
+# --- Query ----------------------------------------------------------------------------------------
+
+def _partition_query(table_class) -> None:
+    sorted_all_items = table_class.all_items
+    query = table_class.query
+    querying = threading.local()
+
+    def all_items(self):
+        scope = getattr(querying, "scope", None)
+        if scope is None:
+            return sorted_all_items(self)
+        if scope == "partition":
+            partition = self.items.get(querying.hash_key)  # .get: `items` is a defaultdict
+            if partition is None:
+                return []
+            return list(partition.values()) if self.range_key_attr else [partition]
+        items = []
+        for hash_set in self.items.values():
+            items.extend(hash_set.values() if self.range_key_attr else [hash_set])
+        return items
+
+    def partition_query(self, *args, **kwargs):
+        index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+        querying.scope = "index" if index_name else "partition"
+        querying.hash_key = args[0] if args else kwargs.get("hash_key")
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            querying.scope = querying.hash_key = None
+
+    table_class.all_items = all_items
+    table_class.query = partition_query
+
+
+# --- Streams --------------------------------------------------------------------------------------
+
+def _trimmed_stream(shard_class, stream_models) -> None:
+    from moto.core.exceptions import JsonRESTError
+
+    class TrimmedDataAccessException(JsonRESTError):
+        def __init__(self):
+            super().__init__("TrimmedDataAccessException",
+                             "The operation attempted to read past the oldest stream record in a shard.")
+
+    class ExpiredIteratorException(JsonRESTError):
+        def __init__(self):
+            super().__init__("ExpiredIteratorException", "Iterator expired. The iterator was created over 15 minutes"
+                                                         " ago.")
+
+    shard_class.trimmed = 0  # records trimmed from the front: a record's position is seq - start - trimmed
+    shard_class.consumed = -1  # the highest sequence number the consumer has moved past
+    add, get = shard_class.add, shard_class.get
+
+    def first_sequence_number(shard) -> int:
+        return shard.starting_sequence_number + shard.trimmed
+
+    def trim(shard, now: float) -> None:
+        keep_read, keep_all = now - read_retention_seconds(), now - STREAM_RETENTION_SECONDS
+        first = first_sequence_number(shard)
+        cut = 0
+        for record in shard.items:
+            created = getattr(record, "created", now)
+            read = first + cut <= shard.consumed
+            if not (created < keep_all or (read and created < keep_read)):
+                break
+            cut += 1
+        if cut:
+            del shard.items[:cut]
+            shard.trimmed += cut
+
+    def add_record(shard, old, new) -> None:
+        # moto numbers a record by its place in the list: count the trimmed ones too.
+        items, shard.items = shard.items, _Offset(shard.items, shard.trimmed)
+        try:
+            add(shard, old, new)
+        finally:
+            if isinstance(shard.items, _Offset):
+                shard.items = items
+            else:  # moto emptied the shard (a Lambda event source mapping took the records)
+                shard.trimmed += len(items)
+        if shard.items:
+            shard.items[-1].created = time.time()
+        trim(shard, time.time())
+
+    def get_records(shard, start: int, quantity: int):
+        if start < first_sequence_number(shard):
+            raise TrimmedDataAccessException()
+        return get(shard, start - shard.trimmed, quantity)
+
+    shard_class.add, shard_class.get = add_record, get_records
+
+    iterator_class = stream_models.ShardIterator
+    make_iterator = iterator_class.__init__
+
+    def new_iterator(iterator, backend, shard, kind, sequence_number=None):
+        make_iterator(iterator, backend, shard, kind, sequence_number)
+        if kind == "TRIM_HORIZON":
+            iterator.sequence_number = first_sequence_number(shard)
+        elif kind == "LATEST":
+            iterator.sequence_number = first_sequence_number(shard) + len(shard.items)
+        iterator.created = time.monotonic()
+
+    iterator_class.__init__ = new_iterator
+
+    backend_class = stream_models.DynamoDBStreamsBackend
+    records_of, iterator_of = backend_class.get_records, backend_class.get_shard_iterator
+
+    def get_shard_iterator(backend, arn, shard_id, kind, sequence_number=None):
+        """A consumer asking to read after a record has moved past everything before it."""
+        shard = backend._get_table_from_arn(arn).stream_shard
+        if shard is not None and kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence_number:
+            sequence_number = int(sequence_number)
+            shard.consumed = max(shard.consumed, sequence_number - (1 if kind == "AT_SEQUENCE_NUMBER" else 0))
+            trim(shard, time.time())
+            if sequence_number + (1 if kind == "AFTER_SEQUENCE_NUMBER" else 0) < first_sequence_number(shard):
+                raise TrimmedDataAccessException()
+        return iterator_of(backend, arn, shard_id, kind, sequence_number)
+
+    def get_records_or_expired(backend, iterator_arn: str, limit: int):
+        now = time.monotonic()
+        iterator = backend.shard_iterators.get(iterator_arn)
+        if iterator is None or now - iterator.created > ITERATOR_LIFETIME_SECONDS:
+            backend.shard_iterators.pop(iterator_arn, None)
+            raise ExpiredIteratorException()
+        # Iterators are kept in the order they were made: drop the expired ones from the front.
+        while backend.shard_iterators:
+            arn, oldest = next(iter(backend.shard_iterators.items()))
+            if now - oldest.created <= ITERATOR_LIFETIME_SECONDS:
+                break
+            del backend.shard_iterators[arn]
+        return records_of(backend, iterator_arn, limit)
+
+    backend_class.get_records = get_records_or_expired
+    backend_class.get_shard_iterator = get_shard_iterator
+
+
+class _Offset(list):
+    """A stream shard's record list whose length counts the trimmed records (moto numbers a new
+    record `len(items) + start`); everything else is the list itself."""
+
+    def __init__(self, items: list, trimmed: int):
+        super().__init__()
+        self.items, self.trimmed = items, trimmed
+
+    def __len__(self):
+        return len(self.items) + self.trimmed
+
+    def append(self, record) -> None:
+        self.items.append(record)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+    def __bool__(self):
+        return bool(self.items)
