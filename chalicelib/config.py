@@ -68,6 +68,9 @@ class Settings:
     cart_link_days: int
     # Automatic buy-X-get-Y promotions: [{"id", "buy_sku", "buy_quantity", "get_sku", "get_quantity", "max_free"?}]
     promotions: list = field(hash=False)
+    # The reconciliation schedule asks the provider about an unpaid order once it has waited this long
+    # for its webhook (the local stack's soak run shortens it to wait one period, not minutes).
+    reconcile_after_seconds: int = 120
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +105,7 @@ def settings() -> Settings:
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
         promotions=_json("PROMOTIONS", []),
+        reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
     )
 
 
