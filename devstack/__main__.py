@@ -52,6 +52,9 @@ def _configure_aws(moto_url: str) -> None:
         os.environ.pop(name, None)
     os.environ.update(AWS_ENDPOINT_URL=moto_url, AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION,
                       AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")  # noqa: S106 - moto takes any
+    from devstack import faults
+
+    faults.install()  # DEVSTACK_DYNAMODB_TIMEOUTS, off unless set (devstack/faults.py)
 
 
 def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) -> dict[str, str]:
@@ -167,6 +170,7 @@ def main() -> int:
         outputs = _create_world(ports, admin_key, webhook_secret)
 
         from app import app
+        from devstack import faults
         from devstack.pump import Pump
         from devstack.seed import seed
         from devstack.storefront import Storefront
@@ -174,6 +178,7 @@ def main() -> int:
         seed()
         api_url = f"http://{HOST}:{ports['API_PORT']}"
         _register_webhook(stripe.url, api_url, webhook_secret)
+        faults.activate()
         server, api_thread = _start_api(app, ports["API_PORT"])
         storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],

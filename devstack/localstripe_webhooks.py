@@ -14,7 +14,8 @@ before any attempt: the provider says paid, the webhook never arrives (what the 
 reconciliation schedule must then settle).
 
 `GET /_config/webhook_deliveries` answers the counts: events, delivered, attempts, failed_attempts,
-dropped, given_up.
+dropped, given_up; and `dropped_objects`, the ids of the objects whose events were dropped (the
+last 10,000), so a soak run can tell a dropped event from a lost one.
 """
 
 import asyncio
@@ -28,6 +29,7 @@ import time
 
 log = logging.getLogger("localstripe.webhooks")
 
+DROPPED_OBJECTS: list[str] = []
 STATS = {"events": 0, "delivered": 0, "attempts": 0, "failed_attempts": 0, "dropped": 0, "given_up": 0}
 
 
@@ -52,6 +54,8 @@ def install(server, webhooks) -> None:
         STATS["events"] += 1
         if drop and random.random() < drop:
             STATS["dropped"] += 1
+            DROPPED_OBJECTS.append(event.data["object"].get("id"))
+            del DROPPED_OBJECTS[:-10_000]
             log.warning('webhook "%s" %s dropped (LOCALSTRIPE_DROP_WEBHOOKS)', event.type, event.id)
             return
         payload = json.dumps(event._export(), indent=2, sort_keys=True).encode()
@@ -62,7 +66,7 @@ def install(server, webhooks) -> None:
     webhooks._send_webhook = send  # schedule_webhook looks it up at call time
 
     async def deliveries(request):
-        return web.json_response(STATS)
+        return web.json_response({**STATS, "dropped_objects": DROPPED_OBJECTS})
 
     server.app.router.add_get("/_config/webhook_deliveries", deliveries)
 

@@ -124,10 +124,11 @@ def test_dropped_webhooks_never_arrive(localstripe_with):
     base = localstripe_with(LOCALSTRIPE_DROP_WEBHOOKS="1")
     endpoint = Endpoint([200])
     try:
-        _paid(base, endpoint)
+        payment_id = _paid(base, endpoint)
         time.sleep(2)
     finally:
         endpoint.close()
     assert endpoint.received == []
     counts = _deliveries(base)
     assert counts["dropped"] >= 1 and counts["attempts"] == 0
+    assert payment_id in counts["dropped_objects"]
