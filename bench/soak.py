@@ -83,7 +83,8 @@ class Soak:
             f"{s['checkout_p50_ms']} ms, p95 {s['checkout_p95_ms']} ms",
             f"orders paid at localstripe {s['paid_at_provider']}, paid in the API {s.get('paid_in_api')}, "
             f"unpaid but paid {s.get('paid_but_unpaid')}; duplicate charges {s['duplicate_charges']}, refunded "
-            f"{s.get('duplicates_refunded')}; webhooks {s.get('webhooks')}; DynamoDB faults {s.get('dynamodb_faults')}",
+            f"{s.get('duplicates_refunded')} ({s.get('duplicates_unseen_dropped_webhook')} unseen: webhook dropped)",
+            f"webhooks {s.get('webhooks')}; DynamoDB faults {s.get('dynamodb_faults')}",
             f"moto server RSS: {rss}"])
 
 
@@ -228,6 +229,10 @@ def _refunded(stack, payment_id: str) -> bool:
     return all(c.get("amount_refunded") == c.get("amount") for c in intent["charges"]["data"])
 
 
+def _deliveries(stack) -> dict:
+    return requests.get(f"{stack.stripe}/_config/webhook_deliveries", timeout=30).json()
+
+
 def _paid_in_api(stack, admin: dict, order_id: str) -> bool:
     order = requests.get(f"{stack.api}/admin/orders/{order_id}", headers=admin, timeout=60).json()
     return order.get("payment_status") == "paid" and order.get("amount_paid") == order.get("total")
@@ -245,17 +250,18 @@ def _settle(stack, soak: Soak, admin: dict, wait: float) -> None:
         # Whichever payment's webhook came second is the duplicate (the first one paid the order).
         unrefunded = {o: p for o, p in unrefunded.items()
                       if _refunded(stack, p) + _refunded(stack, soak.paid_at_provider[o]) != 1}
-        if (not waiting and not unrefunded) or time.monotonic() > deadline:
+        dropped = set(_deliveries(stack)["dropped_objects"])
+        # A duplicate whose webhook was dropped on purpose is never seen (Stripe would retry for days).
+        unseen = {o for o, p in unrefunded.items() if {p, soak.paid_at_provider[o]} & dropped}
+        if (not waiting and not set(unrefunded) - unseen) or time.monotonic() > deadline:
             break
         time.sleep(2)
     with ThreadPoolExecutor(8) as pool:
         paid = dict(zip(soak.paid_at_provider, pool.map(lambda o: _paid_in_api(stack, admin, o),
                                                         soak.paid_at_provider), strict=True))
     unpaid = [order_id for order_id, ok in paid.items() if not ok]
-    webhooks = requests.get(f"{stack.stripe}/_config/webhook_deliveries", timeout=30).json()
-    dropped = set(webhooks.pop("dropped_objects"))
-    # A duplicate whose webhook was dropped on purpose is never seen (Stripe would retry for days).
-    unseen = {o for o, p in unrefunded.items() if {p, soak.paid_at_provider[o]} & dropped}
+    webhooks = _deliveries(stack)
+    del webhooks["dropped_objects"]
     soak.outcome = {"paid_in_api": len(soak.paid_at_provider) - len(unpaid), "paid_but_unpaid": len(unpaid),
                     "duplicates_refunded": len(soak.duplicates) - len(unrefunded),
                     "duplicates_unseen_dropped_webhook": len(unseen), "webhooks": webhooks,

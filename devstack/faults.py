@@ -16,6 +16,7 @@ import logging
 import os
 import random
 import threading
+import time
 
 log = logging.getLogger("devstack.faults")
 COUNTS = {"calls": 0, "timeouts_before": 0, "timeouts_after": 0}
@@ -25,6 +26,17 @@ _active = threading.Event()
 
 def activate() -> None:
     _active.set()
+    if dynamodb_timeout_fraction():
+        threading.Thread(target=_report, daemon=True, name="faults").start()
+
+
+def _report(every: float = 10.0) -> None:
+    while True:
+        time.sleep(every)
+        with _lock:
+            counts = dict(COUNTS)
+        log.warning("fault injection so far: %d of %d DynamoDB calls timed out (%d after taking effect)",
+                    counts["timeouts_before"] + counts["timeouts_after"], counts["calls"], counts["timeouts_after"])
 
 
 def dynamodb_timeout_fraction() -> float:
