@@ -1,13 +1,14 @@
 """Webhook delivery as Stripe does it, in place of localstripe's single attempt.
 
 Stripe (https://docs.stripe.com/webhooks#retries) retries an event whose endpoint answered anything
-but 2xx, or did not answer in time, with exponential back-off (over up to three days live, a few
-hours in test mode), signing every attempt anew with the time of that attempt. localstripe posts
-once and forgets, so a webhook that met a 5xx locally was simply lost, which production never does.
-Here each event is attempted, then attempted again after each delay of
-LOCALSTRIPE_WEBHOOK_RETRY_DELAYS (seconds, comma-separated; default "2,4,8,16,32": Stripe's hours
-scaled down to seconds) until an endpoint answers 2xx; then it is given up, as Stripe does after its
-last retry. An attempt times out after LOCALSTRIPE_WEBHOOK_TIMEOUT seconds (default 10).
+but 2xx, or did not answer in time, with exponential back-off (for up to three days live; three times
+over a few hours in a sandbox), signing every attempt anew with the time of that attempt. localstripe
+posts once and forgets, so a webhook that met a 5xx locally was simply lost, which production never
+does. Here each event is attempted, then attempted again after each delay of
+LOCALSTRIPE_WEBHOOK_RETRY_DELAYS (seconds, comma-separated; default "5,30,120": the sandbox's three
+retries with its hours scaled down to seconds and minutes) until the endpoint answers 2xx; after the
+last one it is given up, as Stripe does. An attempt that has no answer after
+LOCALSTRIPE_WEBHOOK_TIMEOUT seconds (default 20; Stripe publishes no figure) counts as failed.
 
 Fault injection: LOCALSTRIPE_DROP_WEBHOOKS=<fraction between 0 and 1> drops that share of events
 before any attempt: the provider says paid, the webhook never arrives (what the payment
@@ -34,7 +35,7 @@ STATS = {"events": 0, "delivered": 0, "attempts": 0, "failed_attempts": 0, "drop
 
 
 def retry_delays() -> list[float]:
-    raw = os.environ.get("LOCALSTRIPE_WEBHOOK_RETRY_DELAYS", "2,4,8,16,32")
+    raw = os.environ.get("LOCALSTRIPE_WEBHOOK_RETRY_DELAYS", "5,30,120")
     return [float(part) for part in raw.split(",") if part.strip()]
 
 
@@ -48,7 +49,7 @@ def drop_fraction() -> float:
 def install(server, webhooks) -> None:
     from aiohttp import web
 
-    delays, drop, timeout = retry_delays(), drop_fraction(), float(os.environ.get("LOCALSTRIPE_WEBHOOK_TIMEOUT", "10"))
+    delays, drop, timeout = retry_delays(), drop_fraction(), float(os.environ.get("LOCALSTRIPE_WEBHOOK_TIMEOUT", "20"))
 
     async def send(event) -> None:
         STATS["events"] += 1
