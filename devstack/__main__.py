@@ -70,6 +70,9 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
     for name in [name for name in os.environ if name.endswith("_PARAM")] + ["ADMIN_KEY_HASHES"]:
         os.environ.pop(name, None)
     storefront = f"http://{HOST}:{ports['STOREFRONT_PORT']}"
+    # One moto server takes DynamoDB calls one at a time; on a loaded machine a call can wait longer than
+    # the 5 s that suits DynamoDB, and a timed-out call still runs in moto while its retry queues behind it.
+    os.environ.setdefault("DYNAMODB_READ_TIMEOUT_SECONDS", "20")
     os.environ.update(
         STAGE=STAGE,
         TABLE_NAME=outputs["TableName"],

@@ -23,6 +23,12 @@ start of the devstack's moto server (as `devstack/localstripe_fidelity.py` does 
 - Shard iterators expire 15 minutes after they are handed out (ExpiredIteratorException), as in
   DynamoDB; moto kept every iterator it ever made (one per GetRecords), a leak of ~1 KB a poll.
 
+- Answers: moto 5.2 writes every response by walking the service model shape by shape (two thirds of
+  the moto server's CPU under the soak run, ~50 ms per item-heavy answer). DynamoDB's JSON protocol
+  sends the result as it is, so the item operations and GetRecords are written with `json.dumps`
+  (timestamps as epoch seconds, binary as base64, as the model-driven writer does). With
+  MOTO_FIDELITY_CHECK_ANSWERS=1 both are computed and compared (tests/test_moto_fidelity.py).
+
 The devstack's one DynamoDB lock (devstack/motoserver.py) stays: it is what makes a transaction
 isolated from other writers, as DynamoDB's are.
 """
@@ -55,6 +61,7 @@ def install() -> None:
         models.DynamoDBBackend.transact_write_items = transact_write_items
         _partition_query(tables.Table)
         _trimmed_stream(tables.StreamShard, stream_models)
+        _plain_json_answers()
         _installed = True
 
 
@@ -179,6 +186,52 @@ def _restore(table, hash_key, range_key, item) -> None:
             table.items.pop(hash_key, None)
     else:
         partition[range_key] = item
+
+
+# --- Answers --------------------------------------------------------------------------------------
+
+PLAIN_JSON_OPERATIONS = {
+    "dynamodb": {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+                 "TransactWriteItems", "TransactGetItems", "BatchWriteItem"},
+    "dynamodbstreams": {"GetRecords", "GetShardIterator"},
+}
+
+
+def _json_default(value):
+    import base64
+    import calendar
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        seconds = calendar.timegm(value.timetuple())
+        return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _plain_json_answers() -> None:
+    import json
+
+    from moto.core.responses import ActionResult
+
+    modelled = ActionResult.execute_result
+    check = os.environ.get("MOTO_FIDELITY_CHECK_ANSWERS") == "1"
+
+    def execute_result(self, context):
+        operations = PLAIN_JSON_OPERATIONS.get(context.service_model.service_name, ())
+        if context.operation_model.name not in operations or not isinstance(self.result, dict):
+            return modelled(self, context)
+        body = json.dumps(self.result, default=_json_default, separators=(",", ":"))
+        version = context.service_model.metadata.get("jsonVersion", "1.0")
+        answer = 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
+        if check:
+            expected = modelled(self, context)
+            if (expected[0], expected[1], json.loads(expected[2] or "{}")) != (answer[0], answer[1], json.loads(body)):
+                raise AssertionError(f"{context.operation_model.name}: {expected} != {answer}")
+        return answer
+
+    ActionResult.execute_result = execute_result
 
 
 # --- Query ----------------------------------------------------------------------------------------

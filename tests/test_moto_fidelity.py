@@ -20,6 +20,7 @@ TABLE = "fidelity"
 def server():
     env = dict(os.environ)
     os.environ["MOTO_STREAM_READ_RETENTION_SECONDS"] = "0"  # read records go at once (inherited by the child)
+    os.environ["MOTO_FIDELITY_CHECK_ANSWERS"] = "1"  # every plain-JSON answer is compared with moto's own
     child = Child("devstack.motoserver", free_port(), "moto server").start()
     try:
         child.wait_until_listening()
@@ -120,12 +121,16 @@ def _stream(server):
 
 def test_stream_records_read_by_the_consumer_are_trimmed_and_numbers_go_on(server, dynamodb):
     for i in range(3):
-        dynamodb.put_item(TableName=TABLE, Item={**_key(f"s{i}"), "n": {"N": "1"}})
+        dynamodb.put_item(TableName=TABLE, Item={**_key(f"s{i}"), "n": {"N": "1"}, "b": {"B": b"\x00\xff"},
+                                                 "m": {"M": {"l": {"L": [{"S": "x"}, {"NULL": True}]}}}})
+    assert dynamodb.get_item(TableName=TABLE, Key=_key("s1"))["Item"]["b"] == {"B": b"\x00\xff"}
     streams, arn, shard = _stream(server)
     first = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = streams.get_records(ShardIterator=first["ShardIterator"])["Records"]
     numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
     assert len(numbers) == 3
+    assert records[0]["dynamodb"]["NewImage"]["b"] == {"B": b"\x00\xff"}
+    assert records[0]["dynamodb"]["ApproximateCreationDateTime"].year >= 2024
     # The consumer moves past the first two: they are trimmed (retention 0 s in this test).
     after = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                                        SequenceNumber=str(numbers[1]))["ShardIterator"]
