@@ -214,11 +214,15 @@ def _stripe(base: str, path: str, **data) -> dict:
     return answer.json() if answer.ok else {}
 
 
-def _pending(stack, admin: dict) -> set[str]:
+def _pending(stack, admin: dict) -> set[str] | None:
+    """The ids of the orders pending payment; None if the API could not say (asked again later)."""
     ids, cursor = set(), None
     while True:
-        page = requests.get(f"{stack.api}/admin/orders", headers=admin, timeout=60, params={
-            "status": "pending_payment", "limit": 100, **({"cursor": cursor} if cursor else {})}).json()
+        answer = requests.get(f"{stack.api}/admin/orders", headers=admin, timeout=60, params={
+            "status": "pending_payment", "limit": 100, **({"cursor": cursor} if cursor else {})})
+        if not answer.ok:
+            return None
+        page = answer.json()
         ids |= {order["id"] for order in page["data"]}
         if not (cursor := page.get("next_cursor")):
             return ids
@@ -246,7 +250,8 @@ def _settle(stack, soak: Soak, admin: dict, wait: float) -> None:
     deadline = time.monotonic() + wait
     unrefunded = dict(soak.duplicates)
     while True:
-        waiting = _pending(stack, admin) & set(soak.paid_at_provider)
+        pending = _pending(stack, admin)
+        waiting = set(soak.paid_at_provider) if pending is None else pending & set(soak.paid_at_provider)
         # Whichever payment's webhook came second is the duplicate (the first one paid the order).
         unrefunded = {o: p for o, p in unrefunded.items()
                       if _refunded(stack, p) + _refunded(stack, soak.paid_at_provider[o]) != 1}
