@@ -17,6 +17,8 @@ start of the devstack's moto server (as `devstack/localstripe_fidelity.py` does 
 - Streams (devstack/moto_streams.py): records trimmed after 24 h as DynamoDB trims them, and locally
   once the pump has moved past them; shard iterators expire after 15 minutes, as in DynamoDB (moto
   kept every record and every iterator it ever made, one per GetRecords).
+- SES: moto keeps every message sent, for its own tests to read back; SES keeps none. The devstack
+  writes each email to its outbox, so its moto server keeps only the last SES_KEPT_MESSAGES (100).
 - Answers: moto 5.2 writes every response by walking the service model shape by shape (two thirds of
   the moto server's CPU under the soak run, ~50 ms per item-heavy answer). DynamoDB's JSON protocol
   sends the result as it is, so the item operations and GetRecords are written with `json.dumps`
@@ -32,6 +34,7 @@ import os
 import threading
 
 MAX_TRANSACTION_ITEMS = 100
+SES_KEPT_MESSAGES = 100
 _installed = False
 _install_lock = threading.Lock()
 
@@ -51,6 +54,7 @@ def install() -> None:
         _partition_query(tables.Table)
         moto_streams.trimmed_stream(tables.StreamShard, stream_models)
         _plain_json_answers()
+        _few_sent_emails()
         _installed = True
 
 
@@ -175,6 +179,20 @@ def _restore(table, hash_key, range_key, item) -> None:
             table.items.pop(hash_key, None)
     else:
         partition[range_key] = item
+
+
+def _few_sent_emails() -> None:
+    from collections import deque
+
+    from moto.ses.models import SESBackend
+
+    created = SESBackend.__init__
+
+    def __init__(self, *args, **kwargs):
+        created(self, *args, **kwargs)
+        self.sent_messages = deque(maxlen=SES_KEPT_MESSAGES)  # appended to, read as a sequence
+
+    SESBackend.__init__ = __init__
 
 
 # --- Answers --------------------------------------------------------------------------------------

@@ -175,3 +175,13 @@ def test_a_transaction_costs_no_more_with_a_big_table(server, dynamodb):
     items = dynamodb.query(TableName=TABLE, KeyConditionExpression="PK = :p",
                            ExpressionAttributeValues={":p": {"S": "p7"}})["Items"]
     assert [item["n"]["N"] for item in items] == ["99"]
+
+
+def test_email_keeps_being_sent_past_the_kept_messages(server):
+    """The devstack's moto keeps only the last 100 sent messages (SES keeps none); sending goes on."""
+    ses = _client(server, "sesv2")
+    ses.create_email_identity(EmailIdentity="shop@example.com")
+    for i in range(110):
+        ses.send_email(FromEmailAddress="shop@example.com", Destination={"ToAddresses": [f"c{i}@example.com"]},
+                       Content={"Simple": {"Subject": {"Data": "hi"}, "Body": {"Text": {"Data": "x"}}}})
+    assert _client(server, "ses").get_send_quota()["SentLast24Hours"] == 110
