@@ -84,6 +84,12 @@ class Settings:
     cognito_issuer: str = ""
     cognito_jwks_url: str = ""
     jwks_ttl_seconds: int = 3600
+    # The reconciliation schedule asks the provider about an unpaid order once it has waited this long
+    # for its webhook (the local stack's soak run shortens it to wait one period, not minutes).
+    reconcile_after_seconds: int = 120
+    # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
+    # raises it, since its one moto server queues every call behind one lock on a loaded machine.
+    dynamodb_read_timeout_seconds: float = 5.0
 
 
 @lru_cache(maxsize=1)
@@ -120,6 +126,8 @@ def settings() -> Settings:
         search_refresh_seconds=float(os.environ.get("SEARCH_REFRESH_SECONDS", "30")),
         feed_inline_bytes=int(os.environ.get("FEED_INLINE_BYTES", "4000000")),
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
+        reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
+        dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
         **_cognito(),
     )
 

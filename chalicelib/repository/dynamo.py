@@ -26,8 +26,8 @@ RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "R
 @lru_cache(maxsize=1)
 def client():
     # Standard retry mode retries throttling with back-off; timeouts stay well inside API Gateway's 29 s.
-    return boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4},
-                                                  connect_timeout=2, read_timeout=5))
+    return boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2,
+                                                  read_timeout=config.settings().dynamodb_read_timeout_seconds))
 
 
 def table() -> str:
