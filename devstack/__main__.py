@@ -177,11 +177,12 @@ def main() -> int:
 
         from app import app
         from devstack.admin import AdminSite
+        from devstack.demo_orders import seed_orders
         from devstack.pump import Pump
-        from devstack.seed import seed
+        from devstack.seed import LOW_STOCK_SKU, seed
         from devstack.storefront import Storefront
 
-        seed()
+        seed_orders(seed(), excluded_skus=(LOW_STOCK_SKU,))
         api_url = f"http://{HOST}:{ports['API_PORT']}"
         _register_webhook(stripe.url, api_url, webhook_secret)
         server, api_thread = _start_api(app, ports["API_PORT"])

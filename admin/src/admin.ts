@@ -47,5 +47,5 @@ export async function lowStock(client: CommerceClient): Promise<StockLevel[]> {
 /** Paid orders not yet fully shipped (from the newest 100 paid orders). */
 export async function waitingToShip(client: CommerceClient): Promise<Order[]> {
   const page = await client.admin.listOrders({ status: "paid", limit: 100 });
-  return page.data.filter((o) => o.fulfilment_status !== "shipped");
+  return page.data.filter((o) => o.fulfilment_status !== "shipped" && o.payment_status !== "refunded");
 }

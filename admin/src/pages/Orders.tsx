@@ -42,7 +42,7 @@ export function Orders({ client }: { client: CommerceClient }) {
   const shown = [...(first.data ?? []), ...more].filter((o) =>
     (!payment || o.payment_status === payment)
     && (!fulfilment || o.fulfilment_status === fulfilment)
-    && (!toShip || o.fulfilment_status !== "shipped")
+    && (!toShip || (o.fulfilment_status !== "shipped" && o.payment_status !== "refunded"))
     && (!from || o.created_at.slice(0, 10) >= from)
     && (!to || o.created_at.slice(0, 10) <= to)
     && (!email || o.email.toLowerCase().includes(email.trim().toLowerCase())));
