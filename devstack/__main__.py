@@ -177,12 +177,15 @@ def main() -> int:
 
         from app import app
         from devstack.admin import AdminSite
-        from devstack.demo_orders import seed_orders
+        from devstack.demo_orders import DEMO_ORDERS, seed_orders
         from devstack.pump import Pump
         from devstack.seed import LOW_STOCK_SKU, seed
         from devstack.storefront import Storefront
 
-        seed_orders(seed(), excluded_skus=(LOW_STOCK_SKU,))
+        demo_orders = os.environ.get("DEMO_ORDERS", str(DEMO_ORDERS))
+        if not demo_orders.isdigit():
+            raise StackFailed(f"DEMO_ORDERS={demo_orders!r} is not a number")
+        seed_orders(seed(), excluded_skus=(LOW_STOCK_SKU,), count=int(demo_orders))
         api_url = f"http://{HOST}:{ports['API_PORT']}"
         _register_webhook(stripe.url, api_url, webhook_secret)
         server, api_thread = _start_api(app, ports["API_PORT"])

@@ -91,7 +91,7 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
       </section>
       <div className="grid">
         {order.status === "paid" && toShip.length > 0 && (
-          <ShipForm lines={toShip} onShip={(body) => act("Shipment recorded; the customer is emailed.",
+          <ShipForm key={order.shipments.length} lines={toShip} onShip={(body) => act("Shipment recorded; the customer is emailed.",
             () => client.admin.createShipment(order.id, body))} />
         )}
         {refundable > 0 && (
@@ -112,9 +112,15 @@ function ShipForm({ lines, onShip }: { lines: { sku: string; title: string; left
   const [carrier, setCarrier] = useState("dhl");
   const [tracking, setTracking] = useState("");
   const [quantities, setQuantities] = useState<Record<string, number>>(() => Object.fromEntries(lines.map((l) => [l.sku, l.left])));
+  const [invalid, setInvalid] = useState("");
   function submit(event: FormEvent) {
     event.preventDefault();
     const chosen = lines.map((l) => ({ sku: l.sku, quantity: quantities[l.sku] ?? 0 })).filter((l) => l.quantity > 0);
+    if (chosen.length === 0) {
+      setInvalid("Put at least one item in the shipment.");
+      return;
+    }
+    setInvalid("");
     const everything = chosen.length === lines.length && chosen.every((c, i) => c.quantity === lines[i]!.left);
     void onShip(everything ? { carrier, tracking_number: tracking } : { carrier, tracking_number: tracking, lines: chosen });
   }
@@ -136,6 +142,7 @@ function ShipForm({ lines, onShip }: { lines: { sku: string; title: string; left
           </label>
         ))}
       </fieldset>
+      {invalid && <p className="error" role="alert">{invalid}</p>}
       <button type="submit">Record shipment</button>
     </form>
   );
