@@ -7,6 +7,7 @@ from chalicelib import config
 from chalicelib.handlers import (
     abandoned_carts,
     admin,
+    admin_emails,
     admin_reports,
     carts,
     catalog,
@@ -29,7 +30,7 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts, admin_reports):
+                 recommendations, abandoned_carts, admin_reports, admin_emails):
     app.register_blueprint(handlers.bp)
 
 

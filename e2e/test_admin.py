@@ -1,8 +1,8 @@
 """The back office (admin/, built by `make admin`) in a real browser against the local stack: the
-dashboard's chart shows purchases made in the test, an order is shipped (the shipment email lands)
-and partly refunded, the pages pass axe-core with no serious or critical violation, and fit a phone.
-Screenshots of the dashboard and an order page, and the dashboard's weight and time to interactive,
-go to test-artifacts/."""
+dashboard's chart shows purchases made in the test, an order is shipped (the shipment email lands),
+partly refunded and its confirmation sent again, the pages pass axe-core with no serious or critical
+violation, and fit a phone. Screenshots of the dashboard and an order page, and the dashboard's
+weight and time to interactive, go to test-artifacts/."""
 
 import datetime as dt
 import gzip
@@ -152,6 +152,15 @@ def test_ship_an_order_then_refund_part_of_it(stack, browser):
     page.screenshot(path=str(ARTIFACTS / "admin-order.png"), full_page=True)
     refunded = requests.get(f"{stack.api}/admin/orders/{order_id}", headers=admin_headers(stack), timeout=10).json()
     assert [r["amount"] for r in refunded["refunds"]] == [500]
+
+    # The confirmation email, again.
+    before = len(emails_mentioning(stack.outbox, order_id))
+    page.get_by_role("button", name="Resend confirmation email").click()
+    expect(page.get_by_role("status")).to_have_text("Confirmation email queued to ada@example.com.")
+    deadline = time.monotonic() + 60
+    while len(emails_mentioning(stack.outbox, order_id)) == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(emails_mentioning(stack.outbox, order_id)) == before + 1
 
 
 @pytest.mark.parametrize("browser", [PHONE], indirect=True)

@@ -55,6 +55,8 @@ STACK_ENVIRONMENT = {
     "FULFILMENT_QUEUE_NAME": {"Fn::GetAtt": ["FulfilmentQueue", "QueueName"]},
     "EMAIL_QUEUE_URL": {"Ref": "EmailQueue"},
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
+    # The back office's CloudFront origin (deploy.yaml), allowed by CORS next to the storefront's.
+    "ADMIN_ORIGIN": {"Fn::Sub": "https://${AdminDistribution.DomainName}"},
 }
 
 # Variables of the packaging shell that would leak into the app chalice imports (queue names, the

@@ -73,3 +73,28 @@ def test_stock_levels_of_the_skus_asked_for(client):
         assert answer.status_code == 400, (query, answer.data)
         assert answer.data["error"]["param"] == "skus"
     assert client.get("/admin/inventory?skus=TEE-S").status_code == 401
+
+
+def test_resending_a_confirmation_queues_the_orderpaid_email_once_per_idempotency_key(client, aws):
+    from tests.orders_support import queue_messages
+    from tests.queue_support import order_item, store
+
+    paid = store(order_item("paid"))
+    unpaid = store(order_item("pending_payment"))
+    headers = ADMIN | {"Idempotency-Key": "resend-1"}
+    answer = client.post(f"/admin/orders/{paid['id']}/confirmation-email", {}, headers=headers)
+    assert answer.status_code == 202, answer.data
+    assert answer.data["email"] == "ada@example.com"
+    again = client.post(f"/admin/orders/{paid['id']}/confirmation-email", {}, headers=headers)
+    assert again.status_code == 202 and again.data == answer.data
+    queued = queue_messages(aws["EmailQueueUrl"])
+    assert [(m["id"], m["type"], m["data"]["order"]["id"]) for m in queued] == [
+        (answer.data["event_id"], "OrderPaid", paid["id"])]
+    assert queued[0]["data"]["order_token"] == paid["token"]
+    assert queue_messages(aws["FulfilmentQueueUrl"]) == []
+
+    refused = client.post(f"/admin/orders/{unpaid['id']}/confirmation-email", {}, headers=ADMIN)
+    assert (refused.status_code, refused.data["error"]["code"]) == (409, "invalid_state")
+    missing = client.post("/admin/orders/ord_nope/confirmation-email", {}, headers=ADMIN)
+    assert missing.status_code == 404
+    assert client.post(f"/admin/orders/{paid['id']}/confirmation-email", {}).status_code == 401

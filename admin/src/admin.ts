@@ -49,3 +49,10 @@ export async function waitingToShip(client: CommerceClient): Promise<Order[]> {
   const page = await client.admin.listOrders({ status: "paid", limit: 100 });
   return page.data.filter((o) => o.fulfilment_status !== "shipped" && o.payment_status !== "refunded");
 }
+
+/** Queue the order confirmation email again (a paid order only). */
+export function resendConfirmation(client: CommerceClient, orderId: string) {
+  return ok(client.rawAdmin.POST("/admin/orders/{order_id}/confirmation-email", {
+    params: { path: { order_id: orderId }, header: { "Idempotency-Key": crypto.randomUUID() } },
+  }));
+}

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import type { CommerceClient, Order } from "@commerce/client";
+import { resendConfirmation } from "../admin";
 import { problem } from "../api";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
@@ -67,6 +68,10 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
             <dt>Total</dt><dd>{money(order.total, order.currency)}</dd>
             <dt>Refunded</dt><dd data-testid="refunded">{money(order.amount_refunded, order.currency)}</dd>
           </dl>
+          {order.paid_at && (
+            <button type="button" onClick={() => act(`Confirmation email queued to ${order.email}.`,
+              () => resendConfirmation(client, order.id))}>Resend confirmation email</button>
+          )}
         </section>
         <section className="card" aria-labelledby="timeline-title">
           <h2 id="timeline-title">Timeline</h2>
