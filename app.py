@@ -8,6 +8,7 @@ from chalicelib.handlers import (
     abandoned_carts,
     admin,
     admin_emails,
+    admin_imports,
     admin_reports,
     carts,
     catalog,
@@ -30,7 +31,7 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts, admin_reports, admin_emails):
+                 recommendations, abandoned_carts, admin_reports, admin_emails, admin_imports):
     app.register_blueprint(handlers.bp)
 
 

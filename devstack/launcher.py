@@ -42,7 +42,9 @@ class LocalStack:
         self.log_path = log_path
         self.ready_timeout = ready_timeout
         self.env = {**os.environ, **{name: str(port) for name, port in self.ports.items()},
-                    "LOCAL_ADMIN_KEY": admin_key, "OUTBOX_DIR": str(outbox), "PYTHONUNBUFFERED": "1", **(env or {})}
+                    "LOCAL_ADMIN_KEY": admin_key, "OUTBOX_DIR": str(outbox), "PYTHONUNBUFFERED": "1",
+                    # No demo history unless asked: every item slows moto's queries and transactions.
+                    "DEMO_ORDERS": "0", **(env or {})}
         # Settings the stack derives itself; a value left in the caller's environment would win.
         for name in ("AWS_ENDPOINT_URL", "TABLE_NAME", "STAGE", "CORS_ALLOW_ORIGIN", "STOREFRONT_URL", "ADMIN_ORIGIN"):
             if name not in (env or {}):

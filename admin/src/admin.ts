@@ -56,3 +56,13 @@ export function resendConfirmation(client: CommerceClient, orderId: string) {
     params: { path: { order_id: orderId }, header: { "Idempotency-Key": crypto.randomUUID() } },
   }));
 }
+
+export function exportProducts(client: CommerceClient) {
+  return ok(client.rawAdmin.GET("/admin/products/export", {}));
+}
+
+export function importProducts(client: CommerceClient, csv: string) {
+  return ok(client.rawAdmin.POST("/admin/products/import", {
+    params: { header: { "Idempotency-Key": crypto.randomUUID() } }, body: { csv },
+  }));
+}

@@ -54,7 +54,7 @@ class StockLevelPage(BaseModel):
 
 
 @bp.route("/admin/reports/funnel", methods=["GET"])
-@documented(Funnel, query=FunnelQuery, summary="The checkout funnel of a date range")
+@documented(Funnel, query=FunnelQuery, summary="The checkout funnel of a date range", tag="reports")
 def funnel_report():
     """`GET /admin/reports/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD`: carts created, checkouts (orders
     placed) and paid orders of the UTC days from..to (inclusive, at most 366; default the last 30
@@ -73,7 +73,7 @@ def funnel_report():
 
 
 @bp.route("/admin/inventory", methods=["GET"])
-@documented(StockLevelPage, query=StockQuery, summary="Stock levels of a list of SKUs")
+@documented(StockLevelPage, query=StockQuery, summary="Stock levels of a list of SKUs", tag="admin")
 def stock_levels():
     """`GET /admin/inventory?skus=TEE-S,TEE-M`: on hand, reserved, available and the low-stock
     threshold of each SKU that exists among those named (one BatchGetItem), in the order asked."""

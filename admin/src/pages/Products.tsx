@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import type { CommerceClient, Product, ProductIn, StockLevel } from "@commerce/client";
 import { allProducts, stockLevels } from "../admin";
 import { problem } from "../api";
+import { CsvTransfer } from "../components/CsvTransfer";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor } from "../format";
 
@@ -23,6 +24,7 @@ export function Products({ client }: { client: CommerceClient }) {
         <button type="button" onClick={() => setEditing("new")}>New product</button>
       </div>
       <div aria-live="polite">{message && <p className="ok" role="status">{message}</p>}</div>
+      <CsvTransfer client={client} onImported={(text) => { setMessage(text); loaded.reload(); }} />
       {editing && (
         <ProductForm client={client} product={editing === "new" ? null : editing} stock={loaded.data?.stock}
           onDone={(text) => { setEditing(null); setMessage(text); loaded.reload(); }} onClose={() => setEditing(null)} />
