@@ -10,6 +10,7 @@ from chalicelib.handlers import (
     admin_emails,
     admin_imports,
     admin_reports,
+    admin_stock,
     carts,
     catalog,
     checkout,
@@ -31,7 +32,8 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts, admin_reports, admin_emails, admin_imports):
+                 recommendations, abandoned_carts, admin_reports, admin_emails, admin_imports,
+                 admin_stock):
     app.register_blueprint(handlers.bp)
 
 
