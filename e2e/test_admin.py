@@ -185,7 +185,7 @@ def test_the_dashboard_and_orders_fit_a_phone(stack, browser):
     assert page.evaluate("document.activeElement.id") == "main"
 
 
-def test_import_a_csv_with_an_error_then_a_good_one(stack, browser):
+def test_import_a_csv_with_an_error_then_a_good_one_then_count_stock(stack, browser):
     page = browser.page
     header = ("product_id,product_title,description,active,sku,variant_title,price,currency,on_hand,"
               "low_stock_threshold\n")
@@ -207,4 +207,12 @@ def test_import_a_csv_with_an_error_then_a_good_one(stack, browser):
     expect(page.get_by_role("status")).to_have_text("good.csv: 2 rows, 1 products created, 0 updated.")
     expect(page.get_by_role("heading", name="Poster")).to_be_visible()
     expect(errors).to_have_count(0)
+
+    # A stock count with a reason lands in the SKU's ledger.
+    page.get_by_label("On hand of POSTER-A1").fill("6")
+    page.get_by_label("Reason for POSTER-A1").fill("recount")
+    page.get_by_role("button", name="Save stock of POSTER-A1").click()
+    expect(page.get_by_role("status")).to_have_text("Stock of POSTER-A1 saved.")
+    page.get_by_role("button", name="Stock history of POSTER-A1").click()
+    expect(page.get_by_label("Stock ledger of POSTER-A1")).to_contain_text("4 → 6 (recount")
     assert serious_violations(page) == []

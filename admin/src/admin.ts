@@ -66,3 +66,16 @@ export function importProducts(client: CommerceClient, csv: string) {
     params: { header: { "Idempotency-Key": crypto.randomUUID() } }, body: { csv },
   }));
 }
+
+export type LedgerEntry = Schemas["LedgerEntry"];
+
+export function adjustStock(client: CommerceClient, sku: string, body: Schemas["AdjustmentIn"]) {
+  return ok(client.rawAdmin.POST("/admin/inventory/{sku}/adjustments", {
+    params: { path: { sku }, header: { "Idempotency-Key": crypto.randomUUID() } }, body,
+  }));
+}
+
+export async function stockLedger(client: CommerceClient, sku: string): Promise<LedgerEntry[]> {
+  const page = await ok(client.rawAdmin.GET("/admin/inventory/{sku}/ledger", { params: { path: { sku }, query: { limit: 20 } } }));
+  return page.data;
+}

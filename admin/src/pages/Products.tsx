@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from "react";
 import type { CommerceClient, Product, ProductIn, StockLevel } from "@commerce/client";
-import { allProducts, stockLevels } from "../admin";
+import { adjustStock, allProducts, stockLedger, stockLevels, type LedgerEntry } from "../admin";
 import { problem } from "../api";
 import { CsvTransfer } from "../components/CsvTransfer";
 import { useLoad } from "../components/useLoad";
-import { money, toMinor } from "../format";
+import { money, toMinor, when } from "../format";
 
 type VariantRow = { sku: string; title: string; price: string; currency: string; on_hand: string };
 
@@ -67,14 +67,24 @@ export function Products({ client }: { client: CommerceClient }) {
 function StockForm({ client, level, onDone }: { client: CommerceClient; level: StockLevel; onDone: (text: string) => void }) {
   const [onHand, setOnHand] = useState(String(level.on_hand));
   const [threshold, setThreshold] = useState(level.low_stock_threshold == null ? "" : String(level.low_stock_threshold));
+  const [reason, setReason] = useState("");
   const [error, setError] = useState("");
+  const [history, setHistory] = useState<LedgerEntry[] | null>(null);
   async function submit(event: FormEvent) {
     event.preventDefault();
     try {
-      await client.admin.setInventory(level.sku, threshold === ""
-        ? { on_hand: Number(onHand) } : { on_hand: Number(onHand), low_stock_threshold: Number(threshold) });
+      const body = { on_hand: Number(onHand), reason: reason.trim() || "stock count" };
+      await adjustStock(client, level.sku, threshold === "" ? body : { ...body, low_stock_threshold: Number(threshold) });
       setError("");
+      setReason("");
       onDone(`Stock of ${level.sku} saved.`);
+    } catch (caught) {
+      setError(problem(caught));
+    }
+  }
+  async function showHistory() {
+    try {
+      setHistory(await stockLedger(client, level.sku));
     } catch (caught) {
       setError(problem(caught));
     }
@@ -83,8 +93,18 @@ function StockForm({ client, level, onDone }: { client: CommerceClient; level: S
     <form className="stock" onSubmit={submit}>
       <label>On hand <input type="number" min={0} value={onHand} onChange={(e) => setOnHand(e.target.value)} aria-label={`On hand of ${level.sku}`} /></label>
       <label>Low at <input type="number" min={0} value={threshold} onChange={(e) => setThreshold(e.target.value)} aria-label={`Low-stock threshold of ${level.sku}`} /></label>
+      <label>Reason <input value={reason} placeholder="stock count" onChange={(e) => setReason(e.target.value)} aria-label={`Reason for ${level.sku}`} /></label>
       <button type="submit" aria-label={`Save stock of ${level.sku}`}>Save</button>
+      <button type="button" onClick={() => void showHistory()} aria-label={`Stock history of ${level.sku}`}>History</button>
       {error && <span className="error" role="alert">{error}</span>}
+      {history && (
+        <ul className="plain ledger" aria-label={`Stock ledger of ${level.sku}`}>
+          {history.length === 0 && <li>No adjustments yet.</li>}
+          {history.map((e) => (
+            <li key={e.id}>{when(e.at)}: {e.before.on_hand} → {e.after.on_hand} ({e.reason}, {e.actor})</li>
+          ))}
+        </ul>
+      )}
     </form>
   );
 }
