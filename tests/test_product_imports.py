@@ -75,3 +75,9 @@ def test_a_good_import_creates_and_updates_products_and_the_same_file_again_chan
     round_trip = upload(client, exported.data["csv"])
     assert (round_trip.data["products_created"], round_trip.data["products_updated"]) == (0, 2)
     assert client.get("/admin/products/export").status_code == 401
+
+
+def test_a_file_that_is_not_csv_is_a_400_naming_csv(client):
+    answer = upload(client, HEADER + ',Mug,,true,MUG-1,,"900,EUR,1,\n\x00')
+    assert answer.status_code == 400, answer.data
+    assert answer.data["error"]["param"] == "csv"

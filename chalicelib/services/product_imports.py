@@ -167,7 +167,10 @@ def import_csv(text: str) -> dict:
     """Validate all, then apply (see the module's docstring). Raises InvalidRequest (param `csv`)
     with `rows`: the errors, row and column each."""
     digest = hashlib.sha256(text.encode()).hexdigest()
-    rows, errors = _parse(text)
+    try:
+        rows, errors = _parse(text)
+    except csv.Error as error:  # a NUL byte, a newline inside an unquoted field...
+        raise InvalidRequest(f"Not a CSV file: {error}.", param="csv") from error
     products = _products(rows, digest, errors)
     if not errors:
         _check_against_catalogue(products, errors)
