@@ -1,18 +1,16 @@
 """Admin reads the back office (admin/) shows and integrations use alike: the checkout funnel and
 the stock levels of a list of SKUs."""
 
-from datetime import timedelta
 from typing import Annotated
 
 from chalice import Blueprint
 from pydantic import BaseModel, Field
 
-from chalicelib import clock
 from chalicelib.errors import InvalidRequest
 from chalicelib.handlers.common import documented, parse_query, require_admin
-from chalicelib.handlers.reports import FIRST_DAY, Day, _within
+from chalicelib.handlers.reports import Day, report_days
 from chalicelib.models import StockLevel
-from chalicelib.services import funnel, inventory, reports
+from chalicelib.services import funnel, inventory
 
 bp = Blueprint(__name__)
 MAX_SKUS = 100
@@ -63,13 +61,8 @@ def funnel_report():
     request = bp.current_request
     require_admin(request)
     query = parse_query(FunnelQuery, request)
-    end = _within(query.to or clock.now().date(), "to")
-    start = _within(query.from_ or max(end - timedelta(days=29), FIRST_DAY), "from")
-    if start > end:
-        raise InvalidRequest("from must not be after to.", param="from")
-    if (end - start).days + 1 > reports.MAX_DAYS:
-        raise InvalidRequest(f"A report covers at most {reports.MAX_DAYS} days.", param="to")
-    return Funnel.model_validate(funnel.funnel(start, end)).model_dump(mode="json", by_alias=True)
+    figures = funnel.funnel(*report_days(query.from_, query.to))
+    return Funnel.model_validate(figures).model_dump(mode="json", by_alias=True)
 
 
 @bp.route("/admin/inventory", methods=["GET"])
