@@ -10,8 +10,10 @@ from chalicelib.handlers import (
     carts,
     catalog,
     checkout,
+    crm,
     discounts,
     docs,
+    messages,
     orders,
     queues,
     recommendations,
@@ -28,7 +30,7 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts):
+                 recommendations, abandoned_carts, crm, messages):
     app.register_blueprint(handlers.bp)
 
 

@@ -68,6 +68,11 @@ class Settings:
     cart_link_days: int
     # Automatic buy-X-get-Y promotions: [{"id", "buy_sku", "buy_quantity", "get_sku", "get_quantity", "max_free"?}]
     promotions: list = field(hash=False)
+    # CRM: a customer whose lifetime value in a currency reaches vip_threshold (minor units) is a VIP;
+    # a lapsed customer who consents gets one win-back code of winback_percent, valid winback_days.
+    vip_threshold: int = 50000
+    winback_percent: int = 15
+    winback_days: int = 30
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +107,9 @@ def settings() -> Settings:
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
         promotions=_json("PROMOTIONS", []),
+        vip_threshold=int(os.environ.get("VIP_THRESHOLD", "50000")),
+        winback_percent=int(os.environ.get("WINBACK_PERCENT", "15")),
+        winback_days=int(os.environ.get("WINBACK_DAYS", "30")),
     )
 
 

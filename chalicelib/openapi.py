@@ -261,7 +261,7 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
     for status in doc.status:
         answer: dict = {"description": STATUS_TEXT.get(status, str(status))}
         if doc.response is not None:
-            answer["content"] = {"application/json": {"schema": _schema_of(doc.response, "serialization", names)}}
+            answer["content"] = {doc.media_type: {"schema": _schema_of(doc.response, "serialization", names)}}
         if doc.links:
             answer["links"] = {target: {"operationId": target, "parameters": dict(parameters)}
                                for target, parameters in doc.links.items()}

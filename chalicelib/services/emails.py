@@ -2,13 +2,15 @@
 only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
 
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
-ShipmentCreated, RefundCreated, OrderCancelled and CartAbandoned (the reminder, with a signed link
-that restores the cart: chalicelib/cart_links.py); the shop owner (SHOP_EMAIL) about
-OrderNeedsReview and StockLow. Other event types send nothing. Templates are Jinja2 files in
-`chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt` plain), rendered with the shop's
-name and storefront URL from config. Mail goes through SES v2 from EMAIL_SENDER, which SES (and moto)
-only accepts once that address or its domain is a verified identity. With OUTBOX_DIR set (the local
-stack), each sent message is also written there as an `.eml` file.
+ShipmentCreated, RefundCreated, OrderCancelled, CartAbandoned (the reminder, with a signed link
+that restores the cart: chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code,
+with the unsubscribe link) and MessageReplied (the shop's answer to a message about an order); the
+shop owner (SHOP_EMAIL) about OrderNeedsReview and StockLow. Other event types send nothing.
+Templates are Jinja2 files in `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt`
+plain), rendered with the shop's name and storefront URL from config. Mail goes through SES v2 from
+EMAIL_SENDER, which SES (and moto) only accepts once that address or its domain is a verified
+identity. With OUTBOX_DIR set (the local stack), each sent message is also written there as an
+`.eml` file.
 
 Jinja2 and the SES client are loaded on first use: the API function shares this code and must not
 pay for them at cold start.
@@ -49,6 +51,8 @@ TEMPLATES = {
                                  True),
     "StockLow": ("stock_low", "[{shop}] Low stock: {sku}", True),
     "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
+    "WinBackOffered": ("winback_offered", "{shop}: We miss you - {percent} % off your next order", False),
+    "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
 }
 
 
@@ -101,6 +105,8 @@ def render(event: dict) -> Email | None:
     settings = config.settings()
     if kind in ("StockLow", "CartAbandoned"):
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
+    if kind in ("WinBackOffered", "MessageReplied"):
+        return _render_customer(event, template, subject)
     order = data["order"]  # every field of the order as the shop sees it (events.py)
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
                "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
@@ -134,6 +140,33 @@ def _render_other(event: dict, template: str, subject: str, to_owner: bool) -> E
         context |= {"cart": cart, "currency": cart["currency"], "link_days": settings.cart_link_days,
                     "restore_url": cart_links.restore_url(cart["id"], sent_at)}
         to = settings.shop_email if to_owner else cart["email"]
+    environment = _templates()
+    return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context))
+
+
+def unsubscribe_link(email: str) -> str:
+    """PLACEHOLDER until the accounts branch is merged: there, `unsubscribe_link` builds the signed
+    one-click link (`POST /unsubscribe?token=`) that turns marketing consent off. Every marketing
+    email (the win-back) takes its link from here, so wiring theirs in is this one function."""
+    return f"{config.settings().storefront_url.rstrip('/')}/unsubscribe.html?{urlencode({'email': email})}"
+
+
+def _render_customer(event: dict, template: str, subject: str) -> Email:
+    """The customer's emails of the CRM: WinBackOffered (marketing: with the unsubscribe link) and
+    MessageReplied (the shop's answer, with the link to the order page)."""
+    settings = config.settings()
+    data = event["data"]
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url}
+    if event["type"] == "WinBackOffered":
+        to, offer = data["customer"]["email"], data["winback"]
+        context |= {"winback": offer, "ends_on": offer["ends_at"][:10], "unsubscribe_url": unsubscribe_link(to)}
+        subject = subject.format(shop=settings.shop_name, percent=offer["percent"])
+    else:
+        to = data["to"]
+        context |= {"order_id": data["order_id"], "message": data["message"],
+                    "order_url": order_url(data["order_id"], data.get("order_token"))}
+        subject = subject.format(shop=settings.shop_name, order=data["order_id"])
     environment = _templates()
     return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
                  text=environment.get_template(f"{template}.txt").render(context))
