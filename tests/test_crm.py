@@ -60,11 +60,13 @@ def products(shop):
     make_product(shop, sku_prefix="HAT", price=40000, on_hand=100, sizes=("ONE",), title="Hat")
 
 
-def test_paid_orders_make_a_customer_with_figures_once_however_often_the_stream_delivers(shop, products):
+def test_paid_orders_make_a_customer_with_figures_once_however_often_the_stream_delivers(shop, products, at):
     stream = Stream()
+    at(clock.now() - timedelta(minutes=5))
     first = buy(shop, {"TEE-M": 2})                     # 5000
     buy(shop, {"TEE-S": 1}, paid=False)                 # never paid: not counted
     records = relay(shop, stream)
+    at(None)
     buy(shop, {"TEE-S": 4}, email="ADA@example.com ")   # the same customer: 10000
     refund(shop, first, 1000)
     records += relay(shop, stream)
@@ -87,11 +89,15 @@ def test_paid_orders_make_a_customer_with_figures_once_however_often_the_stream_
     assert detail.data["orders"][1]["amount_refunded"] == 1000
 
 
-def test_segments_move_with_orders_and_lists_page_by_index(shop, products):
+def test_segments_move_with_orders_and_lists_page_by_index(shop, products, at):
     stream = Stream()
+    start = at(clock.now() - timedelta(hours=1))  # a minute between orders: a stable order of the lists
     buy(shop, {"TEE-M": 1}, email="new@example.com")
+    at(start + timedelta(minutes=1))
     buy(shop, {"HAT-ONE": 2}, email="vip@example.com")   # 80000 >= VIP_THRESHOLD (50000)
+    at(start + timedelta(minutes=2))
     buy(shop, {"TEE-M": 1}, email=GRACE)
+    at(start + timedelta(minutes=3))
     buy(shop, {"TEE-M": 1}, email=GRACE.lower())
     relay(shop, stream)
 
