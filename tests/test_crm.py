@@ -12,12 +12,15 @@ from chalicelib import clock
 from chalicelib.models.customers import customer_id_for
 from chalicelib.repository import dynamo
 from chalicelib.services import emails
+from tests import test_least_privilege
 from tests.conftest import ADMIN, make_product
 from tests.growth_support import at_fixture, cart_with, check_out, pay, refund, relay, scheduled  # noqa: F401
 from tests.orders_support import Stream, queue_messages
+from tests.queue_support import consumers_fixture, mail_fixture, pump, sent_emails  # noqa: F401
 from tests.test_reports import report
 
 ADA, GRACE = "ada@example.com", "Grace@Example.com"
+recorder = test_least_privilege.recorder  # the fixture: AWS calls by function
 
 
 def buy(api, lines: dict[str, int], email: str = ADA, code: str | None = None, paid: bool = True) -> dict:
@@ -242,3 +245,44 @@ def test_aws_calls_of_the_customer_routes(shop, products):
         assert shop.patch(f"/admin/customers/{cid}", {"note": "hi"}, headers=ADMIN).status_code == 200
     assert counted.by_operation() == {("dynamodb", "UpdateItem"): 1, ("dynamodb", "GetItem"): 1,
                                       ("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1}
+
+
+def test_every_aws_call_of_the_crm_flows_is_allowed_by_its_functions_policy(shop, mail, aws, recorder, at, products):
+    from tests.conftest import reset_clients
+
+    reset_clients()
+    emails._ses.cache_clear()
+    stream = Stream()
+    start = at(clock.now())
+    with recorder.function("api"):
+        result = buy(shop, {"TEE-M": 1})
+        consent(ADA)
+        assert shop.post(f"/orders/{result['order']['id']}/messages", {"body": "Hello?"},
+                         headers={"X-Order-Token": result["order_token"]}).status_code == 201
+        assert shop.post(f"/admin/orders/{result['order']['id']}/messages", {"body": "Hi!"},
+                         headers=ADMIN).status_code == 201
+    with recorder.function("on_table_change"):
+        relay(shop, stream)
+    with recorder.function("api"):
+        cid = customer_id_for(ADA)
+        for path in ("/admin/customers", "/admin/customers?segment=new", f"/admin/customers/{cid}",
+                     "/admin/segments", "/admin/messages"):
+            assert shop.raw.http.get(path, headers=ADMIN).status_code == 200, path
+        assert shop.patch(f"/admin/customers/{cid}", {"tags": ["x"]}, headers=ADMIN).status_code == 200
+    with recorder.function("measure_open_threads"):
+        assert scheduled(shop, "measure_open_threads")["oldest_open_seconds"] >= 0
+    at(start + timedelta(days=120))
+    with recorder.function("sweep_customers"):
+        assert sweep(shop) == {"moved": 1, "offered": 1}
+    with recorder.function("on_table_change"):
+        relay(shop, stream)
+    with recorder.function("on_email_message"):
+        for _ in range(3):
+            pump(mail, "on_email_message", aws["EmailQueueUrl"])
+
+    subjects = [s.subject for s in sent_emails()]
+    assert any("We miss you" in s for s in subjects) and any("A reply about your order" in s for s in subjects)
+    functions = {function for function, _, _ in recorder.calls}
+    assert functions == {"api", "on_table_change", "measure_open_threads", "sweep_customers", "on_email_message"}
+    denied = sorted({call for call in recorder.calls if not test_least_privilege.allowed(*call)})
+    assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
