@@ -91,6 +91,8 @@ ERROR_CODES: dict[str, dict[int, str]] = {
     "discount_used_up": {409: "The discount code's usage limit is reached."},
     "discount_currency_mismatch": {409: "The discount code applies to another currency."},
     "discount_minimum_not_reached": {409: "The cart's subtotal is below the code's minimum."},
+    "discount_not_for_customer": {409: "The code is personal (a win-back code) and the cart's email is another "
+                                       "customer's."},
     "payload_too_large": {413: "The body is larger than 64 KiB."},
     "idempotency_key_reused": {422: "This `Idempotency-Key` was used for a different request."},
     # Answered by API Gateway itself (infra/package.py, GATEWAY_RESPONSES), never by a route.

@@ -210,6 +210,11 @@ def test_the_sweep_moves_customers_on_and_offers_one_winback_per_lapse_to_those_
     dynamo.call("delete_item", TableName=dynamo.table(), Key=dynamo.to_item({"PK": "SWEEP#customers", "SK": "SWEEP"}))
     assert sweep(shop) == {"moved": 0, "offered": 0}
 
+    # The code is Ada's: another customer's cart cannot use it.
+    other = cart_with(shop, {"TEE-M": 1}, email="mallory@example.com")
+    refused = shop.patch(f"/carts/{other['id']}", {"discount_code": code})
+    assert (refused.status_code, refused.data["error"]["code"]) == (409, "discount_not_for_customer")
+
     # Ada comes back with the code: the order counts as win-back revenue, she is a customer again.
     result = buy(shop, {"TEE-M": 4}, code=code)
     relay(shop, stream)
@@ -286,3 +291,8 @@ def test_every_aws_call_of_the_crm_flows_is_allowed_by_its_functions_policy(shop
     assert functions == {"api", "on_table_change", "measure_open_threads", "sweep_customers", "on_email_message"}
     denied = sorted({call for call in recorder.calls if not test_least_privilege.allowed(*call)})
     assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
+
+
+def test_the_shop_cannot_create_codes_that_look_like_winback_codes(client):
+    answer = client.post("/admin/discounts", {"code": "wb-SUMMER", "kind": "percent", "value": 10}, headers=ADMIN)
+    assert (answer.status_code, answer.data["error"]["param"]) == (400, "code")

@@ -55,7 +55,7 @@ def get_cart(cart_id):
 @documented(Cart, request=UpdateCart, summary="Set the email, address, shipping method or discount code",
             errors=["resource_missing", "cart_checked_out", "cart_changed", "unknown_shipping_method",
                     "discount_unknown", "discount_not_yet_valid", "discount_expired", "discount_used_up",
-                    "discount_currency_mismatch", "discount_minimum_not_reached"],
+                    "discount_currency_mismatch", "discount_minimum_not_reached", "discount_not_for_customer"],
             links={"add_line": CART, "checkout_cart": CART})
 def update_cart(cart_id):
     body = parse(UpdateCart, bp.current_request)

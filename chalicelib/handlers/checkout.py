@@ -23,7 +23,7 @@ class CheckoutIn(Request):
 @documented(Checkout, status=(201, 200), request=CheckoutIn, summary="Check the cart out",
             errors=["resource_missing", "out_of_stock", "cart_changed", "payment_declined", "discount_unknown",
                     "discount_not_yet_valid", "discount_expired", "discount_used_up", "discount_currency_mismatch",
-                    "discount_minimum_not_reached"],
+                    "discount_minimum_not_reached", "discount_not_for_customer"],
             links={"get_order": {"order_id": "$response.body#/order/id",
                                  "header.X-Order-Token": "$response.body#/order_token"},
                    **{target: {"order_id": "$response.body#/order/id"}

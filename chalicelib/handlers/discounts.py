@@ -6,8 +6,10 @@ from typing import Annotated
 from chalice import Blueprint, Response
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from chalicelib.errors import InvalidRequest
 from chalicelib.handlers.common import PageQuery, documented, page_params, parse, require_admin
 from chalicelib.models import MAX_MONEY, Currency, DiscountKind, DiscountRecord, Money, Request
+from chalicelib.models.crm import WINBACK_PREFIX
 from chalicelib.responses import Discount, DiscountPage
 from chalicelib.services import discounts
 
@@ -36,6 +38,9 @@ def _view(record: DiscountRecord) -> dict:
 def create_discount():
     require_admin(bp.current_request)
     body = parse(DiscountIn, bp.current_request)
+    if body.code.upper().startswith(WINBACK_PREFIX):
+        # The win-back sweep's personal codes: an order using one is counted as win-back revenue.
+        raise InvalidRequest(f"Codes starting with {WINBACK_PREFIX} are reserved for win-back offers.", param="code")
     terms = body.model_dump()
     for name in ("starts_at", "ends_at"):
         if terms[name] is not None:

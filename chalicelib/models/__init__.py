@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from chalicelib.models.customers import customer_id_for
+
 MAX_QUANTITY = 999
 # A DynamoDB transaction holds at most 100 actions; checkout needs one per SKU plus the order, the
 # cart and up to two for a discount code.
@@ -194,6 +196,7 @@ class DiscountRecord(Record):
     ends_at: datetime | None = None
     usage_limit: int | None = None
     per_customer_limit: int | None = None
+    customer_id: str | None = None  # a personal code (win-back): only carts with that customer's email
     times_used: int = 0
     created_at: datetime
 
@@ -205,9 +208,13 @@ class DiscountStatus(BaseModel):
     message: str | None = None
 
 
-def discount_problem(discount: DiscountRecord, currency: str, subtotal: int, now: datetime) -> tuple[str, str] | None:
+def discount_problem(discount: DiscountRecord, currency: str, subtotal: int, now: datetime,
+                     email: str | None = None) -> tuple[str, str] | None:
     """Why `discount` does not apply to a cart (code, message), or None when it does. Usage
-    limits are checked again, atomically, by the checkout transaction."""
+    limits are checked again, atomically, by the checkout transaction; a personal code's customer
+    once the cart has an email (checkout needs one)."""
+    if discount.customer_id and email and customer_id_for(email) != discount.customer_id:
+        return "discount_not_for_customer", f"Code {discount.code} is personal: it belongs to another customer."
     if discount.starts_at and now < discount.starts_at:
         return "discount_not_yet_valid", f"Code {discount.code} is valid from {discount.starts_at:%Y-%m-%d %H:%M} UTC."
     if discount.ends_at and now >= discount.ends_at:
@@ -327,7 +334,7 @@ def price_cart(record: CartRecord, skus: dict[str, SkuRecord], shipping_methods:
     status, discount_total, free_shipping = None, 0, False
     if record.discount_code:
         problem = (("discount_unknown", f"Code {record.discount_code} does not exist.") if discount is None
-                   else discount_problem(discount, record.currency, subtotal, now or datetime.now(UTC)))
+                   else discount_problem(discount, record.currency, subtotal, now or datetime.now(UTC), record.email))
         status = DiscountStatus(code=record.discount_code, applied=problem is None,
                                 reason=problem[0] if problem else None, message=problem[1] if problem else None)
         if problem is None:

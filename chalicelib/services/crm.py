@@ -62,12 +62,12 @@ def record_order_change(old: OrderRecord | None, new: OrderRecord | None, change
     return applied
 
 
-def _winback_code(now: datetime) -> DiscountRecord:
+def _winback_code(customer_id: str, now: datetime) -> DiscountRecord:
     settings = config.settings()
     code = WINBACK_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))  # 60 bits
     return DiscountRecord(id=clock.new_id("disc"), code=code, kind="percent", value=settings.winback_percent,
                           usage_limit=1, per_customer_limit=1, ends_at=now + timedelta(days=settings.winback_days),
-                          created_at=now)
+                          customer_id=customer_id, created_at=now)
 
 
 def move_on(customer_id: str, now: datetime) -> tuple[bool, bool]:
@@ -81,7 +81,7 @@ def move_on(customer_id: str, now: datetime) -> tuple[bool, bool]:
         after = stats.model_copy(update={"segment": segment_of(stats, now, config.settings().vip_threshold)})
         code = None
         if lapse_due(after) and crm.consents(customer_id):
-            code = _winback_code(now)
+            code = _winback_code(customer_id, now)
             after = after.model_copy(update={"winback": WinBack(
                 code=code.code, percent=code.value, ends_at=code.ends_at, offered_at=now,
                 last_order_at=after.last_order_at)})
