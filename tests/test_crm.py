@@ -7,7 +7,6 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from bench.aws_calls import count_calls
 from chalicelib import clock
 from chalicelib.models.customers import customer_id_for
 from chalicelib.repository import dynamo
@@ -225,31 +224,6 @@ def test_the_sweep_moves_customers_on_and_offers_one_winback_per_lapse_to_those_
     assert buy(shop, {"TEE-M": 1}, paid=False) and True  # the code is used up for a second cart:
     cart = cart_with(shop, {"TEE-M": 1})
     assert shop.patch(f"/carts/{cart['id']}", {"discount_code": code}).status_code == 409
-
-
-def test_aws_calls_of_the_customer_routes(shop, products):
-    stream = Stream()
-    buy(shop, {"TEE-M": 1})
-    relay(shop, stream)
-    cid = customer_id_for(ADA)
-    expected = {
-        "/admin/customers": {("dynamodb", "Query"): 1},
-        "/admin/customers?sort=last_order": {("dynamodb", "Query"): 1},
-        f"/admin/customers?email={ADA}": {("dynamodb", "GetItem"): 1},
-        "/admin/customers?segment=new": {("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1},
-        f"/admin/customers/{cid}": {("dynamodb", "GetItem"): 1, ("dynamodb", "Query"): 1,
-                                     ("dynamodb", "BatchGetItem"): 1},
-        "/admin/segments": {("dynamodb", "Query"): 1},
-        "/admin/segments/new/customers.csv": {("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1},
-    }
-    for path, calls in expected.items():
-        with count_calls() as counted:
-            assert shop.raw.http.get(path, headers=ADMIN).status_code == 200
-        assert counted.by_operation() == calls, path
-    with count_calls() as counted:
-        assert shop.patch(f"/admin/customers/{cid}", {"note": "hi"}, headers=ADMIN).status_code == 200
-    assert counted.by_operation() == {("dynamodb", "UpdateItem"): 1, ("dynamodb", "GetItem"): 1,
-                                      ("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1}
 
 
 def test_every_aws_call_of_the_crm_flows_is_allowed_by_its_functions_policy(shop, mail, aws, recorder, at, products):

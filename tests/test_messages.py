@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from bench.aws_calls import count_calls
 from chalicelib import clock
 from chalicelib.services import emails, messages
 from tests.conftest import ADMIN, make_product
@@ -165,23 +164,3 @@ def test_a_retried_post_with_the_same_idempotency_key_writes_one_message(catalog
     again = write(api, order_id, token, headers=key)
     assert (first.status_code, again.status_code, again.data) == (201, 201, first.data)
     assert len(read(api, order_id, token).data["data"]) == 1
-
-
-def test_aws_calls_of_the_message_routes(catalogue):
-    api = catalogue
-    order_id, token = order(api)
-    with count_calls() as calls:
-        write(api, order_id, token)
-    assert calls.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
-    with count_calls() as calls:
-        read(api, order_id, token)
-    assert calls.by_operation() == {("dynamodb", "GetItem"): 1, ("dynamodb", "Query"): 1}
-    with count_calls() as calls:
-        reply(api, order_id, "On its way.")
-    assert calls.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
-    with count_calls() as calls:
-        inbox(api)
-    assert calls.by_operation() == {("dynamodb", "Query"): 1}
-    with count_calls() as calls:
-        api.post(f"/admin/orders/{order_id}/messages/close", {}, headers=ADMIN)
-    assert calls.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
