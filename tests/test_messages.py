@@ -164,3 +164,17 @@ def test_a_retried_post_with_the_same_idempotency_key_writes_one_message(catalog
     again = write(api, order_id, token, headers=key)
     assert (first.status_code, again.status_code, again.data) == (201, 201, first.data)
     assert len(read(api, order_id, token).data["data"]) == 1
+
+
+def test_a_thread_holds_at_most_max_messages_notes_included(catalogue, monkeypatch):
+    from chalicelib.models import crm
+
+    monkeypatch.setattr(crm, "MAX_MESSAGES", 3)
+    api = catalogue
+    order_id, token = order(api)
+    assert write(api, order_id, token).status_code == 201
+    assert reply(api, order_id, "note", internal=True).status_code == 201
+    assert reply(api, order_id, "answer").status_code == 201
+    full = write(api, order_id, token)
+    assert (full.status_code, full.data["error"]["code"]) == (409, "invalid_state")
+    assert len(read(api, order_id, token).data["data"]) == 2

@@ -198,13 +198,18 @@ class Thread(BaseModel):
 
 
 class ThreadRecord(Record, Thread):
+    notes_count: int = 0  # the shop's internal notes (not in the customer's count)
     version: int = 0
 
     def view(self) -> Thread:
-        return Thread.model_validate(self.model_dump(exclude={"version"}))
+        return Thread.model_validate(self.model_dump(exclude={"version", "notes_count"}))
+
+    @property
+    def size(self) -> int:
+        return self.messages_count + self.notes_count
 
 
-MAX_MESSAGES = 200  # per thread: a thread is read whole (one Query page of at most 1 MB)
+MAX_MESSAGES = 100  # per thread: a thread is read whole, in one Query page (100 × 5,000 characters < 1 MB)
 
 
 def thread_after(thread: ThreadRecord | None, order: "Order", message: MessageRecord) -> ThreadRecord:
@@ -216,8 +221,10 @@ def thread_after(thread: ThreadRecord | None, order: "Order", message: MessageRe
         return ThreadRecord(order_id=order.id, customer_id=customer_id_for(order.email), email=order.email,
                       status="open" if opened else "closed", messages_count=count,
                       last_message_at=message.created_at, last_author=message.author,
-                      opened_at=message.created_at, closed_at=None if opened else message.created_at)
-    update = {"messages_count": count, "last_message_at": message.created_at, "last_author": message.author}
+                      opened_at=message.created_at, closed_at=None if opened else message.created_at,
+                      notes_count=1 if message.internal else 0)
+    update = {"messages_count": count, "notes_count": thread.notes_count + (1 if message.internal else 0),
+              "last_message_at": message.created_at, "last_author": message.author}
     if message.author == "customer" and thread.status == "closed":
         update |= {"status": "open", "opened_at": message.created_at, "closed_at": None}
     return thread.model_copy(update=update)

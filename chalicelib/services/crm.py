@@ -55,6 +55,8 @@ def record_order_change(old: OrderRecord | None, new: OrderRecord | None, change
     for fact in order_facts(old, new, changed_at):
         def attempt(fact=fact) -> bool:
             before = crm.get(fact.customer_id)
+            if before is None and fact.paid_at is None:
+                return False  # a refund of an order counted before the CRM existed: nothing to take from
             after = apply_fact(before, fact, clock.now(), config.settings().vip_threshold)
             paid = (fact.order_id, clock.iso(fact.paid_at)) if fact.paid_at else None
             return crm.save(before, after, marker=fact.marker, paid_order=paid)

@@ -6,7 +6,8 @@ never sees, and closes the thread. A customer's new message opens a closed threa
 
 from chalicelib import clock
 from chalicelib.errors import Conflict, UpstreamUnavailable, not_found
-from chalicelib.models.crm import MAX_MESSAGES, Message, MessageRecord, Thread, oldest_open_age, thread_after
+from chalicelib.models import crm as rules
+from chalicelib.models.crm import Message, MessageRecord, Thread, oldest_open_age, thread_after
 from chalicelib.models.orders import Order
 from chalicelib.repository import messages
 from chalicelib.repository import orders as stored_orders
@@ -25,8 +26,8 @@ def _add(order: Order, author: str, body: str, internal: bool = False, to: str |
 
     def attempt() -> Message:
         before = messages.get_thread(order.id)
-        if before and before.messages_count >= MAX_MESSAGES:
-            raise Conflict(f"This conversation has reached {MAX_MESSAGES} messages.", code="invalid_state")
+        if before and before.size >= rules.MAX_MESSAGES:
+            raise Conflict(f"This conversation has reached {rules.MAX_MESSAGES} messages.", code="invalid_state")
         messages.add(message, before, thread_after(before, order, message))
         return Message.from_record(message)
     return retried(attempt, messages.ThreadChanged, _busy)
