@@ -40,6 +40,9 @@ class CustomerNotes(Request):
 @bp.route("/admin/customers", methods=["GET"])
 @documented(AdminCustomerPage, query=CustomersQuery, summary="List customers", tag=TAG)
 def list_customers():
+    """Customers (everyone with a paid order, guests included: the id is derived from the email).
+    `email` finds one customer exactly (the others are then ignored); `segment` lists its customers
+    by last order (with `sort=newest` a 400). AdminCustomer also carries `created_at` (first paid order)."""
     request = bp.current_request
     require_admin(request)
     query = parse_query(CustomersQuery, request)

@@ -62,6 +62,8 @@ def read_messages(order_id):
 @bp.route("/admin/messages", methods=["GET"])
 @documented(ThreadPage, query=ThreadsQuery, summary="The inbox: threads, oldest open first", tag=ADMIN)
 def inbox():
+    """Threads (one per order with messages): `open` ones oldest first by when they were opened (or
+    opened again by a customer's message), `closed` ones most recently closed first."""
     request = bp.current_request
     require_admin(request)
     query = parse_query(ThreadsQuery, request)
@@ -82,6 +84,8 @@ def reply(order_id):
 @documented(MessageList, errors=["resource_missing"], summary="An order's conversation with internal notes",
             tag=ADMIN)
 def admin_read_messages(order_id):
+    """The shop's view of the conversation about an order, oldest first, internal notes included (an
+    extension of the contract: the inbox lists threads, this reads one)."""
     require_admin(bp.current_request)
     return {"data": [m.model_dump(mode="json") for m in messages.conversation(order_id)]}
 
