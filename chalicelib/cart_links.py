@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from chalicelib import config
-from chalicelib.errors import InvalidRequest
+from chalicelib.errors import InvalidToken
 
 KEY_SETTING = "CART_LINK_SECRET"
 MAX_TOKEN_LENGTH = 256
@@ -48,9 +48,9 @@ def restore_url(cart_id: str, sent_at: datetime) -> str:
 
 
 def cart_of(value: str, now: datetime) -> str:
-    """The cart id a token stands for. Raises InvalidRequest (code `invalid_token`) when it is
+    """The cart id a token stands for. Raises InvalidToken when it is
     malformed, tampered with or expired; signatures are compared in constant time."""
-    invalid = InvalidRequest("The link is not valid or has expired.", param="token", code="invalid_token")
+    invalid = InvalidToken("The link is not valid or has expired.", param="token")
     parts = value.split(".") if len(value) <= MAX_TOKEN_LENGTH else []
     if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or len(parts[1]) > 12:
         raise invalid

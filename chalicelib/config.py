@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from chalicelib.models.pricing import PricingContext, Promotion, ShippingRate
+
 DEFAULT_SHIPPING_METHODS = [
     {"id": "standard", "title": "Standard (3-5 days)", "price": {"EUR": 495, "USD": 595, "GBP": 450},
      "free_over": {"EUR": 5000, "USD": 7500, "GBP": 5000}},
@@ -40,9 +42,9 @@ class Settings:
     email_queue_url: str
     currencies: tuple[str, ...]
     default_currency: str
-    shipping_methods: list = field(hash=False)
-    # Basis points per destination country (1900 = 19 %); prices are tax-exclusive.
-    tax_rates: dict = field(hash=False)
+    # Shipping methods, tax rates (basis points per destination country, 1900 = 19 %; prices are
+    # tax-exclusive) and automatic buy-X-get-Y promotions, typed (models/pricing.py).
+    pricing: PricingContext = field(hash=False)
     cart_ttl_days: int
     payment_window_minutes: int
     stripe_api_base: str
@@ -66,8 +68,6 @@ class Settings:
     # is valid for cart_link_days.
     abandoned_cart_minutes: int
     cart_link_days: int
-    # Automatic buy-X-get-Y promotions: [{"id", "buy_sku", "buy_quantity", "get_sku", "get_quantity", "max_free"?}]
-    promotions: list = field(hash=False)
     # CRM: a customer whose lifetime value in a currency reaches vip_threshold (minor units) is a VIP;
     # a lapsed customer who consents gets one win-back code of winback_percent, valid winback_days.
     vip_threshold: int = 50000
@@ -87,8 +87,7 @@ def settings() -> Settings:
         email_queue_url=os.environ.get("EMAIL_QUEUE_URL", ""),
         currencies=currencies,
         default_currency=os.environ.get("DEFAULT_CURRENCY", currencies[0]),
-        shipping_methods=_json("SHIPPING_METHODS", DEFAULT_SHIPPING_METHODS),
-        tax_rates=_json("TAX_RATES", DEFAULT_TAX_RATES),
+        pricing=_pricing(),
         cart_ttl_days=int(os.environ.get("CART_TTL_DAYS", "30")),
         payment_window_minutes=int(os.environ.get("PAYMENT_WINDOW_MINUTES", "30")),
         stripe_api_base=os.environ.get("STRIPE_API_BASE", "https://api.stripe.com"),
@@ -106,11 +105,19 @@ def settings() -> Settings:
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", ""),
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
-        promotions=_json("PROMOTIONS", []),
         vip_threshold=int(os.environ.get("VIP_THRESHOLD", "50000")),
         winback_percent=int(os.environ.get("WINBACK_PERCENT", "15")),
         winback_days=int(os.environ.get("WINBACK_DAYS", "30")),
     )
+
+
+def _pricing() -> PricingContext:
+    """SHIPPING_METHODS, TAX_RATES and PROMOTIONS (JSON; PROMOTIONS is a list of
+    {"id", "buy_sku", "buy_quantity", "get_sku", "get_quantity"?, "max_free"?})."""
+    return PricingContext(
+        shipping_methods=tuple(map(ShippingRate.model_validate, _json("SHIPPING_METHODS", DEFAULT_SHIPPING_METHODS))),
+        tax_rates={country: int(rate) for country, rate in _json("TAX_RATES", DEFAULT_TAX_RATES).items()},
+        promotions=tuple(map(Promotion.model_validate, _json("PROMOTIONS", []))))
 
 
 def _queue_name(prefix: str, queue: str) -> str:

@@ -1,8 +1,15 @@
-"""Error classes a client can act on, and their JSON form.
+"""Error classes a client can act on, and their JSON form: the one registry of error codes.
 
-Every error is a `CommerceError` with an HTTP status and a stable snake_case `code`. They derive
-from Chalice's `ChaliceUnhandledError` so they reach the one HTTP middleware in `app.py`, which
-renders `{"error": {"code", "message", "param"?}}`.
+Every error is a `CommerceError` with an HTTP status and a stable snake_case `code`. A class declared
+with `code=` and/or `status=` is one (code, status) pair, and its docstring is the description the OpenAPI
+document shows under that status: a code answered with a second status has a subclass for it
+(`UnsupportedMediaType`, `DiscountGone`, `GatewayTimeout`). A class declared without them (`OrderChanged`,
+`StockShort`...) is its parent's pair under a name the backend catches. `REGISTRY` is every class of this
+module; chalicelib/openapi.py derives the document's codes from it, and each route names the classes it can
+raise in `@documented(errors=[...])`. A code is written here once and nowhere else.
+
+They derive from Chalice's `ChaliceUnhandledError` so they reach the one HTTP middleware
+(handlers/rendering.py), which renders `{"error": {"code", "message", "param"?}}`.
 """
 
 from chalice import ChaliceUnhandledError
@@ -11,13 +18,19 @@ from chalice import ChaliceUnhandledError
 class CommerceError(ChaliceUnhandledError):
     status_code = 500
     code = "internal_error"
+    description = "A bug on our side; it has been logged."
 
-    def __init__(self, message: str, param: str | None = None, code: str | None = None, **extra):
+    def __init_subclass__(cls, code: str | None = None, status: int | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if code is not None or status is not None:
+            cls.code = code or cls.code
+            cls.status_code = status or cls.status_code
+            cls.description = " ".join((cls.__doc__ or "").split())
+
+    def __init__(self, message: str, param: str | None = None, **extra):
         super().__init__(message)
         self.message = message
         self.param = param
-        if code:
-            self.code = code
         self.extra = extra
 
     def to_dict(self) -> dict:
@@ -28,87 +41,192 @@ class CommerceError(ChaliceUnhandledError):
         return {"error": body}
 
 
-class InvalidRequest(CommerceError):
-    status_code = 400
-    code = "invalid_request"
+# --- 400 -------------------------------------------------------------------------------------------
 
 
-class Unauthenticated(CommerceError):
-    status_code = 401
-    code = "unauthenticated"
+class InvalidRequest(CommerceError, code="invalid_request", status=400):
+    """Malformed JSON, an unknown or forbidden field, a value out of range, a bad query parameter or
+    `Idempotency-Key` header; `param` names it."""
 
 
-class Forbidden(CommerceError):
-    status_code = 403
-    code = "forbidden"
+class UnsupportedMediaType(InvalidRequest, status=415):
+    """The body is not sent as `Content-Type: application/json`."""
 
 
-class PaymentDeclined(CommerceError):
-    status_code = 402
-    code = "payment_declined"
+class UnknownSku(InvalidRequest, code="unknown_sku"):
+    """The SKU is not for sale."""
 
 
-class ResourceMissing(CommerceError):
-    status_code = 404
-    code = "resource_missing"
+class CurrencyMismatch(InvalidRequest, code="currency_mismatch"):
+    """The SKU is priced in another currency than the cart."""
 
 
-class Conflict(CommerceError):
-    status_code = 409
-    code = "invalid_state"
+class TooManyLines(InvalidRequest, code="too_many_lines"):
+    """The cart holds the most lines it can."""
 
 
-class OutOfStock(Conflict):
-    code = "out_of_stock"
+class UnknownShippingMethod(InvalidRequest, code="unknown_shipping_method"):
+    """The shipping method is not offered for this cart."""
 
 
-class CartCheckedOut(Conflict):
-    code = "cart_checked_out"
+class DiscountUnknown(InvalidRequest, code="discount_unknown"):
+    """No such discount code."""
 
 
-class CartChanged(Conflict):
-    code = "cart_changed"
+class InvalidToken(InvalidRequest, code="invalid_token"):
+    """The restore link is malformed, tampered with or expired."""
 
 
-class StockShort(Conflict):
+class InvalidSignature(InvalidRequest, code="invalid_signature"):
+    """The `Stripe-Signature` header is missing or does not match the body."""
+
+
+# --- 401 to 404 ------------------------------------------------------------------------------------
+
+
+class Unauthenticated(CommerceError, code="unauthenticated", status=401):
+    """Missing or bad credentials (`Authorization: Bearer <admin key>`)."""
+
+
+class PaymentDeclined(CommerceError, code="payment_declined", status=402):
+    """The payment method was declined; `decline_code` says why."""
+
+
+class Forbidden(CommerceError, code="forbidden", status=403):
+    """Credentials valid but not allowed."""
+
+
+class ResourceMissing(CommerceError, code="resource_missing", status=404):
+    """No such object, or one the caller may not see (never says which); also any path or method no
+    route serves."""
+
+
+# --- 409 -------------------------------------------------------------------------------------------
+
+
+class Conflict(CommerceError, code="invalid_state", status=409):
+    """The object's state forbids it (e.g. cancelling a cancelled order)."""
+
+
+class OutOfStock(Conflict, code="out_of_stock"):
+    """Not enough stock; `param` names the line and `available` says what is left (at checkout nothing
+    at all is reserved)."""
+
+
+class StockShort(OutOfStock):
     """A SKU no longer has the stock, price or status the order was priced with."""
-
-    code = "out_of_stock"
 
     def __init__(self, sku: str):
         super().__init__(f"SKU {sku} is short")
         self.sku = sku
 
 
-class DiscountRefused(Conflict):
-    """The discount code's usage limit (total or per customer) or validity window refused the order."""
+class CartCheckedOut(Conflict, code="cart_checked_out"):
+    """The cart has been checked out; start a new cart."""
+
+
+class CartChanged(Conflict, code="cart_changed"):
+    """The cart was changed by a concurrent request; read it again and retry."""
+
+
+class RequestInProgress(Conflict, code="request_in_progress"):
+    """A request with this `Idempotency-Key` is still running; retry shortly."""
+
+
+class ResourceExists(Conflict, code="resource_exists"):
+    """An object with this id or code exists already."""
+
+
+class SkuConflict(Conflict, code="sku_conflict"):
+    """The SKU belongs to another product, or `on_hand` is below what orders reserved."""
 
 
 class OrderChanged(Conflict):
-    """The order moved on since it was read."""
+    """The order moved on since it was read (the backend reads it again and retries)."""
+
+
+class OrderKeptChanging(Conflict, code="order_changed"):
+    """The order kept changing under the request; retry."""
 
 
 class DuplicateEvent(Conflict):
     """This provider event was applied already."""
 
 
-class RequestInProgress(Conflict):
-    code = "request_in_progress"
+class OverShipment(Conflict, code="over_shipment"):
+    """More than is left to ship."""
 
 
-class PayloadTooLarge(CommerceError):
-    status_code = 413
-    code = "payload_too_large"
+class RefundExceedsPayment(Conflict, code="refund_exceeds_payment"):
+    """More than can still be refunded."""
 
 
-class IdempotencyKeyReused(CommerceError):
-    status_code = 422
-    code = "idempotency_key_reused"
+class DiscountRefused(Conflict):
+    """The discount code's validity window, usage limit (total or per customer), currency, minimum or
+    customer (a personal code) refused the cart or the order; each reason is a subclass (DISCOUNT_REFUSALS)."""
 
 
-class UpstreamUnavailable(CommerceError):
-    status_code = 502
-    code = "upstream_unavailable"
+class DiscountGone(DiscountRefused, code=DiscountUnknown.code):
+    """The cart's discount code no longer exists."""
+
+
+class DiscountNotYetValid(DiscountRefused, code="discount_not_yet_valid"):
+    """The discount code is not valid yet."""
+
+
+class DiscountExpired(DiscountRefused, code="discount_expired"):
+    """The discount code has expired."""
+
+
+class DiscountUsedUp(DiscountRefused, code="discount_used_up"):
+    """The discount code's usage limit is reached."""
+
+
+class DiscountCurrencyMismatch(DiscountRefused, code="discount_currency_mismatch"):
+    """The discount code applies to another currency."""
+
+
+class DiscountMinimumNotReached(DiscountRefused, code="discount_minimum_not_reached"):
+    """The cart's subtotal is below the code's minimum."""
+
+
+class DiscountNotForCustomer(DiscountRefused, code="discount_not_for_customer"):
+    """The code is personal (a win-back code) and the cart's email is another customer's."""
+
+
+# --- 413 and above ---------------------------------------------------------------------------------
+
+
+class PayloadTooLarge(CommerceError, code="payload_too_large", status=413):
+    """The body is larger than 64 KiB."""
+
+
+class IdempotencyKeyReused(CommerceError, code="idempotency_key_reused", status=422):
+    """This `Idempotency-Key` was used for a different request."""
+
+
+# Answered by API Gateway itself (infra/package.py, GATEWAY_RESPONSES), never by a route.
+class RateLimited(CommerceError, code="rate_limited", status=429):
+    """Too many requests (the stage's throttling); retry after `Retry-After` seconds."""
+
+
+class UpstreamUnavailable(CommerceError, code="upstream_unavailable", status=502):
+    """A dependency (database, payment provider) failed; safe to retry."""
+
+
+# Answered by API Gateway itself when the function does not answer in time.
+class GatewayTimeout(UpstreamUnavailable, status=503):
+    """The API timed out waiting for the backend (API Gateway); safe to retry."""
+
+
+# Every error class of this module, in the order written.
+REGISTRY: tuple[type[CommerceError], ...] = tuple(
+    value for value in dict(globals()).values() if isinstance(value, type) and issubclass(value, CommerceError))
+# Why a discount code does not apply (models/pricing.discount_problem, a cart's `discount.reason`) -> its 409.
+DISCOUNT_REFUSALS: dict[str, type[DiscountRefused]] = {
+    cls.code: cls for cls in (DiscountGone, DiscountNotYetValid, DiscountExpired, DiscountUsedUp,
+                              DiscountCurrencyMismatch, DiscountMinimumNotReached,
+                              DiscountNotForCustomer)}
 
 
 def not_found(kind: str) -> ResourceMissing:

@@ -61,7 +61,7 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 from chalice import Response
 
-from chalicelib.errors import CommerceError, IdempotencyKeyReused, InvalidRequest, RequestInProgress
+from chalicelib.errors import CartChanged, CommerceError, IdempotencyKeyReused, InvalidRequest, RequestInProgress
 from chalicelib.repository import idempotency as store
 
 HEADER = "Idempotency-Key"
@@ -73,7 +73,7 @@ MIN_ANONYMOUS_KEY_LENGTH = 16
 KEEP_SECONDS = 24 * 60 * 60
 DEFAULT_LEASE_SECONDS = 60
 # 409s that only report a concurrent request: a retry with the same key may well succeed.
-TRANSIENT_CODES = frozenset({"request_in_progress", "cart_changed"})
+TRANSIENT_CODES = frozenset({RequestInProgress.code, CartChanged.code})
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,10 @@ On top of a route's own error codes the generator adds what every route of its k
 - `/admin/*`: the `Authorization: Bearer <admin key>` security scheme and 401 `unauthenticated`;
 - every answer: the `X-Request-Id` header (app.py's middleware), which a request may set.
 
-Each error status has its own schema (`Error409`...) whose `code` is one of the codes that status can carry
-(ERROR_CODES), so a client can switch on it and tests/test_schemathesis.py notices an undocumented one.
+A route's own errors are the classes of chalicelib/errors.py it names (`@documented(errors=[...])`); each
+class is one code under one status, with the description shown here (ERROR_CODES, derived from
+errors.REGISTRY). Each error status has its own schema (`Error409`...) whose `code` is one of the codes that
+status can carry, so a client can switch on it and tests/test_schemathesis.py notices an undocumented one.
 
 A route without `@documented` makes `document()` raise UndocumentedRoute. The API serves the document at
 GET /openapi.json, built on the first request (pydantic's schema generation stays out of cold starts);
@@ -28,6 +30,7 @@ import re
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
+from chalicelib import errors
 from chalicelib.handlers.common import DOC_ATTRIBUTE, RouteDoc
 
 OPENAPI_VERSION = "3.1.0"
@@ -54,53 +57,6 @@ PARAMETERS = {
                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
 }
 
-# Every error code the API answers, with the statuses it comes with. errors.py's classes and every
-# `code="..."` raised in chalicelib/ must be here (tests/test_openapi.py checks both).
-ERROR_CODES: dict[str, dict[int, str]] = {
-    "invalid_request": {
-        400: "Malformed JSON, an unknown or forbidden field, a value out of range, a bad query parameter or "
-             "`Idempotency-Key` header; `param` names it.",
-        415: "The body is not sent as `Content-Type: application/json`.",
-    },
-    "unknown_sku": {400: "The SKU is not for sale."},
-    "currency_mismatch": {400: "The SKU is priced in another currency than the cart."},
-    "too_many_lines": {400: "The cart holds the most lines it can."},
-    "unknown_shipping_method": {400: "The shipping method is not offered for this cart."},
-    "discount_unknown": {400: "No such discount code.",
-                         409: "The cart's discount code no longer exists."},
-    "invalid_token": {400: "The restore link is malformed, tampered with or expired."},
-    "invalid_signature": {400: "The `Stripe-Signature` header is missing or does not match the body."},
-    "unauthenticated": {401: "Missing or bad credentials (`Authorization: Bearer <admin key>`)."},
-    "payment_declined": {402: "The payment method was declined; `decline_code` says why."},
-    "forbidden": {403: "Credentials valid but not allowed."},
-    "resource_missing": {404: "No such object, or one the caller may not see (never says which); also any "
-                                 "path or method no route serves."},
-    "invalid_state": {409: "The object's state forbids it (e.g. cancelling a cancelled order)."},
-    "out_of_stock": {409: "Not enough stock; `param` names the line and `available` says what is left "
-                          "(at checkout nothing at all is reserved)."},
-    "cart_checked_out": {409: "The cart has been checked out; start a new cart."},
-    "cart_changed": {409: "The cart was changed by a concurrent request; read it again and retry."},
-    "request_in_progress": {409: "A request with this `Idempotency-Key` is still running; retry shortly."},
-    "resource_exists": {409: "An object with this id or code exists already."},
-    "sku_conflict": {409: "The SKU belongs to another product, or `on_hand` is below what orders reserved."},
-    "order_changed": {409: "The order kept changing under the request; retry."},
-    "over_shipment": {409: "More than is left to ship."},
-    "refund_exceeds_payment": {409: "More than can still be refunded."},
-    "discount_not_yet_valid": {409: "The discount code is not valid yet."},
-    "discount_expired": {409: "The discount code has expired."},
-    "discount_used_up": {409: "The discount code's usage limit is reached."},
-    "discount_currency_mismatch": {409: "The discount code applies to another currency."},
-    "discount_minimum_not_reached": {409: "The cart's subtotal is below the code's minimum."},
-    "discount_not_for_customer": {409: "The code is personal (a win-back code) and the cart's email is another "
-                                       "customer's."},
-    "payload_too_large": {413: "The body is larger than 64 KiB."},
-    "idempotency_key_reused": {422: "This `Idempotency-Key` was used for a different request."},
-    # Answered by API Gateway itself (infra/package.py, GATEWAY_RESPONSES), never by a route.
-    "rate_limited": {429: "Too many requests (the stage's throttling); retry after `Retry-After` seconds."},
-    "internal_error": {500: "A bug on our side; it has been logged."},
-    "upstream_unavailable": {502: "A dependency (database, payment provider) failed; safe to retry.",
-                             503: "The API timed out waiting for the backend (API Gateway); safe to retry."},
-}
 STATUS_TEXT = {200: "OK", 201: "Created", 400: "Bad request", 401: "Unauthenticated", 402: "Payment declined",
                403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
                415: "Unsupported media type", 422: "Idempotency-Key reused", 429: "Too many requests",
@@ -125,7 +81,23 @@ and the shop's admin API. The contract's conventions:
 
 
 class UndocumentedRoute(LookupError):
-    """A route has no @documented declaration, or it names an unknown error code."""
+    """A route has no @documented declaration, or it names an error that is not a class of errors.py."""
+
+
+def _error_codes_of(registry) -> dict[str, dict[int, str]]:
+    """code -> {status: description} of every error class; a (code, status) has one description."""
+    codes: dict[str, dict[int, str]] = {}
+    for cls in registry:
+        described = codes.setdefault(cls.code, {}).setdefault(cls.status_code, cls.description)
+        if described != cls.description:
+            raise UndocumentedRoute(f"{cls.__name__} describes {cls.code} ({cls.status_code}) unlike another class")
+    return codes
+
+
+# Every error code the API answers, with the statuses it comes with (chalicelib/errors.py).
+ERROR_CODES = _error_codes_of(errors.REGISTRY)
+# What every route can answer (with 415 `invalid_request`): API Gateway's own answers included.
+EVERY_ROUTE = (errors.CommerceError, errors.UpstreamUnavailable, errors.GatewayTimeout, errors.RateLimited)
 
 
 class _Schemas(GenerateJsonSchema):
@@ -339,21 +311,22 @@ def _without_null(schema: dict) -> dict:
 def _error_codes(method: str, doc: RouteDoc, admin: bool) -> dict[int, list[str]]:
     """The error codes of a route by status: its own plus those of its kind (module docstring)."""
     # Chalice checks any request's Content-Type (415), with or without a body; API Gateway throttles any route.
-    codes = ["internal_error", "upstream_unavailable", "rate_limited", *doc.errors]
-    by_status: dict[int, list[str]] = {415: ["invalid_request"]}
+    classes = [*EVERY_ROUTE, *doc.errors]
+    by_status: dict[int, list[str]] = {errors.UnsupportedMediaType.status_code: [errors.UnsupportedMediaType.code]}
     if doc.request is not None:
-        codes.append("payload_too_large")
+        classes.append(errors.PayloadTooLarge)
     if doc.request is not None or doc.query is not None or method == "POST":
-        by_status[400] = ["invalid_request"]
+        by_status[errors.InvalidRequest.status_code] = [errors.InvalidRequest.code]
     if method == "POST":
-        codes += ["request_in_progress", "idempotency_key_reused"]
+        classes += [errors.RequestInProgress, errors.IdempotencyKeyReused]
     if admin:
-        codes.append("unauthenticated")
-    for code in codes:
-        if code not in ERROR_CODES:
-            raise UndocumentedRoute(f"unknown error code {code!r}: add it to chalicelib/openapi.py ERROR_CODES")
-        for status in ERROR_CODES[code]:
-            by_status.setdefault(status, []).append(code)
+        classes.append(errors.Unauthenticated)
+    for cls in classes:
+        if not (isinstance(cls, type) and issubclass(cls, errors.CommerceError)) \
+                or cls.status_code not in ERROR_CODES.get(cls.code, {}):
+            raise UndocumentedRoute(f"unknown error {cls!r} (code {getattr(cls, 'code', None)!r}): name a class "
+                                    "of chalicelib/errors.py")
+        by_status.setdefault(cls.status_code, []).append(cls.code)
     return {status: sorted(set(found)) for status, found in by_status.items() if found}
 
 

@@ -3,15 +3,18 @@
 import json
 import os
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.models import CartLine, CartRecord, DiscountRecord, SkuRecord, discount_amount, free_items, price_cart
+from chalicelib.models import CartLine, CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.pricing import PricingContext, Promotion, ShippingRate, discount_amount, free_items, price_cart
 from tests.conftest import ADMIN, make_product, ready_cart
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
-METHODS = [{"id": "standard", "title": "Standard", "price": {"EUR": 500}, "free_over": {"EUR": 5000}}]
+METHODS = (ShippingRate(id="standard", title="Standard", price={"EUR": 500}, free_over={"EUR": 5000}),)
+PRICING = PricingContext(shipping_methods=METHODS, tax_rates={}, now=NOW)
 
 
 def discount(**terms) -> DiscountRecord:
@@ -47,11 +50,11 @@ def test_discount_arithmetic_in_minor_units(kind, value, subtotal, expected):
 
 def test_free_shipping_zeroes_the_chosen_method_and_percent_discounts_move_the_free_over_threshold():
     skus = {"A": sku("A", 2600)}
-    free_ship = price_cart(cart({"A": 1}), skus, METHODS, {}, discount(kind="free_shipping"), [], NOW)
+    free_ship = price_cart(cart({"A": 1}), skus, discount(kind="free_shipping"), PRICING)
     assert (free_ship.shipping_total, free_ship.discount_total, free_ship.total) == (0, 0, 2600)
-    two = price_cart(cart({"A": 2}), skus, METHODS, {}, None, [], NOW)
+    two = price_cart(cart({"A": 2}), skus, None, PRICING)
     assert two.shipping_total == 0  # 5200 >= 5000: free over the threshold
-    discounted = price_cart(cart({"A": 2}), skus, METHODS, {}, discount(value=10), [], NOW)
+    discounted = price_cart(cart({"A": 2}), skus, discount(value=10), PRICING)
     assert (discounted.discount_total, discounted.shipping_total) == (520, 500)  # 4680 is below the threshold
     assert discounted.total == 5200 - 520 + 500
 
@@ -66,9 +69,9 @@ def test_a_code_that_does_not_apply_says_why_and_discounts_nothing():
         "discount_currency_mismatch": discount(kind="fixed", value=100, currency="USD"),
     }
     for reason, record in cases.items():
-        priced = price_cart(cart({"A": 1}), skus, METHODS, {}, record, [], NOW)
+        priced = price_cart(cart({"A": 1}), skus, record, PRICING)
         assert (priced.discount.applied, priced.discount.reason, priced.discount_total) == (False, reason, 0)
-    unknown = price_cart(cart({"A": 1}), skus, METHODS, {}, None, [], NOW)
+    unknown = price_cart(cart({"A": 1}), skus, None, PRICING)
     assert unknown.discount.reason == "discount_unknown"
 
 
@@ -79,7 +82,8 @@ def test_buy_x_get_y_repeats_per_multiple_up_to_its_cap_and_stock():
     def free(quantity, **changes):
         paid = [CartLine(sku="A", product_id="p", title="A", quantity=quantity, unit_price=1000,
                          line_total=1000 * quantity)]
-        return [(line.sku, line.quantity, line.unit_price) for line in free_items(paid, [promo | changes], skus, "EUR")]
+        lines = free_items(paid, (Promotion(**promo | changes),), skus, "EUR")
+        return [(line.sku, line.quantity, line.unit_price) for line in lines]
 
     assert free(1) == []
     assert free(2) == [("B", 1, 0)]
@@ -88,7 +92,7 @@ def test_buy_x_get_y_repeats_per_multiple_up_to_its_cap_and_stock():
     assert free(9, max_free=None) == [("B", 4, 0)]
     assert free(20, max_free=None) == [("B", 5, 0)]      # never more than is in stock
     same = {"id": "q", "buy_sku": "A", "buy_quantity": 2, "get_sku": "A", "get_quantity": 1}
-    priced = price_cart(cart({"A": 4}, code=None), skus, METHODS, {}, None, [same], NOW)
+    priced = price_cart(cart({"A": 4}, code=None), skus, None, replace(PRICING, promotions=(Promotion(**same),)))
     assert [(line.sku, line.quantity, line.line_total, line.free) for line in priced.lines] == [
         ("A", 4, 4000, False), ("A", 2, 0, True)]
     assert priced.subtotal == 4000

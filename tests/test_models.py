@@ -4,14 +4,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.models import Address, CartLineRecord, CartRecord, SkuRecord, price_cart, round_half_up
+from chalicelib.models import Address, CartLineRecord, CartRecord, SkuRecord, round_half_up
+from chalicelib.models.pricing import PricingContext, ShippingRate, price_cart
 
 NOW = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
-METHODS = [
-    {"id": "standard", "title": "Standard", "price": {"EUR": 495, "USD": 595}, "free_over": {"EUR": 5000}},
-    {"id": "express", "title": "Express", "price": {"EUR": 1295}},
-]
+METHODS = (
+    ShippingRate(id="standard", title="Standard", price={"EUR": 495, "USD": 595}, free_over={"EUR": 5000}),
+    ShippingRate(id="express", title="Express", price={"EUR": 1295}),
+)
 TAX_RATES = {"DE": 1900, "IE": 2300, "US": 0, "XX": 1700}
+PRICING = PricingContext(shipping_methods=METHODS, tax_rates=TAX_RATES)
 
 
 def sku(code: str, price: int = 1000, currency: str = "EUR", active: bool = True) -> SkuRecord:
@@ -30,7 +32,7 @@ def cart(lines: dict[str, int] | None = None, currency: str = "EUR", method: str
 
 
 def priced(record: CartRecord, *variants: SkuRecord):
-    return price_cart(record, {v.sku: v for v in variants}, METHODS, TAX_RATES)
+    return price_cart(record, {v.sku: v for v in variants}, None, PRICING)
 
 
 # --- totals ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from chalice import Blueprint
 from pydantic import StringConstraints
 
 from chalicelib.cart_links import MAX_TOKEN_LENGTH
+from chalicelib.errors import InvalidToken, ResourceMissing
 from chalicelib.handlers.common import documented, parse
 from chalicelib.models import Cart, Request
 from chalicelib.services import abandoned_carts
@@ -19,7 +20,7 @@ class RestoreIn(Request):
 
 @bp.route("/carts/restore", methods=["POST"])
 @documented(Cart, request=RestoreIn, summary="Restore a cart from a reminder email's link",
-            errors=["invalid_token", "resource_missing"])
+            errors=[InvalidToken, ResourceMissing])
 def restore_cart():
     body = parse(RestoreIn, bp.current_request)
     return abandoned_carts.restore(body.token).model_dump(mode="json")

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import Field, field_validator
 
-from chalicelib.handlers.common import documented, parse, require_admin
+from chalicelib.errors import Conflict, ResourceExists, ResourceMissing, SkuConflict
+from chalicelib.handlers.common import admin_body, created, documented
 from chalicelib.models import Currency, Money, Product, Request, Sku, StockLevel, Text
 from chalicelib.services import catalog
 
@@ -52,27 +53,24 @@ def _product_args(body: ProductIn) -> dict:
 
 @bp.route("/admin/products", methods=["POST"])
 @documented(Product, status=201, request=ProductIn, summary="Create a product",
-            errors=["resource_exists", "sku_conflict"],
+            errors=[ResourceExists, SkuConflict],
             links={"get_product": PRODUCT, "update_product": PRODUCT, "product_recommendations": PRODUCT,
                    "set_inventory": {"sku": "$response.body#/variants/0/sku"}})
 def create_product():
-    require_admin(bp.current_request)
-    body = parse(ProductIn, bp.current_request)
-    return Response(catalog.create_product(**_product_args(body)).model_dump(mode="json"), status_code=201)
+    body = admin_body(ProductIn, bp.current_request)
+    return created(catalog.create_product(**_product_args(body)))
 
 
 @bp.route("/admin/products/{product_id}", methods=["PUT"])
-@documented(Product, request=ProductIn, summary="Replace a product", errors=["resource_missing", "sku_conflict"])
+@documented(Product, request=ProductIn, summary="Replace a product", errors=[ResourceMissing, SkuConflict])
 def update_product(product_id):
-    require_admin(bp.current_request)
-    body = parse(ProductIn, bp.current_request)
+    body = admin_body(ProductIn, bp.current_request)
     return catalog.update_product(product_id, **_product_args(body)).model_dump(mode="json")
 
 
 @bp.route("/admin/inventory/{sku}", methods=["PUT"])
 @documented(StockLevel, request=InventoryIn, summary="Set the counted stock of a SKU",
-            errors=["resource_missing", "invalid_state"])
+            errors=[ResourceMissing, Conflict])
 def set_inventory(sku):
-    require_admin(bp.current_request)
-    body = parse(InventoryIn, bp.current_request)
+    body = admin_body(InventoryIn, bp.current_request)
     return catalog.set_inventory(sku, body.on_hand, body.low_stock_threshold).model_dump(mode="json")

@@ -2,10 +2,22 @@
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib.handlers.common import documented, parse
+from chalicelib.errors import (
+    DISCOUNT_REFUSALS,
+    CartChanged,
+    CartCheckedOut,
+    CurrencyMismatch,
+    DiscountUnknown,
+    OutOfStock,
+    ResourceMissing,
+    TooManyLines,
+    UnknownShippingMethod,
+    UnknownSku,
+)
+from chalicelib.handlers.common import created, documented, parse
 from chalicelib.models import Address, Cart, Currency, Email, Quantity, Request, Sku
 from chalicelib.services import carts
 
@@ -33,6 +45,8 @@ class UpdateCart(Request):
     discount_code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
+# What every change of a cart can raise.
+CHANGING = (ResourceMissing, CartCheckedOut, CartChanged)
 CART = {"cart_id": "$response.body#/id"}
 LINE = {"cart_id": "$response.body#/id", "sku": "$response.body#/lines/0/sku"}
 
@@ -42,20 +56,18 @@ LINE = {"cart_id": "$response.body#/id", "sku": "$response.body#/lines/0/sku"}
             links={"get_cart": CART, "add_line": CART, "update_cart": CART})
 def create_cart():
     body = parse(CreateCart, bp.current_request)
-    return Response(carts.create(body.currency, body.email).model_dump(mode="json"), status_code=201)
+    return created(carts.create(body.currency, body.email))
 
 
 @bp.route("/carts/{cart_id}", methods=["GET"])
-@documented(Cart, errors=["resource_missing"], summary="Get a cart, priced now")
+@documented(Cart, errors=[ResourceMissing], summary="Get a cart, priced now")
 def get_cart(cart_id):
     return carts.get(cart_id).model_dump(mode="json")
 
 
 @bp.route("/carts/{cart_id}", methods=["PATCH"])
 @documented(Cart, request=UpdateCart, summary="Set the email, address, shipping method or discount code",
-            errors=["resource_missing", "cart_checked_out", "cart_changed", "unknown_shipping_method",
-                    "discount_unknown", "discount_not_yet_valid", "discount_expired", "discount_used_up",
-                    "discount_currency_mismatch", "discount_minimum_not_reached", "discount_not_for_customer"],
+            errors=[*CHANGING, UnknownShippingMethod, DiscountUnknown, *DISCOUNT_REFUSALS.values()],
             links={"add_line": CART, "checkout_cart": CART})
 def update_cart(cart_id):
     body = parse(UpdateCart, bp.current_request)
@@ -67,8 +79,7 @@ def update_cart(cart_id):
 
 @bp.route("/carts/{cart_id}/lines", methods=["POST"])
 @documented(Cart, request=AddLine, summary="Add a SKU (to the quantity already in the cart)",
-            errors=["resource_missing", "cart_checked_out", "cart_changed", "unknown_sku", "currency_mismatch",
-                    "too_many_lines", "out_of_stock"],
+            errors=[*CHANGING, UnknownSku, CurrencyMismatch, TooManyLines, OutOfStock],
             links={"set_quantity": LINE, "remove_line": LINE, "update_cart": CART})
 def add_line(cart_id):
     body = parse(AddLine, bp.current_request)
@@ -77,14 +88,13 @@ def add_line(cart_id):
 
 @bp.route("/carts/{cart_id}/lines/{sku}", methods=["PATCH"])
 @documented(Cart, request=SetQuantity, summary="Set a line's quantity (0 removes it)",
-            errors=["resource_missing", "cart_checked_out", "cart_changed", "unknown_sku", "currency_mismatch",
-                    "out_of_stock"])
+            errors=[*CHANGING, UnknownSku, CurrencyMismatch, OutOfStock])
 def set_quantity(cart_id, sku):
     body = parse(SetQuantity, bp.current_request)
     return carts.set_quantity(cart_id, sku, body.quantity).model_dump(mode="json")
 
 
 @bp.route("/carts/{cart_id}/lines/{sku}", methods=["DELETE"])
-@documented(Cart, summary="Remove a line", errors=["resource_missing", "cart_checked_out", "cart_changed"])
+@documented(Cart, summary="Remove a line", errors=CHANGING)
 def remove_line(cart_id, sku):
     return carts.remove_line(cart_id, sku).model_dump(mode="json")

@@ -2,7 +2,8 @@
 
 from chalice import Blueprint
 
-from chalicelib.handlers.common import PageQuery, documented, page, page_params
+from chalicelib.errors import ResourceMissing
+from chalicelib.handlers.common import PageQuery, documented, page, parse_query
 from chalicelib.models import Product
 from chalicelib.responses import ProductPage
 from chalicelib.services import catalog
@@ -14,11 +15,11 @@ bp = Blueprint(__name__)
 @documented(ProductPage, query=PageQuery, summary="List active products",
             links={"get_product": {"product_id": "$response.body#/data/0/id"}})
 def list_products():
-    limit, cursor = page_params(bp.current_request)
-    return page(*catalog.list_products(limit, cursor))
+    query = parse_query(PageQuery, bp.current_request)
+    return page(*catalog.list_products(query.limit, query.cursor))
 
 
 @bp.route("/products/{product_id}", methods=["GET"])
-@documented(Product, errors=["resource_missing"], summary="Get a product")
+@documented(Product, errors=[ResourceMissing], summary="Get a product")
 def get_product(product_id):
     return catalog.get_product(product_id).model_dump(mode="json")

@@ -6,7 +6,15 @@ from chalice import Blueprint, Response
 from pydantic import StringConstraints
 
 from chalicelib import observability
-from chalicelib.errors import CommerceError
+from chalicelib.errors import (
+    DISCOUNT_REFUSALS,
+    CartChanged,
+    CommerceError,
+    DiscountUnknown,
+    OutOfStock,
+    PaymentDeclined,
+    ResourceMissing,
+)
 from chalicelib.handlers.common import documented, parse
 from chalicelib.models import Request
 from chalicelib.responses import Checkout
@@ -21,9 +29,8 @@ class CheckoutIn(Request):
 
 @bp.route("/carts/{cart_id}/checkout", methods=["POST"])
 @documented(Checkout, status=(201, 200), request=CheckoutIn, summary="Check the cart out",
-            errors=["resource_missing", "out_of_stock", "cart_changed", "payment_declined", "discount_unknown",
-                    "discount_not_yet_valid", "discount_expired", "discount_used_up", "discount_currency_mismatch",
-                    "discount_minimum_not_reached", "discount_not_for_customer"],
+            errors=[ResourceMissing, OutOfStock, CartChanged, PaymentDeclined, DiscountUnknown,
+                    *DISCOUNT_REFUSALS.values()],
             links={"get_order": {"order_id": "$response.body#/order/id",
                                  "header.X-Order-Token": "$response.body#/order_token"},
                    **{target: {"order_id": "$response.body#/order/id"}

@@ -1,16 +1,17 @@
-"""What every route needs at the edge: body parsing, paging parameters, admin authentication, and the
+"""What every route needs at the edge: body and query parsing, the paging parameters, admin authentication, and the
 `@documented` declaration of its contract for the OpenAPI document."""
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from chalice import Response
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from chalicelib import config
-from chalicelib.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
+from chalicelib.errors import CommerceError, InvalidRequest, PayloadTooLarge, Unauthenticated
 
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
@@ -26,7 +27,7 @@ class RouteDoc:
     status: tuple[int, ...]                  # the success statuses; the first is the usual one
     request: type[BaseModel] | dict | None   # a model, or a raw JSON schema
     query: type[BaseModel] | None
-    errors: tuple[str, ...]                  # error codes beyond those every route of its kind can answer
+    errors: tuple[type[CommerceError], ...]  # errors beyond those every route of its kind can answer
     headers: dict[str, str] = field(default_factory=dict)  # required request headers: name -> description
     summary: str | None = None
     operation_id: str | None = None
@@ -37,19 +38,20 @@ class RouteDoc:
 
 def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[int, ...] = 200,
                request: type[BaseModel] | dict | None = None, query: type[BaseModel] | None = None,
-               errors: tuple[str, ...] | list[str] = (), headers: dict[str, str] | None = None,
+               errors: Iterable[type[CommerceError]] = (), headers: dict[str, str] | None = None,
                summary: str | None = None, operation_id: str | None = None,
                links: dict[str, dict[str, str]] | None = None, tag: str | None = None,
                media_type: str = "application/json") -> Callable[[F], F]:
     """Declare a route's contract; stack it under the route decorator:
 
         @bp.route("/carts/{cart_id}/lines", methods=["POST"])
-        @documented(Cart, request=AddLine, errors=["resource_missing", "out_of_stock"])
+        @documented(Cart, request=AddLine, errors=[ResourceMissing, OutOfStock])
         def add_line(cart_id): ...
 
-    `errors` lists the route's own error codes (see chalicelib/openapi.py, ERROR_CODES); those every route
-    of its kind answers (a POST's idempotency errors, an admin route's 401, 400 for a body...) are added by
-    the generator. `links` are OpenAPI links from a successful answer to the operations it leads to, e.g.
+    `errors` lists the classes of chalicelib/errors.py the route can raise (each is one code under one
+    status: that module is the registry of codes); those every route of its kind answers (a POST's
+    idempotency errors, an admin route's 401, 400 for a body...) are added by the generator. `links` are
+    OpenAPI links from a successful answer to the operations it leads to, e.g.
     `{"get_cart": {"cart_id": "$response.body#/id"}}` (clients read them; Schemathesis follows them).
     The generator refuses a route without this declaration. Costs nothing at import beyond storing the
     arguments on the view function."""
@@ -65,11 +67,23 @@ def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[i
     return mark
 
 
-class PageQuery(BaseModel):
-    """The paging parameters of every list (what `page_params` reads)."""
+def _digits(value):
+    """ASCII digits only: str.isdigit() also accepts "²", and int() refuses over 4300 digits (both were 500s)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 3):
+        raise ValueError("must be an integer from 1 to 100")
+    return value
 
-    limit: Annotated[int, Field(ge=1, le=100, description="Items per page.")] = 20
-    cursor: Annotated[str, Field(max_length=1024, description="`next_cursor` of the previous page.")] | None = None
+
+# An optional query parameter sent empty (`?cursor=`) is absent.
+BlankIsAbsent = BeforeValidator(lambda value: value if value != "" else None)
+
+
+class PageQuery(BaseModel):
+    """The paging parameters of every list, parsed by `parse_query` and shown by the document."""
+
+    limit: Annotated[int, Field(ge=1, le=100, description="Items per page."), BeforeValidator(_digits)] = 20
+    cursor: Annotated[Annotated[str, Field(max_length=1024, description="`next_cursor` of the previous page.")] | None,
+                      BlankIsAbsent] = None
 
 
 def body_bytes(request) -> bytes:
@@ -86,36 +100,36 @@ def parse(model: type[M], request) -> M:
     try:
         return model.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        if first["type"] == "json_invalid":
-            raise InvalidRequest("The body is not valid JSON.") from None
-        param = ".".join(str(part) for part in first["loc"]) or None
-        message = first["msg"] if param is None else f"{param}: {first['msg']}"
-        raise InvalidRequest(message, param=param) from None
+        raise _invalid(error) from None
 
 
 def parse_query(model: type[M], request) -> M:
-    """The query string as `model`, the same model the OpenAPI document shows: a value of the wrong
-    form or out of range is a 400 naming the offending `param`."""
+    """The query string as `model`, the same model the OpenAPI document shows (`@documented(query=...)`):
+    a value of the wrong form or out of range is a 400 naming the offending `param`."""
     try:
         return model.model_validate(request.query_params or {})
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        param = ".".join(str(part) for part in first["loc"]) or None
-        message = first["msg"] if param is None else f"{param}: {first['msg']}"
-        raise InvalidRequest(message, param=param) from None
+        raise _invalid(error) from None
 
 
-def page_params(request) -> tuple[int, str | None]:
-    params = request.query_params or {}
-    raw = params.get("limit", "20")
-    # ASCII digits only: str.isdigit() also accepts "²", and int() refuses over 4300 digits (both were 500s).
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= 100:
-        raise InvalidRequest("limit must be an integer from 1 to 100.", param="limit")
-    cursor = params.get("cursor") or None
-    if cursor is not None and len(cursor) > 1024:
-        raise InvalidRequest("The cursor is not valid for this listing.", param="cursor")
-    return int(raw), cursor
+def _invalid(error: ValidationError) -> InvalidRequest:
+    first = error.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        return InvalidRequest("The body is not valid JSON.")
+    param = ".".join(str(part) for part in first["loc"]) or None
+    message = first["msg"] if param is None else f"{param}: {first['msg']}"
+    return InvalidRequest(message, param=param)
+
+
+def admin_body(model: type[M], request) -> M:
+    """An admin route's body as `model`, once the caller has shown the admin key (require_admin)."""
+    require_admin(request)
+    return parse(model, request)
+
+
+def created(answer: BaseModel) -> Response:
+    """A 201 with the new (or changed) object."""
+    return Response(answer.model_dump(mode="json"), status_code=201)
 
 
 def page(items: list[BaseModel], next_cursor: str | None) -> dict:

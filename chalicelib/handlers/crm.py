@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from chalice import Blueprint, Response
 from pydantic import Field, model_validator
 
-from chalicelib.errors import InvalidRequest, not_found
+from chalicelib.errors import InvalidRequest, ResourceMissing, not_found
 from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query, require_admin
 from chalicelib.models import Request
 from chalicelib.models.crm import SEGMENTS, Segment, Tag
@@ -55,14 +55,14 @@ def list_customers():
 
 
 @bp.route("/admin/customers/{customer_id}", methods=["GET"])
-@documented(AdminCustomerDetail, errors=["resource_missing"], summary="Get a customer with their orders", tag=TAG)
+@documented(AdminCustomerDetail, errors=[ResourceMissing], summary="Get a customer with their orders", tag=TAG)
 def get_customer(customer_id):
     require_admin(bp.current_request)
     return crm.customer(customer_id)
 
 
 @bp.route("/admin/customers/{customer_id}", methods=["PATCH"])
-@documented(AdminCustomerDetail, request=CustomerNotes, errors=["resource_missing"],
+@documented(AdminCustomerDetail, request=CustomerNotes, errors=[ResourceMissing],
             summary="Set a customer's tags and internal note", tag=TAG)
 def annotate_customer(customer_id):
     require_admin(bp.current_request)
@@ -79,7 +79,7 @@ def segment_counts():
 
 @bp.route("/admin/segments/{segment_id}/customers.csv", methods=["GET"])
 @documented({"type": "string", "description": "CSV with a header row: " + ", ".join(crm.CSV_FIELDS)},
-            errors=["resource_missing"], summary="A segment's customers as CSV", tag=TAG, media_type="text/csv")
+            errors=[ResourceMissing], summary="A segment's customers as CSV", tag=TAG, media_type="text/csv")
 def segment_csv(segment_id):
     require_admin(bp.current_request)
     if segment_id not in SEGMENTS:

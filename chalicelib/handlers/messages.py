@@ -6,6 +6,7 @@ from typing import Literal
 from chalice import Blueprint, Response
 from pydantic import Field
 
+from chalicelib.errors import Conflict, ResourceMissing
 from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query, require_admin
 from chalicelib.models import Request
 from chalicelib.models.crm import Message, MessageBody, Thread
@@ -42,7 +43,7 @@ def _order_token(request) -> str | None:
 
 
 @bp.route("/orders/{order_id}/messages", methods=["POST"])
-@documented(Message, status=201, request=MessageIn, errors=["resource_missing", "invalid_state"],
+@documented(Message, status=201, request=MessageIn, errors=[ResourceMissing, Conflict],
             summary="Write to the shop about an order", headers=ORDER_TOKEN)
 def write_message(order_id):
     request = bp.current_request
@@ -52,7 +53,7 @@ def write_message(order_id):
 
 
 @bp.route("/orders/{order_id}/messages", methods=["GET"])
-@documented(MessageList, errors=["resource_missing"], summary="The conversation about an order (no internal notes)",
+@documented(MessageList, errors=[ResourceMissing], summary="The conversation about an order (no internal notes)",
             headers=ORDER_TOKEN)
 def read_messages(order_id):
     found = messages.read(order_id, _order_token(bp.current_request))
@@ -72,7 +73,7 @@ def inbox():
 
 
 @bp.route("/admin/orders/{order_id}/messages", methods=["POST"])
-@documented(Message, status=201, request=ReplyIn, errors=["resource_missing", "invalid_state"],
+@documented(Message, status=201, request=ReplyIn, errors=[ResourceMissing, Conflict],
             summary="Answer the customer (emailed) or add an internal note", tag=ADMIN)
 def reply(order_id):
     require_admin(bp.current_request)
@@ -81,7 +82,7 @@ def reply(order_id):
 
 
 @bp.route("/admin/orders/{order_id}/messages", methods=["GET"])
-@documented(MessageList, errors=["resource_missing"], summary="An order's conversation with internal notes",
+@documented(MessageList, errors=[ResourceMissing], summary="An order's conversation with internal notes",
             tag=ADMIN)
 def admin_read_messages(order_id):
     """The shop's view of the conversation about an order, oldest first, internal notes included (an
@@ -91,7 +92,7 @@ def admin_read_messages(order_id):
 
 
 @bp.route("/admin/orders/{order_id}/messages/close", methods=["POST"])
-@documented(Thread, request=CloseIn, errors=["resource_missing"], summary="Close an order's thread", tag=ADMIN)
+@documented(Thread, request=CloseIn, errors=[ResourceMissing], summary="Close an order's thread", tag=ADMIN)
 def close_thread(order_id):
     require_admin(bp.current_request)
     parse(CloseIn, bp.current_request)

@@ -2,14 +2,28 @@
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib.errors import InvalidRequest
-from chalicelib.handlers.common import PageQuery, documented, page, page_params, parse, require_admin
+from chalicelib.errors import (
+    Conflict,
+    OrderKeptChanging,
+    OverShipment,
+    RefundExceedsPayment,
+    ResourceMissing,
+)
+from chalicelib.handlers.common import (
+    BlankIsAbsent,
+    PageQuery,
+    admin_body,
+    created,
+    documented,
+    page,
+    parse_query,
+    require_admin,
+)
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
-from chalicelib.models.orders import Order, OrderStatus
-from chalicelib.repository import orders as stored_orders
+from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
 from chalicelib.responses import OrderPage
 from chalicelib.services import orders
 
@@ -18,18 +32,18 @@ ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
 
 
 @bp.route("/orders/{order_id}", methods=["GET"])
-@documented(Order, errors=["resource_missing"], summary="Get an order (the customer's order page)",
+@documented(Order, errors=[ResourceMissing], summary="Get an order (the customer's order page)",
             headers={"X-Order-Token": "The `order_token` of the checkout answer; without the right one the "
                                      "order is a 404."})
 def get_order(order_id):
     token = bp.current_request.headers.get("x-order-token")
     return orders.get_for_customer(order_id, token).model_dump(mode="json")
-STATUSES = ("pending_payment", "paid", "cancelled", "needs_review")
 Reason = Annotated[str, Field(max_length=500)]
 
 
 class OrdersQuery(PageQuery):
-    status: OrderStatus | None = Field(None, description="Only orders in this state.")
+    status: Annotated[OrderStatus | None, BlankIsAbsent] = Field(
+        None, description="Only orders in this state.")
 
 
 class ShipmentLineIn(Request):
@@ -57,16 +71,12 @@ class RefundIn(Request):
 def list_orders():
     request = bp.current_request
     require_admin(request)
-    status = (request.query_params or {}).get("status") or None
-    if status is not None and status not in STATUSES:
-        raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}.", param="status")
-    limit, cursor = page_params(request)
-    records, next_cursor = stored_orders.list_recent(status, limit, cursor)
-    return page([Order.from_record(r) for r in records], next_cursor)
+    query = parse_query(OrdersQuery, request)
+    return page(*orders.list_recent(query.status, query.limit, query.cursor))
 
 
 @bp.route("/admin/orders/{order_id}", methods=["GET"])
-@documented(Order, errors=["resource_missing"], summary="Get an order", tag=ADMIN)
+@documented(Order, errors=[ResourceMissing], summary="Get an order", tag=ADMIN)
 def admin_get_order(order_id):
     require_admin(bp.current_request)
     return orders.get(order_id).model_dump(mode="json")
@@ -74,28 +84,24 @@ def admin_get_order(order_id):
 
 @bp.route("/admin/orders/{order_id}/shipments", methods=["POST"])
 @documented(Order, status=201, request=ShipmentIn, summary="Record a shipment (all unshipped lines if no lines)",
-            errors=["resource_missing", "invalid_state", "over_shipment", "order_changed"], tag=ADMIN)
+            errors=[ResourceMissing, Conflict, OverShipment, OrderKeptChanging], tag=ADMIN)
 def create_shipment(order_id):
-    require_admin(bp.current_request)
-    body = parse(ShipmentIn, bp.current_request)
-    lines = [line.model_dump() for line in body.lines] if body.lines is not None else None
-    order = orders.ship(order_id, body.carrier, body.tracking_number, lines)
-    return Response(order.model_dump(mode="json"), status_code=201)
+    body = admin_body(ShipmentIn, bp.current_request)
+    lines = [ShipmentLine(sku=line.sku, quantity=line.quantity) for line in body.lines] if body.lines else None
+    return created(orders.ship(order_id, body.carrier, body.tracking_number, lines))
 
 
 @bp.route("/admin/orders/{order_id}/cancel", methods=["POST"])
 @documented(Order, request=CancelIn, summary="Cancel an order (stock released; a paid order refunded in full)",
-            errors=["resource_missing", "invalid_state", "order_changed"], tag=ADMIN)
+            errors=[ResourceMissing, Conflict, OrderKeptChanging], tag=ADMIN)
 def cancel_order(order_id):
-    require_admin(bp.current_request)
-    body = parse(CancelIn, bp.current_request)
+    body = admin_body(CancelIn, bp.current_request)
     return orders.cancel(order_id, body.reason).model_dump(mode="json")
 
 
 @bp.route("/admin/orders/{order_id}/refunds", methods=["POST"])
 @documented(Order, status=201, request=RefundIn, summary="Refund part of a paid order",
-            errors=["resource_missing", "invalid_state", "refund_exceeds_payment", "order_changed"], tag=ADMIN)
+            errors=[ResourceMissing, Conflict, RefundExceedsPayment, OrderKeptChanging], tag=ADMIN)
 def refund_order(order_id):
-    require_admin(bp.current_request)
-    body = parse(RefundIn, bp.current_request)
-    return Response(orders.refund(order_id, body.amount, body.reason).model_dump(mode="json"), status_code=201)
+    body = admin_body(RefundIn, bp.current_request)
+    return created(orders.refund(order_id, body.amount, body.reason))

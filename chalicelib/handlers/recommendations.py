@@ -2,6 +2,7 @@
 
 from chalice import Blueprint
 
+from chalicelib.errors import ResourceMissing
 from chalicelib.handlers.common import documented
 from chalicelib.responses import Recommendations
 from chalicelib.services import recommendations
@@ -10,6 +11,6 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/products/{product_id}/recommendations", methods=["GET"])
-@documented(Recommendations, errors=["resource_missing"], summary="Products bought together with a product")
+@documented(Recommendations, errors=[ResourceMissing], summary="Products bought together with a product")
 def product_recommendations(product_id):
     return {"data": [product.model_dump(mode="json") for product in recommendations.recommend(product_id)]}

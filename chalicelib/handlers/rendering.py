@@ -7,16 +7,16 @@ import time
 from chalice import Response
 
 from chalicelib import idempotency, observability
-from chalicelib.errors import CommerceError
+from chalicelib.errors import CommerceError, Forbidden, InvalidRequest, ResourceMissing, UnsupportedMediaType
 
 log = logging.getLogger("chalicelib.api")
 GENERIC = {
-    400: ("invalid_request", "The request is not valid."),
-    403: ("forbidden", "Not allowed."),
-    404: ("resource_missing", "No such resource."),
-    405: ("invalid_request", "This method is not allowed here."),
-    415: ("invalid_request", "Send JSON with Content-Type: application/json."),
-    500: ("internal_error", "Something went wrong on our side; it has been logged."),
+    400: (InvalidRequest.code, "The request is not valid."),
+    403: (Forbidden.code, "Not allowed."),
+    404: (ResourceMissing.code, "No such resource."),
+    405: (InvalidRequest.code, "This method is not allowed here."),
+    415: (UnsupportedMediaType.code, "Send JSON with Content-Type: application/json."),
+    500: (CommerceError.code, "Something went wrong on our side; it has been logged."),
 }
 
 

@@ -2,6 +2,7 @@
 
 from chalice import Blueprint
 
+from chalicelib.errors import Conflict, InvalidSignature, ResourceMissing
 from chalicelib.handlers.common import body_bytes, documented
 from chalicelib.responses import Received
 from chalicelib.services import orders
@@ -12,7 +13,7 @@ bp = Blueprint(__name__)
 @bp.route("/webhooks/stripe", methods=["POST"], content_types=["application/json"])
 @documented(Received, request={"type": "object", "description": "A Stripe event, exactly as Stripe sent it."},
             headers={"Stripe-Signature": "Stripe's signature of the raw body."}, summary="Receive a Stripe event",
-            errors=["invalid_signature", "resource_missing", "invalid_state"])
+            errors=[InvalidSignature, ResourceMissing, Conflict])
 def stripe_webhook():
     request = bp.current_request
     orders.receive_webhook("stripe", body_bytes(request), request.headers)

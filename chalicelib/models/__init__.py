@@ -4,12 +4,10 @@ Money is always an integer in the currency's minor unit. Prices are tax-exclusiv
 top of the discounted subtotal plus shipping, at the rate of the destination country.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-
-from chalicelib.models.customers import customer_id_for
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 MAX_QUANTITY = 999
 # A DynamoDB transaction holds at most 100 actions; checkout needs one per SKU plus the order, the
@@ -181,21 +179,29 @@ class CartLine(BaseModel):
 DiscountKind = Literal["percent", "fixed", "free_shipping"]
 
 
-class DiscountRecord(Record):
-    """A discount code. `value` is a percentage (1-100) for `percent`, an amount in `currency`'s
-    minor unit for `fixed`, unused for `free_shipping`. `currency` is required for `fixed` and
-    for a `min_subtotal`; the code then only applies to carts in that currency."""
+UsageLimit = Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class DiscountTerms(BaseModel):
+    """What the shop sets on a discount code. `value` is a percentage (1-100) for `percent`, an amount
+    in `currency`'s minor unit for `fixed`, unused for `free_shipping`. `currency` is required for
+    `fixed` and for a `min_subtotal`; the code then only applies to carts in that currency."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,32}$")]
+    kind: DiscountKind
+    value: Annotated[int, Field(ge=0, le=MAX_MONEY)] = 0
+    currency: Currency | None = None
+    min_subtotal: Money | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    usage_limit: UsageLimit | None = None
+    per_customer_limit: UsageLimit | None = None
+
+
+class DiscountRecord(DiscountTerms, Record):
+    """A discount code as stored: its terms, and how often orders used it."""
 
     id: str
-    code: str
-    kind: DiscountKind
-    value: int = 0
-    currency: str | None = None
-    min_subtotal: int | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    usage_limit: int | None = None
-    per_customer_limit: int | None = None
     customer_id: str | None = None  # a personal code (win-back): only carts with that customer's email
     times_used: int = 0
     created_at: datetime
@@ -204,60 +210,8 @@ class DiscountRecord(Record):
 class DiscountStatus(BaseModel):
     code: str
     applied: bool
-    reason: str | None = None  # why it does not apply: discount_expired, discount_minimum_not_reached...
+    reason: str | None = None  # why it does not apply: a code of errors.DISCOUNT_REFUSALS
     message: str | None = None
-
-
-def discount_problem(discount: DiscountRecord, currency: str, subtotal: int, now: datetime,
-                     email: str | None = None) -> tuple[str, str] | None:
-    """Why `discount` does not apply to a cart (code, message), or None when it does. Usage
-    limits are checked again, atomically, by the checkout transaction; a personal code's customer
-    once the cart has an email (checkout needs one)."""
-    if discount.customer_id and email and customer_id_for(email) != discount.customer_id:
-        return "discount_not_for_customer", f"Code {discount.code} is personal: it belongs to another customer."
-    if discount.starts_at and now < discount.starts_at:
-        return "discount_not_yet_valid", f"Code {discount.code} is valid from {discount.starts_at:%Y-%m-%d %H:%M} UTC."
-    if discount.ends_at and now >= discount.ends_at:
-        return "discount_expired", f"Code {discount.code} expired."
-    if discount.usage_limit is not None and discount.times_used >= discount.usage_limit:
-        return "discount_used_up", f"Code {discount.code} has been used up."
-    if discount.currency and discount.currency != currency:
-        return "discount_currency_mismatch", f"Code {discount.code} applies to {discount.currency} carts only."
-    if discount.min_subtotal is not None and subtotal < discount.min_subtotal:
-        return ("discount_minimum_not_reached",
-                f"Code {discount.code} needs a subtotal of at least {discount.min_subtotal} (minor units).")
-    return None
-
-
-def discount_amount(discount: DiscountRecord, subtotal: int) -> int:
-    """The merchandise discount in minor units, never more than the subtotal."""
-    if discount.kind == "percent":
-        return min(subtotal, round_half_up(subtotal * discount.value, 100))
-    if discount.kind == "fixed":
-        return min(subtotal, discount.value)
-    return 0
-
-
-def free_items(lines: list["CartLine"], promotions: list[dict], skus: dict[str, "SkuRecord"],
-               currency: str) -> list["CartLine"]:
-    """Lines added at price 0 by buy-X-get-Y promotions: for every `buy_quantity` of `buy_sku` in
-    the cart, `get_quantity` of `get_sku` free, up to `max_free` (when set) and what is in stock."""
-    bought = {line.sku: line.quantity for line in lines}
-    free: dict[str, int] = {}
-    for promotion in promotions:
-        times = bought.get(promotion["buy_sku"], 0) // max(int(promotion["buy_quantity"]), 1)
-        quantity = times * int(promotion.get("get_quantity", 1))
-        if promotion.get("max_free") is not None:
-            quantity = min(quantity, int(promotion["max_free"]))
-        variant = skus.get(promotion["get_sku"])
-        if quantity <= 0 or variant is None or not variant.active or variant.currency != currency:
-            continue
-        in_stock = variant.available - bought.get(variant.sku, 0) - free.get(variant.sku, 0)
-        quantity = min(quantity, max(in_stock, 0))
-        if quantity:
-            free[variant.sku] = free.get(variant.sku, 0) + quantity
-    return [CartLine(sku=sku, product_id=skus[sku].product_id, title=f"{skus[sku].line_title} (free)",
-                     quantity=quantity, unit_price=0, line_total=0, free=True) for sku, quantity in free.items()]
 
 
 class Totals(BaseModel):
@@ -293,68 +247,3 @@ class Cart(Totals):
 def round_half_up(numerator: int, denominator: int) -> int:
     """Integer division rounding halves away from zero, for non-negative amounts."""
     return (2 * numerator + denominator) // (2 * denominator)
-
-
-def shipping_methods_for(currency: str, methods: list[dict], merchandise: int) -> list[ShippingMethod]:
-    """The configured methods that ship in `currency`, free above their threshold when they have one."""
-    offered = []
-    for method in methods:
-        price = method.get("price", {}).get(currency)
-        if price is None:
-            continue
-        free_over = (method.get("free_over") or {}).get(currency)
-        if free_over is not None and merchandise >= free_over:
-            price = 0
-        offered.append(ShippingMethod(id=method["id"], title=method["title"], price=price))
-    return offered
-
-
-def tax_on(amount: int, country: str | None, tax_rates: dict[str, int]) -> int:
-    """Tax on a tax-exclusive amount at the destination's rate in basis points (0 when unknown)."""
-    if not country:
-        return 0
-    return round_half_up(amount * int(tax_rates.get(country, 0)), 10_000)
-
-
-def price_cart(record: CartRecord, skus: dict[str, SkuRecord], shipping_methods: list[dict],
-               tax_rates: dict[str, int], discount: DiscountRecord | None = None,
-               promotions: list[dict] = (), now: datetime | None = None) -> Cart:
-    """The cart as the storefront sees it, every price taken from the catalogue now. Lines whose
-    variant is gone, inactive or priced in another currency are left out of the view and totals.
-    `skus` must hold the promotions' free SKUs too; `discount` is the cart's code, if any."""
-    lines = []
-    for line in record.lines:
-        sku = skus.get(line.sku)
-        if sku is None or not sku.active or sku.currency != record.currency:
-            continue
-        lines.append(CartLine(sku=sku.sku, product_id=sku.product_id, title=sku.line_title, quantity=line.quantity,
-                              unit_price=sku.price, line_total=sku.price * line.quantity))
-    lines += free_items(lines, list(promotions), skus, record.currency)
-    subtotal = sum(line.line_total for line in lines)
-    status, discount_total, free_shipping = None, 0, False
-    if record.discount_code:
-        problem = (("discount_unknown", f"Code {record.discount_code} does not exist.") if discount is None
-                   else discount_problem(discount, record.currency, subtotal, now or datetime.now(UTC), record.email))
-        status = DiscountStatus(code=record.discount_code, applied=problem is None,
-                                reason=problem[0] if problem else None, message=problem[1] if problem else None)
-        if problem is None:
-            discount_total = discount_amount(discount, subtotal)
-            free_shipping = discount.kind == "free_shipping"
-    merchandise = subtotal - discount_total
-    offered = shipping_methods_for(record.currency, shipping_methods, merchandise)
-    if free_shipping:
-        offered = [m.model_copy(update={"price": 0}) for m in offered]
-    chosen = next((m for m in offered if m.id == record.shipping_method), None)
-    shipping_total = chosen.price if chosen and lines else 0
-    country = record.shipping_address.country if record.shipping_address else None
-    tax_total = tax_on(merchandise + shipping_total, country, tax_rates)
-    return Cart(
-        id=record.id, status=record.status, currency=record.currency, email=record.email, lines=lines,
-        shipping_address=record.shipping_address, shipping_method=record.shipping_method,
-        available_shipping_methods=offered, discount_code=record.discount_code, discount=status,
-        order_id=record.order_id,
-        subtotal=subtotal, discount_total=discount_total, shipping_total=shipping_total, tax_total=tax_total,
-        total=merchandise + shipping_total + tax_total,
-        created_at=record.created_at, updated_at=record.updated_at,
-        expires_at=datetime.fromtimestamp(record.expires_at, UTC),
-    )

@@ -26,12 +26,9 @@ from importlib import import_module
 from typing import Literal
 
 from chalicelib.errors import InvalidRequest
+from chalicelib.errors import InvalidSignature as InvalidSignature  # a provider raises it (re-exported)
 
 EventKind = Literal["payment_succeeded", "payment_failed", "payment_canceled", "refunded", "ignored"]
-
-
-class InvalidSignature(InvalidRequest):
-    code = "invalid_signature"
 
 
 @dataclass(frozen=True)

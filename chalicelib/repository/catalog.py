@@ -3,7 +3,7 @@
 from botocore.exceptions import ClientError
 
 from chalicelib.clock import iso
-from chalicelib.errors import Conflict, ResourceMissing
+from chalicelib.errors import Conflict, ResourceExists, ResourceMissing, SkuConflict
 from chalicelib.models import ProductRecord, SkuRecord
 from chalicelib.repository import dynamo
 
@@ -62,14 +62,14 @@ def save_product(product: ProductRecord, variants: list[dict], retired_skus: lis
     except dynamo.Cancelled as cancelled:
         if cancelled.failed("product"):
             if create:
-                raise Conflict("A product with this id exists already.", code="resource_exists") from cancelled
+                raise ResourceExists("A product with this id exists already.") from cancelled
             raise ResourceMissing("No such product.") from cancelled
         variant = cancelled.first_failed("variant:")
         if variant:
             index = int(variant.split(":")[1])
-            raise Conflict(
+            raise SkuConflict(
                 f"SKU {variants[index]['sku']} belongs to another product, or on_hand is below the "
-                "quantity already reserved by orders.", param=f"variants.{index}.sku", code="sku_conflict",
+                "quantity already reserved by orders.", param=f"variants.{index}.sku",
             ) from cancelled
         raise
 

@@ -17,7 +17,7 @@ import hashlib
 from botocore.exceptions import ClientError
 
 from chalicelib.clock import iso
-from chalicelib.errors import Conflict
+from chalicelib.errors import ResourceExists
 from chalicelib.models import DiscountRecord, SkuRecord
 from chalicelib.repository import dynamo
 from chalicelib.repository.catalog import sku_key
@@ -47,8 +47,7 @@ def create(discount: DiscountRecord) -> None:
         if existing.get("id") == discount.id:
             return  # botocore retried a put whose first attempt landed
         if dynamo.error_code(error) == "ConditionalCheckFailedException":
-            raise Conflict(f"Discount code {discount.code} exists already.", param="code",
-                           code="resource_exists") from error
+            raise ResourceExists(f"Discount code {discount.code} exists already.", param="code") from error
         raise
 
 

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import observability
 from chalicelib.clock import iso
-from chalicelib.errors import CartChanged, DiscountRefused, DuplicateEvent, OrderChanged, StockShort
+from chalicelib.errors import CartChanged, DiscountUsedUp, DuplicateEvent, OrderChanged, StockShort
 from chalicelib.models import DiscountRecord
 from chalicelib.models.orders import OrderRecord, PaymentRef, quantities
 from chalicelib.repository import discounts, dynamo
@@ -69,7 +69,7 @@ def get(order_id: str) -> OrderRecord | None:
 def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with), count a use of the `redeem` discount code and retire the cart at the
-    version read; all or nothing. Raises StockShort naming a short SKU, DiscountRefused, CartChanged
+    version read; all or nothing. Raises StockShort naming a short SKU, DiscountUsedUp, CartChanged
     if the cart moved on or was checked out."""
     prices = {line.sku: line.unit_price for line in order.lines if not line.free}
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)")]
@@ -95,8 +95,8 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
         if short:
             raise short from cancelled
         if cancelled.failed("discount") or cancelled.failed("discount_use"):
-            raise DiscountRefused(f"Discount code {order.discount_code} can no longer be used.",
-                                  param="discount_code", code="discount_used_up") from cancelled
+            raise DiscountUsedUp(f"Discount code {order.discount_code} can no longer be used.",
+                                 param="discount_code") from cancelled
         raise
 
 

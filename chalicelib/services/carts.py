@@ -5,8 +5,21 @@ catalogue at the time of the read."""
 from datetime import timedelta
 
 from chalicelib import clock, config
-from chalicelib.errors import CartChanged, CartCheckedOut, Conflict, InvalidRequest, OutOfStock, not_found
-from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, DiscountRecord, SkuRecord, price_cart
+from chalicelib.errors import (
+    DISCOUNT_REFUSALS,
+    CartChanged,
+    CartCheckedOut,
+    CurrencyMismatch,
+    DiscountUnknown,
+    InvalidRequest,
+    OutOfStock,
+    TooManyLines,
+    UnknownShippingMethod,
+    UnknownSku,
+    not_found,
+)
+from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.pricing import price_cart
 from chalicelib.repository import carts, discounts
 from chalicelib.retry import retried
 
@@ -18,15 +31,13 @@ def _expiry(moment) -> int:
 
 
 def _priced(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None = None) -> Cart:
-    settings = config.settings()
-    return price_cart(record, skus, settings.shipping_methods, settings.tax_rates, discount, settings.promotions,
-                      clock.now())
+    return price_cart(record, skus, discount, config.settings().pricing.at(clock.now()))
 
 
 def _inputs(record: CartRecord, extra_skus=(), code: str | None = None):
     """The SKUs (the cart's, `extra_skus`, the promotions' free ones) and the discount code, in one
     BatchGetItem."""
-    promoted = [p["get_sku"] for p in config.settings().promotions]
+    promoted = config.settings().pricing.promoted_skus
     wanted = list({line.sku for line in record.lines} | set(extra_skus) | set(promoted))
     discount, skus = discounts.get_with_skus(code or record.discount_code, wanted)
     return skus, discount
@@ -78,10 +89,10 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
 def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity: int, param: str) -> None:
     variant = skus.get(sku)
     if variant is None or not variant.active:
-        raise InvalidRequest(f"SKU {sku} is not for sale.", param="sku", code="unknown_sku")
+        raise UnknownSku(f"SKU {sku} is not for sale.", param="sku")
     if variant.currency != record.currency:
-        raise InvalidRequest(f"SKU {sku} is priced in {variant.currency}, this cart is in {record.currency}.",
-                             param="sku", code="currency_mismatch")
+        raise CurrencyMismatch(f"SKU {sku} is priced in {variant.currency}, this cart is in {record.currency}.",
+                               param="sku")
     if quantity > MAX_QUANTITY:
         raise InvalidRequest(f"At most {MAX_QUANTITY} of one SKU per cart.", param=param)
     if quantity > variant.available:
@@ -97,7 +108,7 @@ def add_line(cart_id: str, sku: str, quantity: int) -> Cart:
     def apply(record: CartRecord, skus, discount):
         total = record.quantity_of(sku) + quantity
         if not record.quantity_of(sku) and len(record.lines) >= MAX_LINES:
-            raise InvalidRequest(f"A cart holds at most {MAX_LINES} lines.", param="sku", code="too_many_lines")
+            raise TooManyLines(f"A cart holds at most {MAX_LINES} lines.", param="sku")
         _sellable(record, skus, sku, total, "quantity")
         return record.with_quantity(sku, total)
 
@@ -140,9 +151,9 @@ def update(cart_id: str, email=UNSET, shipping_address=UNSET, shipping_method=UN
             if shipping_method is not None:
                 offered = _priced(record.model_copy(update=changes), skus, discount).available_shipping_methods
                 if shipping_method not in {m.id for m in offered}:
-                    raise InvalidRequest(f"Shipping method {shipping_method!r} is not offered for this cart; "
-                                         f"choose one of {', '.join(m.id for m in offered)}.",
-                                         param="shipping_method", code="unknown_shipping_method")
+                    raise UnknownShippingMethod(f"Shipping method {shipping_method!r} is not offered for this cart; "
+                                                f"choose one of {', '.join(m.id for m in offered)}.",
+                                                param="shipping_method")
             changes["shipping_method"] = shipping_method
         return record.model_copy(update=changes)
 
@@ -152,7 +163,7 @@ def update(cart_id: str, email=UNSET, shipping_address=UNSET, shipping_method=UN
 def _check_discount(record: CartRecord, skus, discount: DiscountRecord | None, code: str) -> None:
     """Raise the precise reason a code cannot be applied to this cart now."""
     if discount is None:
-        raise InvalidRequest(f"Discount code {code} does not exist.", param="discount_code", code="discount_unknown")
+        raise DiscountUnknown(f"Discount code {code} does not exist.", param="discount_code")
     status = _priced(record.model_copy(update={"discount_code": discount.code}), skus, discount).discount
     if status and not status.applied:
-        raise Conflict(status.message or "The code does not apply.", param="discount_code", code=status.reason)
+        raise DISCOUNT_REFUSALS[status.reason](status.message or "The code does not apply.", param="discount_code")

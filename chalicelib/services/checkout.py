@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chalicelib import clock, config, payments
-from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OutOfStock, StockShort, not_found
-from chalicelib.models import CartRecord, DiscountRecord, SkuRecord, price_cart
+from chalicelib.errors import DISCOUNT_REFUSALS, CartChanged, InvalidRequest, OutOfStock, StockShort, not_found
+from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef
+from chalicelib.models.pricing import price_cart
 from chalicelib.repository import carts, catalog, discounts, orders
 from chalicelib.retry import retried
 
@@ -55,10 +56,10 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
                 or variant.available < line.quantity:
             raise _short(index, line.sku, variant)
     now = clock.now()
-    cart = price_cart(record, skus, settings.shipping_methods, settings.tax_rates, discount, settings.promotions, now)
+    cart = price_cart(record, skus, discount, settings.pricing.at(now))
     if cart.discount and not cart.discount.applied:
-        raise Conflict(cart.discount.message or "The discount code does not apply.", param="discount_code",
-                       code=cart.discount.reason)
+        raise DISCOUNT_REFUSALS[cart.discount.reason](cart.discount.message or "The discount code does not apply.",
+                                                     param="discount_code")
     if record.shipping_method not in {m.id for m in cart.available_shipping_methods}:
         raise InvalidRequest("The shipping method is no longer offered for this cart.", param="shipping_method")
     return OrderRecord(
@@ -74,7 +75,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
 
 
 def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
-    promoted = [p["get_sku"] for p in config.settings().promotions]
+    promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
         record = carts.get(cart_id)

@@ -1,31 +1,38 @@
 """Discount codes the shop creates; carts apply them and checkout redeems them atomically."""
 
+from datetime import UTC, datetime
+
 from chalicelib import clock
 from chalicelib.errors import InvalidRequest
-from chalicelib.models import DiscountRecord
+from chalicelib.models import DiscountRecord, DiscountTerms
+from chalicelib.models.crm import WINBACK_PREFIX
 from chalicelib.repository import discounts
 
 
-def create(code: str, kind: str, value: int, currency: str | None, min_subtotal: int | None, starts_at, ends_at,
-           usage_limit: int | None, per_customer_limit: int | None) -> DiscountRecord:
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC).replace(microsecond=0) if moment else None
+
+
+def create(terms: DiscountTerms) -> DiscountRecord:
     """Create a code (stored upper case; codes match case-insensitively). Raises InvalidRequest for
-    inconsistent terms, Conflict if the code exists."""
-    if kind == "percent" and not 1 <= value <= 100:
+    inconsistent terms or a code reserved for the win-back sweep, ResourceExists if the code exists."""
+    if terms.code.upper().startswith(WINBACK_PREFIX):
+        # The win-back sweep's personal codes: an order using one is counted as win-back revenue.
+        raise InvalidRequest(f"Codes starting with {WINBACK_PREFIX} are reserved for win-back offers.", param="code")
+    if terms.kind == "percent" and not 1 <= terms.value <= 100:
         raise InvalidRequest("A percent discount's value is from 1 to 100.", param="value")
-    if kind == "fixed" and value < 1:
+    if terms.kind == "fixed" and terms.value < 1:
         raise InvalidRequest("A fixed discount's value is a positive amount in minor units.", param="value")
-    if kind == "fixed" and not currency:
+    if terms.kind == "fixed" and not terms.currency:
         raise InvalidRequest("A fixed discount needs the currency of its amount.", param="currency")
-    if min_subtotal is not None and not currency:
+    if terms.min_subtotal is not None and not terms.currency:
         raise InvalidRequest("A minimum subtotal needs its currency.", param="currency")
-    if starts_at and ends_at and ends_at <= starts_at:
+    if terms.starts_at and terms.ends_at and terms.ends_at <= terms.starts_at:
         raise InvalidRequest("ends_at must be after starts_at.", param="ends_at")
     record = DiscountRecord(
-        id=clock.new_id("disc", 8), code=code.upper(), kind=kind, value=value if kind != "free_shipping" else 0,
-        currency=currency, min_subtotal=min_subtotal,
-        starts_at=starts_at.replace(microsecond=0) if starts_at else None,
-        ends_at=ends_at.replace(microsecond=0) if ends_at else None,
-        usage_limit=usage_limit, per_customer_limit=per_customer_limit, created_at=clock.now())
+        **terms.model_dump(exclude={"code", "value", "starts_at", "ends_at"}), id=clock.new_id("disc", 8),
+        code=terms.code.upper(), value=terms.value if terms.kind != "free_shipping" else 0,
+        starts_at=_utc(terms.starts_at), ends_at=_utc(terms.ends_at), created_at=clock.now())
     discounts.create(record)
     return record
 

@@ -27,7 +27,7 @@ def _add(order: Order, author: str, body: str, internal: bool = False, to: str |
     def attempt() -> Message:
         before = messages.get_thread(order.id)
         if before and before.size >= rules.MAX_MESSAGES:
-            raise Conflict(f"This conversation has reached {rules.MAX_MESSAGES} messages.", code="invalid_state")
+            raise Conflict(f"This conversation has reached {rules.MAX_MESSAGES} messages.")
         messages.add(message, before, thread_after(before, order, message))
         return Message.from_record(message)
     return retried(attempt, messages.ThreadChanged, _busy)

@@ -21,6 +21,9 @@ from chalicelib.errors import (
     DuplicateEvent,
     InvalidRequest,
     OrderChanged,
+    OrderKeptChanging,
+    OverShipment,
+    RefundExceedsPayment,
     ResourceMissing,
     StockShort,
     UpstreamUnavailable,
@@ -45,8 +48,8 @@ def _load(order_id: str) -> OrderRecord:
     return order
 
 
-def _kept_changing(message: str = "The order kept changing; try again.") -> Conflict:
-    return Conflict(message, code="order_changed")
+def _kept_changing(message: str = "The order kept changing; try again.") -> OrderKeptChanging:
+    return OrderKeptChanging(message)
 
 
 def get_for_customer(order_id: str, token: str | None) -> Order:
@@ -61,6 +64,12 @@ def get_for_customer(order_id: str, token: str | None) -> Order:
 def get(order_id: str) -> Order:
     """The order, for the shop. Raises ResourceMissing."""
     return Order.from_record(_load(order_id))
+
+
+def list_recent(status: str | None, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    """A page of orders, newest first (only those in `status` when given), and the next page's cursor."""
+    records, next_cursor = orders.list_recent(status, limit, cursor)
+    return [Order.from_record(record) for record in records], next_cursor
 
 
 # Payment events ------------------------------------------------------------------------------
@@ -209,7 +218,7 @@ def _settle_with_provider(order: OrderRecord, cancel: bool) -> str:
 
 # Shipments -----------------------------------------------------------------------------------
 
-def ship(order_id: str, carrier: str, tracking_number: str, lines: list[dict] | None) -> Order:
+def ship(order_id: str, carrier: str, tracking_number: str, lines: list[ShipmentLine] | None) -> Order:
     """Record a shipment of `lines` (all unshipped lines when None): the stock leaves on_hand and
     reserved, `fulfilment_status` becomes partially_shipped or shipped. Not idempotent by itself (use
     an Idempotency-Key). Raises ResourceMissing, Conflict (not paid, or more than is left to ship)."""
@@ -223,15 +232,15 @@ def ship(order_id: str, carrier: str, tracking_number: str, lines: list[dict] | 
         else:
             wanted = {}
             for index, line in enumerate(lines):
-                wanted[line["sku"]] = wanted.get(line["sku"], 0) + line["quantity"]
-                if line["sku"] not in {ordered.sku for ordered in order.lines}:
-                    raise InvalidRequest(f"SKU {line['sku']} is not in this order.", param=f"lines.{index}.sku")
+                wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+                if line.sku not in {ordered.sku for ordered in order.lines}:
+                    raise InvalidRequest(f"SKU {line.sku} is not in this order.", param=f"lines.{index}.sku")
         for index, (sku, quantity) in enumerate(wanted.items()):
             if quantity > left.get(sku, 0):
-                raise Conflict(f"Only {left.get(sku, 0)} of SKU {sku} are left to ship.",
-                               param=f"lines.{index}.quantity", code="over_shipment")
+                raise OverShipment(f"Only {left.get(sku, 0)} of SKU {sku} are left to ship.",
+                                   param=f"lines.{index}.quantity")
         if not wanted:
-            raise Conflict("Everything in this order has been shipped.", code="over_shipment")
+            raise OverShipment("Everything in this order has been shipped.")
         shipment = Shipment(id=clock.new_id("shp", 12), carrier=carrier, tracking_number=tracking_number,
                             lines=[ShipmentLine(sku=sku, quantity=q) for sku, q in wanted.items()],
                             created_at=clock.now())
@@ -263,8 +272,7 @@ def _refund(order_id: str, amount: int | None, reason: str | None) -> OrderRecor
         left = rules.refundable(order)
         wanted = left if amount is None else amount
         if wanted > left or wanted <= 0:
-            raise Conflict(f"At most {left} can still be refunded on this order.", param="amount",
-                           code="refund_exceeds_payment")
+            raise RefundExceedsPayment(f"At most {left} can still be refunded on this order.", param="amount")
         refund = Refund(id=clock.new_id("ref", 12), amount=wanted, status="pending", reason=reason,
                         created_at=clock.now())
         orders.save(order, order.model_copy(update={"refunds": [*order.refunds, refund]}))
