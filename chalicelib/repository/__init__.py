@@ -74,6 +74,8 @@ Customers (CRM) and customer service (repository/crm.py, repository/messages.py)
 | write figures once per change  | transaction: STATS (on its version) + APPLIED# | crm.save                           |
 |                                | + SEGMENTS counts + SEGMENT#, LAST_ORDER_DAY#, |                                    |
 |                                | PAID_ORDER# index items + win-back DISCOUNT#   |                                    |
+| forget a customer (erasure)    | transaction: STATS (on its version), SEGMENT#, | crm.forget                         |
+|                                | LAST_ORDER_DAY# deleted, SEGMENTS count -1     |                                    |
 | the shop's tags and note       | PK=CUSTOMER#<cus_id>, SK=STATS (update)        | crm.annotate                       |
 | customers, newest first        | GSI1: CUSTOMERS, <created_at>#<cus_id>         | crm.list_customers                 |
 | customers by last order        | GSI2: CUSTOMERS#LAST_ORDER, <last_order_at>#.. | crm.list_customers                 |

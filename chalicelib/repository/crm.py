@@ -138,6 +138,27 @@ def save(before: CustomerStats | None, after: CustomerStats, marker: str | None 
     return True
 
 
+def forget(stats: CustomerStats) -> None:
+    """Remove the customer from the shop's view (erasure): the figures (and with them their GSI1 and
+    GSI2 entries), their segment item and last-order-day bucket item, and their segment's count -1, in one
+    transaction on the version read. Raises StatsChanged (read again and retry). The rest of the
+    partition (PAID_ORDER#...) goes with the partition."""
+    delete = {"TableName": dynamo.table(), "Key": dynamo.to_item(stats_key(stats.id)),
+              "ConditionExpression": "version = :version",
+              "ExpressionAttributeValues": dynamo.values(version=stats.version)}
+    pieces = [dynamo.Piece("stats", {"Delete": delete})]
+    pieces += _moved("member", member_key(stats), None) + _moved("bucket", bucket_key(stats), None)
+    if stats.segment:
+        pieces.append(dynamo.update(f"count:{stats.segment}", count_key(stats.segment), "ADD #count :n", None,
+                                    {"#count": "count"}, n=-1))
+    try:
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed("stats") or cancelled.conflict:
+            raise StatsChanged() from cancelled
+        raise
+
+
 def annotate(customer_id: str, tags: list[str] | None, note: str | None) -> CustomerStats | None:
     """Set the shop's tags and/or note (None leaves one as it is); None for an unknown customer."""
     sets, values = ["version = version + :one"], {"one": 1}

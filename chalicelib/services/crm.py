@@ -123,6 +123,19 @@ def sweep(now: datetime | None = None) -> dict:
     return {"moved": moved, "offered": offered}
 
 
+def forget(customer_id: str) -> bool:
+    """Take an erased customer out of the shop's view: their figures, index items and segment count
+    (accounts' erasure calls this before it deletes the partition). False when there was nothing to
+    forget; safe to repeat and to race with the relay (written on the version read)."""
+    def attempt() -> bool:
+        stats = crm.get(customer_id)
+        if stats is None:
+            return False
+        crm.forget(stats)
+        return True
+    return retried(attempt, crm.StatsChanged, _busy)
+
+
 # The shop's reads and notes ------------------------------------------------------------------------
 
 
