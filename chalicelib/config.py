@@ -73,6 +73,16 @@ class Settings:
     vip_threshold: int = 50000
     winback_percent: int = 15
     winback_days: int = 30
+    # The API's public base URL (one-click unsubscribe links point at it).
+    api_url: str = "http://127.0.0.1:8000"
+    # Customer accounts (Cognito): the pool and the storefront's app client whose tokens the customer
+    # routes accept; the issuer and JWKS URL follow from them unless set (the local stack points the
+    # JWKS at the moto server). No pool configured: every customer route is a 401.
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    cognito_issuer: str = ""
+    cognito_jwks_url: str = ""
+    jwks_ttl_seconds: int = 3600
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +118,8 @@ def settings() -> Settings:
         vip_threshold=int(os.environ.get("VIP_THRESHOLD", "50000")),
         winback_percent=int(os.environ.get("WINBACK_PERCENT", "15")),
         winback_days=int(os.environ.get("WINBACK_DAYS", "30")),
+        api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
+        **_cognito(),
     )
 
 
@@ -118,6 +130,16 @@ def _pricing() -> PricingContext:
         shipping_methods=tuple(map(ShippingRate.model_validate, _json("SHIPPING_METHODS", DEFAULT_SHIPPING_METHODS))),
         tax_rates={country: int(rate) for country, rate in _json("TAX_RATES", DEFAULT_TAX_RATES).items()},
         promotions=tuple(map(Promotion.model_validate, _json("PROMOTIONS", []))))
+
+
+def _cognito() -> dict:
+    pool = os.environ.get("COGNITO_USER_POOL_ID", "")
+    region = pool.split("_", 1)[0] if "_" in pool else os.environ.get("AWS_REGION", "us-east-1")
+    issuer = os.environ.get("COGNITO_ISSUER") or (f"https://cognito-idp.{region}.amazonaws.com/{pool}" if pool else "")
+    jwks = os.environ.get("COGNITO_JWKS_URL") or (f"{issuer}/.well-known/jwks.json" if issuer else "")
+    return {"cognito_user_pool_id": pool, "cognito_client_id": os.environ.get("COGNITO_CLIENT_ID", ""),
+            "cognito_issuer": issuer, "cognito_jwks_url": jwks,
+            "jwks_ttl_seconds": int(os.environ.get("JWKS_TTL_SECONDS", "3600"))}
 
 
 def _queue_name(prefix: str, queue: str) -> str:

@@ -79,10 +79,15 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         STRIPE_PUBLISHABLE_KEY="pk_test_local_devstack",
         STRIPE_WEBHOOK_SECRETS=webhook_secret,
         CART_LINK_SECRET=secrets.token_urlsafe(32),
+        UNSUBSCRIBE_SECRET=secrets.token_urlsafe(32),
+        API_URL=f"http://{HOST}:{ports['API_PORT']}",
         STOREFRONT_URL=storefront,
         CORS_ALLOW_ORIGIN=os.environ.get("CORS_ALLOW_ORIGIN") or storefront,
         OUTBOX_DIR=os.environ.get("OUTBOX_DIR") or str(OUTBOX),
     )
+    from devstack.accounts import create_pool
+
+    create_pool(os.environ["AWS_ENDPOINT_URL"], STAGE)
     from chalicelib import config
 
     config.reset()
@@ -133,6 +138,8 @@ def _banner(ports: dict[str, int], admin_key: str, generated: bool, pumped: list
         f"  admin key    {admin_key}{key_note}",
         "  event pump   " + ("\n               ".join(pumped) if pumped else "no event handlers in app.py yet"),
         f"  emails       {os.environ['OUTBOX_DIR']}/*.eml",
+        f"  customer     {os.environ['COGNITO_USER_POOL_ID']}: demo@example.com / Demo-customer-1; "
+        "a token: .venv/bin/python -m tools.token",
         f"  try          curl -s {api}/products | python3 -m json.tool",
         "Ctrl-C stops everything.",
     ]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from chalicelib import clock
+from chalicelib import clock, unsubscribe
 from chalicelib.models.customers import customer_id_for
 from chalicelib.repository import dynamo
 from chalicelib.services import emails
@@ -174,7 +174,9 @@ def test_customer_routes_need_the_admin_key(client, path):
     assert client.get(path).status_code == 401
 
 
-def test_the_sweep_moves_customers_on_and_offers_one_winback_per_lapse_to_those_who_consent(shop, products, at, aws):
+def test_the_sweep_moves_customers_on_and_offers_one_winback_per_lapse_to_those_who_consent(shop, products, at, aws,
+                                                                                           monkeypatch):
+    monkeypatch.setenv("UNSUBSCRIBE_SECRET", "unsubscribe-test-secret")
     stream = Stream()
     start = at(clock.now())
     buy(shop, {"TEE-M": 2})
@@ -200,7 +202,12 @@ def test_the_sweep_moves_customers_on_and_offers_one_winback_per_lapse_to_those_
     code = offers[0]["data"]["winback"]["code"]
     email = emails.render(offers[0])
     assert email.to == ADA and code in email.text and "15 %" in email.subject
-    assert emails.unsubscribe_link(ADA) in email.text
+    # Marketing, like the abandoned-cart reminder: the one-click unsubscribe link in the body and headers,
+    # and consent checked again when it is sent.
+    assert unsubscribe.page_link(customer_id_for(ADA)) in email.text
+    assert dict(email.headers) == unsubscribe.headers(customer_id_for(ADA))
+    consent(ADA, granted=False)
+    assert emails.deliver(offers[0]) is False
 
     discount = shop.get("/admin/discounts", headers=ADMIN).data["data"][0]
     assert (discount["code"], discount["usage_limit"], discount["per_customer_limit"]) == (code, 1, 1)

@@ -49,3 +49,19 @@ def test_forgetting_a_customer_removes_their_index_items_and_segment_count(shop,
     assert crm.forget(ada) is True
     assert crm.forget(ada) is False  # safe to repeat: nothing counted twice
     assert_forgotten(shop, ada, ADA)
+
+
+def test_deleting_an_account_erases_the_customer_from_the_shops_view(shop, products, pool):
+    from tests.customers_support import bearer
+
+    ada, stream = bearer(pool.sign_up(ADA)["id"]), Stream()
+    buy(shop, {"TEE-M": 1})
+    buy(shop, {"TEE-M": 1}, email=GRACE)
+    buy(shop, {"TEE-S": 1}, email=GRACE)
+    relay(shop, stream)
+    assert len(index_items(customer_id_for(ADA))) == 2
+
+    assert shop.delete("/me", headers=ada).status_code == 204
+    relay(shop, stream)  # the anonymised orders count for nobody
+    assert_forgotten(shop, customer_id_for(ADA), ADA)
+    assert dynamo.query_page(None, "PK", f"CUSTOMER#{customer_id_for(ADA)}", 100, None)[0] == []

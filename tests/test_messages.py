@@ -178,3 +178,25 @@ def test_a_thread_holds_at_most_max_messages_notes_included(catalogue, monkeypat
     full = write(api, order_id, token)
     assert (full.status_code, full.data["error"]["code"]) == (409, "invalid_state")
     assert len(read(api, order_id, token).data["data"]) == 2
+
+
+def test_the_signed_in_owner_writes_and_reads_without_the_order_token(catalogue, pool):
+    from tests.customers_support import bearer
+
+    api = catalogue
+    ada, bob = bearer(pool.sign_up("ada@example.com")["id"]), bearer(pool.sign_up("bob@example.com")["id"])
+    order_id, token = order(api)
+    written = write(api, order_id, None, body="Signed in.", headers=ada)
+    assert written.status_code == 201, written.data
+    answer = api.get(f"/orders/{order_id}/messages", headers=ada)
+    assert [m["body"] for m in answer.data["data"]] == ["Signed in."]
+
+    # Another customer, signed in, is the same 404 as an unknown order; a bad token is a 401.
+    unknown = api.get("/orders/ord_00000000000000000000000000000000/messages", headers=bob)
+    for method, body in (("GET", None), ("POST", {"body": "Mine?"})):
+        stolen = api.request(method, f"/orders/{order_id}/messages", body, headers=bob)
+        assert (stolen.status_code, stolen.data) == (404, unknown.data), method
+        forged = api.request(method, f"/orders/{order_id}/messages", body,
+                             headers={"Authorization": "Bearer not-a-token"})
+        assert forged.status_code == 401 and forged.data["error"]["code"] == "unauthenticated", method
+    assert [m["body"] for m in read(api, order_id, token).data["data"]] == ["Signed in."]

@@ -1,21 +1,25 @@
-"""Customer service: the customer's messages about an order (with its order token), the shop's inbox,
-answers, internal notes and closing a thread."""
+"""Customer service: the customer's messages about an order (with its order token, or signed in as its
+owner), the shop's inbox, answers, internal notes and closing a thread."""
 
 from typing import Literal
 
 from chalice import Blueprint, Response
 from pydantic import Field
 
-from chalicelib.errors import Conflict, ResourceMissing
+from chalicelib import accounts
+from chalicelib.errors import Conflict, EmailNotVerified, ResourceMissing, Unauthenticated
 from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query, require_admin
 from chalicelib.models import Request
 from chalicelib.models.crm import Message, MessageBody, Thread
+from chalicelib.models.orders import Order
 from chalicelib.responses import MessageList, ThreadPage
-from chalicelib.services import messages
+from chalicelib.services import customers, messages, orders
 
 bp = Blueprint(__name__)
 ADMIN = "admin_messages"
-ORDER_TOKEN = {"X-Order-Token": "The `order_token` of the checkout answer; without the right one the order is a 404."}
+ORDER_TOKEN = {"X-Order-Token": "The `order_token` of the checkout answer; without the right one the order is a 404. "
+                                 "A signed-in owner may send `Authorization: Bearer <Cognito token>` instead."}
+CUSTOMER_ERRORS = [ResourceMissing, Unauthenticated, EmailNotVerified]
 
 
 class MessageIn(Request):
@@ -36,27 +40,30 @@ class ThreadsQuery(PageQuery):
                                                                   "(most recently closed first).")
 
 
-def _order_token(request) -> str | None:
-    # The one place a customer proves the order is theirs. With the accounts merge, the owner's
-    # `Authorization: Bearer <Cognito JWT>` is accepted here too (API.md: "order token or owner").
-    return request.headers.get("x-order-token")
+def _customer_order(order_id: str) -> Order:
+    """The order the caller proves is theirs, as GET /orders/{id}: its `X-Order-Token`, or else the owner's
+    bearer token (an invalid one is a 401; another customer's order the same 404 as an unknown one)."""
+    request = bp.current_request
+    token = request.headers.get("x-order-token")
+    if token is None and accounts.bearer_present(request):
+        return customers.owned_order(accounts.from_request(request).customer_id, order_id)
+    return orders.get_for_customer(order_id, token)
 
 
 @bp.route("/orders/{order_id}/messages", methods=["POST"])
-@documented(Message, status=201, request=MessageIn, errors=[ResourceMissing, Conflict],
+@documented(Message, status=201, request=MessageIn, errors=[*CUSTOMER_ERRORS, Conflict],
             summary="Write to the shop about an order", headers=ORDER_TOKEN)
 def write_message(order_id):
-    request = bp.current_request
-    body = parse(MessageIn, request)
-    message = messages.write(order_id, _order_token(request), body.body)
+    body = parse(MessageIn, bp.current_request)
+    message = messages.write(_customer_order(order_id), body.body)
     return Response(message.model_dump(mode="json"), status_code=201)
 
 
 @bp.route("/orders/{order_id}/messages", methods=["GET"])
-@documented(MessageList, errors=[ResourceMissing], summary="The conversation about an order (no internal notes)",
+@documented(MessageList, errors=CUSTOMER_ERRORS, summary="The conversation about an order (no internal notes)",
             headers=ORDER_TOKEN)
 def read_messages(order_id):
-    found = messages.read(order_id, _order_token(bp.current_request))
+    found = messages.read(_customer_order(order_id))
     return {"data": [m.model_dump(mode="json") for m in found]}
 
 

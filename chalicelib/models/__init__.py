@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from chalicelib.models.kept import KeptAnswer
+
 MAX_QUANTITY = 999
 # A DynamoDB transaction holds at most 100 actions; checkout needs one per SKU plus the order, the
 # cart and up to two for a discount code.
@@ -49,9 +51,23 @@ class Address(Request):
 
 # --- catalogue -------------------------------------------------------------------------------
 
+MAX_SHARDS = 16
+
+
+class ShardLevel(BaseModel):
+    """The stock of one shard item of a SKU (shard 0 is the SKU item itself)."""
+
+    shard: int
+    on_hand: int = 0
+    reserved: int = 0
+    available: int = 0
+
 
 class SkuRecord(Record):
-    """One sellable variant: its price, and its stock, which checkout decrements with a condition."""
+    """One sellable variant: its price, and its stock, which checkout decrements with a condition.
+
+    A hot SKU's stock is split over `shards` items (models/stock.py): the SKU item holds shard 0,
+    and a read fills `shard_levels` and sums them into on_hand, reserved and available."""
 
     sku: str
     product_id: str
@@ -64,6 +80,8 @@ class SkuRecord(Record):
     reserved: int = 0
     available: int = 0
     low_stock_threshold: int | None = None
+    shards: int = 1
+    shard_levels: list[ShardLevel] = []
 
     @property
     def line_title(self) -> str:
@@ -112,6 +130,8 @@ class StockLevel(BaseModel):
     reserved: int
     available: int
     low_stock_threshold: int | None
+    shards: int = Field(description="How many items the SKU's stock is split over (1 = one item; more for a "
+                                       "flash sale: checkouts of the SKU then rarely meet on one item).")
 
     @classmethod
     def from_record(cls, record: SkuRecord) -> "StockLevel":
@@ -139,10 +159,15 @@ class CartRecord(Record):
     recovered: bool = False  # restored from an abandoned-cart reminder link
     reminded_at: datetime | None = None  # when the abandoned-cart reminder went out
     reminder: dict | None = None  # what the reminder shows: {"lines": [...], "subtotal": ...}
+    customer_id: str | None = None  # the account it is attached to (POST /me/carts)
+    marketing_consent: bool | None = None  # a guest's answer to the marketing question, recorded at checkout
     version: int = 0
     created_at: datetime
     updated_at: datetime
     expires_at: int  # epoch seconds: the table's TTL attribute
+    # Answers to keyed POSTs, replayed from here (models/kept.py): the create's, and the last few changes'.
+    created_by: KeptAnswer | None = None
+    answers: list[KeptAnswer] = []
 
     def quantity_of(self, sku: str) -> int:
         return next((line.quantity for line in self.lines if line.sku == sku), 0)

@@ -4,7 +4,7 @@ only if a worker dies between SES's answer and our record of it; see repository/
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
 ShipmentCreated, RefundCreated, OrderCancelled, CartAbandoned (the reminder, with a signed link
 that restores the cart: chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code,
-with the unsubscribe link) and MessageReplied (the shop's answer to a message about an order); the
+marketing, like CartAbandoned: see MARKETING) and MessageReplied (the shop's answer to a message about an order); the
 shop owner (SHOP_EMAIL) about OrderNeedsReview and StockLow. Other event types send nothing.
 Templates are Jinja2 files in `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt`
 plain), rendered with the shop's name and storefront URL from config. Mail goes through SES v2 from
@@ -56,12 +56,18 @@ TEMPLATES = {
 }
 
 
+# Marketing email: sent only with the recipient's consent (checked when it is sent), always with the one-click
+# unsubscribe link (chalicelib/unsubscribe.py) in the body and the List-Unsubscribe headers.
+MARKETING = {"CartAbandoned", "WinBackOffered"}
+
+
 @dataclass(frozen=True)
 class Email:
     to: str
     subject: str
     html: str
     text: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def deliver(event: dict) -> bool:
@@ -71,6 +77,8 @@ def deliver(event: dict) -> bool:
     email = render(event)
     if email is None:
         return False
+    if event["type"] in MARKETING and not _consents(email.to):
+        return False  # no consent, or unsubscribed since the event: nothing is sent, nothing recorded
     return deliveries.once(CHANNEL, event["id"], lambda: {"message_id": send(email, event["id"])})
 
 
@@ -140,16 +148,31 @@ def _render_other(event: dict, template: str, subject: str, to_owner: bool) -> E
         context |= {"cart": cart, "currency": cart["currency"], "link_days": settings.cart_link_days,
                     "restore_url": cart_links.restore_url(cart["id"], sent_at)}
         to = settings.shop_email if to_owner else cart["email"]
+    headers: tuple[tuple[str, str], ...] = ()
+    if event["type"] in MARKETING:
+        extra, headers = marketing_parts(to)
+        context |= extra
     environment = _templates()
     return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
-                 text=environment.get_template(f"{template}.txt").render(context))
+                 text=environment.get_template(f"{template}.txt").render(context), headers=headers)
 
 
-def unsubscribe_link(email: str) -> str:
-    """PLACEHOLDER until the accounts branch is merged: there, `unsubscribe_link` builds the signed
-    one-click link (`POST /unsubscribe?token=`) that turns marketing consent off. Every marketing
-    email (the win-back) takes its link from here, so wiring theirs in is this one function."""
-    return f"{config.settings().storefront_url.rstrip('/')}/unsubscribe.html?{urlencode({'email': email})}"
+def _consents(address: str) -> bool:
+    from chalicelib.models.customers import customer_id_for
+    from chalicelib.repository import customers
+
+    return customers.marketing_consent(customer_id_for(address))
+
+
+def marketing_parts(address: str) -> tuple[dict, tuple[tuple[str, str], ...]]:
+    """What every marketing email to `address` carries: `unsubscribe_url` for its body, and the
+    List-Unsubscribe / List-Unsubscribe-Post headers (one click, RFC 8058)."""
+    from chalicelib import unsubscribe
+    from chalicelib.models.customers import customer_id_for
+
+    customer_id = customer_id_for(address)
+    return ({"unsubscribe_url": unsubscribe.page_link(customer_id)},
+            tuple(unsubscribe.headers(customer_id).items()))
 
 
 def _render_customer(event: dict, template: str, subject: str) -> Email:
@@ -158,9 +181,11 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
     settings = config.settings()
     data = event["data"]
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url}
+    headers: tuple[tuple[str, str], ...] = ()
     if event["type"] == "WinBackOffered":
         to, offer = data["customer"]["email"], data["winback"]
-        context |= {"winback": offer, "ends_on": offer["ends_at"][:10], "unsubscribe_url": unsubscribe_link(to)}
+        extra, headers = marketing_parts(to)
+        context |= {"winback": offer, "ends_on": offer["ends_at"][:10], **extra}
         subject = subject.format(shop=settings.shop_name, percent=offer["percent"])
     else:
         to = data["to"]
@@ -169,7 +194,7 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
         subject = subject.format(shop=settings.shop_name, order=data["order_id"])
     environment = _templates()
     return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
-                 text=environment.get_template(f"{template}.txt").render(context))
+                 text=environment.get_template(f"{template}.txt").render(context), headers=headers)
 
 
 @lru_cache(maxsize=1)
@@ -208,7 +233,9 @@ def send(email: Email, event_id: str) -> str:
         FromEmailAddress=sender(), Destination={"ToAddresses": [email.to]},
         Content={"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"},
                             "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"},
-                                     "Html": {"Data": email.html, "Charset": "UTF-8"}}}},
+                                     "Html": {"Data": email.html, "Charset": "UTF-8"}},
+                            **({"Headers": [{"Name": n, "Value": v} for n, v in email.headers]}
+                               if email.headers else {})}},
         EmailTags=[{"Name": "event", "Value": re.sub(r"[^A-Za-z0-9_-]", "_", event_id)[:256]}])
     message_id = answer["MessageId"]
     if config.settings().outbox_dir:
@@ -229,6 +256,8 @@ def write_outbox(email: Email, event_id: str, message_id: str, folder: Path) -> 
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_id}@outbox.local>"
     message["X-Event-Id"] = event_id
+    for name, value in email.headers:
+        message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
-"""Customer service: a customer writes about an order (with its order token), the shop reads the
-inbox of open threads oldest first, answers (the customer gets an email with the answer and a link to
+"""Customer service: a customer writes about an order (with its order token, or signed in as its owner),
+the shop reads the inbox of open threads oldest first, answers (the customer gets an email with the answer and a link to
 the order page: the stream relay queues MessageReplied, events.py), writes internal notes the customer
 never sees, and closes the thread. A customer's new message opens a closed thread again.
 """
@@ -12,7 +12,6 @@ from chalicelib.models.orders import Order
 from chalicelib.repository import messages
 from chalicelib.repository import orders as stored_orders
 from chalicelib.retry import retried
-from chalicelib.services import orders
 
 
 def _busy() -> Exception:
@@ -33,16 +32,14 @@ def _add(order: Order, author: str, body: str, internal: bool = False, to: str |
     return retried(attempt, messages.ThreadChanged, _busy)
 
 
-def write(order_id: str, token: str | None, body: str) -> Message:
-    """The customer's message about their order (`token` is its order token). Raises ResourceMissing
-    (unknown order or wrong token, alike). A retry without Idempotency-Key writes another message."""
-    order = orders.get_for_customer(order_id, token)
+def write(order: Order, body: str) -> Message:
+    """The customer's message about their order (found by its order token or its owner's sign-in: the
+    handler). A retry without Idempotency-Key writes another message."""
     return _add(order, "customer", body)
 
 
-def read(order_id: str, token: str | None) -> list[Message]:
+def read(order: Order) -> list[Message]:
     """What the customer sees of the conversation about their order: never the internal notes."""
-    order = orders.get_for_customer(order_id, token)
     return [Message.from_record(m) for m in messages.list_messages(order.id, internal=False)]
 
 
