@@ -233,8 +233,11 @@ def test_the_sweep_moves_customers_on_and_offers_one_winback_per_lapse_to_those_
     assert shop.patch(f"/carts/{cart['id']}", {"discount_code": code}).status_code == 409
 
 
-def test_every_aws_call_of_the_crm_flows_is_allowed_by_its_functions_policy(shop, mail, aws, recorder, at, products):
+def test_every_aws_call_of_the_crm_flows_is_allowed_by_its_functions_policy(shop, mail, aws, recorder, at, products,
+                                                                            monkeypatch):
     from tests.conftest import reset_clients
+
+    monkeypatch.setenv("UNSUBSCRIBE_SECRET", "unsubscribe-test-secret")  # the win-back email's unsubscribe link
 
     reset_clients()
     emails._ses.cache_clear()
