@@ -7,12 +7,18 @@ from chalicelib import config
 from chalicelib.handlers import (
     abandoned_carts,
     admin,
+    admin_emails,
+    admin_imports,
+    admin_reports,
+    admin_stock,
     carts,
     catalog,
     checkout,
+    crm,
     customers,
     discounts,
     docs,
+    messages,
     orders,
     queues,
     recommendations,
@@ -30,7 +36,8 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Authorization", "Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts, customers, search):
+                 recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
+                 admin_imports, admin_stock, search):
     app.register_blueprint(handlers.bp)
 
 

@@ -64,6 +64,9 @@ class Settings:
     fulfilment_webhook_timeout: float
     # The storefront origin allowed by CORS (one origin: all that API Gateway's preflight answer carries).
     cors_allow_origin: str
+    # The back office's origin (admin/), also allowed by CORS: answers to a request from it carry
+    # it instead of the storefront's (see rendering.allowed_origin).
+    admin_origin: str
     # Abandoned carts: idle this long (with an email and lines) gets one reminder; its restore link
     # is valid for cart_link_days.
     abandoned_cart_minutes: int
@@ -74,6 +77,11 @@ class Settings:
     views_bucket: str = ""
     search_refresh_seconds: float = 30.0
     feed_inline_bytes: int = 4_000_000
+    # CRM: a customer whose lifetime value in a currency reaches vip_threshold (minor units) is a VIP;
+    # a lapsed customer who consents gets one win-back code of winback_percent, valid winback_days.
+    vip_threshold: int = 50000
+    winback_percent: int = 15
+    winback_days: int = 30
     # The API's public base URL (one-click unsubscribe links point at it).
     api_url: str = "http://127.0.0.1:8000"
     # Customer accounts (Cognito): the pool and the storefront's app client whose tokens the customer
@@ -120,11 +128,15 @@ def settings() -> Settings:
         fulfilment_webhook_url=os.environ.get("FULFILMENT_WEBHOOK_URL", ""),
         fulfilment_webhook_timeout=float(os.environ.get("FULFILMENT_WEBHOOK_TIMEOUT", "5")),
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", ""),
+        admin_origin=os.environ.get("ADMIN_ORIGIN", ""),
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
         views_bucket=os.environ.get("VIEWS_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-views"),
         search_refresh_seconds=float(os.environ.get("SEARCH_REFRESH_SECONDS", "30")),
         feed_inline_bytes=int(os.environ.get("FEED_INLINE_BYTES", "4000000")),
+        vip_threshold=int(os.environ.get("VIP_THRESHOLD", "50000")),
+        winback_percent=int(os.environ.get("WINBACK_PERCENT", "15")),
+        winback_days=int(os.environ.get("WINBACK_DAYS", "30")),
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),

@@ -191,7 +191,8 @@ def build(app) -> dict:
                 CUSTOMER_SCHEME: {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": "A Cognito ID or access token of the shop's user pool and storefront app client "
-                               "(`/me` routes; `GET /orders/{order_id}` and checkout accept it too)."}},
+                               "(`/me` routes; `GET /orders/{order_id}`, the order's messages and checkout accept it "
+                               "too)."}},
         },
     }
 

@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, orders
+from chalicelib.services import abandoned_carts, catalogue_views, crm, messages, orders
 
 bp = Blueprint(__name__)
 
@@ -28,3 +28,17 @@ def refresh_catalogue_views(event):
     """Rebuild the search index and the feeds into S3 when the relay marked them stale (one GetItem
     otherwise): an edit is searchable within about a minute."""
     return catalogue_views.refresh()
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def sweep_customers(event):
+    """Customers whose last order just became 60 / 120 days old move to at_risk / lapsed; the lapsed
+    who consent get a win-back code (services/crm.py). Hourly: a day's buckets are read once, on its
+    first run."""
+    return crm.sweep()
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES))
+def measure_open_threads(event):
+    """The age of the oldest open customer service thread as a metric (alarmed in infra/deploy.yaml)."""
+    return {"oldest_open_seconds": messages.measure_oldest_open()}

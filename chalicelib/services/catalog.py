@@ -21,12 +21,14 @@ def get_product(product_id: str, include_inactive: bool = False) -> Product:
     return Product.from_records(record, catalog.get_skus(record.skus))
 
 
-def create_product(title: str, description: str, active: bool, variants: list[dict]) -> Product:
+def create_product(title: str, description: str, active: bool, variants: list[dict],
+                   product_id: str | None = None) -> Product:
     """Create a product and its variants' stock. Not idempotent by itself (a new id each call):
-    retries are made safe by the Idempotency-Key layer."""
+    retries are made safe by the Idempotency-Key layer. A given `product_id` (the CSV import's,
+    derived from the file) that exists already is a Conflict `resource_exists`."""
     now = clock.now()
-    record = ProductRecord(id=clock.new_id("prod", 8), title=title, description=description, active=active,
-                           skus=[v["sku"] for v in variants], created_at=now, updated_at=now)
+    record = ProductRecord(id=product_id or clock.new_id("prod", 8), title=title, description=description,
+                           active=active, skus=[v["sku"] for v in variants], created_at=now, updated_at=now)
     catalog.save_product(record, variants, retired_skus=[], create=True)
     return get_product(record.id, include_inactive=True)
 
