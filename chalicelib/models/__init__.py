@@ -7,7 +7,7 @@ top of the discounted subtotal plus shipping, at the rate of the destination cou
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 MAX_QUANTITY = 999
 # A DynamoDB transaction holds at most 100 actions; checkout needs one per SKU plus the order, the
@@ -51,7 +51,11 @@ class Address(Request):
 
 
 class SkuRecord(Record):
-    """One sellable variant: its price, and its stock, which checkout decrements with a condition."""
+    """One sellable variant: its prices, and its stock, which checkout decrements with a condition.
+
+    `price`/`currency` are its default price; `prices` holds one price per currency it is sold in. A
+    record written before prices per currency existed has no `prices` and reads as
+    `{currency: price}` (the migration path: no batch rewrite, the next admin write stores the map)."""
 
     sku: str
     product_id: str
@@ -59,11 +63,22 @@ class SkuRecord(Record):
     title: str
     price: int
     currency: str
+    prices: dict[str, int] = Field(default_factory=dict)
     active: bool
     on_hand: int = 0
     reserved: int = 0
     available: int = 0
     low_stock_threshold: int | None = None
+
+    @model_validator(mode="after")
+    def _default_price_is_a_price(self) -> "SkuRecord":
+        if self.currency not in self.prices:
+            self.prices = {self.currency: self.price, **self.prices}
+        return self
+
+    def price_in(self, currency: str) -> int | None:
+        """The variant's price in `currency`, None when the shop has not priced it there."""
+        return self.prices.get(currency)
 
     @property
     def line_title(self) -> str:
@@ -83,9 +98,20 @@ class ProductRecord(Record):
 class Variant(BaseModel):
     sku: str
     title: str
-    price: int
+    price: int = Field(description="The price in `currency` (the default currency, or the one asked for).")
     currency: str
+    prices: dict[str, int] = Field(description="The price in each currency the variant is sold in.")
     available: int
+
+    @classmethod
+    def from_record(cls, s: SkuRecord, currency: str | None = None) -> "Variant | None":
+        """The variant as shown; in `currency` when given (None when it has no price there)."""
+        currency = currency or s.currency
+        price = s.price_in(currency)
+        if price is None:
+            return None
+        return cls(sku=s.sku, title=s.title, price=price, currency=currency, prices=dict(s.prices),
+                   available=max(s.available, 0))
 
 
 class Product(BaseModel):
@@ -96,12 +122,10 @@ class Product(BaseModel):
     variants: list[Variant]
 
     @classmethod
-    def from_records(cls, product: ProductRecord, skus: dict[str, SkuRecord]) -> "Product":
-        variants = [
-            Variant(sku=s.sku, title=s.title, price=s.price, currency=s.currency, available=max(s.available, 0))
-            for s in (skus.get(sku) for sku in product.skus)
-            if s is not None
-        ]
+    def from_records(cls, product: ProductRecord, skus: dict[str, SkuRecord], currency: str | None = None) -> "Product":
+        """The product with its variants; with `currency`, only those priced in it, at that price."""
+        shown = (Variant.from_record(s, currency) for s in (skus.get(sku) for sku in product.skus) if s is not None)
+        variants = [v for v in shown if v is not None]
         return cls(id=product.id, title=product.title, description=product.description,
                    active=product.active, variants=variants)
 

@@ -36,7 +36,8 @@ def list_active(limit: int, cursor: str | None) -> tuple[list[ProductRecord], st
 
 def save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool) -> None:
     """Write a product and its SKU items in one transaction. `variants` carry sku, title, price,
-    currency and on_hand; stock already reserved by orders is kept. Raises Conflict when a SKU
+    currency, prices (every currency, the default's included) and on_hand; stock already reserved by
+    orders is kept. Raises Conflict when a SKU
     belongs to another product or on_hand would fall below what is reserved, ResourceMissing when
     updating a product that does not exist."""
     item = product.model_dump(mode="json")
@@ -48,12 +49,12 @@ def save_product(product: ProductRecord, variants: list[dict], retired_skus: lis
         pieces.append(dynamo.update(
             f"variant:{index}", sku_key(variant["sku"]),
             "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
-            "currency = :currency, active = :active, on_hand = :on_hand, "
+            "currency = :currency, prices = :prices, active = :active, on_hand = :on_hand, "
             "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero)",
             "attribute_not_exists(PK) OR "
             "(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand))",
             sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
-            price=variant["price"], currency=variant["currency"], active=product.active,
+            price=variant["price"], currency=variant["currency"], prices=variant["prices"], active=product.active,
             on_hand=variant["on_hand"], zero=0))
     pieces += [dynamo.update(f"retired:{sku}", sku_key(sku), "SET active = :false", "product_id = :pid",
                              false=False, pid=product.id) for sku in retired_skus]

@@ -1,16 +1,38 @@
 """Catalogue use cases: what the storefront browses and what the shop maintains."""
 
-from chalicelib import clock
-from chalicelib.errors import not_found
+from chalicelib import clock, config
+from chalicelib.errors import InvalidRequest, not_found
 from chalicelib.models import Product, ProductRecord, StockLevel
 from chalicelib.repository import catalog
 
 
-def list_products(limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
-    """A page of active products with the stock each variant has left."""
+def list_products(limit: int, cursor: str | None, currency: str | None = None) -> tuple[list[Product], str | None]:
+    """A page of active products with the stock each variant has left; with `currency`, each variant
+    at its price in that currency (variants not priced there are left out)."""
     records, next_cursor = catalog.list_active(limit, cursor)
     skus = catalog.get_skus([sku for record in records for sku in record.skus])
-    return [Product.from_records(record, skus) for record in records], next_cursor
+    return [Product.from_records(record, skus, currency) for record in records], next_cursor
+
+
+def priced_variants(variants: list[dict]) -> list[dict]:
+    """The admin's variants with `price`, `currency` and `prices` all set and consistent: `prices`
+    alone takes the shop's default currency when priced in it, else its first. Every currency must be
+    one the shop sells in (CURRENCIES). Raises InvalidRequest naming the variant."""
+    settings = config.settings()
+    resolved = []
+    for index, variant in enumerate(variants):
+        prices = dict(variant.get("prices") or {})
+        currency = variant.get("currency") or (settings.default_currency if settings.default_currency in prices
+                                               else next(iter(prices)))
+        price = variant["price"] if variant.get("price") is not None else prices[currency]
+        prices[currency] = price
+        for code in prices:
+            if code not in settings.currencies:
+                raise InvalidRequest(f"Currency {code} is not sold here; use one of {', '.join(settings.currencies)}.",
+                                     param=f"variants.{index}.prices.{code}" if code != currency
+                                     else f"variants.{index}.currency")
+        resolved.append(variant | {"price": price, "currency": currency, "prices": prices})
+    return resolved
 
 
 def get_product(product_id: str, include_inactive: bool = False) -> Product:
@@ -25,6 +47,7 @@ def create_product(title: str, description: str, active: bool, variants: list[di
     """Create a product and its variants' stock. Not idempotent by itself (a new id each call):
     retries are made safe by the Idempotency-Key layer."""
     now = clock.now()
+    variants = priced_variants(variants)
     record = ProductRecord(id=clock.new_id("prod", 8), title=title, description=description, active=active,
                            skus=[v["sku"] for v in variants], created_at=now, updated_at=now)
     catalog.save_product(record, variants, retired_skus=[], create=True)
@@ -37,6 +60,7 @@ def update_product(product_id: str, title: str, description: str, active: bool, 
     existing = catalog.get_product(product_id)
     if existing is None:
         raise not_found("product")
+    variants = priced_variants(variants)
     skus = [v["sku"] for v in variants]
     record = existing.model_copy(update={"title": title, "description": description, "active": active,
                                          "skus": skus, "updated_at": clock.now()})
