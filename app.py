@@ -9,6 +9,7 @@ from chalicelib.handlers import (
     admin,
     carts,
     catalog,
+    categories,
     checkout,
     discounts,
     docs,
@@ -28,7 +29,7 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts):
+                 recommendations, abandoned_carts, categories):
     app.register_blueprint(handlers.bp)
 
 

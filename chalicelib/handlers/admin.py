@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.errors import Conflict, ResourceExists, ResourceMissing, SkuConflict
 from chalicelib.handlers.common import admin_body, created, documented
-from chalicelib.models import Currency, Money, Product, Request, Sku, StockLevel, Text
+from chalicelib.models import Currency, Money, Product, Request, Sku, Slug, StockLevel, Text
 from chalicelib.services import catalog
 
 bp = Blueprint(__name__)
@@ -46,6 +46,9 @@ class ProductIn(Request):
     description: Annotated[str, Field(max_length=5000)] = ""
     active: bool = True
     variants: Annotated[list[VariantIn], Field(min_length=1, max_length=50)]
+    categories: Annotated[list[Slug], Field(max_length=5, description="Category slugs (at most 5).")] = []
+    tags: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]],
+                    Field(max_length=20)] = []
 
     @field_validator("variants")
     @classmethod
@@ -66,7 +69,8 @@ PRODUCT = {"product_id": "$response.body#/id"}
 
 def _product_args(body: ProductIn) -> dict:
     return {"title": body.title, "description": body.description, "active": body.active,
-            "variants": [v.model_dump() for v in body.variants]}
+            "variants": [v.model_dump() for v in body.variants], "categories": list(dict.fromkeys(body.categories)),
+            "tags": list(dict.fromkeys(body.tags))}
 
 
 @bp.route("/admin/products", methods=["POST"])

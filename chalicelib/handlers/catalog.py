@@ -1,20 +1,26 @@
 """Storefront catalogue routes."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.errors import ResourceMissing
 from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse_query
-from chalicelib.models import Currency, Product
+from chalicelib.models import Currency, Product, Slug
 from chalicelib.responses import ProductPage
-from chalicelib.services import catalog
+from chalicelib.services import catalog, categories
 
 bp = Blueprint(__name__)
 
 
 class ProductsQuery(PageQuery):
+    category: Annotated[Slug | None, Field(description="Only products of this category (its slug)."),
+                        BlankIsAbsent] = None
+    sort: Annotated[Literal["newest", "price_asc", "price_desc", "title"] | None,
+                    Field(description="The order (absent: oldest first, or newest first with `category`). "
+                                      "Prices sort by the default currency's lowest variant price."),
+                    BlankIsAbsent] = None
     currency: Annotated[Currency | None, Field(description="Show each variant at its price in this currency; "
                                                            "variants not priced in it are left out."),
                         BlankIsAbsent] = None
@@ -25,6 +31,9 @@ class ProductsQuery(PageQuery):
             links={"get_product": {"product_id": "$response.body#/data/0/id"}})
 def list_products():
     query = parse_query(ProductsQuery, bp.current_request)
+    if query.category or query.sort:
+        return page(*categories.list_products(query.category, query.sort or "newest", query.limit, query.cursor,
+                                              query.currency))
     return page(*catalog.list_products(query.limit, query.cursor, query.currency))
 
 

@@ -91,6 +91,9 @@ class ProductRecord(Record):
     description: str
     active: bool
     skus: list[str]
+    categories: list[str] = []  # category slugs
+    tags: list[str] = []
+    listing_price: int | None = None  # lowest variant price in the default currency: the price sort
     created_at: datetime
     updated_at: datetime
 
@@ -119,6 +122,8 @@ class Product(BaseModel):
     title: str
     description: str
     active: bool
+    categories: list[str] = Field(default_factory=list, description="The slugs of the product's categories.")
+    tags: list[str] = Field(default_factory=list)
     variants: list[Variant]
 
     @classmethod
@@ -126,8 +131,29 @@ class Product(BaseModel):
         """The product with its variants; with `currency`, only those priced in it, at that price."""
         shown = (Variant.from_record(s, currency) for s in (skus.get(sku) for sku in product.skus) if s is not None)
         variants = [v for v in shown if v is not None]
-        return cls(id=product.id, title=product.title, description=product.description,
-                   active=product.active, variants=variants)
+        return cls(id=product.id, title=product.title, description=product.description, active=product.active,
+                   categories=product.categories, tags=product.tags, variants=variants)
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class CategoryRecord(Record):
+    id: str
+    slug: str
+    title: str
+    parent_id: str | None = None
+    created_at: datetime
+
+
+class Category(BaseModel):
+    """A node of the category tree, with its sub-categories."""
+
+    id: str
+    slug: str
+    title: str
+    parent_id: str | None
+    children: list["Category"] = []
 
 
 class StockLevel(BaseModel):

@@ -34,10 +34,11 @@ def list_active(limit: int, cursor: str | None) -> tuple[list[ProductRecord], st
     return [ProductRecord.model_validate(item) for item in items], next_cursor
 
 
-def save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool) -> None:
+def save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool,
+                 listing: tuple[dynamo.Piece, ...] = ()) -> None:
     """Write a product and its SKU items in one transaction. `variants` carry sku, title, price,
     currency, prices (every currency, the default's included) and on_hand; stock already reserved by
-    orders is kept. Raises Conflict when a SKU
+    orders is kept; `listing` are pieces written with them (listings.product_pieces). Raises Conflict when a SKU
     belongs to another product or on_hand would fall below what is reserved, ResourceMissing when
     updating a product that does not exist."""
     item = product.model_dump(mode="json")
@@ -58,6 +59,7 @@ def save_product(product: ProductRecord, variants: list[dict], retired_skus: lis
             on_hand=variant["on_hand"], zero=0))
     pieces += [dynamo.update(f"retired:{sku}", sku_key(sku), "SET active = :false", "product_id = :pid",
                              false=False, pid=product.id) for sku in retired_skus]
+    pieces += listing
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:

@@ -126,6 +126,11 @@ def update(name: str, key: dict, expression: str, condition: str | None = None,
     return Piece(name, {"Update": update_item})
 
 
+def delete(name: str, key: dict) -> Piece:
+    """A transaction piece deleting the item at `key` (nothing when it is gone already)."""
+    return Piece(name, {"Delete": {"TableName": table(), "Key": to_item(key)}})
+
+
 class Cancelled(Exception):
     """A transaction DynamoDB cancelled, with each piece's reason by the piece's name."""
 

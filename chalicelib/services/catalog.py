@@ -3,7 +3,7 @@
 from chalicelib import clock, config
 from chalicelib.errors import InvalidRequest, not_found
 from chalicelib.models import Product, ProductRecord, StockLevel
-from chalicelib.repository import catalog
+from chalicelib.repository import catalog, listings
 
 
 def list_products(limit: int, cursor: str | None, currency: str | None = None) -> tuple[list[Product], str | None]:
@@ -43,18 +43,34 @@ def get_product(product_id: str, include_inactive: bool = False) -> Product:
     return Product.from_records(record, catalog.get_skus(record.skus))
 
 
-def create_product(title: str, description: str, active: bool, variants: list[dict]) -> Product:
-    """Create a product and its variants' stock. Not idempotent by itself (a new id each call):
-    retries are made safe by the Idempotency-Key layer."""
-    now = clock.now()
+def _classified(variants: list[dict], categories: list[str], tags: list[str]) -> dict:
+    """The fields a product's listings derive from; raises InvalidRequest for an unknown category."""
+    if categories:
+        known = listings.get_categories(categories)
+        for index, slug in enumerate(categories):
+            if slug not in known:
+                raise InvalidRequest(f"No category {slug}; create it first.", param=f"categories.{index}")
+    default = config.settings().default_currency
+    prices = [v["prices"][default] for v in variants if default in v["prices"]]
+    return {"categories": categories, "tags": tags, "listing_price": min(prices) if prices else None}
+
+
+def create_product(title: str, description: str, active: bool, variants: list[dict],
+                   categories: list[str] = (), tags: list[str] = ()) -> Product:
+    """Create a product, its variants' stock and its listings. Not idempotent by itself (a new id each
+    call): retries are made safe by the Idempotency-Key layer."""
     variants = priced_variants(variants)
+    now = clock.now()
     record = ProductRecord(id=clock.new_id("prod", 8), title=title, description=description, active=active,
-                           skus=[v["sku"] for v in variants], created_at=now, updated_at=now)
-    catalog.save_product(record, variants, retired_skus=[], create=True)
+                           skus=[v["sku"] for v in variants], created_at=now, updated_at=now,
+                           **_classified(variants, list(categories), list(tags)))
+    catalog.save_product(record, variants, retired_skus=[], create=True,
+                         listing=listings.product_pieces(None, record))
     return get_product(record.id, include_inactive=True)
 
 
-def update_product(product_id: str, title: str, description: str, active: bool, variants: list[dict]) -> Product:
+def update_product(product_id: str, title: str, description: str, active: bool, variants: list[dict],
+                   categories: list[str] = (), tags: list[str] = ()) -> Product:
     """Replace a product's fields and variants; SKUs no longer listed stop being sold. Idempotent.
     Raises ResourceMissing, Conflict."""
     existing = catalog.get_product(product_id)
@@ -63,9 +79,11 @@ def update_product(product_id: str, title: str, description: str, active: bool, 
     variants = priced_variants(variants)
     skus = [v["sku"] for v in variants]
     record = existing.model_copy(update={"title": title, "description": description, "active": active,
-                                         "skus": skus, "updated_at": clock.now()})
+                                         "skus": skus, "updated_at": clock.now(),
+                                         **_classified(variants, list(categories), list(tags))})
     retired = [sku for sku in existing.skus if sku not in skus]
-    catalog.save_product(record, variants, retired_skus=retired, create=False)
+    catalog.save_product(record, variants, retired_skus=retired, create=False,
+                         listing=listings.product_pieces(existing, record))
     return get_product(product_id, include_inactive=True)
 
 
