@@ -12,6 +12,12 @@ and each function it names exists.
 | variant price and stock by SKU | PK=SKU#<sku>, SK=SKU                           | catalog.get_skus                   |
 | write a product and its SKUs   | transaction: PRODUCT + SKU item per variant    | catalog.save_product               |
 | count a SKU's stock            | PK=SKU#<sku>, SK=SKU (conditional update)      | catalog.set_stock                  |
+| category by slug, create       | PK=CATEGORY#<slug>, SK=CATEGORY                | listings.create_category           |
+|                                |                                                | listings.get_categories            |
+| every category (the tree)      | GSI1: CATEGORIES, <slug>                       | listings.all_categories            |
+| products by scope and sort     | PK=LIST#<all|category:slug|every|inactive>#    | listings.list_product_ids          |
+|                                | <newest|price|title>, SK=<value>#<product id>  |                                    |
+| keep listings on product write | pieces of catalog.save_product's transaction   | listings.product_pieces            |
 | cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
 | write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
 |                                |                                                | carts.save                         |
