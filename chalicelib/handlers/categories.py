@@ -1,9 +1,10 @@
-"""Category routes: the storefront's tree and breadcrumbs, the shop's categories and product list."""
+"""Category and collection routes: the storefront's tree, breadcrumbs and collections, the shop's
+categories, collections and list of every product."""
 
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from chalicelib.errors import InvalidRequest, ResourceExists, ResourceMissing, not_found
 from chalicelib.handlers.common import (
@@ -16,9 +17,9 @@ from chalicelib.handlers.common import (
     parse_query,
     require_admin,
 )
-from chalicelib.models import Category, Request, Slug, Text
+from chalicelib.models import Category, Collection, CollectionRule, Request, Slug, Text
 from chalicelib.responses import ProductPage
-from chalicelib.services import categories
+from chalicelib.services import categories, collections
 
 bp = Blueprint(__name__)
 
@@ -27,6 +28,22 @@ class CategoryIn(Request):
     slug: Slug
     title: Text
     parent: Slug | None = Field(None, description="The parent category's slug; absent for a root category.")
+
+
+class CollectionIn(Request):
+    """A hand-picked collection (`product_ids`, in order) or a rule one (`rule`): exactly one of them."""
+
+    slug: Slug
+    title: Text
+    product_ids: Annotated[list[Annotated[str, Field(max_length=64)]],
+                           Field(min_length=1, max_length=100)] | None = None
+    rule: CollectionRule | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "CollectionIn":
+        if (self.product_ids is None) == (self.rule is None):
+            raise ValueError("give product_ids or rule, not both")
+        return self
 
 
 class CategoryTree(BaseModel):
@@ -81,3 +98,17 @@ def admin_list_products():
     query = parse_query(AdminProductsQuery, request)
     return page(*categories.list_all(query.active, query.limit, query.cursor))
 
+
+
+@bp.route("/collections/{slug}", methods=["GET"])
+@documented(Collection, errors=[ResourceMissing], summary="Get a collection (its products: GET /products?collection=)")
+def get_collection(slug):
+    return collections.get(slug).model_dump(mode="json", exclude_none=True)
+
+
+@bp.route("/admin/collections", methods=["POST"])
+@documented(Collection, status=201, request=CollectionIn, errors=[ResourceExists, InvalidRequest],
+            summary="Create a collection", links={"get_collection": {"slug": "$response.body#/slug"}})
+def create_collection():
+    body = admin_body(CollectionIn, bp.current_request)
+    return created(collections.create(body.slug, body.title, body.product_ids, body.rule))

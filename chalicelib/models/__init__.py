@@ -156,6 +156,39 @@ class Category(BaseModel):
     children: list["Category"] = []
 
 
+class CollectionRule(BaseModel):
+    """What a rule collection holds: active products matching every condition given (prices in minor
+    units of the default currency, the product's lowest variant price)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: Slug | None = None
+    tag: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    price_min: Money | None = None
+    price_max: Money | None = None
+
+    def matches(self, product: "ProductRecord") -> bool:
+        price = product.listing_price
+        return (product.active and (self.category is None or self.category in product.categories)
+                and (self.tag is None or self.tag in product.tags)
+                and (self.price_min is None or (price is not None and price >= self.price_min))
+                and (self.price_max is None or (price is not None and price <= self.price_max)))
+
+
+class Collection(BaseModel):
+    """A hand-picked list of products (`product_ids`, in the shop's order) or a `rule`."""
+
+    id: str
+    slug: str
+    title: str
+    product_ids: list[str] | None = None
+    rule: CollectionRule | None = None
+
+
+class CollectionRecord(Collection, Record):
+    created_at: datetime
+
+
 class StockLevel(BaseModel):
     sku: str
     on_hand: int

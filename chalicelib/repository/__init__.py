@@ -14,6 +14,8 @@ and each function it names exists.
 | count a SKU's stock            | PK=SKU#<sku>, SK=SKU (conditional update)      | catalog.set_stock                  |
 | category by slug, create       | PK=CATEGORY#<slug>, SK=CATEGORY                | listings.create_category           |
 |                                |                                                | listings.get_categories            |
+| collection by slug, create     | PK=COLLECTION#<slug>, SK=COLLECTION            | listings.create_collection         |
+|                                |                                                | listings.get_collection            |
 | every category (the tree)      | GSI1: CATEGORIES, <slug>                       | listings.all_categories            |
 | products by scope and sort     | PK=LIST#<all|category:slug|every|inactive>#    | listings.list_product_ids          |
 |                                | <newest|price|title>, SK=<value>#<product id>  |                                    |

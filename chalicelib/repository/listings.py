@@ -1,22 +1,27 @@
-"""Categories and the product listings by category and sort, without a Scan.
+"""Categories, collections and the product listings by category and sort, without a Scan.
 
-A category is `PK=CATEGORY#<slug>, SK=CATEGORY`, listed through GSI1 (`CATEGORIES`, `<slug>`). Each
-active product has one listing item per (scope, sort), scope being `all` or `category:<slug>` and
-sort `newest`, `price` or `title` (and for the admin `every#newest`, `inactive#newest`
-whatever the product's state): `PK=LIST#<scope>#<sort>`, `SK=<sort value>#<product id>`. Product
-writes put and delete these items in their own transaction (`product_pieces`), so a listing page is
-one Query (read backwards for newest and price_desc) and the products' BatchGetItem. A product in at
-most 5 categories costs at most 19 listing items.
+A category is `PK=CATEGORY#<slug>, SK=CATEGORY`, listed through GSI1 (`CATEGORIES`, `<slug>`); a
+collection is `PK=COLLECTION#<slug>, SK=COLLECTION`. Each active product has one listing item per
+(scope, sort), scope being `all` or `category:<slug>` and sort `newest`, `price` or `title` (and for
+the admin `every#newest`, `inactive#newest` whatever the product's state):
+`PK=LIST#<scope>#<sort>`, `SK=<sort value>#<product id>`. Product writes put and delete these items in
+their own transaction (`product_pieces`), so a listing page is one Query (read backwards for newest
+and price_desc) and the products' BatchGetItem. A product in at most 5 categories costs at most 19
+listing items.
 """
 
 from datetime import UTC
 
 from chalicelib.errors import ResourceExists
-from chalicelib.models import CategoryRecord, ProductRecord
+from chalicelib.models import CategoryRecord, CollectionRecord, ProductRecord
 from chalicelib.repository import dynamo
 
 SORTS = {"newest": ("newest", True), "price_asc": ("price", False), "price_desc": ("price", True),
          "title": ("title", False)}
+
+
+def collection_key(slug: str) -> dict:
+    return {"PK": f"COLLECTION#{slug}", "SK": "COLLECTION"}
 
 
 def category_key(slug: str) -> dict:
@@ -92,3 +97,19 @@ def all_categories() -> list[CategoryRecord]:
         records += [CategoryRecord.model_validate(item) for item in items]
         if cursor is None:
             return records
+
+
+def create_collection(collection: CollectionRecord) -> None:
+    """Raises ResourceExists when the slug is taken."""
+    try:
+        item = collection_key(collection.slug) | collection.model_dump(mode="json", exclude_none=True)
+        dynamo.transact([dynamo.put("collection", item, "attribute_not_exists(PK)")])
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed("collection"):
+            raise ResourceExists(f"A collection with slug {collection.slug} exists already.", param="slug") from None
+        raise
+
+
+def get_collection(slug: str) -> CollectionRecord | None:
+    item = dynamo.get(collection_key(slug), consistent=False)
+    return CollectionRecord.model_validate(item) if item else None
