@@ -92,6 +92,10 @@ def stock_events(old: SkuRecord | None, new: SkuRecord | None, record_id: str) -
     if not old or not new:
         return []
     threshold = new.low_stock_threshold
+    if threshold is not None and new.shards > 1:
+        # A sharded SKU's item holds one shard, and checkouts spread evenly over the shards: its
+        # share of the threshold stands for the whole (models/stock.py).
+        threshold = -(-threshold // new.shards)
     if threshold is None or not old.available > threshold >= new.available:
         return []
     data = {key: getattr(new, key) for key in ("sku", "product_id", "product_title", "title", "available", "on_hand")}

@@ -172,7 +172,8 @@ def test_setting_inventory_answers_the_stock_levels(client):
     answer = client.put("/admin/inventory/TEE-M", {"on_hand": 25, "low_stock_threshold": 3}, headers=ADMIN)
 
     assert answer.status_code == 200
-    assert answer.data == {"sku": "TEE-M", "on_hand": 25, "reserved": 0, "available": 25, "low_stock_threshold": 3}
+    assert answer.data == {"sku": "TEE-M", "on_hand": 25, "reserved": 0, "available": 25, "low_stock_threshold": 3,
+                           "shards": 1}
 
 
 def test_setting_inventory_without_a_threshold_keeps_the_one_set_before(client):
@@ -205,7 +206,8 @@ def test_inventory_below_what_orders_reserved_is_a_conflict(client, aws):
 
     assert too_low.status_code == 409
     assert too_low.data["error"]["param"] == "on_hand"
-    assert enough.data == {"sku": "TEE-M", "on_hand": 4, "reserved": 4, "available": 0, "low_stock_threshold": None}
+    assert enough.data == {"sku": "TEE-M", "on_hand": 4, "reserved": 4, "available": 0, "low_stock_threshold": None,
+                           "shards": 1}
 
 
 def test_setting_inventory_of_an_unknown_sku_is_404(client):

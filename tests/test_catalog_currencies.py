@@ -108,3 +108,23 @@ def test_a_record_written_before_prices_existed_reads_as_its_one_price(client):
     assert added.data["subtotal"] == 700
     assert client.post(f"/carts/{make_cart(client, currency='GBP')['id']}/lines",
                        {"sku": "OLD", "quantity": 1}).status_code == 400
+
+
+def test_a_cart_in_another_currency_checks_out_at_that_price_sharded_or_not(shop):
+    from tests.conftest import ADDRESS
+
+    for sku, shards in (("SCARF", None), ("HOT", 3)):
+        assert shop.post("/admin/products", euro_and_pound(sku), headers=ADMIN).status_code == 201
+        if shards:
+            answer = shop.put(f"/admin/inventory/{sku}", {"on_hand": 5, "shards": shards}, headers=ADMIN)
+            assert answer.status_code == 200, answer.data
+        cart = make_cart(shop, currency="GBP")
+        shop.post(f"/carts/{cart['id']}/lines", {"sku": sku, "quantity": 2})
+        shop.patch(f"/carts/{cart['id']}", {"email": "ada@example.com", "shipping_address": ADDRESS,
+                                            "shipping_method": "standard"})
+
+        answer = shop.post(f"/carts/{cart['id']}/checkout")
+
+        assert answer.status_code == 201, answer.data
+        order = answer.data["order"]
+        assert (order["currency"], order["subtotal"], order["lines"][0]["unit_price"]) == ("GBP", 4400, 2200)

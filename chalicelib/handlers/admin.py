@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.errors import Conflict, ResourceExists, ResourceMissing, SkuConflict
 from chalicelib.handlers.common import admin_body, created, documented
-from chalicelib.models import Currency, Money, Product, Request, Sku, Slug, StockLevel, Text
+from chalicelib.models import MAX_SHARDS, Currency, Money, Product, Request, Sku, Slug, StockLevel, Text
 from chalicelib.services import catalog
 
 bp = Blueprint(__name__)
@@ -62,6 +62,10 @@ class ProductIn(Request):
 class InventoryIn(Request):
     on_hand: Stock
     low_stock_threshold: Stock | None = None
+    shards: Annotated[int, Field(ge=1, le=MAX_SHARDS, description=(
+        "Split the SKU's stock over this many items (kept when absent; 1 = one item). For a flash sale: "
+        "checkouts then reserve from a shard chosen at random instead of all waiting for one item. "
+        "Changing it moves available units between the items, never makes or loses one."))] | None = None
 
 
 PRODUCT = {"product_id": "$response.body#/id"}
@@ -91,8 +95,8 @@ def update_product(product_id):
 
 
 @bp.route("/admin/inventory/{sku}", methods=["PUT"])
-@documented(StockLevel, request=InventoryIn, summary="Set the counted stock of a SKU",
+@documented(StockLevel, request=InventoryIn, summary="Set the counted stock of a SKU and its shard count",
             errors=[ResourceMissing, Conflict])
 def set_inventory(sku):
     body = admin_body(InventoryIn, bp.current_request)
-    return catalog.set_inventory(sku, body.on_hand, body.low_stock_threshold).model_dump(mode="json")
+    return catalog.set_inventory(sku, body.on_hand, body.low_stock_threshold, body.shards).model_dump(mode="json")

@@ -49,13 +49,27 @@ class Address(Request):
 
 # --- catalogue -------------------------------------------------------------------------------
 
+MAX_SHARDS = 16
+
+
+class ShardLevel(BaseModel):
+    """The stock of one shard item of a SKU (shard 0 is the SKU item itself)."""
+
+    shard: int
+    on_hand: int = 0
+    reserved: int = 0
+    available: int = 0
+
 
 class SkuRecord(Record):
     """One sellable variant: its prices, and its stock, which checkout decrements with a condition.
 
     `price`/`currency` are its default price; `prices` holds one price per currency it is sold in. A
     record written before prices per currency existed has no `prices` and reads as
-    `{currency: price}` (the migration path: no batch rewrite, the next admin write stores the map)."""
+    `{currency: price}` (the migration path: no batch rewrite, the next admin write stores the map).
+
+    A hot SKU's stock is split over `shards` items (models/stock.py): the SKU item holds shard 0,
+    and a read fills `shard_levels` and sums them into on_hand, reserved and available."""
 
     sku: str
     product_id: str
@@ -69,6 +83,8 @@ class SkuRecord(Record):
     reserved: int = 0
     available: int = 0
     low_stock_threshold: int | None = None
+    shards: int = 1
+    shard_levels: list[ShardLevel] = []
 
     @model_validator(mode="after")
     def _default_price_is_a_price(self) -> "SkuRecord":
@@ -195,6 +211,8 @@ class StockLevel(BaseModel):
     reserved: int
     available: int
     low_stock_threshold: int | None
+    shards: int = Field(description="How many items the SKU's stock is split over (1 = one item; more for a "
+                                       "flash sale: checkouts of the SKU then rarely meet on one item).")
 
     @classmethod
     def from_record(cls, record: SkuRecord) -> "StockLevel":

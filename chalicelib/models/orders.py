@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, create_model
 
 from chalicelib.models import Address, CartLine, Record
+from chalicelib.models.stock import spread
 
 OrderStatus = Literal["pending_payment", "paid", "cancelled", "needs_review"]
 PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "failed"]
@@ -90,6 +91,9 @@ class OrderRecord(Record):
     review_reason: str | None = None
     cancel_reason: str | None = None
     stock_released: bool = False
+    # Where a sharded SKU's units were reserved: sku -> [(shard, quantity)] (models/stock.py). A SKU
+    # not listed was reserved on its one item.
+    stock_shards: dict[str, list[tuple[int, int]]] = {}
     correlation_id: str | None = None  # of the last request that changed it (carried into queue messages)
     created_at: datetime
     paid_at: datetime | None = None
@@ -104,7 +108,7 @@ class OrderRecord(Record):
 
 
 # What of a stored order only the backend sees.
-PRIVATE_FIELDS = {"cart_id", "token", "discount_per_customer", "recovered", "payment", "stock_released",
+PRIVATE_FIELDS = {"cart_id", "token", "discount_per_customer", "recovered", "payment", "stock_released", "stock_shards",
                   "correlation_id", "version", "paid_by"}
 
 
@@ -235,9 +239,20 @@ def quantities(order: OrderRecord) -> dict[str, int]:
     return per_sku
 
 
-def stock_moves(order: OrderRecord, kind: str) -> list[tuple[str, int, str]]:
-    """One stock move (sku, quantity, kind) per SKU of the order: "reserve", "release" or "ship"."""
-    return [(sku, quantity, kind) for sku, quantity in quantities(order).items()]
+StockMove = tuple[str, int, str, int | None]  # sku, quantity, kind, shard (None: the SKU's one item)
+
+
+def stock_moves(order: OrderRecord, kind: str, wanted: dict[str, int] | None = None) -> list[StockMove]:
+    """The stock moves (sku, quantity, kind, shard) of `wanted` (sku -> quantity; all the order's
+    lines when None): "reserve", "release" or "ship". A sharded SKU moves on the shards the order
+    reserved from."""
+    moves = []
+    for sku, quantity in (quantities(order) if wanted is None else wanted).items():
+        if sku in order.stock_shards:
+            moves += [(sku, part, kind, shard) for shard, part in spread(order.stock_shards[sku], quantity)]
+        else:
+            moves.append((sku, quantity, kind, None))
+    return moves
 
 
 def unshipped(order: OrderRecord) -> dict[str, int]:

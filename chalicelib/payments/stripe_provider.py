@@ -2,7 +2,8 @@
 
 The API calls go through a small HTTP client (stripe_http.py), so a checkout never imports the
 `stripe` SDK: that import was a third of the first checkout of a container (README, "Cold start").
-Webhook signatures are verified by the official SDK, imported only when a webhook arrives. The client
+Webhook signatures are verified by stripe_signature.py, the SDK's own rule copied and checked against
+the pinned SDK in tests, so the deployment package carries no SDK (README, "Package size"). The client
 is built once per container and rebuilt when the secret key or the API base changes (a key rotated in
 SSM; the local stack and tests point the base at localstripe).
 """
@@ -21,7 +22,7 @@ from chalicelib.errors import (
     ResourceMissing,
     UpstreamUnavailable,
 )
-from chalicelib.payments import InvalidSignature, Payment, PaymentEvent, stripe_http
+from chalicelib.payments import InvalidSignature, Payment, PaymentEvent, stripe_http, stripe_signature
 
 log = logging.getLogger(__name__)
 
@@ -269,11 +270,9 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def _verifies(raw_body: bytes, header: str, secret: str) -> bool:
-    import stripe
-
     try:
-        return stripe.WebhookSignature.verify_header(raw_body, header, secret, SIGNATURE_TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError:
+        return stripe_signature.verify_header(raw_body, header, secret, SIGNATURE_TOLERANCE_SECONDS)
+    except stripe_signature.SignatureMismatch:
         return False
     except UnicodeDecodeError:  # the SDK signs the body's text form; Stripe only ever sends UTF-8
         return False

@@ -10,8 +10,12 @@ and each function it names exists.
 | product by id                  | PK=PRODUCT#<id>, SK=PRODUCT                    | catalog.get_product                |
 | active products, oldest first  | GSI1: PRODUCTS, <created_at>#<id> (sparse)     | catalog.list_active                |
 | variant price and stock by SKU | PK=SKU#<sku>, SK=SKU                           | catalog.get_skus                   |
+| a hot SKU's stock shards       | BatchGetItem PK=SKU#<sku>, SK=SHARD#<nn>       | catalog.with_shards                |
+|                                | (only for SKUs with shards > 1; summed)        |                                    |
 | write a product and its SKUs   | transaction: PRODUCT + SKU item per variant    | catalog.save_product               |
+|                                | (+ its SHARD#<nn> items when sharded)          |                                    |
 | count a SKU's stock            | PK=SKU#<sku>, SK=SKU (conditional update)      | catalog.set_stock                  |
+|                                | sharded: transaction SKU + SHARD#<nn> items    |                                    |
 | category by slug, create       | PK=CATEGORY#<slug>, SK=CATEGORY                | listings.create_category           |
 |                                |                                                | listings.get_categories            |
 | collection by slug, create     | PK=COLLECTION#<slug>, SK=COLLECTION            | listings.create_collection         |

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from chalicelib.clock import iso
 from chalicelib.errors import ResourceExists
 from chalicelib.models import DiscountRecord, SkuRecord
-from chalicelib.repository import dynamo
+from chalicelib.repository import catalog, dynamo
 from chalicelib.repository.catalog import sku_key
 
 
@@ -62,7 +62,8 @@ def list_recent(limit: int, cursor: str | None) -> tuple[list[DiscountRecord], s
 
 
 def get_with_skus(code: str | None, skus: list[str]) -> tuple[DiscountRecord | None, dict[str, SkuRecord]]:
-    """A cart's discount code and SKUs in one BatchGetItem."""
+    """A cart's discount code and SKUs in one BatchGetItem (and one more for the shards of sharded
+    SKUs, summed as catalog.get_skus does)."""
     keys = [sku_key(s) for s in skus] + ([discount_key(code)] if code else [])
     if not keys:
         return None, {}
@@ -72,7 +73,7 @@ def get_with_skus(code: str | None, skus: list[str]) -> tuple[DiscountRecord | N
             discount = DiscountRecord.model_validate(item)
         else:
             found[item["sku"]] = SkuRecord.model_validate(item)
-    return discount, found
+    return discount, catalog.with_shards(found)
 
 
 def redeem(discount: DiscountRecord, email: str, now: str) -> list[dynamo.Piece]:

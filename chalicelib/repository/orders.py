@@ -14,10 +14,10 @@ from chalicelib import observability
 from chalicelib.clock import iso
 from chalicelib.errors import CartChanged, DiscountUsedUp, DuplicateEvent, OrderChanged, StockShort
 from chalicelib.models import DiscountRecord
-from chalicelib.models.orders import OrderRecord, PaymentRef, quantities
+from chalicelib.models.orders import OrderRecord, PaymentRef, StockMove, quantities
 from chalicelib.repository import discounts, dynamo
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
-from chalicelib.repository.catalog import sku_key
+from chalicelib.repository.catalog import shard_key, sku_key
 
 EVENT_RETENTION = timedelta(days=30)
 
@@ -45,20 +45,39 @@ STOCK_MOVES = {
 }
 
 
-def _stock_move(sku: str, quantity: int, kind: str, price: int | None = None) -> dynamo.Piece:
-    """The piece "stock:<sku>" moving `quantity` of a SKU: reserve (only if enough is available),
-    release, or ship."""
+def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
+                price: int | None = None, currency: str | None = None) -> dynamo.Piece:
+    """The piece "stock:<sku>" ("stock:<sku>@<shard>" on a shard) moving `quantity` of a SKU:
+    reserve (only if enough is available), release, or ship. On a shard only what is available is
+    conditioned (models/stock.py: a shard's `reserved` is exact only in sum); the shard must exist."""
     expression, condition = STOCK_MOVES[kind]
-    values = {"q": quantity}
+    if shard is not None and kind != "reserve":
+        condition = "attribute_exists(PK)"
+    values, names = {"q": quantity}, None
     if price is not None:
-        condition += " AND price = :price AND active = :true"
+        # the price in the order's currency; an item written before prices per currency has only `price`
+        condition += " AND (prices.#currency = :price OR (attribute_not_exists(prices) AND price = :price))" \
+                     " AND active = :true"
         values |= {"price": price, "true": True}
-    return dynamo.update(f"stock:{sku}", sku_key(sku), expression, condition, **values)
+        names = {"#currency": currency}
+    key = sku_key(sku) if shard is None else shard_key(sku, shard)
+    return dynamo.update(f"stock:{sku}" if shard is None else f"stock:{sku}@{shard}", key, expression,
+                         condition, names=names, **values)
+
+
+def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
+    prices = {line.sku: line.unit_price for line in order.lines if not line.free}
+    pieces = []
+    for sku, quantity in quantities(order).items():
+        plan = order.stock_shards.get(sku) or [(None, quantity)]
+        pieces += [_stock_move(sku, part, "reserve", shard, price=prices.get(sku), currency=order.currency)
+                   for shard, part in plan]
+    return pieces
 
 
 def _short(cancelled: dynamo.Cancelled) -> StockShort | None:
     name = cancelled.first_failed("stock:")
-    return StockShort(name.removeprefix("stock:")) if name else None
+    return StockShort(name.removeprefix("stock:").split("@")[0]) if name else None
 
 
 def get(order_id: str) -> OrderRecord | None:
@@ -68,13 +87,11 @@ def get(order_id: str) -> OrderRecord | None:
 
 def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
-    order was computed with), count a use of the `redeem` discount code and retire the cart at the
-    version read; all or nothing. Raises StockShort naming a short SKU, DiscountUsedUp, CartChanged
-    if the cart moved on or was checked out."""
-    prices = {line.sku: line.unit_price for line in order.lines if not line.free}
-    pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)")]
-    pieces += [_stock_move(sku, quantity, "reserve", price=prices.get(sku))
-               for sku, quantity in quantities(order).items()]
+    order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
+    the `redeem` discount code and retire the cart at the version read; all or nothing. Raises
+    StockShort naming a short SKU, DiscountUsedUp, CartChanged if the cart moved on or was checked
+    out."""
+    pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
     pieces.append(dynamo.update(
@@ -108,16 +125,17 @@ def attach_payment(order_id: str, payment: PaymentRef) -> None:
                 ExpressionAttributeValues=dynamo.values(payment=payment.model_dump(), one=1))
 
 
-def save(before: OrderRecord, after: OrderRecord, stock: list[tuple[str, int, str]] = (),
+def save(before: OrderRecord, after: OrderRecord, stock: list[StockMove] = (),
          event: tuple[str, str] | None = None, give_back_discount: bool = False) -> OrderRecord:
     """Write `after` if the order is still at `before`'s version, with its stock moves (sku,
-    quantity, "reserve" | "release" | "ship"), the give-back of its discount code's use when
-    `give_back_discount`, and, when `event` (provider, event id) is given, the record that the event
-    was applied, in one transaction. Raises OrderChanged (re-read and retry), DuplicateEvent,
-    StockShort (a move's condition failed)."""
+    quantity, "reserve" | "release" | "ship", shard or None), the give-back of its discount code's
+    use when `give_back_discount`, and, when `event` (provider, event id) is given, the record that
+    the event was applied, in one transaction. Stock going back to a shard that a change of the
+    shard count removed goes to shard 0 instead. Raises OrderChanged (re-read and retry),
+    DuplicateEvent, StockShort (a move's condition failed)."""
     saved = after.model_copy(update={"version": before.version + 1})
     pieces = [dynamo.put("order", _item(saved), "version = :version", version=before.version)]
-    pieces += [_stock_move(sku, quantity, kind) for sku, quantity, kind in stock]
+    pieces += [_stock_move(sku, quantity, kind, shard) for sku, quantity, kind, shard in stock]
     if give_back_discount:
         pieces += discounts.give_back(before.discount_code, before.email, before.discount_per_customer)
     if event:
@@ -131,11 +149,23 @@ def save(before: OrderRecord, after: OrderRecord, stock: list[tuple[str, int, st
             raise DuplicateEvent("This event was applied already.") from cancelled
         if cancelled.failed("order") or cancelled.conflict:
             raise OrderChanged("The order changed meanwhile.") from cancelled
+        gone = {(sku, shard) for sku, _, kind, shard in stock
+                if shard and kind != "reserve" and cancelled.failed(f"stock:{sku}@{shard}")}
+        if gone:
+            return save(before, after, _to_first_shard(stock, gone), event, give_back_discount)
         short = _short(cancelled)
         if short:
             raise short from cancelled
         raise
     return saved
+
+
+def _to_first_shard(stock: list[StockMove], gone: set[tuple[str, int]]) -> list[StockMove]:
+    moved: dict[tuple[str, str, int | None], int] = {}
+    for sku, quantity, kind, shard in stock:
+        target = (sku, kind, 0 if (sku, shard) in gone else shard)
+        moved[target] = moved.get(target, 0) + quantity
+    return [(sku, quantity, kind, shard) for (sku, kind, shard), quantity in moved.items()]
 
 
 def event_seen(provider: str, event_id: str) -> bool:

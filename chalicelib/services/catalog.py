@@ -87,6 +87,7 @@ def update_product(product_id: str, title: str, description: str, active: bool, 
     return get_product(product_id, include_inactive=True)
 
 
-def set_inventory(sku: str, on_hand: int, low_stock_threshold: int | None) -> StockLevel:
-    """Set a SKU's counted stock (idempotent). Raises ResourceMissing, Conflict."""
-    return StockLevel.from_record(catalog.set_stock(sku, on_hand, low_stock_threshold))
+def set_inventory(sku: str, on_hand: int, low_stock_threshold: int | None, shards: int | None = None) -> StockLevel:
+    """Set a SKU's counted stock and, with `shards`, how many items it is split over (idempotent).
+    Raises ResourceMissing, Conflict."""
+    return StockLevel.from_record(catalog.set_stock(sku, on_hand, low_stock_threshold, shards))

@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chalicelib import clock, config, payments
-from chalicelib.errors import DISCOUNT_REFUSALS, CartChanged, InvalidRequest, OutOfStock, StockShort, not_found
+from chalicelib.errors import (
+    DISCOUNT_REFUSALS,
+    CartChanged,
+    InvalidRequest,
+    OutOfStock,
+    StockShort,
+    not_found,
+)
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
-from chalicelib.models.orders import Order, OrderRecord, PaymentRef
+from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
+from chalicelib.models.stock import Plan, plan_reservation
 from chalicelib.repository import carts, catalog, discounts, orders
 from chalicelib.retry import retried
 
@@ -74,6 +82,19 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     )
 
 
+def _shard_plan(order: OrderRecord, skus: dict[str, SkuRecord]) -> dict[str, Plan]:
+    """Where each sharded SKU of the order is reserved: a shard with enough stock, chosen at random."""
+    plans = {}
+    for sku, quantity in quantities(order).items():
+        variant = skus[sku]
+        if variant.shards > 1:
+            plan = plan_reservation(variant.shard_levels, quantity)
+            if plan is None:  # the shards moved between the reads: the transaction would fail
+                raise StockShort(sku)
+            plans[sku] = plan
+    return plans
+
+
 def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
@@ -89,6 +110,7 @@ def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
         order = _new_order(record, skus, discount)
+        order = order.model_copy(update={"stock_shards": _shard_plan(order, skus)})
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None)
         except StockShort as short:

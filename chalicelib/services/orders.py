@@ -13,6 +13,7 @@ money was not moved and the shop may try again.
 
 import hmac
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chalicelib import clock, config, observability, payments
@@ -31,7 +32,8 @@ from chalicelib.errors import (
 )
 from chalicelib.models import orders as rules
 from chalicelib.models.orders import Order, OrderRecord, Refund, Shipment, ShipmentLine, Transition
-from chalicelib.repository import orders
+from chalicelib.models.stock import replan
+from chalicelib.repository import catalog, orders
 from chalicelib.retry import retried
 
 log = logging.getLogger(__name__)
@@ -80,12 +82,23 @@ def receive_webhook(provider_name: str, raw_body: bytes, headers) -> str:
     return apply_payment_event(payments.provider(provider_name).parse_webhook(raw_body, headers))
 
 
-def _stock_moves(order: OrderRecord, transition: Transition) -> list[tuple[str, int, str]]:
+def _stock_moves(order: OrderRecord, transition: Transition) -> list[rules.StockMove]:
     if transition.release_stock:
         return rules.stock_moves(order, "release")
     if transition.reserve_stock:
-        return rules.stock_moves(order, "reserve")
+        return rules.stock_moves(transition.order, "reserve")
     return []
+
+
+def _where_stock_is(transition: Transition) -> Transition:
+    """A late payment re-reserves a sharded SKU on shards that have the stock now (one more read,
+    only for an order with sharded SKUs)."""
+    after = transition.order
+    if not (transition.reserve_stock and after.stock_shards):
+        return transition
+    skus = catalog.get_skus(list(after.stock_shards))
+    plans = replan(after.stock_shards, rules.quantities(after), {sku: r.shard_levels for sku, r in skus.items()})
+    return replace(transition, order=after.model_copy(update={"stock_shards": plans}))
 
 
 def apply_payment_event(event: payments.PaymentEvent) -> str:
@@ -107,6 +120,7 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
                                                payment_id=event.payment_id)
         if transition is None:
             return "unchanged"
+        transition = _where_stock_is(transition)
         after = transition.order
         if transition.refund_duplicate:
             # A second payment for a paid order: refunded whole before it is recorded, with a key of its
@@ -247,7 +261,7 @@ def ship(order_id: str, carrier: str, tracking_number: str, lines: list[Shipment
         after = order.model_copy(update={"shipments": [*order.shipments, shipment]})
         after = after.model_copy(update={"fulfilment_status": "partially_shipped" if rules.unshipped(after)
                                          else "shipped"})
-        return Order.from_record(orders.save(order, after, stock=[(s, q, "ship") for s, q in wanted.items()]))
+        return Order.from_record(orders.save(order, after, stock=rules.stock_moves(order, "ship", wanted)))
 
     return retried(attempt, (OrderChanged, StockShort), _kept_changing)
 
