@@ -1,6 +1,8 @@
 """Categories: the tree and breadcrumbs, products listed by category and sorted by index items kept
 on product writes (no Scan), and the admin's list of every product."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.conftest import ADMIN
@@ -70,7 +72,11 @@ def test_a_product_in_an_unknown_category_is_a_400_naming_it(client):
     ("price_desc", ["Cap", "Bag", "Tee"]),
     ("title", ["Bag", "Cap", "Tee"]),
 ])
-def test_a_category_lists_its_products_in_each_order_across_pages(client, sort, expected):
+def test_a_category_lists_its_products_in_each_order_across_pages(client, monkeypatch, sort, expected):
+    from chalicelib import clock
+
+    moments = iter(datetime(2026, 12, 1, 10, tzinfo=UTC) + timedelta(minutes=m) for m in range(1000))
+    monkeypatch.setattr(clock, "now", lambda: next(moments))  # newest sorts by the second: one product a minute
     category(client, "clothing")
     product(client, "Bag", 3000, ["clothing"])
     product(client, "Mug", 500)
