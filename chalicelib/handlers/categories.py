@@ -103,7 +103,7 @@ def admin_list_products():
 @bp.route("/collections/{slug}", methods=["GET"])
 @documented(Collection, errors=[ResourceMissing], summary="Get a collection (its products: GET /products?collection=)")
 def get_collection(slug):
-    return collections.get(slug).model_dump(mode="json", exclude_none=True)
+    return collections.get(slug).model_dump(mode="json")
 
 
 @bp.route("/admin/collections", methods=["POST"])
