@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: run test lint install clean package lint-template bench e2e openapi client
+.PHONY: run test lint install clean package lint-template bench e2e openapi client soak
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ e2e: $(TOOLS_STAMP)
 # Benchmarks, not part of `make test` (README, "Benchmarks and reliability"): results in bench/results/.
 bench: $(TOOLS_STAMP)
 	$(BIN)/python -m bench
+
+# Soak run (README, "Soak run"): SOAK_USERS shoppers (default 50) doing full purchases for SOAK_SECONDS
+# (default 300) against the local stack on loopback, with dropped webhooks, duplicate charges and DynamoDB
+# timeouts injected; summary in bench/results/soak.json, the stack's log beside it.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 # The deployable template of one stage: build/$(STAGE)/sam.json + deployment.zip (README, "Deploying to AWS").
 package: $(STAMP)

@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     catalog,
     categories,
     checkout,
+    customers,
     discounts,
     docs,
     orders,
@@ -26,10 +27,10 @@ app = Chalice(app_name="commerce")
 if config.settings().cors_allow_origin:
     # Before the blueprints: a route takes app.api.cors when it is registered.
     app.api.cors = CORSConfig(allow_origin=config.settings().cors_allow_origin,
-                              allow_headers=["Idempotency-Key", "X-Order-Token", "X-Request-Id"],
+                              allow_headers=["Authorization", "Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts, categories):
+                 recommendations, abandoned_carts, customers, categories):
     app.register_blueprint(handlers.bp)
 
 

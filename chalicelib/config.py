@@ -68,6 +68,22 @@ class Settings:
     # is valid for cart_link_days.
     abandoned_cart_minutes: int
     cart_link_days: int
+    # The API's public base URL (one-click unsubscribe links point at it).
+    api_url: str = "http://127.0.0.1:8000"
+    # Customer accounts (Cognito): the pool and the storefront's app client whose tokens the customer
+    # routes accept; the issuer and JWKS URL follow from them unless set (the local stack points the
+    # JWKS at the moto server). No pool configured: every customer route is a 401.
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    cognito_issuer: str = ""
+    cognito_jwks_url: str = ""
+    jwks_ttl_seconds: int = 3600
+    # The reconciliation schedule asks the provider about an unpaid order once it has waited this long
+    # for its webhook (the local stack's soak run shortens it to wait one period, not minutes).
+    reconcile_after_seconds: int = 120
+    # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
+    # raises it, since its one moto server queues every call behind one lock on a loaded machine.
+    dynamodb_read_timeout_seconds: float = 5.0
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +116,10 @@ def settings() -> Settings:
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", ""),
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
+        api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
+        reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
+        dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
+        **_cognito(),
     )
 
 
@@ -110,6 +130,16 @@ def _pricing() -> PricingContext:
         shipping_methods=tuple(map(ShippingRate.model_validate, _json("SHIPPING_METHODS", DEFAULT_SHIPPING_METHODS))),
         tax_rates={country: int(rate) for country, rate in _json("TAX_RATES", DEFAULT_TAX_RATES).items()},
         promotions=tuple(map(Promotion.model_validate, _json("PROMOTIONS", []))))
+
+
+def _cognito() -> dict:
+    pool = os.environ.get("COGNITO_USER_POOL_ID", "")
+    region = pool.split("_", 1)[0] if "_" in pool else os.environ.get("AWS_REGION", "us-east-1")
+    issuer = os.environ.get("COGNITO_ISSUER") or (f"https://cognito-idp.{region}.amazonaws.com/{pool}" if pool else "")
+    jwks = os.environ.get("COGNITO_JWKS_URL") or (f"{issuer}/.well-known/jwks.json" if issuer else "")
+    return {"cognito_user_pool_id": pool, "cognito_client_id": os.environ.get("COGNITO_CLIENT_ID", ""),
+            "cognito_issuer": issuer, "cognito_jwks_url": jwks,
+            "jwks_ttl_seconds": int(os.environ.get("JWKS_TTL_SECONDS", "3600"))}
 
 
 def _queue_name(prefix: str, queue: str) -> str:

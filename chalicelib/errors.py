@@ -74,18 +74,23 @@ class DiscountUnknown(InvalidRequest, code="discount_unknown"):
 
 
 class InvalidToken(InvalidRequest, code="invalid_token"):
-    """The restore link is malformed, tampered with or expired."""
+    """The restore or unsubscribe link is malformed, tampered with or expired."""
 
 
 class InvalidSignature(InvalidRequest, code="invalid_signature"):
     """The `Stripe-Signature` header is missing or does not match the body."""
 
 
+class TooManyAddresses(InvalidRequest, code="too_many_addresses"):
+    """The address book holds the most addresses it can (50)."""
+
+
 # --- 401 to 404 ------------------------------------------------------------------------------------
 
 
 class Unauthenticated(CommerceError, code="unauthenticated", status=401):
-    """Missing or bad credentials (`Authorization: Bearer <admin key>`)."""
+    """Missing or bad credentials (`Authorization: Bearer <admin key>`, or on the customer routes a Cognito
+    token that is missing, expired, tampered with, of another pool or app client, or of the wrong kind)."""
 
 
 class PaymentDeclined(CommerceError, code="payment_declined", status=402):
@@ -94,6 +99,10 @@ class PaymentDeclined(CommerceError, code="payment_declined", status=402):
 
 class Forbidden(CommerceError, code="forbidden", status=403):
     """Credentials valid but not allowed."""
+
+
+class EmailNotVerified(Forbidden, code="email_not_verified"):
+    """The signed-in customer's email address is not verified yet (Cognito): no customer id, no orders."""
 
 
 class ResourceMissing(CommerceError, code="resource_missing", status=404):

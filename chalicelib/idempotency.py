@@ -25,6 +25,14 @@ retry gets the first answer again (Stripe's semantics; the conventions in openap
   takeover can never overlap an attempt that may still be running.
 - **Cost**: 2 extra DynamoDB calls per keyed POST (a conditional put, then an update or a delete); a replay,
   a 409 or a 422 costs 1 (the refused put returns the record with ReturnValuesOnConditionCheckFailure).
+- **The storefront's POSTs keep no record** (SELF_KEPT: `POST /carts`, `POST /carts/{cart_id}/lines`, checkout):
+  the cart or order they write carries the key's fingerprint and the answer (chalicelib/models/kept.py) in the
+  same conditional write, and the read the request makes anyway finds it, so a keyed request costs what an
+  unkeyed one does. A keyed `POST /carts` names its cart by the key (the put is refused with the existing
+  cart, ALL_OLD); a line change keeps the answers of the cart's last 3 keys for 24 hours; checkout records the
+  key on the order (one order per cart) and answers a retry with the order as it is now. There is no
+  in-progress state: a concurrent duplicate loses the cart's version check, reads again and gets the answer.
+  4xx answers changed nothing and are not kept. A key is known only to the cart it changed.
 
 Why hand-written and not aws-lambda-powertools' idempotency utility (3.37.0, measured in this venv, Python
 3.11, fresh interpreters, median of 9, three interleaved trials): importing `idempotent_function`,
@@ -62,9 +70,11 @@ from botocore.exceptions import ClientError
 from chalice import Response
 
 from chalicelib.errors import CartChanged, CommerceError, IdempotencyKeyReused, InvalidRequest, RequestInProgress
+from chalicelib.models.kept import KeptAnswer, Keyed
 from chalicelib.repository import idempotency as store
 
 HEADER = "Idempotency-Key"
+JSON = "application/json"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 # Without credentials a key is all that tells one caller's record from another's: short keys could be
@@ -74,28 +84,23 @@ KEEP_SECONDS = 24 * 60 * 60
 DEFAULT_LEASE_SECONDS = 60
 # 409s that only report a concurrent request: a retry with the same key may well succeed.
 TRANSIENT_CODES = frozenset({RequestInProgress.code, CartChanged.code})
+# Routes whose answer is kept on the cart or order they write (models/kept.py), not in a record of its own.
+SELF_KEPT = frozenset({"/carts", "/carts/{cart_id}/lines", "/carts/{cart_id}/checkout"})
+_PARAMETER = re.compile(r"\{(\w+)\+?\}")
+_UNKNOWN = object()
 
 log = logging.getLogger(__name__)
 
 
 def run(request, respond: Callable[[], Response]) -> Response:
     """The answer to `request`: `respond()` run at most once per Idempotency-Key and its answer kept, or the
-    kept answer of the first attempt. Raises InvalidRequest (bad key), IdempotencyKeyReused (same key, other
+    kept answer of the first attempt. Routes in SELF_KEPT keep their answers on the item they write, so they
+    are only validated here. Raises InvalidRequest (bad key), IdempotencyKeyReused (same key, other
     request), RequestInProgress (the first attempt still runs), UpstreamUnavailable (DynamoDB)."""
-    key = request.headers.get(HEADER) if request.method == "POST" else None
-    if key is None:
+    keyed = key_of(request)
+    if keyed is None or request.path in SELF_KEPT:
         return respond()
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise InvalidRequest(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters long.", param=HEADER)
-    authorization = request.headers.get("authorization")
-    if not authorization and len(key) < MIN_ANONYMOUS_KEY_LENGTH:
-        raise InvalidRequest(f"Without credentials an {HEADER} must be at least {MIN_ANONYMOUS_KEY_LENGTH} characters "
-                             "long and unguessable (send a random UUID v4).", param=HEADER)
-    params = request.uri_params or {}
-    # request.path is the route template ("/carts/{cart_id}/lines"); fill in the parameters.
-    path = re.sub(r"\{(\w+)\+?\}", lambda match: params.get(match.group(1), match.group(0)), request.path)
-    scope = scope_of(key, authorization)
-    fingerprint = fingerprint_of(request.method, path, request.raw_body or b"")
+    scope, fingerprint = keyed.scope, keyed.fingerprint
     owner = secrets.token_hex(16)
     now = math.ceil(time.time())
     try:
@@ -125,6 +130,49 @@ def run(request, respond: Callable[[], Response]) -> Response:
         with contextlib.suppress(CommerceError, ClientError):
             store.release(scope, owner)
     return response
+
+
+def key_of(request) -> Keyed | None:
+    """The POST's Idempotency-Key as its scope and the request's fingerprint; None without one (or on
+    another method). Raises InvalidRequest for a key of the wrong length. Worked out once per request (the
+    middleware's and the route's call)."""
+    known = getattr(request, "_idempotency_key", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
+    keyed = _key_of(request)
+    request._idempotency_key = keyed
+    return keyed
+
+
+def _key_of(request) -> Keyed | None:
+    key = request.headers.get(HEADER) if request.method == "POST" else None
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidRequest(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters long.", param=HEADER)
+    authorization = request.headers.get("authorization")
+    if not authorization and len(key) < MIN_ANONYMOUS_KEY_LENGTH:
+        raise InvalidRequest(f"Without credentials an {HEADER} must be at least {MIN_ANONYMOUS_KEY_LENGTH} characters "
+                             "long and unguessable (send a random UUID v4).", param=HEADER)
+    params = request.uri_params or {}
+    # request.path is the route template ("/carts/{cart_id}/lines"); fill in the parameters.
+    path = _PARAMETER.sub(lambda match: params.get(match.group(1), match.group(0)), request.path)
+    return Keyed(scope=scope_of(key, authorization), fingerprint=fingerprint_of(request.method, path,
+                                                                                 request.raw_body or b""))
+
+
+def answer(result, status_code: int = 200) -> Response:
+    """A route's answer: `result` (a pydantic model) as JSON, serialised once by pydantic; or the answer kept
+    for the request's Idempotency-Key, replayed (or just made)."""
+    if isinstance(result, KeptAnswer):
+        headers = {"Content-Type": JSON, REPLAYED_HEADER: "true"} if result.replayed else {"Content-Type": JSON}
+        return Response(result.text(), headers=headers, status_code=result.status)
+    return Response(result.model_dump_json(), headers={"Content-Type": JSON}, status_code=status_code)
+
+
+def reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(f"This {HEADER} was already used for a different request; use a new key.",
+                                param=HEADER)
 
 
 def scope_of(key: str, authorization: str | None) -> str:
@@ -158,8 +206,7 @@ def _snapshot(response: Response) -> dict:
 
 def _replay(record: dict, fingerprint: str) -> Response:
     if record["fingerprint"] != fingerprint:
-        raise IdempotencyKeyReused(f"This {HEADER} was already used for a different request; use a new key.",
-                                   param=HEADER)
+        raise reused()
     if record["status"] != store.COMPLETED:
         raise RequestInProgress(f"A request with this {HEADER} is still being processed; retry shortly.")
     kept = record["response"]

@@ -39,6 +39,8 @@ VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 ADMIN_PREFIX = "/admin/"
 ADMIN_SCHEME = "adminKey"
+CUSTOMER_PREFIX = "/me"
+CUSTOMER_SCHEME = "customerToken"
 HEADERS = {
     "X-Request-Id": {"description": "The request's correlation id (the one sent, if it was a sane token), as "
                                     "logged by the API.", "required": True, "schema": {"type": "string"}},
@@ -73,7 +75,12 @@ and the shop's admin API. The contract's conventions:
 - **Idempotency-Key** (1..255 characters) is honoured on every POST: the same key and body answer the
   first answer again (with `Idempotent-Replayed: true`), the same key with another request is a 422, and
   a replay while the first still runs a 409 `request_in_progress`. Use a random key (UUID v4); without
-  credentials a key shorter than 16 characters is a 400 (it could be guessed).
+  credentials a key shorter than 16 characters is a 400 (it could be guessed). *Extension*: the storefront's
+  `POST /carts`, `POST /carts/{cart_id}/lines` and checkout keep the answer on the cart (or order) they write,
+  in the same write: a key is known to that cart only (on another cart's lines it is a new request), a cart
+  keeps the answers of its last 3 keyed changes for 24 hours, a 4xx changed nothing and is not kept (a retry
+  runs again), a concurrent duplicate gets the first answer rather than a 409, and a checkout retried with the
+  key that placed the order answers 201 with the order as it is now.
 - Request bodies reject unknown fields.
 - What API Gateway answers itself (no such route, throttled with 429 `rate_limited`, body too large,
   the backend timed out) is in the same envelope.
@@ -180,7 +187,11 @@ def build(app) -> dict:
             "parameters": PARAMETERS,
             "securitySchemes": {ADMIN_SCHEME: {
                 "type": "http", "scheme": "bearer",
-                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter)."}},
+                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter)."},
+                CUSTOMER_SCHEME: {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "A Cognito ID or access token of the shop's user pool and storefront app client "
+                               "(`/me` routes; `GET /orders/{order_id}` and checkout accept it too)."}},
         },
     }
 
@@ -227,6 +238,8 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
         operation["description"] = text
     if admin:
         operation["security"] = [{ADMIN_SCHEME: []}]
+    elif path == CUSTOMER_PREFIX or path.startswith(CUSTOMER_PREFIX + "/"):
+        operation["security"] = [{CUSTOMER_SCHEME: []}]
     if doc.request is not None:
         required = _is_model(doc.request) and any(f.is_required() for f in doc.request.model_fields.values())
         operation["requestBody"] = {"required": required or not _is_model(doc.request),

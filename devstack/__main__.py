@@ -52,6 +52,9 @@ def _configure_aws(moto_url: str) -> None:
         os.environ.pop(name, None)
     os.environ.update(AWS_ENDPOINT_URL=moto_url, AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION,
                       AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")  # noqa: S106 - moto takes any
+    from devstack import faults
+
+    faults.install()  # DEVSTACK_DYNAMODB_TIMEOUTS, off unless set (devstack/faults.py)
 
 
 def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) -> dict[str, str]:
@@ -67,6 +70,9 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
     for name in [name for name in os.environ if name.endswith("_PARAM")] + ["ADMIN_KEY_HASHES"]:
         os.environ.pop(name, None)
     storefront = f"http://{HOST}:{ports['STOREFRONT_PORT']}"
+    # One moto server takes DynamoDB calls one at a time; on a loaded machine a call can wait longer than
+    # the 5 s that suits DynamoDB, and a timed-out call still runs in moto while its retry queues behind it.
+    os.environ.setdefault("DYNAMODB_READ_TIMEOUT_SECONDS", "20")
     os.environ.update(
         STAGE=STAGE,
         TABLE_NAME=outputs["TableName"],
@@ -79,10 +85,15 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         STRIPE_PUBLISHABLE_KEY="pk_test_local_devstack",
         STRIPE_WEBHOOK_SECRETS=webhook_secret,
         CART_LINK_SECRET=secrets.token_urlsafe(32),
+        UNSUBSCRIBE_SECRET=secrets.token_urlsafe(32),
+        API_URL=f"http://{HOST}:{ports['API_PORT']}",
         STOREFRONT_URL=storefront,
         CORS_ALLOW_ORIGIN=os.environ.get("CORS_ALLOW_ORIGIN") or storefront,
         OUTBOX_DIR=os.environ.get("OUTBOX_DIR") or str(OUTBOX),
     )
+    from devstack.accounts import create_pool
+
+    create_pool(os.environ["AWS_ENDPOINT_URL"], STAGE)
     from chalicelib import config
 
     config.reset()
@@ -133,6 +144,8 @@ def _banner(ports: dict[str, int], admin_key: str, generated: bool, pumped: list
         f"  admin key    {admin_key}{key_note}",
         "  event pump   " + ("\n               ".join(pumped) if pumped else "no event handlers in app.py yet"),
         f"  emails       {os.environ['OUTBOX_DIR']}/*.eml",
+        f"  customer     {os.environ['COGNITO_USER_POOL_ID']}: demo@example.com / Demo-customer-1; "
+        "a token: .venv/bin/python -m tools.token",
         f"  try          curl -s {api}/products | python3 -m json.tool",
         "Ctrl-C stops everything.",
     ]
@@ -167,6 +180,7 @@ def main() -> int:
         outputs = _create_world(ports, admin_key, webhook_secret)
 
         from app import app
+        from devstack import faults
         from devstack.pump import Pump
         from devstack.seed import seed
         from devstack.storefront import Storefront
@@ -174,6 +188,7 @@ def main() -> int:
         seed()
         api_url = f"http://{HOST}:{ports['API_PORT']}"
         _register_webhook(stripe.url, api_url, webhook_secret)
+        faults.activate()
         server, api_thread = _start_api(app, ports["API_PORT"])
         storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],

@@ -6,7 +6,8 @@ overwrite each other's state and every write gets slower as the store grows. Thi
 loopback and keeps the store in memory. It also adds the few parts of Stripe's API that localstripe
 lacks and this project relies on (idempotency keys first): see `devstack/localstripe_fidelity.py`;
 and what a storefront's Stripe.js needs (confirming a card payment in the browser): see
-`devstack/stripejs.py`.
+`devstack/stripejs.py`. Webhooks are retried with back-off as Stripe retries them, and can be dropped
+on purpose (fault injection): see `devstack/localstripe_webhooks.py`.
 
     python -m devstack.localstripe --port 8420
 """
@@ -22,13 +23,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from aiohttp import web
-    from localstripe import resources, server
+    from localstripe import resources, server, webhooks
 
-    from devstack import localstripe_fidelity, stripejs
+    from devstack import localstripe_fidelity, localstripe_webhooks, stripejs
 
     resources.Store.dump_to_disk = lambda self: None
     localstripe_fidelity.install(server, resources)
     stripejs.install(server, resources)
+    localstripe_webhooks.install(server, webhooks)
+    logging.basicConfig(format="localstripe %(levelname)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     web.run_app(server.app, host=args.host, port=args.port, print=lambda *a: print(
         f"localstripe listening on http://{args.host}:{args.port}", flush=True))

@@ -9,6 +9,9 @@ Two changes from `python -m moto.server`:
   write another request committed in between is silently lost (measured: 200 concurrent increments
   beside cancelled transactions left 194), and a stream reader could see the cancelled writes.
   Real DynamoDB has neither problem; one lock makes moto behave.
+- moto's DynamoDB made DynamoDB-like where it costs O(table) per request (transactions that
+  deep-copied the table, queries that sorted it, a stream and shard iterators kept for ever): see
+  `devstack/moto_fidelity.py`.
 
     python -m devstack.motoserver --port 5000
 """
@@ -44,6 +47,9 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
+    from devstack import moto_fidelity
+
+    moto_fidelity.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))

@@ -44,7 +44,7 @@ CONFIG = ROOT / ".chalice" / "config.json"
 
 # Read through chalicelib.config.secret(): in a deployed stage only their `<NAME>_PARAM` may be set.
 SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "ADMIN_KEY_HASHES", "FULFILMENT_WEBHOOK_SECRET",
-           "CART_LINK_SECRET")
+           "CART_LINK_SECRET", "UNSUBSCRIBE_SECRET")
 
 # The stack's resources, as every function sees them (set at import too: chalice's SQS decorators
 # read the queue names then).
@@ -55,7 +55,15 @@ STACK_ENVIRONMENT = {
     "FULFILMENT_QUEUE_NAME": {"Fn::GetAtt": ["FulfilmentQueue", "QueueName"]},
     "EMAIL_QUEUE_URL": {"Ref": "EmailQueue"},
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
+    "COGNITO_USER_POOL_ID": {"Ref": "CustomerPool"},
+    "COGNITO_CLIENT_ID": {"Ref": "StorefrontClient"},
 }
+
+# API Gateway's Cognito authorizer (ID tokens of the customer pool) on the customer routes: every
+# method of a path that is /me or starts with /me/. The app verifies the tokens again (accounts.py);
+# routes that take a token or another credential (the order page, checkout) have no authorizer.
+CUSTOMER_AUTHORIZER = "CustomerPool"
+CUSTOMER_PATH = re.compile(r"^/me(/|$)")
 
 # Variables of the packaging shell that would leak into the app chalice imports (queue names, the
 # stream ARN) or into boto3; the stage's own values come from .chalice/config.json.
@@ -208,6 +216,7 @@ def finish(template: dict, stage: str) -> dict:
     api["DefinitionBody"]["info"]["title"] = api["Name"]
     cors_origin = json.loads(CONFIG.read_text())["stages"][stage]["environment_variables"].get("CORS_ALLOW_ORIGIN", "")
     api["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses(cors_origin)
+    customer_authorizer(api["DefinitionBody"])
     queues = _queue_by_name(resources, stage)
     functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
     for logical_id in functions:
@@ -221,6 +230,20 @@ def finish(template: dict, stage: str) -> dict:
         if any(e["Type"] == "DynamoDB" for e in function["Properties"].get("Events", {}).values()):
             resources[f"{logical_id}IteratorAgeAlarm"] = _iterator_age_alarm(logical_id, name)
     return template
+
+
+def customer_authorizer(swagger: dict) -> None:
+    """The Cognito user pool authorizer, and its use on every customer route (CUSTOMER_PATH)."""
+    swagger.setdefault("securityDefinitions", {})[CUSTOMER_AUTHORIZER] = {
+        "type": "apiKey", "name": "Authorization", "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
+                                           "providerARNs": [{"Fn::GetAtt": ["CustomerPool", "Arn"]}]}}
+    for path, methods in swagger["paths"].items():
+        if CUSTOMER_PATH.match(path):
+            for method, operation in methods.items():
+                if method != "options":
+                    operation["security"] = [{CUSTOMER_AUTHORIZER: []}]
 
 
 def _iterator_age_alarm(logical_id: str, name: str) -> dict:

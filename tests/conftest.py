@@ -201,4 +201,4 @@ def moto_server():
         server.stop()
 
 
-pytest_plugins = ["tests.stripe_support"]
+pytest_plugins = ["tests.stripe_support", "tests.customers_support"]

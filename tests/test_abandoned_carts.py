@@ -26,6 +26,16 @@ allowed = test_least_privilege.allowed
 @pytest.fixture
 def signing(monkeypatch):
     monkeypatch.setenv("CART_LINK_SECRET", SECRET)
+    monkeypatch.setenv("UNSUBSCRIBE_SECRET", "unsubscribe-test-secret")
+
+
+def consent(email: str = "ada@example.com", granted: bool = True) -> None:
+    """The shopper said yes (or no) to marketing email: reminders are marketing."""
+    from chalicelib.models.customers import MarketingConsent, customer_id_for
+    from chalicelib.repository import customers
+
+    customers.save_profile(customer_id_for(email), email, clock.now(), marketing_consent=MarketingConsent(
+        granted=granted, at=clock.now(), source="checkout"))
 
 
 def sweep(api) -> int:
@@ -48,6 +58,7 @@ def link_in(sent) -> str:
 def test_an_idle_cart_gets_one_reminder_whose_link_restores_it(shop, mail, aws, at, signing):
     stream = Stream()
     make_product(shop)
+    consent()
     start = at(clock.now())
     idle = cart_with(shop, {"TEE-M": 2, "TEE-S": 1})
     cart_with(shop, {"TEE-M": 1}, email=None)       # nobody to remind
@@ -75,6 +86,13 @@ def test_an_idle_cart_gets_one_reminder_whose_link_restores_it(shop, mail, aws, 
     assert sent.destinations["ToAddresses"] == ["ada@example.com"]
     assert "Your cart is waiting" in sent.subject and "T-shirt – M" in sent.body
     assert "https://shop.example/cart.html?restore=" in sent.body
+    assert "https://shop.example/unsubscribe.html?token=cus_" in sent.body
+    from email import message_from_bytes, policy
+
+    [eml] = [message_from_bytes(path.read_bytes(), policy=policy.default) for path in mail.outbox.glob("*.eml")]
+    assert re.fullmatch(r"<http://127\.0\.0\.1:8000/unsubscribe\?token=cus_\w+\.[\w-]+>",
+                        re.sub(r"\s+", "", eml["List-Unsubscribe"]))
+    assert eml["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     restored = restore(shop, link_in(sent))
     assert restored.status_code == 200, restored.data
@@ -86,6 +104,7 @@ def test_an_idle_cart_gets_one_reminder_whose_link_restores_it(shop, mail, aws, 
 def test_overlapping_sweeps_and_later_changes_still_send_one_email_per_cart(shop, mail, aws, at, signing):
     stream = Stream()
     make_product(shop)
+    consent()
     start = at(clock.now())
     idle = cart_with(shop, {"TEE-M": 1})
 
@@ -102,6 +121,30 @@ def test_overlapping_sweeps_and_later_changes_still_send_one_email_per_cart(shop
     for _ in range(3):
         pump(mail, "on_email_message", aws["EmailQueueUrl"])
     assert len(sent_emails()) == 1
+
+
+def test_no_reminder_goes_without_consent_or_after_unsubscribing(shop, mail, aws, at, signing):
+    from chalicelib import unsubscribe
+    from chalicelib.models.customers import customer_id_for
+
+    stream = Stream()
+    make_product(shop)
+    consent("bob@example.com")
+    start = at(clock.now())
+    cart_with(shop, {"TEE-M": 1})                              # ada never said yes
+    cart_with(shop, {"TEE-S": 1}, email="eve@example.com")      # eve said no
+    cart_with(shop, {"TEE-S": 1}, email="bob@example.com")      # bob said yes, then unsubscribed
+    consent("eve@example.com", granted=False)
+    at(start + timedelta(minutes=61))
+    assert sweep(shop) == 3
+    token = unsubscribe.token(customer_id_for("bob@example.com"))
+    assert shop.post(f"/unsubscribe?token={token}").status_code == 200
+
+    relay(shop, stream)
+    assert len(reminders(aws["EmailQueueUrl"])) == 3
+    for _ in range(3):
+        pump(mail, "on_email_message", aws["EmailQueueUrl"])
+    assert sent_emails() == []
 
 
 def test_a_tampered_or_expired_link_is_rejected(client, at, signing, monkeypatch):
@@ -190,7 +233,10 @@ def test_every_aws_call_of_the_growth_flows_is_allowed_by_its_functions_policy(s
     emails._ses.cache_clear()
     boto3.client("ssm").put_parameter(Name="/commerce/test/cart-link-secret", Value=SECRET, Type="SecureString")
     monkeypatch.setenv("CART_LINK_SECRET_PARAM", "/commerce/test/cart-link-secret")
+    boto3.client("ssm").put_parameter(Name="/commerce/test/unsubscribe-secret", Value="u", Type="SecureString")
+    monkeypatch.setenv("UNSUBSCRIBE_SECRET_PARAM", "/commerce/test/unsubscribe-secret")
     config.reset()
+    consent()
     stream = Stream()
     start = at(clock.now())
     with recorder.function("api"):

@@ -2,9 +2,12 @@
 (bench/aws_calls.py) that measures it."""
 
 import boto3
+import pytest
 
 from bench.aws_calls import count_calls, watch
-from tests.conftest import ADDRESS, make_cart, make_product
+from chalicelib.payments import stripe_http
+from tests.conftest import ADDRESS, make_cart, make_product, ready_cart
+from tests.orders_support import checked_out, intent, post_event, stripe_event
 
 
 def cart_with_two_lines(client) -> str:
@@ -29,11 +32,15 @@ def test_reading_a_cart_with_two_lines_costs_one_get_item_and_one_batch_get_item
     assert calls.by_operation() == READ
 
 
-def test_creating_a_cart_costs_one_put_item(client):
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "create-cart-key-0123456789"}], ids=["no key", "key"])
+def test_creating_a_cart_costs_one_put_item_and_so_does_its_replay(client, headers):
     with count_calls() as calls:
-        client.post("/carts", {})
+        first = client.post("/carts", {}, headers=headers)
+    with count_calls() as again:
+        client.post("/carts", {}, headers=headers)
 
-    assert calls.by_operation() == {("dynamodb", "PutItem"): 1}
+    assert first.status_code == 201
+    assert calls.by_operation() == again.by_operation() == {("dynamodb", "PutItem"): 1}
 
 
 def test_every_cart_change_costs_one_read_one_catalogue_read_and_one_write(client):
@@ -97,3 +104,101 @@ def test_watching_a_client_that_is_already_counted_does_not_count_twice(aws):
         dynamodb.list_tables()
 
     assert calls.total() == 1
+
+
+@pytest.fixture
+def provider_calls(monkeypatch) -> list[str]:
+    """The HTTP requests the app sends to the payment provider (each send, retries included)."""
+    sent: list[str] = []
+    real = stripe_http.Client._send
+
+    def send(self, method, target, body, headers):
+        sent.append(f"{method} {target.split('?')[0]}")
+        return real(self, method, target, body, headers)
+
+    monkeypatch.setattr(stripe_http.Client, "_send", send)
+    return sent
+
+
+CHECKOUT = {("dynamodb", "GetItem"): 1, ("dynamodb", "BatchGetItem"): 1, ("dynamodb", "TransactWriteItems"): 1}
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "checkout-key-0123456789"}], ids=["no key", "key"])
+def test_checkout_writes_the_order_once_with_its_payment_three_dynamodb_calls_and_one_provider_call(
+        shop, provider_calls, headers):
+    make_product(shop, sku_prefix="TEE")
+    cart = ready_cart(shop, {"TEE-M": 1, "TEE-S": 1})
+    provider_calls.clear()
+
+    with count_calls() as calls:
+        answer = shop.post(f"/carts/{cart['id']}/checkout", {}, headers=headers)
+    with count_calls() as again:
+        repeat = shop.post(f"/carts/{cart['id']}/checkout", {}, headers=headers)
+
+    assert answer.status_code == 201 and answer.data["payment"]["client_secret"]
+    assert calls.by_operation() == CHECKOUT
+    assert provider_calls == ["POST /v1/payment_intents"]
+    assert repeat.data["order"] == answer.data["order"]
+    assert again.by_operation() == {("dynamodb", "GetItem"): 2}  # the cart, then its order
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "add-line-key-0123456789"}], ids=["no key", "key"])
+def test_adding_a_line_costs_three_calls_with_or_without_a_key(client, headers):
+    cart_id = cart_with_two_lines(client)
+
+    with count_calls() as calls:
+        answer = client.post(f"/carts/{cart_id}/lines", {"sku": "TEE-M", "quantity": 1}, headers=headers)
+
+    assert answer.status_code == 200
+    assert calls.by_operation() == CHANGE
+    with count_calls() as replay:
+        client.post(f"/carts/{cart_id}/lines", {"sku": "TEE-M", "quantity": 1}, headers=headers)
+    assert replay.by_operation() == ({("dynamodb", "GetItem"): 1} if headers else CHANGE)
+
+
+def test_a_webhook_costs_one_read_and_one_transaction(shop):
+    make_product(shop, sku_prefix="TEE")
+    order = checked_out(shop, {"TEE-M": 1})["order"]
+
+    with count_calls() as calls:
+        answer = post_event(shop, stripe_event("payment_intent.succeeded", intent(order)))
+
+    assert answer.status_code == 200
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 1, ("dynamodb", "TransactWriteItems"): 1}
+
+
+def test_what_each_customer_route_costs(client, pool):
+    """Issue 14's figures: AWS calls per customer route, with the pool's key set cached (verifying an ID
+    token costs no AWS call; an access token costs one GetUser per container and user every 5 minutes)."""
+    from tests.customers_support import bearer
+
+    make_product(client, sku_prefix="TEE")
+    tokens = pool.sign_up("ada@example.com")
+    me = bearer(tokens["id"])
+    client.patch("/me", {"name": "Ada"}, headers=me)
+    address = client.post("/me/addresses", ADDRESS, headers=me).data
+    account_cart = make_cart(client)["id"]
+    client.post(f"/carts/{account_cart}/lines", {"sku": "TEE-S", "quantity": 1})
+    client.post("/me/carts", {"cart_id": account_cart}, headers=me)
+    guest_cart = make_cart(client)["id"]
+    client.post(f"/carts/{guest_cart}/lines", {"sku": "TEE-M", "quantity": 1})
+    get, query, update = ("dynamodb", "GetItem"), ("dynamodb", "Query"), ("dynamodb", "UpdateItem")
+    expected = [
+        ("GET", "/me", None, me, {get: 1}),
+        ("PATCH", "/me", {"phone": "+4930123"}, me, {update: 1}),
+        ("PATCH", "/me", {"marketing_consent": True}, me, {get: 1, update: 1}),
+        ("GET", "/me/addresses", None, me, {get: 1, query: 1}),
+        ("POST", "/me/addresses", {**ADDRESS, "line1": "2 Side St"}, me, {query: 1, ("dynamodb", "PutItem"): 1}),
+        ("PATCH", f"/me/addresses/{address['id']}", {"city": "Bonn"}, me,
+         {get: 2, ("dynamodb", "PutItem"): 1}),
+        ("GET", "/me/orders", None, me, {query: 1}),
+        ("POST", "/me/carts", {"cart_id": guest_cart}, me,
+         {get: 3, ("dynamodb", "BatchGetItem"): 1, ("dynamodb", "TransactWriteItems"): 1}),
+        ("GET", "/me", None, bearer(tokens["access"]), {get: 1, ("cognito-idp", "GetUser"): 1}),
+        ("GET", "/me", None, bearer(tokens["access"]), {get: 1}),  # the user's email is cached
+    ]
+    for method, path, body, headers, calls_expected in expected:
+        with count_calls() as calls:
+            answer = client.request(method, path, body, headers=headers)
+        assert answer.status_code in (200, 201), (method, path, answer.data)
+        assert calls.by_operation() == calls_expected, (method, path, calls.by_operation())

@@ -93,7 +93,7 @@ def test_checkout_rejects_unknown_fields(shop):
     assert (answer.status_code, answer.data["error"]["param"]) == (400, "total")
 
 
-def test_when_stripe_is_down_the_order_stands_and_a_retry_completes_the_payment(shop, localstripe):
+def test_when_stripe_is_down_nothing_is_placed_and_a_retry_places_the_order_with_its_payment(shop, localstripe):
     make_product(shop, on_hand=5)
     cart = ready_cart(shop, {"TEE-M": 1})
     from chalicelib import config
@@ -102,10 +102,12 @@ def test_when_stripe_is_down_the_order_stands_and_a_retry_completes_the_payment(
     config.reset()
     failed = shop.post(f"/carts/{cart['id']}/checkout")
     assert failed.status_code == 502 and failed.data["error"]["code"] == "upstream_unavailable"
+    # The payment comes first and the order is written with it: nothing was placed or reserved.
+    assert stock("TEE-M")["reserved"] == 0 and shop.get(f"/carts/{cart['id']}").data["status"] == "open"
     os.environ["STRIPE_API_BASE"] = localstripe
     config.reset()
     retried = shop.post(f"/carts/{cart['id']}/checkout")
-    assert retried.status_code == 200 and retried.data["payment"]["client_secret"]
+    assert retried.status_code == 201 and retried.data["payment"]["client_secret"]
     assert stock("TEE-M")["reserved"] == 1
 
 

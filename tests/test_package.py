@@ -29,9 +29,10 @@ NOT_DEPLOYED = {"stripe", "requests", "urllib3", "charset_normalizer", "idna", "
 # The secrets each function reads (through chalicelib.config.secret) and their SSM parameter names.
 SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
-            "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret"},
+            "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret",
+            "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
-    "on_email_message": {"CART_LINK_SECRET": "cart-link-secret"},
+    "on_email_message": {"CART_LINK_SECRET": "cart-link-secret", "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
     # The sweeps ask Stripe about unpaid orders before cancelling them (reconciliation).
     "expire_unpaid_orders": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
     "reconcile_payments": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
@@ -317,3 +318,20 @@ def test_chalice_config_holds_no_secret():
         scopes = [stage.get("environment_variables", {})] + [
             f.get("environment_variables", {}) for f in stage.get("lambda_functions", {}).values()]
         assert not [name for scope in scopes for name in scope if name in ALL_SECRETS]
+
+
+def test_the_customer_routes_sit_behind_the_pools_cognito_authorizer(template):
+    resources = template["Resources"]
+    assert resources["CustomerPool"]["Type"] == "AWS::Cognito::UserPool"
+    assert resources["StorefrontClient"]["Properties"]["GenerateSecret"] is False
+    swagger = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = swagger["securityDefinitions"]["CustomerPool"]["x-amazon-apigateway-authorizer"]
+    assert authorizer == {"type": "cognito_user_pools", "providerARNs": [{"Fn::GetAtt": ["CustomerPool", "Arn"]}]}
+    guarded = {(path, method) for path, methods in swagger["paths"].items() for method, operation in methods.items()
+               if operation.get("security") == [{"CustomerPool": []}]}
+    customer = {(path, method) for path, methods in swagger["paths"].items() for method in methods
+                if (path == "/me" or path.startswith("/me/")) and method != "options"}
+    assert customer and guarded == customer
+    _, api = functions(template)["api"]
+    assert api["Environment"]["Variables"]["COGNITO_USER_POOL_ID"] == {"Ref": "CustomerPool"}
+    assert api["Environment"]["Variables"]["COGNITO_CLIENT_ID"] == {"Ref": "StorefrontClient"}

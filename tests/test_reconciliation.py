@@ -164,3 +164,16 @@ def test_a_refund_in_another_currency_puts_the_order_in_review(shop):
     assert post_event(shop, stripe_event("charge.refunded", refund)).status_code == 200
     order = order_of(shop, result)
     assert (order["status"], order["amount_refunded"]) == ("needs_review", 0)
+
+
+def test_how_long_reconciliation_waits_for_a_webhook_is_configurable(shop, later, localstripe, monkeypatch):
+    """RECONCILE_AFTER_SECONDS (default 120): the local stack's soak run waits one short period."""
+    monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "30")
+    config.reset()
+    make_product(shop, on_hand=1)
+    result = checked_out(shop, {"TEE-M": 1})
+    assert pay(localstripe, payment_id_of(result))["status"] == "succeeded"
+    later(1)
+    assert tick(shop, "reconcile_payments") == {"checked": 1, "settled": 1}
+    monkeypatch.delenv("RECONCILE_AFTER_SECONDS")
+    config.reset()

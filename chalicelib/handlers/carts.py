@@ -5,6 +5,7 @@ from typing import Annotated
 from chalice import Blueprint
 from pydantic import Field
 
+from chalicelib import idempotency
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
@@ -17,7 +18,7 @@ from chalicelib.errors import (
     UnknownShippingMethod,
     UnknownSku,
 )
-from chalicelib.handlers.common import created, documented, parse
+from chalicelib.handlers.common import documented, parse
 from chalicelib.models import Address, Cart, Currency, Email, Quantity, Request, Sku
 from chalicelib.services import carts
 
@@ -55,14 +56,15 @@ LINE = {"cart_id": "$response.body#/id", "sku": "$response.body#/lines/0/sku"}
 @documented(Cart, status=201, request=CreateCart, summary="Create a cart",
             links={"get_cart": CART, "add_line": CART, "update_cart": CART})
 def create_cart():
-    body = parse(CreateCart, bp.current_request)
-    return created(carts.create(body.currency, body.email))
+    request = bp.current_request
+    body = parse(CreateCart, request)
+    return idempotency.answer(carts.create(body.currency, body.email, idempotency.key_of(request)), 201)
 
 
 @bp.route("/carts/{cart_id}", methods=["GET"])
 @documented(Cart, errors=[ResourceMissing], summary="Get a cart, priced now")
 def get_cart(cart_id):
-    return carts.get(cart_id).model_dump(mode="json")
+    return idempotency.answer(carts.get(cart_id))
 
 
 @bp.route("/carts/{cart_id}", methods=["PATCH"])
@@ -74,7 +76,7 @@ def update_cart(cart_id):
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     if "shipping_address" in changes and changes["shipping_address"] is not None:
         changes["shipping_address"] = changes["shipping_address"].model_dump()
-    return carts.update(cart_id, **changes).model_dump(mode="json")
+    return idempotency.answer(carts.update(cart_id, **changes))
 
 
 @bp.route("/carts/{cart_id}/lines", methods=["POST"])
@@ -82,8 +84,9 @@ def update_cart(cart_id):
             errors=[*CHANGING, UnknownSku, CurrencyMismatch, TooManyLines, OutOfStock],
             links={"set_quantity": LINE, "remove_line": LINE, "update_cart": CART})
 def add_line(cart_id):
-    body = parse(AddLine, bp.current_request)
-    return carts.add_line(cart_id, body.sku, body.quantity).model_dump(mode="json")
+    request = bp.current_request
+    body = parse(AddLine, request)
+    return idempotency.answer(carts.add_line(cart_id, body.sku, body.quantity, idempotency.key_of(request)))
 
 
 @bp.route("/carts/{cart_id}/lines/{sku}", methods=["PATCH"])
@@ -91,10 +94,10 @@ def add_line(cart_id):
             errors=[*CHANGING, UnknownSku, CurrencyMismatch, OutOfStock])
 def set_quantity(cart_id, sku):
     body = parse(SetQuantity, bp.current_request)
-    return carts.set_quantity(cart_id, sku, body.quantity).model_dump(mode="json")
+    return idempotency.answer(carts.set_quantity(cart_id, sku, body.quantity))
 
 
 @bp.route("/carts/{cart_id}/lines/{sku}", methods=["DELETE"])
 @documented(Cart, summary="Remove a line", errors=CHANGING)
 def remove_line(cart_id, sku):
-    return carts.remove_line(cart_id, sku).model_dump(mode="json")
+    return idempotency.answer(carts.remove_line(cart_id, sku))

@@ -3,17 +3,19 @@
 from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
-from chalicelib import observability
+from chalicelib import accounts, idempotency, observability
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
     CommerceError,
     DiscountUnknown,
+    EmailNotVerified,
     OutOfStock,
     PaymentDeclined,
     ResourceMissing,
+    Unauthenticated,
 )
 from chalicelib.handlers.common import documented, parse
 from chalicelib.models import Request
@@ -25,12 +27,15 @@ bp = Blueprint(__name__)
 
 class CheckoutIn(Request):
     payment_method: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,255}$")] | None = None
+    marketing_consent: bool | None = Field(None, description="The shopper's answer to the marketing email "
+                                                             "question (recorded with its time, source "
+                                                             "`checkout`); absent: not asked.")
 
 
 @bp.route("/carts/{cart_id}/checkout", methods=["POST"])
 @documented(Checkout, status=(201, 200), request=CheckoutIn, summary="Check the cart out",
-            errors=[ResourceMissing, OutOfStock, CartChanged, PaymentDeclined, DiscountUnknown,
-                    *DISCOUNT_REFUSALS.values()],
+            errors=[ResourceMissing, Unauthenticated, EmailNotVerified, OutOfStock, CartChanged, PaymentDeclined,
+                    DiscountUnknown, *DISCOUNT_REFUSALS.values()],
             links={"get_order": {"order_id": "$response.body#/order/id",
                                  "header.X-Order-Token": "$response.body#/order_token"},
                    **{target: {"order_id": "$response.body#/order/id"}
@@ -39,11 +44,17 @@ def checkout_cart(cart_id):
     """One order per cart: 201 with the new order, 200 with the same order on a repeat. Needs lines, an email,
     a shipping address and method (a 400 names the missing `param`); reserves the stock (a 409 `out_of_stock`
     names the line, and then nothing is reserved). With a `payment_method` (Stripe's `pm_...`) the payment is
-    confirmed at once."""
-    body = parse(CheckoutIn, bp.current_request)
+    confirmed at once. A signed-in customer (`Authorization: Bearer <Cognito token>`) is recorded on the order
+    as its `customer_id`; a guest order gets the customer id of its email."""
+    request = bp.current_request
+    body = parse(CheckoutIn, request)
+    customer_id = accounts.from_request(request).customer_id if accounts.bearer_present(request) else None
     try:
-        result = checkout.complete(cart_id, body.payment_method)
+        result = checkout.complete(cart_id, body.payment_method, idempotency.key_of(request), customer_id,
+                                   body.marketing_consent)
     except CommerceError as error:
         observability.metric("CheckoutFailed", reason=error.code)
         raise
+    if result.replayed:  # the order as it is now, with the status its first answer had
+        return Response(result.to_json(), status_code=201, headers={idempotency.REPLAYED_HEADER: "true"})
     return Response(result.to_json(), status_code=201 if result.created else 200)

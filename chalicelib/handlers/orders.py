@@ -5,12 +5,15 @@ from typing import Annotated
 from chalice import Blueprint
 from pydantic import Field
 
+from chalicelib import accounts
 from chalicelib.errors import (
     Conflict,
+    EmailNotVerified,
     OrderKeptChanging,
     OverShipment,
     RefundExceedsPayment,
     ResourceMissing,
+    Unauthenticated,
 )
 from chalicelib.handlers.common import (
     BlankIsAbsent,
@@ -25,18 +28,23 @@ from chalicelib.handlers.common import (
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
 from chalicelib.responses import OrderPage
-from chalicelib.services import orders
+from chalicelib.services import customers, orders
 
 bp = Blueprint(__name__)
 ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
 
 
 @bp.route("/orders/{order_id}", methods=["GET"])
-@documented(Order, errors=[ResourceMissing], summary="Get an order (the customer's order page)",
+@documented(Order, errors=[ResourceMissing, Unauthenticated, EmailNotVerified],
+            summary="Get an order (the customer's order page)",
             headers={"X-Order-Token": "The `order_token` of the checkout answer; without the right one the "
-                                     "order is a 404."})
+                                     "order is a 404. A signed-in owner may send `Authorization: Bearer <Cognito "
+                                     "token>` instead."})
 def get_order(order_id):
-    token = bp.current_request.headers.get("x-order-token")
+    request = bp.current_request
+    token = request.headers.get("x-order-token")
+    if token is None and accounts.bearer_present(request):
+        return customers.owned_order(accounts.from_request(request).customer_id, order_id).model_dump(mode="json")
     return orders.get_for_customer(order_id, token).model_dump(mode="json")
 Reason = Annotated[str, Field(max_length=500)]
 

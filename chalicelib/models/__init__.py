@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from chalicelib.models.kept import KeptAnswer
+
 MAX_QUANTITY = 999
 # A DynamoDB transaction holds at most 100 actions; checkout needs one per SKU plus the order, the
 # cart and up to two for a discount code.
@@ -240,10 +242,15 @@ class CartRecord(Record):
     recovered: bool = False  # restored from an abandoned-cart reminder link
     reminded_at: datetime | None = None  # when the abandoned-cart reminder went out
     reminder: dict | None = None  # what the reminder shows: {"lines": [...], "subtotal": ...}
+    customer_id: str | None = None  # the account it is attached to (POST /me/carts)
+    marketing_consent: bool | None = None  # a guest's answer to the marketing question, recorded at checkout
     version: int = 0
     created_at: datetime
     updated_at: datetime
     expires_at: int  # epoch seconds: the table's TTL attribute
+    # Answers to keyed POSTs, replayed from here (models/kept.py): the create's, and the last few changes'.
+    created_by: KeptAnswer | None = None
+    answers: list[KeptAnswer] = []
 
     def quantity_of(self, sku: str) -> int:
         return next((line.quantity for line in self.lines if line.sku == sku), 0)

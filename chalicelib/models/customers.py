@@ -9,6 +9,12 @@ customer id and sees no orders.
 
 import base64
 import hashlib
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from chalicelib.models import Address, Record
 
 
 def normalise_email(email: str) -> str:
@@ -20,3 +26,37 @@ def customer_id_for(email: str) -> str:
     """The customer id (`cus_` + 24 base32 characters of SHA-256) of an email address."""
     digest = hashlib.sha256(normalise_email(email).encode()).digest()
     return "cus_" + base64.b32encode(digest).decode().lower()[:24]
+
+
+# --- the account's own data (repository/customers.py stores it) ---------------------------------
+
+
+
+ConsentSource = Literal["account", "checkout", "cart", "unsubscribe", "erasure"]
+
+
+class MarketingConsent(BaseModel):
+    """Whether the customer agreed to marketing email, when, and where they said so."""
+
+    granted: bool
+    at: datetime | None = None
+    source: str | None = None
+
+
+class Customer(Record):
+    """A customer's profile as they see it (GET /me); a profile never saved reads as an empty one."""
+
+    id: str
+    email: str
+    name: str | None = None
+    phone: str | None = None
+    marketing_consent: MarketingConsent = MarketingConsent(granted=False)
+    default_address_id: str | None = None
+    created_at: datetime | None = None
+
+
+class SavedAddress(Address):
+    """An address of the customer's address book; `default` says whether it is the default shipping address."""
+
+    id: str
+    default: bool = False

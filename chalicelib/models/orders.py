@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, create_model
 
 from chalicelib.models import Address, CartLine, Record
+from chalicelib.models.kept import Keyed
 from chalicelib.models.stock import spread
 
 OrderStatus = Literal["pending_payment", "paid", "cancelled", "needs_review"]
@@ -65,11 +66,13 @@ class OrderRecord(Record):
     id: str
     cart_id: str
     token: str
+    checkout_key: Keyed | None = None  # the Idempotency-Key of the checkout that placed it (models/kept.py)
     status: OrderStatus = "pending_payment"
     payment_status: PaymentStatus = "pending"
     fulfilment_status: FulfilmentStatus = "unfulfilled"
     currency: str
     email: str
+    customer_id: str | None = None  # customer_id_for(email), or the signed-in customer's; None once erased
     lines: list[CartLine]
     shipping_address: Address
     shipping_method: str
@@ -108,7 +111,8 @@ class OrderRecord(Record):
 
 
 # What of a stored order only the backend sees.
-PRIVATE_FIELDS = {"cart_id", "token", "discount_per_customer", "recovered", "payment", "stock_released", "stock_shards",
+PRIVATE_FIELDS = {"cart_id", "token", "checkout_key", "discount_per_customer", "recovered", "payment", "stock_released",
+                  "stock_shards",
                   "correlation_id", "version", "paid_by"}
 
 

@@ -61,6 +61,26 @@ and each function it names exists.
 | stream images as models        | the `SK` of the item says which model          | stream.change                      |
 |                                |                                                | stream.images                      |
 
+Customers (accounts and their own data; repository/customers.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| a customer's profile           | PK=CUSTOMER#<cus id>, SK=PROFILE               | customers.get_profile              |
+|                                |                                                | customers.save_profile             |
+|                                |                                                | customers.marketing_consent        |
+| consent: unsubscribe, guest    | PK=CUSTOMER#<cus id>, SK=PROFILE (conditional) | customers.set_consent              |
+|                                |                                                | customers.grant_consent_once       |
+| the address book               | Query CUSTOMER#<cus id>, SK begins ADDRESS#    | customers.list_addresses           |
+| one saved address              | PK=CUSTOMER#<cus id>, SK=ADDRESS#<adr id>      | customers.get_address              |
+|                                |                                                | customers.save_address             |
+|                                |                                                | customers.delete_address           |
+| all held about a customer      | Query PK=CUSTOMER#<cus id> (every SK)          | customers.everything               |
+|                                |                                                | customers.erase                    |
+| the account's cart             | CUSTOMER#<cus id>, ACCOUNT_CART (conditional)  | customers.open_cart                |
+|                                |                                                | customers.point_to_cart            |
+| merge a guest cart             | transaction: CART#<account> + CART#<guest>     | carts.merge                        |
+| a customer's orders, newest    | GSI3: CUSTOMER#<cus id>, <created_at>#<id>     | orders.list_by_customer            |
+
 Growth features (sales report, recommendations, abandoned carts; see each module's docstring):
 
 | pattern                        | key or index                                   | function                           |

@@ -52,15 +52,20 @@ def get(cart_id: str) -> CartRecord | None:
     return CartRecord.model_validate(item)
 
 
-def create(cart: CartRecord) -> None:
-    """Write a new cart. The id is 128 random bits, so a refused condition can only mean that
-    botocore retried a put whose first attempt landed (a timeout): that is success."""
+def create(cart: CartRecord) -> CartRecord | None:
+    """Write a new cart unless a live one has its id: None when written, else that cart (returned by
+    the refused put itself). With a random id of 128 bits that is a put botocore resent after a
+    timeout, whose first send landed; with an id derived from an Idempotency-Key, the key's cart."""
     try:
         dynamo.call("put_item", TableName=dynamo.table(), Item=_item(cart),
-                    ConditionExpression="attribute_not_exists(PK)")
+                    ConditionExpression="attribute_not_exists(PK) OR expires_at < :now",
+                    ExpressionAttributeValues=dynamo.values(now=int(time.time())),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as error:
         if dynamo.error_code(error) != "ConditionalCheckFailedException":
             raise
+        return CartRecord.model_validate(dynamo.from_item(error.response["Item"]))
+    return None
 
 
 def save(cart: CartRecord) -> CartRecord:
@@ -142,3 +147,22 @@ def save_sweep_position(position: str) -> None:
     except ClientError as error:
         if dynamo.error_code(error) != "ConditionalCheckFailedException":
             raise
+
+
+def merge(account: CartRecord, guest: CartRecord) -> CartRecord:
+    """Write the account's cart with the guest cart's lines merged in and the emptied guest cart, both on
+    the versions read, in one transaction (so the lines move exactly once). Raises CartChanged."""
+    saved = account.model_copy(update={"version": account.version + 1})
+    emptied = guest.model_copy(update={"version": guest.version + 1})
+    condition = "version = :version AND #status = :open"
+    pieces = [dynamo.Piece(name, {"Put": {"TableName": dynamo.table(), "Item": _item(cart),
+                                          "ConditionExpression": condition,
+                                          "ExpressionAttributeNames": {"#status": "status"},
+                                          "ExpressionAttributeValues": dynamo.values(version=before.version,
+                                                                                     open="open")}})
+              for name, cart, before in (("account", saved, account), ("guest", emptied, guest))]
+    try:
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        raise CartChanged("A cart changed while merging; read them again.") from cancelled
+    return saved

@@ -26,8 +26,8 @@ RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "R
 @lru_cache(maxsize=1)
 def client():
     # Standard retry mode retries throttling with back-off; timeouts stay well inside API Gateway's 29 s.
-    return boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4},
-                                                  connect_timeout=2, read_timeout=5))
+    return boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2,
+                                                  read_timeout=config.settings().dynamodb_read_timeout_seconds))
 
 
 def table() -> str:
@@ -54,19 +54,61 @@ def _native(value):
     return value
 
 
+def _serialized(value) -> dict:
+    """boto3's TypeSerializer for the types we store, without its per-value Decimal context and type
+    dispatch (a third of a cart change's own time); anything else goes to it. None in a map is left out."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is int:
+        return {"N": str(value)}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is dict:
+        return {"M": {k: _serialized(v) for k, v in value.items() if v is not None}}
+    if kind is list or kind is tuple:
+        return {"L": [_serialized(v) for v in value]}
+    if value is None:
+        return {"NULL": True}
+    if kind is float:
+        raise TypeError("floats are not stored; money and counts are integers")
+    return _serializer.serialize(_native(value))
+
+
+def _deserialized(value: dict):
+    """The plain value of a DynamoDB value: numbers as int (float when fractional), sets as lists."""
+    (kind, raw), = value.items()
+    if kind == "S":
+        return raw
+    if kind == "N":
+        try:
+            return int(raw)
+        except ValueError:
+            return _plain(Decimal(raw))
+    if kind == "M":
+        return {k: _deserialized(v) for k, v in raw.items()}
+    if kind == "L":
+        return [_deserialized(v) for v in raw]
+    if kind == "BOOL":
+        return raw
+    if kind == "NULL":
+        return None
+    return _plain(_deserializer.deserialize(value))
+
+
 def to_item(data: dict) -> dict:
     """A plain dict as a DynamoDB item; None values are left out."""
-    return {k: _serializer.serialize(v) for k, v in _native(data).items()}
+    return {k: _serialized(v) for k, v in data.items() if v is not None}
 
 
 def to_value(value) -> dict:
-    return _serializer.serialize(_native(value))
+    return _serialized(value)
 
 
 def from_item(item: dict | None) -> dict | None:
     if item is None:
         return None
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: _deserialized(v) for k, v in item.items()}
 
 
 def values(**kwargs) -> dict:

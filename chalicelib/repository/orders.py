@@ -33,8 +33,9 @@ def event_key(provider: str, event_id: str) -> dict:
 def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
     order = order.model_copy(update={"correlation_id": observability.correlation_id() or order.correlation_id})
+    customer = {"GSI3PK": f"CUSTOMER#{order.customer_id}", "GSI3SK": stamp} if order.customer_id else {}
     return (order_key(order.id) | order.model_dump(mode="json")
-            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp})
+            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp} | customer)
 
 
 STOCK_MOVES = {
@@ -118,7 +119,8 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
 
 
 def attach_payment(order_id: str, payment: PaymentRef) -> None:
-    """Remember the provider's payment for the order (idempotent)."""
+    """Remember the provider's payment for the order (idempotent). Checkout writes new orders with their
+    payment; this completes an order stored without one (placed before that, or by older code)."""
     dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(order_key(order_id)),
                 UpdateExpression="SET payment = :payment, version = version + :one",
                 ConditionExpression="attribute_exists(PK)",
@@ -207,4 +209,12 @@ def list_recent(status: str | None, limit: int, cursor: str | None) -> tuple[lis
         items, next_cursor = dynamo.query_page("GSI1", "GSI1PK", f"ORDERS#{status}", limit, cursor, newest_first=True)
     else:
         items, next_cursor = dynamo.query_page("GSI2", "GSI2PK", "ORDERS", limit, cursor, newest_first=True)
+    return [OrderRecord.model_validate(item) for item in items], next_cursor
+
+
+def list_by_customer(customer_id: str, limit: int, cursor: str | None) -> tuple[list[OrderRecord], str | None]:
+    """A customer's orders, newest first (GSI3: CUSTOMER#<customer id>, <created_at>#<id>; a cursor of
+    another customer's listing is a 400)."""
+    items, next_cursor = dynamo.query_page("GSI3", "GSI3PK", f"CUSTOMER#{customer_id}", limit, cursor,
+                                           newest_first=True)
     return [OrderRecord.model_validate(item) for item in items], next_cursor

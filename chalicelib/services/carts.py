@@ -2,6 +2,7 @@
 version it read, retrying a few times when a concurrent change wins; prices always come from the
 catalogue at the time of the read."""
 
+import time
 from datetime import timedelta
 
 from chalicelib import clock, config
@@ -11,6 +12,7 @@ from chalicelib.errors import (
     CartCheckedOut,
     CurrencyMismatch,
     DiscountUnknown,
+    IdempotencyKeyReused,
     InvalidRequest,
     OutOfStock,
     TooManyLines,
@@ -19,6 +21,7 @@ from chalicelib.errors import (
     not_found,
 )
 from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.kept import KeptAnswer, Keyed, find, remember
 from chalicelib.models.pricing import price_cart
 from chalicelib.repository import carts, discounts
 from chalicelib.retry import retried
@@ -43,18 +46,47 @@ def _inputs(record: CartRecord, extra_skus=(), code: str | None = None):
     return skus, discount
 
 
-def create(currency: str | None, email: str | None) -> Cart:
-    """A new open cart with an unguessable id. Raises InvalidRequest for an unsupported currency."""
+def _replay(record: CartRecord, keyed: Keyed | None) -> KeptAnswer | None:
+    """The answer kept on the cart for `keyed`'s key, if any. Raises IdempotencyKeyReused if the key
+    was used for another request."""
+    if keyed is None:
+        return None
+    kept = find([record.created_by, *record.answers] if record.created_by else record.answers, keyed, int(time.time()))
+    if kept is not None and kept.fingerprint != keyed.fingerprint:
+        raise _reused()
+    return kept
+
+
+def _reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused("This Idempotency-Key was already used for a different request; use a new key.",
+                                param="Idempotency-Key")
+
+
+def create(currency: str | None, email: str | None, keyed: Keyed | None = None) -> Cart | KeptAnswer:
+    """A new open cart with an unguessable id. With an Idempotency-Key (`keyed`) the id is derived from
+    the key and the answer kept on the cart: a retry finds it with the same one write (the answer
+    kept, or a 422 if the key was used for another request). Raises InvalidRequest for an unsupported
+    currency."""
     settings = config.settings()
     currency = currency or settings.default_currency
     if currency not in settings.currencies:
         raise InvalidRequest(f"Currency {currency} is not sold here; use one of {', '.join(settings.currencies)}.",
                              param="currency")
     now = clock.now()
-    record = CartRecord(id=clock.new_id("cart"), currency=currency, email=email, created_at=now, updated_at=now,
-                        expires_at=_expiry(now))
-    carts.create(record)
-    return _priced(record, {})
+    record = CartRecord(id=keyed.derived_id("cart") if keyed else clock.new_id("cart"), currency=currency,
+                        email=email, created_at=now, updated_at=now, expires_at=_expiry(now))
+    cart = _priced(record, {})
+    if keyed is None:
+        carts.create(record)
+        return cart
+    kept = KeptAnswer.of(keyed, 201, cart.model_dump_json(), int(now.timestamp()))
+    existing = carts.create(record.model_copy(update={"created_by": kept}))
+    if existing is None:
+        return kept
+    # The id is the key's: the live cart holding it is the key's first answer, however old.
+    if existing.created_by is None or existing.created_by.fingerprint != keyed.fingerprint:
+        raise _reused()
+    return existing.created_by
 
 
 def get(cart_id: str) -> Cart:
@@ -66,21 +98,31 @@ def get(cart_id: str) -> Cart:
     return _priced(record, skus, discount)
 
 
-def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | None = None) -> Cart:
+def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | None = None,
+            keyed: Keyed | None = None) -> Cart | KeptAnswer:
     """Read, apply `apply(record, skus, discount) -> record`, write on the version read; retried on
-    races. `code` is a discount code to load instead of the cart's own."""
-    def attempt() -> Cart:
+    races. `code` is a discount code to load instead of the cart's own. With `keyed`, the answer is
+    kept on the cart in the same write, and an answer already kept for the key is returned instead."""
+    def attempt() -> Cart | KeptAnswer:
         record = carts.get(cart_id)
         if record is None:
             raise not_found("cart")
+        kept = _replay(record, keyed)
+        if kept is not None:
+            return kept
         if record.status != "open":
             raise CartCheckedOut("This cart has been checked out; start a new cart.")
         skus, discount = _inputs(record, extra_skus, code)
         changed = apply(record, skus, discount)
         now = clock.now()
         changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
-        saved = carts.save(changed)
-        return _priced(saved, skus, discount if saved.discount_code else None)
+        cart = _priced(changed, skus, discount if changed.discount_code else None)
+        if keyed is None:
+            carts.save(changed)
+            return cart
+        kept = KeptAnswer.of(keyed, 200, cart.model_dump_json(), int(now.timestamp()))
+        carts.save(changed.model_copy(update={"answers": remember(changed.answers, kept)}))
+        return kept
 
     return retried(attempt, CartChanged,
                    lambda: CartChanged("The cart is being changed by other requests; read it again and retry."))
@@ -101,10 +143,10 @@ def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity
                          available=left)
 
 
-def add_line(cart_id: str, sku: str, quantity: int) -> Cart:
+def add_line(cart_id: str, sku: str, quantity: int, keyed: Keyed | None = None) -> Cart | KeptAnswer:
     """Add `quantity` of `sku` (to the quantity already in the cart). Not idempotent: a retry adds
-    again unless it carries an Idempotency-Key. Raises ResourceMissing, CartCheckedOut,
-    InvalidRequest, OutOfStock."""
+    again unless it carries an Idempotency-Key (`keyed`: then the answer kept on the cart comes back).
+    Raises ResourceMissing, CartCheckedOut, InvalidRequest, OutOfStock, IdempotencyKeyReused."""
     def apply(record: CartRecord, skus, discount):
         total = record.quantity_of(sku) + quantity
         if not record.quantity_of(sku) and len(record.lines) >= MAX_LINES:
@@ -112,7 +154,7 @@ def add_line(cart_id: str, sku: str, quantity: int) -> Cart:
         _sellable(record, skus, sku, total, "quantity")
         return record.with_quantity(sku, total)
 
-    return _change(cart_id, apply, (sku,))
+    return _change(cart_id, apply, (sku,), keyed=keyed)
 
 
 def set_quantity(cart_id: str, sku: str, quantity: int) -> Cart:

@@ -3,10 +3,16 @@ order has a payment with the provider.
 
 One order per cart: the checkout transaction is conditioned on the cart being open at the version
 read, so double clicks, retries and concurrent requests converge on one order; whoever loses reads
-the winner's. The payment is created after the order is committed, with an idempotency key
-derived from the order, so a retry after a provider failure completes the same payment.
+the winner's. The order is written once, already carrying its payment: its id is derived from the
+cart and the version read, the PaymentIntent is created first under an idempotency key derived from
+that id and the amount, then the transaction writes the order with it. A retry at the same version
+finds the same PaymentIntent. If the transaction fails after the PaymentIntent exists, nothing refers
+to it and its client secret was never handed out, so nobody can confirm it: no money can be taken on
+it (an order is never written without its payment, so the expiry always asks the provider, and
+cancels there, before it cancels an order).
 """
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,16 +21,19 @@ from chalicelib import clock, config, payments
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
+    IdempotencyKeyReused,
     InvalidRequest,
     OutOfStock,
     StockShort,
     not_found,
 )
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.customers import MarketingConsent, customer_id_for
+from chalicelib.models.kept import Keyed, find
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
 from chalicelib.models.stock import Plan, plan_reservation
-from chalicelib.repository import carts, catalog, discounts, orders
+from chalicelib.repository import carts, catalog, customers, discounts, orders
 from chalicelib.retry import retried
 
 PROVIDER = "stripe"
@@ -36,6 +45,7 @@ class CheckoutResult:
     order_token: str
     payment: dict
     created: bool
+    replayed: bool = False  # the answer to a retry of the checkout (same Idempotency-Key) that placed the order
 
     def to_json(self) -> dict:
         return {"order": self.order.model_dump(mode="json"), "order_token": self.order_token,
@@ -56,7 +66,14 @@ def _short(index: int, sku: str, variant: SkuRecord | None) -> OutOfStock:
                       param=f"lines.{index}.quantity", available=left, sku=sku)
 
 
-def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None) -> OrderRecord:
+def _order_id(record: CartRecord) -> str:
+    """The order an attempt at this version of the cart would place: every attempt at the same version
+    names the same order, so they share one PaymentIntent."""
+    return "ord_" + hashlib.sha256(f"{record.id}:{record.version}".encode()).hexdigest()[:32]
+
+
+def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
+               keyed: Keyed | None, customer_id: str | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
@@ -71,8 +88,9 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     if record.shipping_method not in {m.id for m in cart.available_shipping_methods}:
         raise InvalidRequest("The shipping method is no longer offered for this cart.", param="shipping_method")
     return OrderRecord(
-        id=clock.new_id("ord"), cart_id=record.id, token=secrets.token_urlsafe(32), currency=record.currency,
-        email=record.email, lines=cart.lines, shipping_address=record.shipping_address,
+        id=_order_id(record), cart_id=record.id, checkout_key=keyed, token=secrets.token_urlsafe(32),
+        currency=record.currency, email=record.email, customer_id=customer_id or customer_id_for(record.email),
+        lines=cart.lines, shipping_address=record.shipping_address,
         shipping_method=record.shipping_method, subtotal=cart.subtotal, discount_total=cart.discount_total,
         discount_code=discount.code if discount and cart.discount else None,
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
@@ -95,22 +113,42 @@ def _shard_plan(order: OrderRecord, skus: dict[str, SkuRecord]) -> dict[str, Pla
     return plans
 
 
-def _place_or_find(cart_id: str) -> tuple[OrderRecord, bool]:
+def _with_payment(order: OrderRecord) -> OrderRecord:
+    """The order with its PaymentIntent, created before the order is written (one per order id and amount)."""
+    provider = payments.provider(PROVIDER)
+    created = provider.create_payment(order.id, order.total, order.currency, order.email,
+                                      idempotency_key=f"{order.id}:{order.total}{order.currency}:create-payment")
+    return order.model_copy(update={"payment": PaymentRef(provider=provider.NAME, payment_id=created.payment_id,
+                                                          client_secret=created.client_secret,
+                                                          status=created.status)})
+
+
+def _reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused("This Idempotency-Key was already used for a different request; use a new key.",
+                                param="Idempotency-Key")
+
+
+def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
         record = carts.get(cart_id)
-        if record is None:
+        if record is None or (customer_id and record.customer_id not in (None, customer_id)):
             raise not_found("cart")
+        if keyed and find(record.answers, keyed, int(clock.now().timestamp())):
+            raise _reused()  # the key changed a line of this cart
         if record.status == "checked_out":
             order = orders.get(record.order_id)
             if order is None:  # the cart is retired in the same transaction that writes the order
                 raise RuntimeError(f"cart {cart_id} points at missing order {record.order_id}")
+            if (keyed and order.checkout_key and order.checkout_key.scope == keyed.scope
+                    and order.checkout_key.fingerprint != keyed.fingerprint):
+                raise _reused()
             return order, False
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
-        order = _new_order(record, skus, discount)
-        order = order.model_copy(update={"stock_shards": _shard_plan(order, skus)})
+        order = _new_order(record, skus, discount, keyed, customer_id)
+        order = _with_payment(order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None)
         except StockShort as short:
@@ -154,11 +192,23 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
     return answer
 
 
-def complete(cart_id: str, payment_method: str | None = None) -> CheckoutResult:
-    """Check the cart out: one order per cart, stock reserved, a payment created. Safe to retry: a
-    repeat returns the same order (created=False) and completes a payment a failed attempt left
-    undone. Raises ResourceMissing, InvalidRequest (naming the missing param), OutOfStock (nothing
-    reserved), PaymentDeclined, UpstreamUnavailable (the order stands; retry)."""
-    order, created = _place_or_find(cart_id)
+def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None,
+             customer_id: str | None = None, marketing_consent: bool | None = None) -> CheckoutResult:
+    """Check the cart out: one order per cart, stock reserved, written with its payment. Safe to retry:
+    a repeat returns the same order (created=False; with the Idempotency-Key (`keyed`) that placed it,
+    replayed=True) and confirms with a new payment method. Raises ResourceMissing, InvalidRequest
+    (naming the missing param), OutOfStock (nothing reserved), PaymentDeclined, IdempotencyKeyReused,
+    UpstreamUnavailable (nothing placed, or the order stands; retry).
+
+    The order's `customer_id` is the signed-in customer's (`customer_id`), else the one of its email: guest
+    orders belong to the account of that email by construction. A cart attached to another account is a
+    404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
+    profile with source "checkout" when the order is placed."""
+    order, created = _place_or_find(cart_id, keyed, customer_id)
+    if created and marketing_consent is not None:
+        customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
+            granted=marketing_consent, at=order.created_at, source="checkout"))
     payment = _payment(order, payment_method)
-    return CheckoutResult(order=Order.from_record(order), order_token=order.token, payment=payment, created=created)
+    replayed = bool(not created and keyed and order.checkout_key and order.checkout_key.scope == keyed.scope)
+    return CheckoutResult(order=Order.from_record(order), order_token=order.token, payment=payment, created=created,
+                          replayed=replayed)

@@ -52,12 +52,18 @@ TEMPLATES = {
 }
 
 
+# Marketing email: sent only with the recipient's consent (checked when it is sent), always with the one-click
+# unsubscribe link (chalicelib/unsubscribe.py) in the body and the List-Unsubscribe headers.
+MARKETING = {"CartAbandoned"}
+
+
 @dataclass(frozen=True)
 class Email:
     to: str
     subject: str
     html: str
     text: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def deliver(event: dict) -> bool:
@@ -67,6 +73,8 @@ def deliver(event: dict) -> bool:
     email = render(event)
     if email is None:
         return False
+    if event["type"] in MARKETING and not _consents(email.to):
+        return False  # no consent, or unsubscribed since the event: nothing is sent, nothing recorded
     return deliveries.once(CHANNEL, event["id"], lambda: {"message_id": send(email, event["id"])})
 
 
@@ -134,9 +142,31 @@ def _render_other(event: dict, template: str, subject: str, to_owner: bool) -> E
         context |= {"cart": cart, "currency": cart["currency"], "link_days": settings.cart_link_days,
                     "restore_url": cart_links.restore_url(cart["id"], sent_at)}
         to = settings.shop_email if to_owner else cart["email"]
+    headers: tuple[tuple[str, str], ...] = ()
+    if event["type"] in MARKETING:
+        extra, headers = marketing_parts(to)
+        context |= extra
     environment = _templates()
     return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
-                 text=environment.get_template(f"{template}.txt").render(context))
+                 text=environment.get_template(f"{template}.txt").render(context), headers=headers)
+
+
+def _consents(address: str) -> bool:
+    from chalicelib.models.customers import customer_id_for
+    from chalicelib.repository import customers
+
+    return customers.marketing_consent(customer_id_for(address))
+
+
+def marketing_parts(address: str) -> tuple[dict, tuple[tuple[str, str], ...]]:
+    """What every marketing email to `address` carries: `unsubscribe_url` for its body, and the
+    List-Unsubscribe / List-Unsubscribe-Post headers (one click, RFC 8058)."""
+    from chalicelib import unsubscribe
+    from chalicelib.models.customers import customer_id_for
+
+    customer_id = customer_id_for(address)
+    return ({"unsubscribe_url": unsubscribe.page_link(customer_id)},
+            tuple(unsubscribe.headers(customer_id).items()))
 
 
 @lru_cache(maxsize=1)
@@ -175,7 +205,9 @@ def send(email: Email, event_id: str) -> str:
         FromEmailAddress=sender(), Destination={"ToAddresses": [email.to]},
         Content={"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"},
                             "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"},
-                                     "Html": {"Data": email.html, "Charset": "UTF-8"}}}},
+                                     "Html": {"Data": email.html, "Charset": "UTF-8"}},
+                            **({"Headers": [{"Name": n, "Value": v} for n, v in email.headers]}
+                               if email.headers else {})}},
         EmailTags=[{"Name": "event", "Value": re.sub(r"[^A-Za-z0-9_-]", "_", event_id)[:256]}])
     message_id = answer["MessageId"]
     if config.settings().outbox_dir:
@@ -196,6 +228,8 @@ def write_outbox(email: Email, event_id: str, message_id: str, folder: Path) -> 
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_id}@outbox.local>"
     message["X-Event-Id"] = event_id
+    for name, value in email.headers:
+        message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     folder.mkdir(parents=True, exist_ok=True)

@@ -37,8 +37,8 @@ from chalicelib.repository import catalog, orders
 from chalicelib.retry import retried
 
 log = logging.getLogger(__name__)
-# A webhook normally lands within seconds; after this long the reconciliation sweep asks the provider.
-RECONCILE_AFTER = timedelta(minutes=2)
+# A webhook normally lands within seconds; after `reconcile_after_seconds` (default 2 minutes,
+# RECONCILE_AFTER_SECONDS) the reconciliation sweep asks the provider.
 # Payment states in which the money may still come: an order in one is never cancelled.
 STILL_RUNNING = frozenset({"processing", "requires_capture"})
 
@@ -185,13 +185,14 @@ def expire_unpaid(now: datetime | None = None) -> int:
 
 def reconcile_payments(now: datetime | None = None) -> dict:
     """Ask the provider about every unpaid order with a payment that has waited longer than
-    RECONCILE_AFTER and apply what it says (a success as paid, a cancellation as cancelled), so an
+    `reconcile_after_seconds` and apply what it says (a success as paid, a cancellation as cancelled), so an
     order whose webhooks never came is settled within one run. Orders past their deadline are the
     expiry's. Safe to repeat: applying goes through the same state machine as the webhook. Returns
     `{"checked": n, "settled": k}`."""
     now = now or clock.now()
     checked = settled = 0
-    for order in orders.each_pending_created_before(clock.iso(now - RECONCILE_AFTER)):
+    waited = timedelta(seconds=config.settings().reconcile_after_seconds)
+    for order in orders.each_pending_created_before(clock.iso(now - waited)):
         if not (order.payment and order.payment.payment_id) or order.payment_deadline <= now:
             continue
         checked += 1

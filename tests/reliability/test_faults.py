@@ -137,15 +137,17 @@ def test_checkout_failing_after_its_transaction_committed_converges_on_the_same_
     assert (first.status_code, first.data["error"]["code"]) == (502, "upstream_unavailable")
     assert len(orders_in_table()) == 1 and assert_stock_adds_up()["TEE-M"]["reserved"] == 2
     retried = checkout(world, cart["id"], key)
-    assert retried.status_code == 200, retried.data  # the order that the failed attempt placed
+    # The order that the failed attempt placed, under this key: its 201, replayed.
+    assert retried.status_code == 201, retried.data
+    assert retried.headers.get("Idempotent-Replayed") == "true"
     assert retried.data["order"]["id"] == orders_in_table()[0]["id"]
-    again = checkout(world, cart["id"], key)  # now kept: a replay
+    again = checkout(world, cart["id"], key)
     assert again.headers.get("Idempotent-Replayed") == "true" and again.data == retried.data
     assert post_event(world.api, pay(world, retried.data)).status_code == 200
     assert_settled(world, paid=1)
 
 
-def test_stripe_unavailable_at_checkout_keeps_the_order_and_the_retry_makes_one_payment(world):
+def test_stripe_unavailable_at_checkout_places_nothing_and_the_retry_makes_one_payment(world):
     cart = ready_cart(world.api, {"TEE-M": 1})
     key = str(uuid.uuid4())
     os.environ["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # the discard port: nothing listens
@@ -157,24 +159,24 @@ def test_stripe_unavailable_at_checkout_keeps_the_order_and_the_retry_makes_one_
         config.reset()
     assert (first.status_code, first.data["error"]["code"]) == (502, "upstream_unavailable")
     assert "127.0.0.1" not in json.dumps(first.data)
+    assert orders_in_table() == [] and assert_stock_adds_up()["TEE-M"]["reserved"] == 0
     retried = checkout(world, cart["id"], key)
-    assert retried.status_code == 200 and retried.data["payment"]["client_secret"]
+    assert retried.status_code == 201 and retried.data["payment"]["client_secret"]
     assert post_event(world.api, pay(world, retried.data)).status_code == 200
     assert_settled(world, paid=1)
 
 
-def test_recording_the_payment_failing_after_stripe_made_it_does_not_make_a_second_one(world):
+def test_writing_the_order_failing_after_stripe_made_its_payment_does_not_make_a_second_one(world):
     cart = ready_cart(world.api, {"TEE-M": 1})
     key = str(uuid.uuid4())
 
-    def attaching(params):
-        return "payment = :payment" in params.get("UpdateExpression", "")
-
-    with failing(dynamo.client(), "before-call.dynamodb.UpdateItem", throttled("UpdateItem"), when=attaching) as hit:
+    with failing(dynamo.client(), "before-call.dynamodb.TransactWriteItems", throttled("TransactWriteItems")) as hit:
         first = checkout(world, cart["id"], key)
-    assert hit and first.status_code == 502
-    retried = checkout(world, cart["id"], key)  # Stripe's idempotency key finds the same PaymentIntent
-    assert retried.status_code == 200, retried.data
+    assert hit and first.status_code == 502 and orders_in_table() == []
+    # The retry names the same order (same cart version), so Stripe's idempotency key finds the same
+    # PaymentIntent, and the order is written with it (assert_settled: one PaymentIntent per order).
+    retried = checkout(world, cart["id"], key)
+    assert retried.status_code == 201, retried.data
     assert post_event(world.api, pay(world, retried.data)).status_code == 200
     assert_settled(world, paid=1)
 
@@ -188,7 +190,7 @@ def test_a_webhook_failing_after_it_committed_is_applied_once_when_stripe_retrie
     for _ in range(3):  # Stripe retries until it gets a 2xx, and may deliver more than once
         assert post_event(world.api, event).status_code == 200
     order = orders_in_table()[0]
-    assert (order["status"], order["amount_paid"], order["version"]) == ("paid", order["total"], 2)
+    assert (order["status"], order["amount_paid"], order["version"]) == ("paid", order["total"], 1)
     assert_settled(world, paid=1)
 
 
