@@ -66,12 +66,6 @@ def test_a_product_in_an_unknown_category_is_a_400_naming_it(client):
     assert (answer.status_code, answer.data["error"]["param"]) == (400, "categories.0")
 
 
-@pytest.mark.parametrize(("sort", "expected"), [
-    ("newest", ["Cap", "Tee", "Bag"]),
-    ("price_asc", ["Tee", "Bag", "Cap"]),
-    ("price_desc", ["Cap", "Bag", "Tee"]),
-    ("title", ["Bag", "Cap", "Tee"]),
-])
 def one_a_minute(monkeypatch) -> None:
     """created_at is kept to the second: newest-first tests create one product a minute."""
     from chalicelib import clock
@@ -80,6 +74,12 @@ def one_a_minute(monkeypatch) -> None:
     monkeypatch.setattr(clock, "now", lambda: next(moments))
 
 
+@pytest.mark.parametrize(("sort", "expected"), [
+    ("newest", ["Cap", "Tee", "Bag"]),
+    ("price_asc", ["Tee", "Bag", "Cap"]),
+    ("price_desc", ["Cap", "Bag", "Tee"]),
+    ("title", ["Bag", "Cap", "Tee"]),
+])
 def test_a_category_lists_its_products_in_each_order_across_pages(client, monkeypatch, sort, expected):
     one_a_minute(monkeypatch)
     category(client, "clothing")
