@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: run test lint install clean package lint-template bench e2e openapi client soak
+.PHONY: run test lint install clean package lint-template bench e2e openapi client soak admin
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,15 @@ openapi: $(STAMP)
 client:
 	cd clients/typescript && npm ci --no-audit --no-fund && npm run typecheck && npm run build
 
+# The back office (admin/): the client's types first (make client), then its pinned packages, type-check and
+# the static build in admin/dist, which `make run` serves on 127.0.0.1:$(ADMIN_PORT:-8081) and infra/ deploys.
+admin: client
+	cd admin && npm ci --no-audit --no-fund && npm run build
+
 # The demo storefront in headless Chromium (Debian's: Playwright's own browser builds cannot be
 # downloaded here) against the local stack on free ports; screenshot in test-artifacts/.
 CHROMIUM ?= /usr/bin/chromium
-E2E_TIMEOUT ?= 170
+E2E_TIMEOUT ?= 420
 e2e: $(TOOLS_STAMP)
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 	CHROMIUM=$(CHROMIUM) timeout -k 10 $(E2E_TIMEOUT) $(BIN)/pytest e2e

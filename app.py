@@ -7,6 +7,10 @@ from chalicelib import config
 from chalicelib.handlers import (
     abandoned_carts,
     admin,
+    admin_emails,
+    admin_imports,
+    admin_reports,
+    admin_stock,
     carts,
     catalog,
     categories,
@@ -30,7 +34,8 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Authorization", "Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts, customers, categories):
+                 recommendations, abandoned_carts, customers, admin_reports, admin_emails, admin_imports,
+                 admin_stock, categories):
     app.register_blueprint(handlers.bp)
 
 

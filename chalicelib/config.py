@@ -64,6 +64,9 @@ class Settings:
     fulfilment_webhook_timeout: float
     # The storefront origin allowed by CORS (one origin: all that API Gateway's preflight answer carries).
     cors_allow_origin: str
+    # The back office's origin (admin/), also allowed by CORS: answers to a request from it carry
+    # it instead of the storefront's (see rendering.allowed_origin).
+    admin_origin: str
     # Abandoned carts: idle this long (with an email and lines) gets one reminder; its restore link
     # is valid for cart_link_days.
     abandoned_cart_minutes: int
@@ -114,6 +117,7 @@ def settings() -> Settings:
         fulfilment_webhook_url=os.environ.get("FULFILMENT_WEBHOOK_URL", ""),
         fulfilment_webhook_timeout=float(os.environ.get("FULFILMENT_WEBHOOK_TIMEOUT", "5")),
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", ""),
+        admin_origin=os.environ.get("ADMIN_ORIGIN", ""),
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),

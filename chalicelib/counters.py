@@ -10,6 +10,7 @@ bought-together pairs. Pure rules, no I/O: which increments one change of an ite
 |                                                 | per pair of distinct products: bought together +1          |
 | order: `amount_refunded` grows                  | day (of the change): refunds +growth                       |
 | cart: created (no old image)                    | day (of `created_at`): carts_created +1                     |
+| order: placed (no old image)                    | day (of `created_at`): checkouts +1 (the funnel's middle)  |
 
 Money is counted per currency and never added across currencies. Revenue is the order total
 (shipping and tax included, discounts deducted); a product's revenue is its line totals. Refunds
@@ -25,6 +26,8 @@ from chalicelib.models.orders import OrderRecord
 # Pairs grow with the square of an order's distinct products: learn from the first ones only.
 MAX_PAIR_PRODUCTS = 20
 DAY_FIELDS = ("orders", "revenue", "units", "carts_created", "recovered_revenue", "refunds")
+# Counted on the same day items but not part of the sales report (GET /admin/reports/funnel reads it).
+FUNNEL_FIELDS = ("checkouts",)
 
 
 @dataclass
@@ -62,6 +65,9 @@ def tallies(old: Record | None, new: Record | None, changed_at: datetime) -> lis
 def order_tallies(old: OrderRecord | None, new: OrderRecord, changed_at: datetime) -> list[Tally]:
     found = []
     currency, order_id = new.currency, new.id
+    if old is None:
+        found.append(Tally(f"order.{order_id}.placed",
+                           days={(currency, day_of(new.created_at, changed_at)): {"checkouts": 1}}))
     if new.status == "paid" and (old is None or old.status != "paid"):
         day = day_of(new.paid_at, changed_at)
         figures = {"orders": 1, "revenue": new.total, "units": sum(line.quantity for line in new.lines)}

@@ -76,6 +76,12 @@ class Received(BaseModel):
     received: Literal[True]
 
 
+class RowError(BaseModel):
+    row: int = Field(description="The file's row (the header is row 1).")
+    column: str
+    message: str
+
+
 class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,6 +95,8 @@ class ErrorDetail(BaseModel):
                                             description="`out_of_stock` at checkout: the SKU.")
     decline_code: str | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
                                      description="`payment_declined`: the provider's reason.")
+    rows: list[RowError] | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
+                                                        description="A CSV import's errors, row and column each.")
 
 
 class Error(BaseModel):

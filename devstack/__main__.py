@@ -17,7 +17,7 @@ import time
 
 from devstack.stack import ROOT
 
-DEFAULT_PORTS = {"API_PORT": 8000, "MOTO_PORT": 5000, "STRIPE_PORT": 8420, "STOREFRONT_PORT": 8080}
+DEFAULT_PORTS = {"API_PORT": 8000, "MOTO_PORT": 5000, "STRIPE_PORT": 8420, "STOREFRONT_PORT": 8080, "ADMIN_PORT": 8081}
 REGION = "eu-west-1"
 STAGE = "local"
 STACK_NAME = f"commerce-{STAGE}"
@@ -89,6 +89,7 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         API_URL=f"http://{HOST}:{ports['API_PORT']}",
         STOREFRONT_URL=storefront,
         CORS_ALLOW_ORIGIN=os.environ.get("CORS_ALLOW_ORIGIN") or storefront,
+        ADMIN_ORIGIN=os.environ.get("ADMIN_ORIGIN") or f"http://{HOST}:{ports['ADMIN_PORT']}",
         OUTBOX_DIR=os.environ.get("OUTBOX_DIR") or str(OUTBOX),
     )
     from devstack.accounts import create_pool
@@ -131,6 +132,12 @@ def _start_api(app, port: int):
     return server, thread
 
 
+def admin_built() -> bool:
+    from devstack.admin import built
+
+    return built()
+
+
 def _banner(ports: dict[str, int], admin_key: str, generated: bool, pumped: list[str]) -> str:
     api = f"http://{HOST}:{ports['API_PORT']}"
     key_note = "  (generated; set LOCAL_ADMIN_KEY to choose one)" if generated else ""
@@ -138,6 +145,8 @@ def _banner(ports: dict[str, int], admin_key: str, generated: bool, pumped: list
         "",
         "commerce local stack",
         f"  storefront   http://{HOST}:{ports['STOREFRONT_PORT']}  (demo shop; test card 4242 4242 4242 4242)",
+        f"  back office  http://{HOST}:{ports['ADMIN_PORT']}  (sign in with the admin key"
+        + (")" if admin_built() else "; not built yet: run `make admin`)"),
         f"  API          {api}",
         f"  moto (AWS)   http://{HOST}:{ports['MOTO_PORT']}",
         f"  localstripe  http://{HOST}:{ports['STRIPE_PORT']}  (webhooks -> {api}/webhooks/stripe)",
@@ -162,7 +171,7 @@ def main() -> int:
     from devstack.processes import Child, port_is_free
 
     children: list[Child] = []
-    server = pump = storefront = None
+    server = pump = storefront = admin_site = None
     started = time.monotonic()
     try:
         ports = _ports()
@@ -181,16 +190,22 @@ def main() -> int:
 
         from app import app
         from devstack import faults
+        from devstack.admin import AdminSite
+        from devstack.demo_orders import DEMO_ORDERS, seed_orders
         from devstack.pump import Pump
-        from devstack.seed import seed
+        from devstack.seed import LOW_STOCK_SKU, seed
         from devstack.storefront import Storefront
 
-        seed()
+        demo_orders = os.environ.get("DEMO_ORDERS", str(DEMO_ORDERS))
+        if not demo_orders.isdigit():
+            raise StackFailed(f"DEMO_ORDERS={demo_orders!r} is not a number")
+        seed_orders(seed(), excluded_skus=(LOW_STOCK_SKU,), count=int(demo_orders))
         api_url = f"http://{HOST}:{ports['API_PORT']}"
         _register_webhook(stripe.url, api_url, webhook_secret)
         faults.activate()
         server, api_thread = _start_api(app, ports["API_PORT"])
         storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url).start()
+        admin_site = AdminSite(HOST, ports["ADMIN_PORT"], api_url).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],
                     stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
                     schedule_seconds=float(os.environ.get("PUMP_SCHEDULE_SECONDS", "30")))
@@ -224,6 +239,8 @@ def main() -> int:
             pump.stop(timeout=None)
         if storefront is not None:
             storefront.stop()
+        if admin_site is not None:
+            admin_site.stop()
         if server is not None:
             server.shutdown()
             server.server.server_close()

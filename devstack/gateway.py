@@ -11,6 +11,7 @@ from chalice.local import ChaliceRequestHandler, ForbiddenError, create_local_se
 
 from chalicelib import config
 from chalicelib.errors import ResourceMissing
+from chalicelib.handlers.rendering import allowed_origin
 
 
 class EnvelopeRequestHandler(ChaliceRequestHandler):
@@ -25,6 +26,13 @@ class EnvelopeRequestHandler(ChaliceRequestHandler):
         if origin:
             headers["Access-Control-Allow-Origin"] = origin
         self._send_http_response(404, headers, json.dumps(body).encode())
+
+    def _send_http_response(self, code, headers, body) -> None:
+        # The preflight (answered by Chalice's LocalGateway, not the app) for the back office too.
+        origin = allowed_origin(self.headers.get("Origin"))
+        if origin and "Access-Control-Allow-Origin" in headers:
+            headers = {**headers, "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        super()._send_http_response(code, headers, body)
 
 
 def local_server(app, chalice_config, host: str, port: int):

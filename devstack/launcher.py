@@ -18,7 +18,7 @@ from pathlib import Path
 from devstack.processes import free_port
 from devstack.stack import ROOT
 
-PORTS = ("API_PORT", "MOTO_PORT", "STRIPE_PORT", "STOREFRONT_PORT")
+PORTS = ("API_PORT", "MOTO_PORT", "STRIPE_PORT", "STOREFRONT_PORT", "ADMIN_PORT")
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -27,7 +27,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 
 class LocalStack:
-    """The local stack on free ports. `.api`, `.stripe`, `.storefront`, `.ports`, `.admin_key`;
+    """The local stack on free ports. `.api`, `.stripe`, `.storefront`, `.admin`, `.ports`, `.admin_key`;
     `.log` is everything it printed (also written to `log_path` when given)."""
 
     def __init__(self, outbox: str | Path, admin_key: str = "local-stack-admin-key", log_path: Path | None = None,
@@ -36,14 +36,17 @@ class LocalStack:
         self.api = f"http://127.0.0.1:{self.ports['API_PORT']}"
         self.stripe = f"http://127.0.0.1:{self.ports['STRIPE_PORT']}"
         self.storefront = f"http://127.0.0.1:{self.ports['STOREFRONT_PORT']}"
+        self.admin = f"http://127.0.0.1:{self.ports['ADMIN_PORT']}"
         self.outbox = Path(outbox)
         self.admin_key = admin_key
         self.log_path = log_path
         self.ready_timeout = ready_timeout
         self.env = {**os.environ, **{name: str(port) for name, port in self.ports.items()},
-                    "LOCAL_ADMIN_KEY": admin_key, "OUTBOX_DIR": str(outbox), "PYTHONUNBUFFERED": "1", **(env or {})}
+                    "LOCAL_ADMIN_KEY": admin_key, "OUTBOX_DIR": str(outbox), "PYTHONUNBUFFERED": "1",
+                    # No demo history unless asked: every item slows moto's queries and transactions.
+                    "DEMO_ORDERS": "0", **(env or {})}
         # Settings the stack derives itself; a value left in the caller's environment would win.
-        for name in ("AWS_ENDPOINT_URL", "TABLE_NAME", "STAGE", "CORS_ALLOW_ORIGIN", "STOREFRONT_URL"):
+        for name in ("AWS_ENDPOINT_URL", "TABLE_NAME", "STAGE", "CORS_ALLOW_ORIGIN", "STOREFRONT_URL", "ADMIN_ORIGIN"):
             if name not in (env or {}):
                 self.env.pop(name, None)
         self.output: list[str] = []

@@ -27,6 +27,7 @@ class Stack(LocalStack):
     """`python -m devstack` on free ports: `.storefront`, `.api`, `.outbox`; `.stop()` is Ctrl-C."""
 
     def __init__(self, outbox: Path):
+        # No demo history (LocalStack's default): the tests make their own orders.
         super().__init__(outbox, admin_key="e2e-admin-key", ready_timeout=READY_TIMEOUT)
         self.start()
 

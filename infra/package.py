@@ -57,6 +57,8 @@ STACK_ENVIRONMENT = {
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
     "COGNITO_USER_POOL_ID": {"Ref": "CustomerPool"},
     "COGNITO_CLIENT_ID": {"Ref": "StorefrontClient"},
+    # The back office's CloudFront origin (deploy.yaml), allowed by CORS next to the storefront's.
+    "ADMIN_ORIGIN": {"Fn::Sub": "https://${AdminDistribution.DomainName}"},
 }
 
 # API Gateway's Cognito authorizer (ID tokens of the customer pool) on the customer routes: every

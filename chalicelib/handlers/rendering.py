@@ -20,6 +20,15 @@ GENERIC = {
 }
 
 
+def allowed_origin(origin: str | None) -> str | None:
+    """The back office's origin when the request comes from it (ADMIN_ORIGIN), else None: the
+    storefront's origin (CORS_ALLOW_ORIGIN) stays the default every answer carries."""
+    from chalicelib import config
+
+    admin = config.settings().admin_origin
+    return origin if admin and origin == admin else None
+
+
 def _error(status: int, code: str, message: str) -> Response:
     return Response({"error": {"code": code, "message": message}}, status_code=status)
 
@@ -39,6 +48,10 @@ def render(event, get_response, cors) -> Response:
     if cors:  # Chalice adds CORS headers only to what a view returns, not to rendered errors
         for name, value in cors.get_access_control_headers().items():
             response.headers.setdefault(name, value)
+        origin = allowed_origin(event.headers.get("origin"))
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
     error_code = response.body.get("error", {}).get("code") if isinstance(response.body, dict) else None
     log.info("request", extra={"method": event.method, "path": event.path, "status": response.status_code,
                                "error_code": error_code,

@@ -41,6 +41,18 @@ def _within(day: date, param: str) -> date:
     return day
 
 
+def report_days(from_: date | None, to: date | None) -> tuple[date, date]:
+    """The UTC days from..to of a report (inclusive; default the last 30 days). Raises InvalidRequest
+    naming the parameter: a day out of range, from after to, or more than MAX_DAYS days."""
+    end = _within(to or clock.now().date(), "to")
+    start = _within(from_ or max(end - timedelta(days=29), FIRST_DAY), "from")
+    if start > end:
+        raise InvalidRequest("from must not be after to.", param="from")
+    if (end - start).days + 1 > reports.MAX_DAYS:
+        raise InvalidRequest(f"A report covers at most {reports.MAX_DAYS} days.", param="to")
+    return start, end
+
+
 @bp.route("/admin/reports/sales", methods=["GET"])
 @documented(SalesReport, query=SalesReportQuery, summary="Sales figures of a date range in one currency")
 def sales_report():
@@ -61,10 +73,4 @@ def sales_report():
     currency = query.currency or settings.default_currency
     if currency not in settings.currencies:
         raise InvalidRequest(f"currency must be one of {', '.join(settings.currencies)}.", param="currency")
-    end = _within(query.to or clock.now().date(), "to")
-    start = _within(query.from_ or max(end - timedelta(days=29), FIRST_DAY), "from")
-    if start > end:
-        raise InvalidRequest("from must not be after to.", param="from")
-    if (end - start).days + 1 > reports.MAX_DAYS:
-        raise InvalidRequest(f"A report covers at most {reports.MAX_DAYS} days.", param="to")
-    return reports.sales(currency, start, end)
+    return reports.sales(currency, *report_days(query.from_, query.to))

@@ -96,6 +96,9 @@ Growth features (sales report, recommendations, abandoned carts; see each module
 | newest active products         | GSI1: PRODUCTS, newest first                   | recommendations.newest_active      |
 | sales counters of a month      | REPORT#<cur>#<YYYY-MM>, DAY#<dd>[#PRODUCT#..]  | reports.read_days                  |
 | count a change once            | transaction: ADDs + Put PK=APPLIED#<marker>    | reports.apply                      |
+| adjust stock + ledger entry    | transaction: SKU#<sku> (on on_hand) + Put      | ledger.adjust                      |
+|                                | PK=LEDGER#<sku>, SK=ENTRY#<at>#<id>            |                                    |
+| a SKU's ledger, newest first   | Query PK=LEDGER#<sku>, descending              | ledger.entries                     |
 
 Items that expire carry `expires_at` (epoch seconds), the table's TTL attribute. TTL deletion lags
 by up to two days, so reads treat an item past its `expires_at` as gone.

@@ -56,13 +56,14 @@ def _classified(variants: list[dict], categories: list[str], tags: list[str]) ->
 
 
 def create_product(title: str, description: str, active: bool, variants: list[dict],
-                   categories: list[str] = (), tags: list[str] = ()) -> Product:
+                   categories: list[str] = (), tags: list[str] = (), product_id: str | None = None) -> Product:
     """Create a product, its variants' stock and its listings. Not idempotent by itself (a new id each
-    call): retries are made safe by the Idempotency-Key layer."""
+    call): retries are made safe by the Idempotency-Key layer. A given `product_id` (the CSV import's,
+    derived from the file) that exists already is a Conflict `resource_exists`."""
     variants = priced_variants(variants)
     now = clock.now()
-    record = ProductRecord(id=clock.new_id("prod", 8), title=title, description=description, active=active,
-                           skus=[v["sku"] for v in variants], created_at=now, updated_at=now,
+    record = ProductRecord(id=product_id or clock.new_id("prod", 8), title=title, description=description,
+                           active=active, skus=[v["sku"] for v in variants], created_at=now, updated_at=now,
                            **_classified(variants, list(categories), list(tags)))
     catalog.save_product(record, variants, retired_skus=[], create=True,
                          listing=listings.product_pieces(None, record))
@@ -70,9 +71,9 @@ def create_product(title: str, description: str, active: bool, variants: list[di
 
 
 def update_product(product_id: str, title: str, description: str, active: bool, variants: list[dict],
-                   categories: list[str] = (), tags: list[str] = ()) -> Product:
-    """Replace a product's fields and variants; SKUs no longer listed stop being sold. Idempotent.
-    Raises ResourceMissing, Conflict."""
+                   categories: list[str] | None = None, tags: list[str] | None = None) -> Product:
+    """Replace a product's fields and variants (categories and tags too unless None: kept, as the CSV
+    import does); SKUs no longer listed stop being sold. Idempotent. Raises ResourceMissing, Conflict."""
     existing = catalog.get_product(product_id)
     if existing is None:
         raise not_found("product")
@@ -80,7 +81,9 @@ def update_product(product_id: str, title: str, description: str, active: bool, 
     skus = [v["sku"] for v in variants]
     record = existing.model_copy(update={"title": title, "description": description, "active": active,
                                          "skus": skus, "updated_at": clock.now(),
-                                         **_classified(variants, list(categories), list(tags))})
+                                         **_classified(variants, existing.categories if categories is None
+                                                       else list(categories), existing.tags if tags is None
+                                                       else list(tags))})
     retired = [sku for sku in existing.skus if sku not in skus]
     catalog.save_product(record, variants, retired_skus=retired, create=False,
                          listing=listings.product_pieces(existing, record))

@@ -1,0 +1,33 @@
+/** The typed client (clients/typescript) pointed at the API named in /config.json, with the credential. */
+import { createCommerceClient, CommerceApiError, type CommerceClient } from "@commerce/client";
+import { authorization, type Credential } from "./auth";
+
+export interface AppConfig {
+  apiBaseUrl: string;
+}
+
+let config: AppConfig | null = null;
+
+/** config.json is written at deploy time (infra/) or by `make run` (devstack/admin.py). */
+export async function loadConfig(): Promise<AppConfig> {
+  if (config) return config;
+  const answer = await fetch("./config.json", { cache: "no-store" });
+  if (!answer.ok) throw new Error(`config.json: HTTP ${answer.status}`);
+  config = (await answer.json()) as AppConfig;
+  return config;
+}
+
+export function clientFor(credential: Credential): CommerceClient {
+  if (!config) throw new Error("loadConfig() first");
+  // The client sends `adminKey` as `Authorization: Bearer …`: a key or a staff JWT alike.
+  return createCommerceClient(config.apiBaseUrl, { adminKey: authorization(credential).slice("Bearer ".length) });
+}
+
+export function problem(error: unknown): string {
+  if (error instanceof CommerceApiError) {
+    return error.param ? `${error.message} (${error.param})` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export { CommerceApiError };
