@@ -47,7 +47,7 @@ admin: client
 # The demo storefront in headless Chromium (Debian's: Playwright's own browser builds cannot be
 # downloaded here) against the local stack on free ports; screenshot in test-artifacts/.
 CHROMIUM ?= /usr/bin/chromium
-E2E_TIMEOUT ?= 420
+E2E_TIMEOUT ?= 480
 e2e: $(TOOLS_STAMP)
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 	CHROMIUM=$(CHROMIUM) timeout -k 10 $(E2E_TIMEOUT) $(BIN)/pytest e2e

@@ -15,9 +15,11 @@ from chalicelib.handlers import (
     catalog,
     categories,
     checkout,
+    crm,
     customers,
     discounts,
     docs,
+    messages,
     orders,
     queues,
     recommendations,
@@ -34,8 +36,8 @@ if config.settings().cors_allow_origin:
                               allow_headers=["Authorization", "Idempotency-Key", "X-Order-Token", "X-Request-Id"],
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
-                 recommendations, abandoned_carts, customers, admin_reports, admin_emails, admin_imports,
-                 admin_stock, categories):
+                 recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
+                 admin_imports, admin_stock, categories):
     app.register_blueprint(handlers.bp)
 
 

@@ -71,6 +71,11 @@ class Settings:
     # is valid for cart_link_days.
     abandoned_cart_minutes: int
     cart_link_days: int
+    # CRM: a customer whose lifetime value in a currency reaches vip_threshold (minor units) is a VIP;
+    # a lapsed customer who consents gets one win-back code of winback_percent, valid winback_days.
+    vip_threshold: int = 50000
+    winback_percent: int = 15
+    winback_days: int = 30
     # The API's public base URL (one-click unsubscribe links point at it).
     api_url: str = "http://127.0.0.1:8000"
     # Customer accounts (Cognito): the pool and the storefront's app client whose tokens the customer
@@ -120,6 +125,9 @@ def settings() -> Settings:
         admin_origin=os.environ.get("ADMIN_ORIGIN", ""),
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
+        vip_threshold=int(os.environ.get("VIP_THRESHOLD", "50000")),
+        winback_percent=int(os.environ.get("WINBACK_PERCENT", "15")),
+        winback_days=int(os.environ.get("WINBACK_DAYS", "30")),
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),

@@ -5,7 +5,9 @@ bought-together pairs. Pure rules, no I/O: which increments one change of an ite
 | change (old image → new image)                  | counts                                                     |
 | ----------------------------------------------- | ---------------------------------------------------------- |
 | order: status becomes `paid`                    | day (of `paid_at`): orders +1, revenue +total, units +Σ    |
-|                                                 | quantities, recovered_revenue +total if `recovered`;       |
+|                                                 | quantities, recovered_revenue +total if `recovered`,       |
+|                                                 | winback_revenue +total if its discount code is a win-back  |
+|                                                 | code (`WB-...`, services/crm.py);                          |
 |                                                 | per product and day: units, revenue (Σ line totals);       |
 |                                                 | per pair of distinct products: bought together +1          |
 | order: `amount_refunded` grows                  | day (of the change): refunds +growth                       |
@@ -21,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from chalicelib.models import CartRecord, Record
+from chalicelib.models.crm import WINBACK_PREFIX
 from chalicelib.models.orders import OrderRecord
 
 # Pairs grow with the square of an order's distinct products: learn from the first ones only.
 MAX_PAIR_PRODUCTS = 20
-DAY_FIELDS = ("orders", "revenue", "units", "carts_created", "recovered_revenue", "refunds")
+DAY_FIELDS = ("orders", "revenue", "units", "carts_created", "recovered_revenue", "winback_revenue", "refunds")
 # Counted on the same day items but not part of the sales report (GET /admin/reports/funnel reads it).
 FUNNEL_FIELDS = ("checkouts",)
 
@@ -73,6 +76,8 @@ def order_tallies(old: OrderRecord | None, new: OrderRecord, changed_at: datetim
         figures = {"orders": 1, "revenue": new.total, "units": sum(line.quantity for line in new.lines)}
         if new.recovered:
             figures["recovered_revenue"] = new.total
+        if (new.discount_code or "").upper().startswith(WINBACK_PREFIX):
+            figures["winback_revenue"] = new.total
         tally = Tally(f"order.{order_id}.paid", days={(currency, day): figures})
         for line in new.lines:
             counts = tally.products.setdefault((currency, day, line.product_id), {"units": 0, "revenue": 0})

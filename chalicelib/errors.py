@@ -171,8 +171,8 @@ class RefundExceedsPayment(Conflict, code="refund_exceeds_payment"):
 
 
 class DiscountRefused(Conflict):
-    """The discount code's validity window, usage limit (total or per customer), currency or minimum
-    refused the cart or the order; each reason is a subclass (DISCOUNT_REFUSALS)."""
+    """The discount code's validity window, usage limit (total or per customer), currency, minimum or
+    customer (a personal code) refused the cart or the order; each reason is a subclass (DISCOUNT_REFUSALS)."""
 
 
 class DiscountGone(DiscountRefused, code=DiscountUnknown.code):
@@ -197,6 +197,10 @@ class DiscountCurrencyMismatch(DiscountRefused, code="discount_currency_mismatch
 
 class DiscountMinimumNotReached(DiscountRefused, code="discount_minimum_not_reached"):
     """The cart's subtotal is below the code's minimum."""
+
+
+class DiscountNotForCustomer(DiscountRefused, code="discount_not_for_customer"):
+    """The code is personal (a win-back code) and the cart's email is another customer's."""
 
 
 # --- 413 and above ---------------------------------------------------------------------------------
@@ -230,7 +234,8 @@ REGISTRY: tuple[type[CommerceError], ...] = tuple(
 # Why a discount code does not apply (models/pricing.discount_problem, a cart's `discount.reason`) -> its 409.
 DISCOUNT_REFUSALS: dict[str, type[DiscountRefused]] = {
     cls.code: cls for cls in (DiscountGone, DiscountNotYetValid, DiscountExpired, DiscountUsedUp,
-                              DiscountCurrencyMismatch, DiscountMinimumNotReached)}
+                              DiscountCurrencyMismatch, DiscountMinimumNotReached,
+                              DiscountNotForCustomer)}
 
 
 def not_found(kind: str) -> ResourceMissing:

@@ -15,6 +15,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | SkuRecord   | `available` falls from above `low_stock_threshold` to at | StockLow       | email  |
 |             | or below it (each crossing once; id from the record)     |                |        |
 | CartRecord  | `reminded_at` appears (set by the abandoned-cart sweep)  | CartAbandoned  | email  |
+| CustomerStats | a new `winback` (set by the customer sweep, once a lapse) | WinBackOffered | email |
+| MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
 """
 
 import json
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
+from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.orders import Order, OrderRecord
 
 FULFILMENT = "fulfilment"
@@ -113,6 +116,24 @@ def cart_events(old: CartRecord | None, new: CartRecord | None) -> list[Event]:
     return [Event(f"{new.id}.CartAbandoned", "CartAbandoned", clock.iso(new.reminded_at), {"cart": cart}, (EMAIL,))]
 
 
+def customer_events(old: CustomerStats | None, new: CustomerStats | None) -> list[Event]:
+    """WinBackOffered when the sweep offers a win-back code (services/crm.py); one per code."""
+    if not new or not new.winback or (old and old.winback and old.winback.code == new.winback.code):
+        return []
+    offer = new.winback.model_dump(mode="json")
+    data = {"customer": {"id": new.id, "email": new.email}, "winback": offer}
+    return [Event(f"{new.id}.WinBackOffered.{offer['code']}", "WinBackOffered", offer["offered_at"], data, (EMAIL,))]
+
+
+def message_events(old: MessageRecord | None, new: MessageRecord | None) -> list[Event]:
+    """MessageReplied when the shop writes to the customer (never for an internal note)."""
+    if old or not new or new.author != "shop" or new.internal or not new.to:
+        return []
+    data = {"order_id": new.order_id, "to": new.to, "order_token": new.order_token,
+            "message": {"id": new.id, "body": new.body, "created_at": clock.iso(new.created_at)}}
+    return [Event(f"{new.id}.MessageReplied", "MessageReplied", clock.iso(new.created_at), data, (EMAIL,))]
+
+
 def events_for_change(old: Record | None, new: Record | None, record_id: str = "") -> list[Event]:
     """All events for one change's images (domain models, repository/stream.py); `record_id` is
     the stream record's eventID (the same on every delivery of the record)."""
@@ -122,4 +143,8 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return stock_events(old, new, record_id)
     if isinstance(new or old, CartRecord):
         return cart_events(old, new)
+    if isinstance(new or old, CustomerStats):
+        return customer_events(old, new)
+    if isinstance(new or old, MessageRecord):
+        return message_events(old, new)
     return []

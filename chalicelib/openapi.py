@@ -191,7 +191,8 @@ def build(app) -> dict:
                 CUSTOMER_SCHEME: {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": "A Cognito ID or access token of the shop's user pool and storefront app client "
-                               "(`/me` routes; `GET /orders/{order_id}` and checkout accept it too)."}},
+                               "(`/me` routes; `GET /orders/{order_id}`, the order's messages and checkout accept it "
+                               "too)."}},
         },
     }
 
@@ -248,7 +249,7 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
     for status in doc.status:
         answer: dict = {"description": STATUS_TEXT.get(status, str(status))}
         if doc.response is not None:
-            answer["content"] = {"application/json": {"schema": _schema_of(doc.response, "serialization", names)}}
+            answer["content"] = {doc.media_type: {"schema": _schema_of(doc.response, "serialization", names)}}
         if doc.links:
             answer["links"] = {target: {"operationId": target, "parameters": dict(parameters)}
                                for target, parameters in doc.links.items()}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models import DiscountRecord, Product
+from chalicelib.models.crm import AdminCustomer, Message, Thread
 from chalicelib.models.orders import Order
 
 T = TypeVar("T")
@@ -119,6 +120,7 @@ class ReportDay(BaseModel):
     units: int
     carts_created: int
     recovered_revenue: int
+    winback_revenue: int
     refunds: int
 
 
@@ -137,6 +139,32 @@ class SalesReport(BaseModel):
     carts_created: int
     conversion_rate: float | None = Field(description="orders / carts_created; null without carts.")
     recovered_revenue: int = Field(description="Revenue of orders from carts restored by a reminder link.")
+    winback_revenue: int = Field(description="Revenue of orders that used a win-back discount code.")
     refunds: int
     top_products: list[TopProduct] = Field(description="Up to 10, by revenue.")
     by_day: list[ReportDay]
+
+
+class AdminCustomerPage(Page[AdminCustomer]):
+    """A page of customers."""
+
+
+class AdminCustomerDetail(AdminCustomer):
+    orders: list[Order] = Field(description="The customer's latest paid orders (up to 20), newest first.")
+
+
+class SegmentCount(BaseModel):
+    id: Literal["new", "repeat", "vip", "at_risk", "lapsed"]
+    count: int
+
+
+class SegmentCounts(BaseModel):
+    data: list[SegmentCount]
+
+
+class MessageList(BaseModel):
+    data: list[Message]
+
+
+class ThreadPage(Page[Thread]):
+    """A page of customer service threads."""

@@ -204,7 +204,8 @@ def main() -> int:
         _register_webhook(stripe.url, api_url, webhook_secret)
         faults.activate()
         server, api_thread = _start_api(app, ports["API_PORT"])
-        storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url).start()
+        cognito = {"endpoint": moto.url, "region": REGION, "clientId": os.environ["COGNITO_CLIENT_ID"]}
+        storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url, cognito).start()
         admin_site = AdminSite(HOST, ports["ADMIN_PORT"], api_url).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],
                     stream_failure_queue_url=outputs["StreamFailureQueueUrl"],

@@ -23,8 +23,12 @@ TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"
 log = logging.getLogger("devstack.storefront")
 
 
-def config_js(api_url: str, stripe_url: str) -> bytes:
+def config_js(api_url: str, stripe_url: str, cognito: dict | None = None) -> bytes:
+    """`cognito`: {"endpoint", "region", "clientId"} of the local pool (its cognito-idp API on the moto server,
+    which answers the browser's CORS preflight itself)."""
     config = {"apiBaseUrl": api_url, "stripeJsUrl": f"{stripe_url}/js.stripe.com/v3/"}
+    if cognito:
+        config["cognito"] = cognito
     return (f"// Written by `make run` (devstack/storefront.py) for the local stack; the file on disk has the\n"
             f"// production defaults.\nexport default {json.dumps(config, indent=2)};\n").encode()
 
@@ -61,10 +65,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class Storefront:
-    """`Storefront(host, port, api_url, stripe_url).start()` ... `.stop()`."""
+    """`Storefront(host, port, api_url, stripe_url, cognito).start()` ... `.stop()`."""
 
-    def __init__(self, host: str, port: int, api_url: str, stripe_url: str):
-        handler = partial(_Handler, directory=str(SITE), config=config_js(api_url, stripe_url))
+    def __init__(self, host: str, port: int, api_url: str, stripe_url: str, cognito: dict | None = None):
+        handler = partial(_Handler, directory=str(SITE), config=config_js(api_url, stripe_url, cognito))
         self.server = http.server.ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
         self.url = f"http://{host}:{port}"

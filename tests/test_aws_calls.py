@@ -5,9 +5,13 @@ import boto3
 import pytest
 
 from bench.aws_calls import count_calls, watch
+from chalicelib.models.customers import customer_id_for
 from chalicelib.payments import stripe_http
-from tests.conftest import ADDRESS, make_cart, make_product, ready_cart
-from tests.orders_support import checked_out, intent, post_event, stripe_event
+from tests.conftest import ADDRESS, ADMIN, make_cart, make_product, ready_cart
+from tests.growth_support import relay
+from tests.orders_support import Stream, checked_out, intent, post_event, stripe_event
+from tests.test_crm import ADA, buy
+from tests.test_messages import inbox, order, read, reply, write
 
 
 def cart_with_two_lines(client) -> str:
@@ -106,6 +110,58 @@ def test_watching_a_client_that_is_already_counted_does_not_count_twice(aws):
     assert calls.total() == 1
 
 
+# Customers (CRM) and customer service (issue 14) ------------------------------------------------------
+
+
+def crm_products(api) -> None:
+    make_product(api, sku_prefix="TEE", price=2500, on_hand=100)
+
+
+def test_aws_calls_of_the_customer_routes(shop):
+    crm_products(shop)
+    stream = Stream()
+    buy(shop, {"TEE-M": 1})
+    relay(shop, stream)
+    cid = customer_id_for(ADA)
+    expected = {
+        "/admin/customers": {("dynamodb", "Query"): 1},
+        "/admin/customers?sort=last_order": {("dynamodb", "Query"): 1},
+        f"/admin/customers?email={ADA}": {("dynamodb", "GetItem"): 1},
+        "/admin/customers?segment=new": {("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1},
+        f"/admin/customers/{cid}": {("dynamodb", "GetItem"): 1, ("dynamodb", "Query"): 1,
+                                     ("dynamodb", "BatchGetItem"): 1},
+        "/admin/segments": {("dynamodb", "Query"): 1},
+        "/admin/segments/new/customers.csv": {("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1},
+    }
+    for path, calls in expected.items():
+        with count_calls() as counted:
+            assert shop.raw.http.get(path, headers=ADMIN).status_code == 200
+        assert counted.by_operation() == calls, path
+    with count_calls() as counted:
+        assert shop.patch(f"/admin/customers/{cid}", {"note": "hi"}, headers=ADMIN).status_code == 200
+    assert counted.by_operation() == {("dynamodb", "UpdateItem"): 1, ("dynamodb", "GetItem"): 1,
+                                      ("dynamodb", "Query"): 1, ("dynamodb", "BatchGetItem"): 1}
+
+
+def test_aws_calls_of_the_message_routes(shop):
+    api = shop
+    make_product(api, on_hand=50)
+    order_id, token = order(api)
+    with count_calls() as calls:
+        write(api, order_id, token)
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
+    with count_calls() as calls:
+        read(api, order_id, token)
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 1, ("dynamodb", "Query"): 1}
+    with count_calls() as calls:
+        reply(api, order_id, "On its way.")
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
+    with count_calls() as calls:
+        inbox(api)
+    assert calls.by_operation() == {("dynamodb", "Query"): 1}
+    with count_calls() as calls:
+        api.post(f"/admin/orders/{order_id}/messages/close", {}, headers=ADMIN)
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
 @pytest.fixture
 def provider_calls(monkeypatch) -> list[str]:
     """The HTTP requests the app sends to the payment provider (each send, retries included)."""

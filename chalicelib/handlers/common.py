@@ -33,13 +33,15 @@ class RouteDoc:
     operation_id: str | None = None
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # operationId -> {parameter: expression}
     tag: str | None = None  # the document's group; by default the handler module's name
+    media_type: str = "application/json"  # of the success answer (a CSV export says text/csv)
 
 
 def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[int, ...] = 200,
                request: type[BaseModel] | dict | None = None, query: type[BaseModel] | None = None,
                errors: Iterable[type[CommerceError]] = (), headers: dict[str, str] | None = None,
                summary: str | None = None, operation_id: str | None = None,
-               links: dict[str, dict[str, str]] | None = None, tag: str | None = None) -> Callable[[F], F]:
+               links: dict[str, dict[str, str]] | None = None, tag: str | None = None,
+               media_type: str = "application/json") -> Callable[[F], F]:
     """Declare a route's contract; stack it under the route decorator:
 
         @bp.route("/carts/{cart_id}/lines", methods=["POST"])
@@ -55,7 +57,8 @@ def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[i
     arguments on the view function."""
     doc = RouteDoc(response=response, status=(status,) if isinstance(status, int) else tuple(status),
                    request=request, query=query, errors=tuple(errors), headers=dict(headers or {}),
-                   summary=summary, operation_id=operation_id, links=dict(links or {}), tag=tag)
+                   summary=summary, operation_id=operation_id, links=dict(links or {}), tag=tag,
+                   media_type=media_type)
 
     def mark(view: F) -> F:
         setattr(view, DOC_ATTRIBUTE, doc)

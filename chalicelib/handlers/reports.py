@@ -62,9 +62,11 @@ def sales_report():
     asks once per currency. Money in that currency's minor units:
 
         {currency, from, to, orders, revenue, average_order_value, units, carts_created,
-         conversion_rate (orders / carts_created, null without carts), recovered_revenue, refunds,
+         conversion_rate (orders / carts_created, null without carts), recovered_revenue,
+         winback_revenue (orders using a win-back code), refunds,
          top_products: [{product_id, title, units, revenue}] (10, by revenue),
-         by_day: [{date, orders, revenue, units, carts_created, recovered_revenue, refunds}]}
+         by_day: [{date, orders, revenue, units, carts_created, recovered_revenue, winback_revenue,
+                 refunds}]}
     """
     request = bp.current_request
     require_admin(request)

@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, orders
+from chalicelib.services import abandoned_carts, crm, messages, orders
 
 bp = Blueprint(__name__)
 
@@ -21,3 +21,17 @@ def reconcile_payments(event):
 @bp.schedule(Rate(15, unit=Rate.MINUTES))
 def sweep_abandoned_carts(event):
     return {"reminded": abandoned_carts.sweep()}
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def sweep_customers(event):
+    """Customers whose last order just became 60 / 120 days old move to at_risk / lapsed; the lapsed
+    who consent get a win-back code (services/crm.py). Hourly: a day's buckets are read once, on its
+    first run."""
+    return crm.sweep()
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES))
+def measure_open_threads(event):
+    """The age of the oldest open customer service thread as a metric (alarmed in infra/deploy.yaml)."""
+    return {"oldest_open_seconds": messages.measure_oldest_open()}

@@ -310,6 +310,7 @@ class DiscountRecord(DiscountTerms, Record):
     """A discount code as stored: its terms, and how often orders used it."""
 
     id: str
+    customer_id: str | None = None  # a personal code (win-back): only carts with that customer's email
     times_used: int = 0
     created_at: datetime
 

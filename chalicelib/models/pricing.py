@@ -22,6 +22,7 @@ from chalicelib.models import (
     SkuRecord,
     round_half_up,
 )
+from chalicelib.models.customers import customer_id_for
 
 
 class ShippingRate(BaseModel):
@@ -69,9 +70,14 @@ class PricingContext:
         return [promotion.get_sku for promotion in self.promotions]
 
 
-def discount_problem(discount: DiscountRecord, currency: str, subtotal: int, now: datetime) -> tuple[str, str] | None:
+def discount_problem(discount: DiscountRecord, currency: str, subtotal: int, now: datetime,
+                     email: str | None = None) -> tuple[str, str] | None:
     """Why `discount` does not apply to a cart (a code of errors.DISCOUNT_REFUSALS, a message), or None
-    when it does. Usage limits are checked again, atomically, by the checkout transaction."""
+    when it does. Usage limits are checked again, atomically, by the checkout transaction; a personal
+    code's customer once the cart has an email (checkout needs one)."""
+    if discount.customer_id and email and customer_id_for(email) != discount.customer_id:
+        return (errors.DiscountNotForCustomer.code,
+                f"Code {discount.code} is personal: it belongs to another customer.")
     if discount.starts_at and now < discount.starts_at:
         return (errors.DiscountNotYetValid.code,
                 f"Code {discount.code} is valid from {discount.starts_at:%Y-%m-%d %H:%M} UTC.")
@@ -159,7 +165,8 @@ def price_cart(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     status, discount_total, free_shipping = None, 0, False
     if record.discount_code:
         problem = ((errors.DiscountGone.code, f"Code {record.discount_code} does not exist.") if discount is None
-                   else discount_problem(discount, record.currency, subtotal, context.now or datetime.now(UTC)))
+                   else discount_problem(discount, record.currency, subtotal, context.now or datetime.now(UTC),
+                                         record.email))
         status = DiscountStatus(code=record.discount_code, applied=problem is None,
                                 reason=problem[0] if problem else None, message=problem[1] if problem else None)
         if problem is None:

@@ -100,6 +100,34 @@ Growth features (sales report, recommendations, abandoned carts; see each module
 |                                | PK=LEDGER#<sku>, SK=ENTRY#<at>#<id>            |                                    |
 | a SKU's ledger, newest first   | Query PK=LEDGER#<sku>, descending              | ledger.entries                     |
 
+Customers (CRM) and customer service (repository/crm.py, repository/messages.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| a customer's figures           | PK=CUSTOMER#<cus_id>, SK=STATS                 | crm.get                            |
+| figures of many customers      | BatchGetItem CUSTOMER#<cus_id>/STATS           | crm.get_many                       |
+| write figures once per change  | transaction: STATS (on its version) + APPLIED# | crm.save                           |
+|                                | + SEGMENTS counts + SEGMENT#, LAST_ORDER_DAY#, |                                    |
+|                                | PAID_ORDER# index items + win-back DISCOUNT#   |                                    |
+| forget a customer (erasure)    | transaction: STATS (on its version), SEGMENT#, | crm.forget                         |
+|                                | LAST_ORDER_DAY# deleted, SEGMENTS count -1     |                                    |
+| the shop's tags and note       | PK=CUSTOMER#<cus_id>, SK=STATS (update)        | crm.annotate                       |
+| customers, newest first        | GSI1: CUSTOMERS, <created_at>#<cus_id>         | crm.list_customers                 |
+| customers by last order        | GSI2: CUSTOMERS#LAST_ORDER, <last_order_at>#.. | crm.list_customers                 |
+| a segment's customers          | PK=SEGMENT#<segment>, then BatchGetItem STATS  | crm.list_segment                   |
+| customers per segment          | PK=SEGMENTS, SK=SEGMENT#<segment>              | crm.segment_counts                 |
+| a customer's paid orders       | PK=CUSTOMER#<id>, SK=PAID_ORDER#.., then ORDER | crm.paid_orders                    |
+| last order placed on a day     | PK=LAST_ORDER_DAY#<YYYY-MM-DD>, SK=<cus_id>    | crm.last_ordered_on                |
+| marketing consent              | PK=CUSTOMER#<cus_id>, SK=PROFILE (accounts')   | crm.consents                       |
+| sweep position                 | PK=SWEEP#customers, SK=SWEEP                   | crm.sweep_position                 |
+|                                |                                                | crm.save_sweep_position            |
+| an order's thread              | PK=ORDER#<id>, SK=THREAD                       | messages.get_thread                |
+| write a message and its thread | transaction: MESSAGE# or NOTE# + THREAD (ver.) | messages.add                       |
+| close a thread                 | PK=ORDER#<id>, SK=THREAD (on its version)      | messages.save_thread               |
+| an order's messages            | Query ORDER#<id>, SK begins_with MESSAGE#      | messages.list_messages             |
+|                                | (the shop: MESSAGE#..NOTE#~)                   |                                    |
+| threads by status, oldest open | GSI1: THREADS#<status>, <since>#<order_id>     | messages.list_threads              |
+
 Items that expire carry `expires_at` (epoch seconds), the table's TTL attribute. TTL deletion lags
 by up to two days, so reads treat an item past its `expires_at` as gone.
 """

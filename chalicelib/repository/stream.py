@@ -7,6 +7,8 @@ or index attributes.
 | ORDER     | models.orders.OrderRecord |
 | SKU       | models.SkuRecord       |
 | CART      | models.CartRecord      |
+| STATS     | models.crm.CustomerStats (a customer's figures, repository/crm.py) |
+| MESSAGE#… | models.crm.MessageRecord (customer service, repository/messages.py) |
 
 Other items (events applied, deliveries, counters...) are not changes anyone listens to: None.
 """
@@ -16,11 +18,14 @@ from datetime import UTC, datetime
 
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
+from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.orders import OrderRecord
 from chalicelib.repository import dynamo
 
 KEYS = {"PK", "SK"}
-MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord}
+MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
+                                   "STATS": CustomerStats}
+PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord}
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,8 @@ class Change:
 def images(old: dict | None, new: dict | None) -> tuple[Record | None, Record | None]:
     """The domain models of an item's images (plain dicts, keys and all); (None, None) for an item
     that is no model's."""
-    model = MODELS.get((new or old or {}).get("SK"))
+    sk = (new or old or {}).get("SK") or ""
+    model = MODELS.get(sk) or next((m for prefix, m in PREFIXES.items() if sk.startswith(prefix)), None)
     if model is None:
         return None, None
     return _model(model, old), _model(model, new)

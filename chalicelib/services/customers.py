@@ -12,6 +12,7 @@ from chalicelib.models.customers import Customer, MarketingConsent, SavedAddress
 from chalicelib.models.orders import Order, OrderRecord
 from chalicelib.repository import carts, customers, orders
 from chalicelib.retry import retried
+from chalicelib.services import crm
 from chalicelib.services.carts import _expiry, _inputs, _priced
 
 ERASED = "erased"
@@ -196,7 +197,8 @@ def _anonymised(order: OrderRecord) -> OrderRecord:
 
 
 def erase(customer_id: str) -> int:
-    """Erase the profile, addresses and everything else of the customer's partition, and anonymise their
+    """Erase the profile, addresses and everything else of the customer's partition (the CRM's figures with
+    their segment and last-order-day items and segment count: services/crm.forget), and anonymise their
     orders (name, address, email replaced; amounts, lines and dates kept; the link to the customer
     dropped). Safe to repeat (an interrupted erasure finishes on the next call). Returns the orders
     anonymised."""
@@ -212,5 +214,6 @@ def erase(customer_id: str) -> int:
             count += 1
         if not cursor:
             break
+    crm.forget(customer_id)  # the shop's view first: its index items and counts outside the partition
     customers.erase(customer_id)
     return count

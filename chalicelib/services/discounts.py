@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from chalicelib import clock
 from chalicelib.errors import InvalidRequest
 from chalicelib.models import DiscountRecord, DiscountTerms
+from chalicelib.models.crm import WINBACK_PREFIX
 from chalicelib.repository import discounts
 
 
@@ -14,7 +15,10 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def create(terms: DiscountTerms) -> DiscountRecord:
     """Create a code (stored upper case; codes match case-insensitively). Raises InvalidRequest for
-    inconsistent terms, ResourceExists if the code exists."""
+    inconsistent terms or a code reserved for the win-back sweep, ResourceExists if the code exists."""
+    if terms.code.upper().startswith(WINBACK_PREFIX):
+        # The win-back sweep's personal codes: an order using one is counted as win-back revenue.
+        raise InvalidRequest(f"Codes starting with {WINBACK_PREFIX} are reserved for win-back offers.", param="code")
     if terms.kind == "percent" and not 1 <= terms.value <= 100:
         raise InvalidRequest("A percent discount's value is from 1 to 100.", param="value")
     if terms.kind == "fixed" and terms.value < 1:

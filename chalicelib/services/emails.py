@@ -2,13 +2,15 @@
 only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
 
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
-ShipmentCreated, RefundCreated, OrderCancelled and CartAbandoned (the reminder, with a signed link
-that restores the cart: chalicelib/cart_links.py); the shop owner (SHOP_EMAIL) about
-OrderNeedsReview and StockLow. Other event types send nothing. Templates are Jinja2 files in
-`chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt` plain), rendered with the shop's
-name and storefront URL from config. Mail goes through SES v2 from EMAIL_SENDER, which SES (and moto)
-only accepts once that address or its domain is a verified identity. With OUTBOX_DIR set (the local
-stack), each sent message is also written there as an `.eml` file.
+ShipmentCreated, RefundCreated, OrderCancelled, CartAbandoned (the reminder, with a signed link
+that restores the cart: chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code,
+marketing, like CartAbandoned: see MARKETING) and MessageReplied (the shop's answer to a message about an order); the
+shop owner (SHOP_EMAIL) about OrderNeedsReview and StockLow. Other event types send nothing.
+Templates are Jinja2 files in `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt`
+plain), rendered with the shop's name and storefront URL from config. Mail goes through SES v2 from
+EMAIL_SENDER, which SES (and moto) only accepts once that address or its domain is a verified
+identity. With OUTBOX_DIR set (the local stack), each sent message is also written there as an
+`.eml` file.
 
 Jinja2 and the SES client are loaded on first use: the API function shares this code and must not
 pay for them at cold start.
@@ -49,12 +51,14 @@ TEMPLATES = {
                                  True),
     "StockLow": ("stock_low", "[{shop}] Low stock: {sku}", True),
     "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
+    "WinBackOffered": ("winback_offered", "{shop}: We miss you - {percent} % off your next order", False),
+    "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
 }
 
 
 # Marketing email: sent only with the recipient's consent (checked when it is sent), always with the one-click
 # unsubscribe link (chalicelib/unsubscribe.py) in the body and the List-Unsubscribe headers.
-MARKETING = {"CartAbandoned"}
+MARKETING = {"CartAbandoned", "WinBackOffered"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ def render(event: dict) -> Email | None:
     settings = config.settings()
     if kind in ("StockLow", "CartAbandoned"):
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
+    if kind in ("WinBackOffered", "MessageReplied"):
+        return _render_customer(event, template, subject)
     order = data["order"]  # every field of the order as the shop sees it (events.py)
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
                "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
@@ -167,6 +173,28 @@ def marketing_parts(address: str) -> tuple[dict, tuple[tuple[str, str], ...]]:
     customer_id = customer_id_for(address)
     return ({"unsubscribe_url": unsubscribe.page_link(customer_id)},
             tuple(unsubscribe.headers(customer_id).items()))
+
+
+def _render_customer(event: dict, template: str, subject: str) -> Email:
+    """The customer's emails of the CRM: WinBackOffered (marketing: with the unsubscribe link) and
+    MessageReplied (the shop's answer, with the link to the order page)."""
+    settings = config.settings()
+    data = event["data"]
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url}
+    headers: tuple[tuple[str, str], ...] = ()
+    if event["type"] == "WinBackOffered":
+        to, offer = data["customer"]["email"], data["winback"]
+        extra, headers = marketing_parts(to)
+        context |= {"winback": offer, "ends_on": offer["ends_at"][:10], **extra}
+        subject = subject.format(shop=settings.shop_name, percent=offer["percent"])
+    else:
+        to = data["to"]
+        context |= {"order_id": data["order_id"], "message": data["message"],
+                    "order_url": order_url(data["order_id"], data.get("order_token"))}
+        subject = subject.format(shop=settings.shop_name, order=data["order_id"])
+    environment = _templates()
+    return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context), headers=headers)
 
 
 @lru_cache(maxsize=1)

@@ -1,18 +1,20 @@
 """The stream relay: every committed change of the table, read as domain models, becomes its events
-(published to SQS) and its counters (the sales report, bought-together pairs), each once however
-often the stream delivers it."""
+(published to SQS), its counters (the sales report, bought-together pairs) and its customer's
+figures (services/crm.py), each once however often the stream delivers it."""
 
 import dataclasses
 
 from chalicelib import counters, events, publishing
+from chalicelib.models.orders import OrderRecord
 from chalicelib.repository import reports, stream
+from chalicelib.services import crm
 
 
 def relay(records: list[dict]) -> int:
     """Turn DynamoDB stream records (Lambda's shape) into published events, and count them into the
     report and bought-together counters (once per change). Raises if either fails, so the stream
     delivers the batch again. Returns the number of events published."""
-    found, tallies = [], []
+    found, tallies, orders = [], [], []
     for record in records:
         change = stream.change(record)
         if change is None:
@@ -22,7 +24,11 @@ def relay(records: list[dict]) -> int:
             derived = [dataclasses.replace(e, correlation_id=change.correlation_id) for e in derived]
         found += derived
         tallies += counters.tallies(change.old, change.new, change.changed_at)
+        if isinstance(change.new, OrderRecord):
+            orders.append(change)
     for tally in tallies:
         reports.apply(tally)
+    for change in orders:
+        crm.record_order_change(change.old, change.new, change.changed_at)
     publishing.publish(found)
     return len(found)

@@ -8,4 +8,9 @@ export default {
   apiBaseUrl: "http://127.0.0.1:8000",
   // Stripe.js. Keep Stripe's own URL in production; the publishable key comes from the checkout answer.
   stripeJsUrl: "https://js.stripe.com/v3/",
+  // Customer sign-in (optional: without it the shop is guest-only). The stack's outputs `StorefrontClientId` and
+  // its region; `endpoint` is Cognito's cognito-idp API (empty: https://cognito-idp.<region>.amazonaws.com/).
+  // The demo signs in with InitiateAuth USER_PASSWORD_AUTH; infra/deploy.yaml's client allows SRP only, so a
+  // production site signs in with the Amplify / Cognito SDK (SRP) or the hosted UI and keeps the rest.
+  cognito: { region: "eu-west-1", clientId: "", endpoint: "" },
 };

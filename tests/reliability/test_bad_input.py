@@ -118,6 +118,11 @@ BODY_ROUTES = [
     ("POST", "/admin/orders/{order}/cancel", {"reason": "customer asked"}, True),
     ("POST", "/admin/discounts", {"code": "MORE20", "kind": "fixed", "value": 500, "currency": "EUR",
                                   "usage_limit": 10, "starts_at": "2026-01-01T00:00:00Z"}, True),
+    # Customers and customer service (issue 14): the body is parsed before the order token is checked.
+    ("POST", "/orders/{order}/messages", {"body": "Where is my parcel?"}, False),
+    ("POST", "/admin/orders/{order}/messages", {"body": "On its way.", "internal": True}, True),
+    ("POST", "/admin/orders/{order}/messages/close", {}, True),
+    ("PATCH", "/admin/customers/cus_x", {"tags": ["vip"], "note": "Call first."}, True),
 ]
 
 
@@ -147,6 +152,9 @@ PATH_ROUTES = [
     ("PUT", "/admin/inventory/{x}"), ("GET", "/admin/orders/{x}"), ("PUT", "/admin/products/{x}"),
     ("POST", "/admin/orders/{x}/refunds"), ("POST", "/admin/orders/{x}/cancel"),
     ("POST", "/admin/orders/{x}/shipments"),
+    ("GET", "/orders/{x}/messages"), ("POST", "/orders/{x}/messages"), ("POST", "/admin/orders/{x}/messages"),
+    ("GET", "/admin/orders/{x}/messages"), ("POST", "/admin/orders/{x}/messages/close"),
+    ("GET", "/admin/customers/{x}"), ("PATCH", "/admin/customers/{x}"),
 ]
 ids = st.one_of(odd_text.filter(bool), st.sampled_from(["cart_" + "0" * 32, "ord_" + "f" * 32, "prod_1", "x" * 3000,
                                                         "TEE-M" * 500, "%2F..%2F", "null", "0"]))
@@ -166,7 +174,10 @@ def test_bad_path_parameters_are_a_4xx_in_the_envelope_and_write_nothing(store, 
 
 QUERIES = ["/products?limit={v}", "/products?cursor={v}", "/admin/orders?status={v}", "/admin/orders?cursor={v}",
            "/admin/orders?limit={v}", "/admin/discounts?cursor={v}", "/admin/reports/sales?from={v}",
-           "/admin/reports/sales?to={v}&from=2026-01-01", "/admin/reports/sales?currency={v}"]
+           "/admin/reports/sales?to={v}&from=2026-01-01", "/admin/reports/sales?currency={v}",
+           "/admin/customers?sort={v}", "/admin/customers?email={v}", "/admin/customers?segment={v}",
+           "/admin/customers?cursor={v}", "/admin/customers?segment=vip&cursor={v}", "/admin/messages?status={v}",
+           "/admin/messages?cursor={v}"]
 
 
 @EXAMPLES

@@ -3,8 +3,11 @@
  * when the API changes a path, a field or an error code this flow relies on, the check fails. It also runs:
  *
  *     npm run build && node dist/example.js http://127.0.0.1:8000
+ *     node dist/example.js http://127.0.0.1:8000 "$(../../.venv/bin/python -m tools.token)"   # signed in
  */
-import { type Address, type Cart, CommerceApiError, type Checkout, createCommerceClient } from "./index.js";
+import {
+  type Address, type Cart, CommerceApiError, type Checkout, type Customer, type Order, createCommerceClient,
+} from "./index.js";
 
 const ADDRESS: Address = {
   name: "Ada Lovelace",
@@ -44,7 +47,32 @@ export async function purchase(baseUrl: string): Promise<Checkout> {
   return checkout;
 }
 
-const [, script, baseUrl] = process.argv;
+/** A signed-in customer (a Cognito ID token, e.g. `python -m tools.token`): the guest cart of a purchase kept on
+ * sign-in, checked out as the customer, and the order found in the account's history. */
+export async function signedInPurchase(baseUrl: string, idToken: string): Promise<Order[]> {
+  const shop = createCommerceClient(baseUrl);
+  const me = shop.customer(idToken);
+  const customer: Customer = await me.getMe();
+
+  const page = await shop.listProducts({ limit: 20 });
+  const variant = page.data.flatMap((product) => product.variants).find((v) => v.available >= 1);
+  if (!variant) throw new Error("nothing in stock");
+  const guest = await shop.createCart({ currency: variant.currency });
+  await shop.addLine(guest.id, { sku: variant.sku, quantity: 1 });
+
+  let cart: Cart = await me.attachCart(guest.id); // the account's cart from now on
+  const method = cart.available_shipping_methods[0];
+  if (!method) throw new Error(`no shipping method for ${cart.currency}`);
+  cart = await shop.updateCart(cart.id, { shipping_address: ADDRESS, shipping_method: method.id });
+  const checkout = await me.checkout(cart.id, { payment_method: "pm_card_visa" });
+  const order = await me.getOrder(checkout.order.id);
+  const history = await me.listOrders({ limit: 5 });
+  console.log(`${customer.email}: order ${order.id} (${order.status}); ${history.data.length} order(s) in the account`);
+  return history.data;
+}
+
+const [, script, baseUrl, idToken] = process.argv;
 if (script && import.meta.url.endsWith(script.split("/").pop() ?? "") && baseUrl) {
-  await purchase(baseUrl);
+  if (idToken) await signedInPurchase(baseUrl, idToken);
+  else await purchase(baseUrl);
 }

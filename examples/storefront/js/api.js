@@ -1,5 +1,6 @@
 // The HTTP API (see API.md): one fetch wrapper and one function per route the storefront uses.
 import config from "../config.js";
+import { idToken } from "./session.js";
 
 const BASE = config.apiBaseUrl.replace(/\/+$/, "");
 const RETRIES = 2; // only for POSTs, which carry an Idempotency-Key and so are safe to send again
@@ -71,6 +72,12 @@ export async function request(method, path, { body, headers = {} } = {}) {
 
 const id = encodeURIComponent;
 
+/** The signed-in customer's `Authorization` header ({} for a guest). */
+function bearer() {
+  const token = idToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 export const api = {
   listProducts: (cursor) => request("GET", `/products?limit=100${cursor ? `&cursor=${id(cursor)}` : ""}`),
   getProduct: (productId) => request("GET", `/products/${id(productId)}`),
@@ -83,6 +90,15 @@ export const api = {
     request("PATCH", `/carts/${id(cartId)}/lines/${id(sku)}`, { body: { quantity } }),
   removeLine: (cartId, sku) => request("DELETE", `/carts/${id(cartId)}/lines/${id(sku)}`),
   updateCart: (cartId, changes) => request("PATCH", `/carts/${id(cartId)}`, { body: changes }),
-  checkout: (cartId) => request("POST", `/carts/${id(cartId)}/checkout`, { body: {} }),
-  getOrder: (orderId, token) => request("GET", `/orders/${id(orderId)}`, { headers: { "X-Order-Token": token } }),
+  // Signed in, the order records the customer (and shows in GET /me/orders).
+  checkout: (cartId) => request("POST", `/carts/${id(cartId)}/checkout`, { body: {}, headers: bearer() }),
+  // With the order token (links, guests) or else the owner's bearer token.
+  getOrder: (orderId, token) =>
+    request("GET", `/orders/${id(orderId)}`, { headers: token ? { "X-Order-Token": token } : bearer() }),
+
+  // The signed-in customer's routes.
+  me: () => request("GET", "/me", { headers: bearer() }),
+  /** Attach the guest cart to the account, or merge its lines into the account's open cart: the answer is the cart to use. */
+  attachCart: (cartId) => request("POST", "/me/carts", { body: { cart_id: cartId }, headers: bearer() }),
+  myOrders: (cursor) => request("GET", `/me/orders?limit=20${cursor ? `&cursor=${id(cursor)}` : ""}`, { headers: bearer() }),
 };

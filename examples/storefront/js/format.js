@@ -47,6 +47,11 @@ const TITLES = {
   request_in_progress: "Still working on the previous request",
   upstream_unavailable: "A service is not available right now; please try again",
   network_error: "The shop cannot be reached",
+  NotAuthorizedException: "Wrong email or password",
+  UserNotFoundException: "Wrong email or password",
+  UserNotConfirmedException: "Please confirm your email address first",
+  email_not_verified: "Please confirm your email address first",
+  sign_in_unavailable: "Sign-in is not available",
 };
 
 /**

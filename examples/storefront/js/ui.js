@@ -1,6 +1,7 @@
 // Small DOM helpers: every text goes in as text (never as HTML), so API data cannot inject markup.
 import { describeError } from "./format.js";
 import { currentCart, itemCount } from "./cart.js";
+import { currentSession, signInAvailable } from "./session.js";
 
 /** h("a", {href: "x", class: "y"}, "text", child...) */
 export function h(tag, attrs = {}, ...children) {
@@ -76,4 +77,19 @@ export function renderTotals(dl, totals, formatMoney) {
       h("dd", { class: name, "data-total": name }, formatMoney(amount, totals.currency)),
     ]),
   );
+}
+
+/** The header's account link: "Account" when signed in, "Sign in" otherwise (hidden when the shop has no sign-in). */
+function renderAccountLink() {
+  const link = document.getElementById("account-link");
+  if (!link) return;
+  const session = currentSession();
+  link.hidden = !signInAvailable() && !session;
+  link.textContent = session ? "Account" : "Sign in";
+  link.href = session ? "account.html" : `signin.html?next=${encodeURIComponent(location.pathname.split("/").pop() + location.search)}`;
+}
+
+if (typeof document !== "undefined") {
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", renderAccountLink);
+  else renderAccountLink();
 }

@@ -1,6 +1,7 @@
 // The order page (the confirmation email links here too): GET /orders/{id} with the order token,
 // polled until the payment is confirmed (the webhook has arrived) or a minute has passed.
 import { api } from "../api.js";
+import { idToken } from "../session.js";
 import { formatMoney } from "../format.js";
 import { h, refreshCartCount, renderTotals, showError } from "../ui.js";
 
@@ -54,9 +55,9 @@ function render(order) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function poll() {
-  if (!orderId || !token) {
+  if (!orderId || (!token && !idToken())) {
     $("loading").hidden = true;
-    showError($("notice"), { code: "invalid_request", message: "This page needs the order link from your email." });
+    showError($("notice"), { code: "invalid_request", message: "This page needs the order link from your email, or sign in." });
     return;
   }
   const started = Date.now();
