@@ -58,7 +58,7 @@ class UnknownSku(InvalidRequest, code="unknown_sku"):
 
 
 class CurrencyMismatch(InvalidRequest, code="currency_mismatch"):
-    """The SKU is priced in another currency than the cart."""
+    """The SKU has no price in the cart's currency."""
 
 
 class TooManyLines(InvalidRequest, code="too_many_lines"):

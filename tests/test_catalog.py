@@ -44,8 +44,10 @@ def test_creating_a_product_answers_201_with_every_variant_available_as_on_hand(
     assert answer.data["title"] == "T-shirt"
     assert answer.data["active"] is True
     assert answer.data["variants"] == [
-        {"sku": "CAP-S", "title": "S", "price": 1500, "currency": "EUR", "available": 7},
-        {"sku": "CAP-L", "title": "L", "price": 1500, "currency": "EUR", "available": 7},
+        {"sku": "CAP-S", "title": "S", "price": 1500, "currency": "EUR", "prices": {"EUR": 1500},
+         "available": 7},
+        {"sku": "CAP-L", "title": "L", "price": 1500, "currency": "EUR", "prices": {"EUR": 1500},
+         "available": 7},
     ]
 
 
@@ -247,7 +249,8 @@ def test_listing_shows_variants_with_what_is_available(client):
     answer = client.get("/products")
 
     assert answer.data["data"][0]["variants"] == [
-        {"sku": "TEE-M", "title": "M", "price": 1999, "currency": "EUR", "available": 3}]
+        {"sku": "TEE-M", "title": "M", "price": 1999, "currency": "EUR", "prices": {"EUR": 1999},
+         "available": 3}]
     assert answer.data["next_cursor"] is None
 
 

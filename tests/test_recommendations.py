@@ -53,7 +53,8 @@ def test_products_bought_together_most_often_come_first(shop, products):
     assert recommended(shop, catalogue["a"]) == ["b", "c", "f", "e"]
     assert recommended(shop, catalogue["d"]) == ["e", "f", "c", "b"]
     answer = shop.get(f"/products/{catalogue['a']['id']}/recommendations").data["data"][0]
-    assert answer["variants"] == [{"sku": "B-ONE", "title": "ONE", "price": 6000, "currency": "EUR", "available": 6}]
+    assert answer["variants"] == [{"sku": "B-ONE", "title": "ONE", "price": 6000, "currency": "EUR",
+                                   "prices": {"EUR": 6000}, "available": 6}]
 
 
 def test_a_product_with_enough_data_costs_a_query_and_two_batch_reads(shop, products):

@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.errors import Conflict, ResourceExists, ResourceMissing, SkuConflict
 from chalicelib.handlers.common import admin_body, created, documented
-from chalicelib.models import MAX_SHARDS, Currency, Money, Product, Request, Sku, StockLevel, Text
+from chalicelib.models import MAX_SHARDS, Currency, Money, Product, Request, Sku, Slug, StockLevel, Text
 from chalicelib.services import catalog
 
 bp = Blueprint(__name__)
@@ -16,11 +16,29 @@ Stock = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class VariantIn(Request):
+    """A variant's prices: `price` in `currency` (its default), `prices` per currency, or both. With
+    `prices` alone the default currency is the shop's DEFAULT_CURRENCY when priced, else the first."""
+
     sku: Sku
     title: Annotated[str, Field(max_length=200)] = ""
-    price: Money
-    currency: Currency
+    price: Money | None = None
+    currency: Currency | None = None
+    prices: Annotated[dict[Currency, Money], Field(min_length=1, max_length=20)] | None = None
     on_hand: Stock
+
+    @model_validator(mode="after")
+    def _priced(self) -> "VariantIn":
+        if (self.price is None) != (self.currency is None) and not (self.prices and self.price is None):
+            raise ValueError("give price with currency, or prices per currency")
+        if self.price is None and not self.prices:
+            raise ValueError("give price with currency, or prices per currency")
+        if self.prices and self.currency and self.price is None:
+            if self.currency not in self.prices:
+                raise ValueError(f"prices has no price in currency {self.currency}")
+            self.price = self.prices[self.currency]
+        if self.prices and self.price is not None and self.prices.get(self.currency, self.price) != self.price:
+            raise ValueError(f"price and prices.{self.currency} differ")
+        return self
 
 
 class ProductIn(Request):
@@ -28,6 +46,9 @@ class ProductIn(Request):
     description: Annotated[str, Field(max_length=5000)] = ""
     active: bool = True
     variants: Annotated[list[VariantIn], Field(min_length=1, max_length=50)]
+    categories: Annotated[list[Slug], Field(max_length=5, description="Category slugs (at most 5).")] = []
+    tags: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]],
+                    Field(max_length=20)] = []
 
     @field_validator("variants")
     @classmethod
@@ -52,7 +73,8 @@ PRODUCT = {"product_id": "$response.body#/id"}
 
 def _product_args(body: ProductIn) -> dict:
     return {"title": body.title, "description": body.description, "active": body.active,
-            "variants": [v.model_dump() for v in body.variants]}
+            "variants": [v.model_dump() for v in body.variants], "categories": list(dict.fromkeys(body.categories)),
+            "tags": list(dict.fromkeys(body.tags))}
 
 
 @bp.route("/admin/products", methods=["POST"])

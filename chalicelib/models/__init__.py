@@ -7,7 +7,7 @@ top of the discounted subtotal plus shipping, at the rate of the destination cou
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.models.kept import KeptAnswer
 
@@ -64,7 +64,11 @@ class ShardLevel(BaseModel):
 
 
 class SkuRecord(Record):
-    """One sellable variant: its price, and its stock, which checkout decrements with a condition.
+    """One sellable variant: its prices, and its stock, which checkout decrements with a condition.
+
+    `price`/`currency` are its default price; `prices` holds one price per currency it is sold in. A
+    record written before prices per currency existed has no `prices` and reads as
+    `{currency: price}` (the migration path: no batch rewrite, the next admin write stores the map).
 
     A hot SKU's stock is split over `shards` items (models/stock.py): the SKU item holds shard 0,
     and a read fills `shard_levels` and sums them into on_hand, reserved and available."""
@@ -75,6 +79,7 @@ class SkuRecord(Record):
     title: str
     price: int
     currency: str
+    prices: dict[str, int] = Field(default_factory=dict)
     active: bool
     on_hand: int = 0
     reserved: int = 0
@@ -82,6 +87,16 @@ class SkuRecord(Record):
     low_stock_threshold: int | None = None
     shards: int = 1
     shard_levels: list[ShardLevel] = []
+
+    @model_validator(mode="after")
+    def _default_price_is_a_price(self) -> "SkuRecord":
+        if self.currency not in self.prices:
+            self.prices = {self.currency: self.price, **self.prices}
+        return self
+
+    def price_in(self, currency: str) -> int | None:
+        """The variant's price in `currency`, None when the shop has not priced it there."""
+        return self.prices.get(currency)
 
     @property
     def line_title(self) -> str:
@@ -94,6 +109,9 @@ class ProductRecord(Record):
     description: str
     active: bool
     skus: list[str]
+    categories: list[str] = []  # category slugs
+    tags: list[str] = []
+    listing_price: int | None = None  # lowest variant price in the default currency: the price sort
     created_at: datetime
     updated_at: datetime
 
@@ -101,9 +119,20 @@ class ProductRecord(Record):
 class Variant(BaseModel):
     sku: str
     title: str
-    price: int
+    price: int = Field(description="The price in `currency` (the default currency, or the one asked for).")
     currency: str
+    prices: dict[str, int] = Field(description="The price in each currency the variant is sold in.")
     available: int
+
+    @classmethod
+    def from_record(cls, s: SkuRecord, currency: str | None = None) -> "Variant | None":
+        """The variant as shown; in `currency` when given (None when it has no price there)."""
+        currency = currency or s.currency
+        price = s.price_in(currency)
+        if price is None:
+            return None
+        return cls(sku=s.sku, title=s.title, price=price, currency=currency, prices=dict(s.prices),
+                   available=max(s.available, 0))
 
 
 class Product(BaseModel):
@@ -111,17 +140,71 @@ class Product(BaseModel):
     title: str
     description: str
     active: bool
+    categories: list[str] = Field(default_factory=list, description="The slugs of the product's categories.")
+    tags: list[str] = Field(default_factory=list)
     variants: list[Variant]
 
     @classmethod
-    def from_records(cls, product: ProductRecord, skus: dict[str, SkuRecord]) -> "Product":
-        variants = [
-            Variant(sku=s.sku, title=s.title, price=s.price, currency=s.currency, available=max(s.available, 0))
-            for s in (skus.get(sku) for sku in product.skus)
-            if s is not None
-        ]
-        return cls(id=product.id, title=product.title, description=product.description,
-                   active=product.active, variants=variants)
+    def from_records(cls, product: ProductRecord, skus: dict[str, SkuRecord], currency: str | None = None) -> "Product":
+        """The product with its variants; with `currency`, only those priced in it, at that price."""
+        shown = (Variant.from_record(s, currency) for s in (skus.get(sku) for sku in product.skus) if s is not None)
+        variants = [v for v in shown if v is not None]
+        return cls(id=product.id, title=product.title, description=product.description, active=product.active,
+                   categories=product.categories, tags=product.tags, variants=variants)
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class CategoryRecord(Record):
+    id: str
+    slug: str
+    title: str
+    parent_id: str | None = None
+    created_at: datetime
+
+
+class Category(BaseModel):
+    """A node of the category tree, with its sub-categories."""
+
+    id: str
+    slug: str
+    title: str
+    parent_id: str | None
+    children: list["Category"] = []
+
+
+class CollectionRule(BaseModel):
+    """What a rule collection holds: active products matching every condition given (prices in minor
+    units of the default currency, the product's lowest variant price)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: Slug | None = None
+    tag: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    price_min: Money | None = None
+    price_max: Money | None = None
+
+    def matches(self, product: "ProductRecord") -> bool:
+        price = product.listing_price
+        return (product.active and (self.category is None or self.category in product.categories)
+                and (self.tag is None or self.tag in product.tags)
+                and (self.price_min is None or (price is not None and price >= self.price_min))
+                and (self.price_max is None or (price is not None and price <= self.price_max)))
+
+
+class Collection(BaseModel):
+    """A hand-picked list of products (`product_ids`, in the shop's order) or a `rule`."""
+
+    id: str
+    slug: str
+    title: str
+    product_ids: list[str] | None = None
+    rule: CollectionRule | None = None
+
+
+class CollectionRecord(Collection, Record):
+    created_at: datetime
 
 
 class StockLevel(BaseModel):

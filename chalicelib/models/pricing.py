@@ -114,7 +114,7 @@ def free_items(lines: list[CartLine], promotions: tuple[Promotion, ...], skus: d
         if promotion.max_free is not None:
             quantity = min(quantity, promotion.max_free)
         variant = skus.get(promotion.get_sku)
-        if quantity <= 0 or variant is None or not variant.active or variant.currency != currency:
+        if quantity <= 0 or variant is None or not variant.active or variant.price_in(currency) is None:
             continue
         in_stock = variant.available - bought.get(variant.sku, 0) - free.get(variant.sku, 0)
         quantity = min(quantity, max(in_stock, 0))
@@ -155,10 +155,11 @@ def price_cart(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     lines = []
     for line in record.lines:
         sku = skus.get(line.sku)
-        if sku is None or not sku.active or sku.currency != record.currency:
+        price = sku.price_in(record.currency) if sku is not None and sku.active else None
+        if price is None:
             continue
         lines.append(CartLine(sku=sku.sku, product_id=sku.product_id, title=sku.line_title, quantity=line.quantity,
-                              unit_price=sku.price, line_total=sku.price * line.quantity))
+                              unit_price=price, line_total=price * line.quantity))
     lines += free_items(lines, context.promotions, skus, record.currency)
     subtotal = sum(line.line_total for line in lines)
     status, discount_total, free_shipping = None, 0, False

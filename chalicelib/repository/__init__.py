@@ -16,6 +16,14 @@ and each function it names exists.
 |                                | (+ its SHARD#<nn> items when sharded)          |                                    |
 | count a SKU's stock            | PK=SKU#<sku>, SK=SKU (conditional update)      | catalog.set_stock                  |
 |                                | sharded: transaction SKU + SHARD#<nn> items    |                                    |
+| category by slug, create       | PK=CATEGORY#<slug>, SK=CATEGORY                | listings.create_category           |
+|                                |                                                | listings.get_categories            |
+| collection by slug, create     | PK=COLLECTION#<slug>, SK=COLLECTION            | listings.create_collection         |
+|                                |                                                | listings.get_collection            |
+| every category (the tree)      | GSI1: CATEGORIES, <slug>                       | listings.all_categories            |
+| products by scope and sort     | PK=LIST#<all|category:slug|every|inactive>#    | listings.list_product_ids          |
+|                                | <newest|price|title>, SK=<value>#<product id>  |                                    |
+| keep listings on product write | pieces of catalog.save_product's transaction   | listings.product_pieces            |
 | cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
 | write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
 |                                |                                                | carts.save                         |

@@ -71,16 +71,18 @@ def _gave_up() -> Conflict:
     return Conflict("The SKU's stock kept changing meanwhile; please try again.")
 
 
-def save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool) -> None:
+def save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool,
+                 listing: tuple[dynamo.Piece, ...] = ()) -> None:
     """Write a product and its SKU items in one transaction. `variants` carry sku, title, price,
-    currency and on_hand; stock already reserved by orders is kept, and a sharded SKU's on_hand is
-    spread over its shards. Raises Conflict when a SKU belongs to another product or on_hand would
+    currency, prices (every currency, the default's included) and on_hand; stock already reserved by
+    orders is kept, and a sharded SKU's on_hand is spread over its shards; `listing` are pieces
+    written with them (listings.product_pieces). Raises Conflict when a SKU belongs to another product or on_hand would
     fall below what is reserved, ResourceMissing when updating a product that does not exist."""
     sharded: dict[str, SkuRecord] = {}
 
     def attempt() -> None:
         try:
-            _save_product(product, variants, retired_skus, create, sharded)
+            _save_product(product, variants, retired_skus, create, sharded, listing)
         except _Raced:
             # A SKU is sharded, or one of its shards moved meanwhile: read their levels again.
             sharded.clear()
@@ -92,7 +94,7 @@ def save_product(product: ProductRecord, variants: list[dict], retired_skus: lis
 
 
 def _save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool,
-                  sharded: dict[str, SkuRecord]) -> None:
+                  sharded: dict[str, SkuRecord], listing: tuple[dynamo.Piece, ...] = ()) -> None:
     item = product.model_dump(mode="json")
     if product.active:
         item |= {"GSI1PK": "PRODUCTS", "GSI1SK": f"{iso(product.created_at)}#{product.id}"}
@@ -101,7 +103,7 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
     for index, variant in enumerate(variants):
         fields = {"sku": variant["sku"], "product_id": product.id, "product_title": product.title,
                   "title": variant["title"], "price": variant["price"], "currency": variant["currency"],
-                  "active": product.active}
+                  "prices": variant["prices"], "active": product.active}
         if variant["sku"] in sharded:
             record = sharded[variant["sku"]]
             try:
@@ -114,12 +116,12 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
         pieces.append(dynamo.update(
             f"variant:{index}", sku_key(variant["sku"]),
             "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
-            "currency = :currency, active = :active, on_hand = :on_hand, "
+            "currency = :currency, prices = :prices, active = :active, on_hand = :on_hand, "
             "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero)",
             "attribute_not_exists(PK) OR "
             f"(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand) AND {UNSHARDED})",
             sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
-            price=variant["price"], currency=variant["currency"], active=product.active,
+            price=variant["price"], currency=variant["currency"], prices=variant["prices"], active=product.active,
             on_hand=variant["on_hand"], zero=0, one=1))
     for sku in retired_skus:
         if sku in sharded:
@@ -130,6 +132,7 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
         else:
             pieces.append(dynamo.update(f"retired:{sku}", sku_key(sku), "SET active = :false",
                                         f"product_id = :pid AND {UNSHARDED}", false=False, pid=product.id, one=1))
+    pieces += listing
     if len(pieces) > MAX_ACTIONS:
         raise InvalidRequest(f"The product's SKUs and their stock shards are {len(pieces)} items, more than "
                              f"{MAX_ACTIONS} can be written together; fewer variants or shards.", param="variants")
@@ -163,8 +166,9 @@ def _shard_pieces(name: str, record: SkuRecord, changes: list[ShardChange], coun
                   head: dict | None = None, threshold: int | None = None) -> list[dynamo.Piece]:
     """The pieces writing `changes` to a sharded SKU's items, each conditioned on what was read: the
     SKU item also gets `head`'s fields, `count` as its shard count and the low-stock `threshold`;
-    the shards copy the price and active flag that checkout's reservation checks."""
-    copies = {"price": (head or {}).get("price", record.price), "active": (head or {}).get("active", record.active)}
+    the shards copy the prices and active flag that checkout's reservation checks."""
+    copies = {"price": (head or {}).get("price", record.price), "prices": (head or {}).get("prices", record.prices),
+              "active": (head or {}).get("active", record.active)}
     pieces = []
     for change in changes:
         key, piece_name = shard_key(record.sku, change.shard), name + (f"@{change.shard}" if change.shard else "")
@@ -176,7 +180,7 @@ def _shard_pieces(name: str, record: SkuRecord, changes: list[ShardChange], coun
             pieces.append(dynamo.put(piece_name, key | {"sku": record.sku, **copies, **after.model_dump()},
                                      "attribute_not_exists(PK)"))
         else:
-            sets = {"price": copies["price"], "active": copies["active"]}
+            sets = {"price": copies["price"], "prices": copies["prices"], "active": copies["active"]}
             condition = "on_hand = :was AND available >= :need"
             if change.shard == 0:
                 sets = dict(head or {}) | {"shards": count or record.shards}

@@ -168,10 +168,15 @@ def update(name: str, key: dict, expression: str, condition: str | None = None,
     return Piece(name, {"Update": update_item})
 
 
-def delete(name: str, key: dict, condition: str, **condition_values) -> Piece:
-    """A transaction piece deleting the item at `key`, if `condition` holds."""
-    return Piece(name, {"Delete": {"TableName": table(), "Key": to_item(key), "ConditionExpression": condition,
-                                   "ExpressionAttributeValues": values(**condition_values)}})
+def delete(name: str, key: dict, condition: str | None = None, **condition_values) -> Piece:
+    """A transaction piece deleting the item at `key`, if `condition` holds (without one, nothing
+    happens when it is gone already)."""
+    delete_item = {"TableName": table(), "Key": to_item(key)}
+    if condition:
+        delete_item["ConditionExpression"] = condition
+    if condition_values:
+        delete_item["ExpressionAttributeValues"] = values(**condition_values)
+    return Piece(name, {"Delete": delete_item})
 
 
 class Cancelled(Exception):

@@ -47,20 +47,23 @@ STOCK_MOVES = {
 
 
 def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
-                price: int | None = None) -> dynamo.Piece:
+                price: int | None = None, currency: str | None = None) -> dynamo.Piece:
     """The piece "stock:<sku>" ("stock:<sku>@<shard>" on a shard) moving `quantity` of a SKU:
     reserve (only if enough is available), release, or ship. On a shard only what is available is
     conditioned (models/stock.py: a shard's `reserved` is exact only in sum); the shard must exist."""
     expression, condition = STOCK_MOVES[kind]
     if shard is not None and kind != "reserve":
         condition = "attribute_exists(PK)"
-    values = {"q": quantity}
+    values, names = {"q": quantity}, None
     if price is not None:
-        condition += " AND price = :price AND active = :true"
+        # the price in the order's currency; an item written before prices per currency has only `price`
+        condition += " AND (prices.#currency = :price OR (attribute_not_exists(prices) AND price = :price))" \
+                     " AND active = :true"
         values |= {"price": price, "true": True}
+        names = {"#currency": currency}
     key = sku_key(sku) if shard is None else shard_key(sku, shard)
     return dynamo.update(f"stock:{sku}" if shard is None else f"stock:{sku}@{shard}", key, expression,
-                         condition, **values)
+                         condition, names=names, **values)
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
@@ -68,7 +71,8 @@ def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]
-        pieces += [_stock_move(sku, part, "reserve", shard, price=prices.get(sku)) for shard, part in plan]
+        pieces += [_stock_move(sku, part, "reserve", shard, price=prices.get(sku), currency=order.currency)
+                   for shard, part in plan]
     return pieces
 
 

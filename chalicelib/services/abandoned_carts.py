@@ -39,11 +39,12 @@ def _reminder(item: dict, skus: dict[str, SkuRecord]) -> dict | None:
     lines = []
     for line in item.get("lines") or []:
         sku = skus.get(line["sku"])
-        if sku is None or not sku.active or sku.currency != item["currency"]:
+        price = sku.price_in(item["currency"]) if sku is not None and sku.active else None
+        if price is None:
             continue
         quantity = line["quantity"]
         lines.append({"sku": sku.sku, "product_id": sku.product_id, "title": sku.line_title, "quantity": quantity,
-                      "unit_price": sku.price, "line_total": sku.price * quantity})
+                      "unit_price": price, "line_total": price * quantity})
     return {"lines": lines, "subtotal": sum(line["line_total"] for line in lines)} if lines else None
 
 

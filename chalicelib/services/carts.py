@@ -132,9 +132,9 @@ def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity
     variant = skus.get(sku)
     if variant is None or not variant.active:
         raise UnknownSku(f"SKU {sku} is not for sale.", param="sku")
-    if variant.currency != record.currency:
-        raise CurrencyMismatch(f"SKU {sku} is priced in {variant.currency}, this cart is in {record.currency}.",
-                               param="sku")
+    if variant.price_in(record.currency) is None:
+        raise CurrencyMismatch(f"SKU {sku} has no price in {record.currency}, this cart's currency; it is priced in "
+                               f"{', '.join(sorted(variant.prices))}.", param="sku")
     if quantity > MAX_QUANTITY:
         raise InvalidRequest(f"At most {MAX_QUANTITY} of one SKU per cart.", param=param)
     if quantity > variant.available:

@@ -1,16 +1,38 @@
 """Catalogue use cases: what the storefront browses and what the shop maintains."""
 
-from chalicelib import clock
-from chalicelib.errors import not_found
+from chalicelib import clock, config
+from chalicelib.errors import InvalidRequest, not_found
 from chalicelib.models import Product, ProductRecord, StockLevel
-from chalicelib.repository import catalog
+from chalicelib.repository import catalog, listings
 
 
-def list_products(limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
-    """A page of active products with the stock each variant has left."""
+def list_products(limit: int, cursor: str | None, currency: str | None = None) -> tuple[list[Product], str | None]:
+    """A page of active products with the stock each variant has left; with `currency`, each variant
+    at its price in that currency (variants not priced there are left out)."""
     records, next_cursor = catalog.list_active(limit, cursor)
     skus = catalog.get_skus([sku for record in records for sku in record.skus])
-    return [Product.from_records(record, skus) for record in records], next_cursor
+    return [Product.from_records(record, skus, currency) for record in records], next_cursor
+
+
+def priced_variants(variants: list[dict]) -> list[dict]:
+    """The admin's variants with `price`, `currency` and `prices` all set and consistent: `prices`
+    alone takes the shop's default currency when priced in it, else its first. Every currency must be
+    one the shop sells in (CURRENCIES). Raises InvalidRequest naming the variant."""
+    settings = config.settings()
+    resolved = []
+    for index, variant in enumerate(variants):
+        prices = dict(variant.get("prices") or {})
+        currency = variant.get("currency") or (settings.default_currency if settings.default_currency in prices
+                                               else next(iter(prices)))
+        price = variant["price"] if variant.get("price") is not None else prices[currency]
+        prices[currency] = price
+        for code in prices:
+            if code not in settings.currencies:
+                raise InvalidRequest(f"Currency {code} is not sold here; use one of {', '.join(settings.currencies)}.",
+                                     param=f"variants.{index}.prices.{code}" if code != currency
+                                     else f"variants.{index}.currency")
+        resolved.append(variant | {"price": price, "currency": currency, "prices": prices})
+    return resolved
 
 
 def get_product(product_id: str, include_inactive: bool = False) -> Product:
@@ -21,29 +43,50 @@ def get_product(product_id: str, include_inactive: bool = False) -> Product:
     return Product.from_records(record, catalog.get_skus(record.skus))
 
 
+def _classified(variants: list[dict], categories: list[str], tags: list[str]) -> dict:
+    """The fields a product's listings derive from; raises InvalidRequest for an unknown category."""
+    if categories:
+        known = listings.get_categories(categories)
+        for index, slug in enumerate(categories):
+            if slug not in known:
+                raise InvalidRequest(f"No category {slug}; create it first.", param=f"categories.{index}")
+    default = config.settings().default_currency
+    prices = [v["prices"][default] for v in variants if default in v["prices"]]
+    return {"categories": categories, "tags": tags, "listing_price": min(prices) if prices else None}
+
+
 def create_product(title: str, description: str, active: bool, variants: list[dict],
-                   product_id: str | None = None) -> Product:
-    """Create a product and its variants' stock. Not idempotent by itself (a new id each call):
-    retries are made safe by the Idempotency-Key layer. A given `product_id` (the CSV import's,
+                   categories: list[str] = (), tags: list[str] = (), product_id: str | None = None) -> Product:
+    """Create a product, its variants' stock and its listings. Not idempotent by itself (a new id each
+    call): retries are made safe by the Idempotency-Key layer. A given `product_id` (the CSV import's,
     derived from the file) that exists already is a Conflict `resource_exists`."""
+    variants = priced_variants(variants)
     now = clock.now()
     record = ProductRecord(id=product_id or clock.new_id("prod", 8), title=title, description=description,
-                           active=active, skus=[v["sku"] for v in variants], created_at=now, updated_at=now)
-    catalog.save_product(record, variants, retired_skus=[], create=True)
+                           active=active, skus=[v["sku"] for v in variants], created_at=now, updated_at=now,
+                           **_classified(variants, list(categories), list(tags)))
+    catalog.save_product(record, variants, retired_skus=[], create=True,
+                         listing=listings.product_pieces(None, record))
     return get_product(record.id, include_inactive=True)
 
 
-def update_product(product_id: str, title: str, description: str, active: bool, variants: list[dict]) -> Product:
-    """Replace a product's fields and variants; SKUs no longer listed stop being sold. Idempotent.
-    Raises ResourceMissing, Conflict."""
+def update_product(product_id: str, title: str, description: str, active: bool, variants: list[dict],
+                   categories: list[str] | None = None, tags: list[str] | None = None) -> Product:
+    """Replace a product's fields and variants (categories and tags too unless None: kept, as the CSV
+    import does); SKUs no longer listed stop being sold. Idempotent. Raises ResourceMissing, Conflict."""
     existing = catalog.get_product(product_id)
     if existing is None:
         raise not_found("product")
+    variants = priced_variants(variants)
     skus = [v["sku"] for v in variants]
     record = existing.model_copy(update={"title": title, "description": description, "active": active,
-                                         "skus": skus, "updated_at": clock.now()})
+                                         "skus": skus, "updated_at": clock.now(),
+                                         **_classified(variants, existing.categories if categories is None
+                                                       else list(categories), existing.tags if tags is None
+                                                       else list(tags))})
     retired = [sku for sku in existing.skus if sku not in skus]
-    catalog.save_product(record, variants, retired_skus=retired, create=False)
+    catalog.save_product(record, variants, retired_skus=retired, create=False,
+                         listing=listings.product_pieces(existing, record))
     return get_product(product_id, include_inactive=True)
 
 

@@ -77,7 +77,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
-        if variant is None or not variant.active or variant.currency != record.currency \
+        if variant is None or not variant.active or variant.price_in(record.currency) is None \
                 or variant.available < line.quantity:
             raise _short(index, line.sku, variant)
     now = clock.now()

@@ -116,7 +116,7 @@ def _merged_lines(account: CartRecord, guest: CartRecord, skus) -> list[CartLine
     lines = []
     for sku, quantity in wanted.items():
         variant = skus.get(sku)
-        if variant is None or not variant.active or variant.currency != account.currency:
+        if variant is None or not variant.active or variant.price_in(account.currency) is None:
             continue
         capped = min(quantity, max(variant.available, 0), MAX_QUANTITY)
         if capped:
