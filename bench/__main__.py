@@ -2,6 +2,7 @@
 package size, the flash-sale simulation, load.
 
     python -m bench                      (BENCH_SHOPPERS=30, BENCH_SIZES=1000,100000,
+                                          BENCH_SEARCH_SIZES=10000,50000,
                                           BENCH_LOAD_USERS=50, BENCH_LOAD_REQUESTS=3000;
                                           BENCH_LOAD_REQUESTS=0 skips the load run)
 
@@ -29,6 +30,7 @@ from tqdm import tqdm
 
 import tests.conftest  # noqa: F401 - the fake AWS credentials and region, before boto3 is used
 from bench import cold_start, flash_sale, load, report, shopper
+from bench import search as search_bench
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -74,6 +76,9 @@ def main() -> int:
     results["package"] = shopper.package_size()
     results["flash_sale"] = flash_sale.run((1, 4, 16))
     results["flash_sale_onset"] = flash_sale.onset()
+    search_sizes = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "10000,50000").split(",") if s.strip()]
+    print(f"search index at {search_sizes} products...", file=sys.stderr)
+    results["search"] = [search_bench.measure(size) for size in search_sizes]
 
     if load_requests:
         print(f"load run: {load_users} users, {load_requests} requests against python -m devstack...", file=sys.stderr)
@@ -143,6 +148,8 @@ def render(results: dict) -> str:
     parts += ["## Flash sale on one SKU (bench/flash_sale.py, a discrete-event model of DynamoDB's per-item limits)",
               "", flash_sale.table(results["flash_sale"]), "", "Where TransactionConflict starts on one item:", "",
               flash_sale.onset_table(results["flash_sale_onset"])]
+    parts += ["", "## Search (bench/search.py: synthetic products, the SQLite FTS5 index in process)", "",
+              search_bench.table(results["search"])]
     package = results["package"]
     parts += ["", "## Deployment package", ""]
     if "error" in package:

@@ -71,6 +71,12 @@ class Settings:
     # is valid for cart_link_days.
     abandoned_cart_minutes: int
     cart_link_days: int
+    # The catalogue's derived views (search index, feeds) live in this bucket; the API function checks
+    # the index's ETag at most every search_refresh_seconds; a feed larger than feed_inline_bytes is
+    # answered with a 302 to a presigned URL (API Gateway's payload limit is 6 MB).
+    views_bucket: str = ""
+    search_refresh_seconds: float = 30.0
+    feed_inline_bytes: int = 4_000_000
     # CRM: a customer whose lifetime value in a currency reaches vip_threshold (minor units) is a VIP;
     # a lapsed customer who consents gets one win-back code of winback_percent, valid winback_days.
     vip_threshold: int = 50000
@@ -125,6 +131,9 @@ def settings() -> Settings:
         admin_origin=os.environ.get("ADMIN_ORIGIN", ""),
         abandoned_cart_minutes=int(os.environ.get("ABANDONED_CART_MINUTES", "60")),
         cart_link_days=int(os.environ.get("CART_LINK_DAYS", "7")),
+        views_bucket=os.environ.get("VIEWS_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-views"),
+        search_refresh_seconds=float(os.environ.get("SEARCH_REFRESH_SECONDS", "30")),
+        feed_inline_bytes=int(os.environ.get("FEED_INLINE_BYTES", "4000000")),
         vip_threshold=int(os.environ.get("VIP_THRESHOLD", "50000")),
         winback_percent=int(os.environ.get("WINBACK_PERCENT", "15")),
         winback_days=int(os.environ.get("WINBACK_DAYS", "30")),

@@ -248,7 +248,7 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
                                                                                           names)}}}
     for status in doc.status:
         answer: dict = {"description": STATUS_TEXT.get(status, str(status))}
-        if doc.response is not None:
+        if doc.response is not None and not 300 <= status < 400:
             answer["content"] = {doc.media_type: {"schema": _schema_of(doc.response, "serialization", names)}}
         if doc.links:
             answer["links"] = {target: {"operationId": target, "parameters": dict(parameters)}

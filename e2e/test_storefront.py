@@ -161,3 +161,25 @@ def test_asking_for_more_than_is_in_stock_shows_the_out_of_stock_message(stack, 
     expect(page.locator("#cart-count")).to_have_text("0")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "out-of-stock.png"), full_page=True)
+
+
+def test_search_finds_products_as_the_shopper_types_typos_and_all(stack, browser):
+    # The index is built by the pump's refresh_catalogue_views schedule (every PUMP_SCHEDULE_SECONDS).
+    deadline = time.monotonic() + 120
+    while requests.get(f"{stack.api}/search?q=mug", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the search index was not built within 2 minutes"
+        time.sleep(2)
+    page = browser.page
+    page.goto(f"{stack.storefront}/index.html")
+    expect(page.locator("#products li").first).to_be_visible()
+    page.get_by_label("Search products").press_sequentially("enamel mu", delay=60)
+    expect(page.locator("#products li")).to_have_count(1)
+    expect(page.locator("#products li h2")).to_have_text("Enamel mug")
+    page.get_by_label("Search products").fill("beanei")  # a typo
+    expect(page.locator("#products li h2")).to_have_text(["Merino beanie"])
+    page.get_by_label("Search products").fill("zzzzzz")
+    expect(page.locator("#notice")).to_contain_text("Nothing found")
+    page.get_by_label("Search products").fill("")
+    expect(page.get_by_role("link", name="Organic cotton T-shirt")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)

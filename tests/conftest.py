@@ -37,6 +37,7 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
         TABLE_NAME=outputs["TableName"],
         FULFILMENT_QUEUE_URL=outputs["FulfilmentQueueUrl"],
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
+        VIEWS_BUCKET=outputs["ViewsBucketName"],
         ADMIN_KEY_HASHES=hashlib.sha256(ADMIN_KEY.encode()).hexdigest(),
     )
     reset_clients()
@@ -45,11 +46,14 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
 
 def reset_clients() -> None:
     from chalicelib import config, publishing
-    from chalicelib.repository import dynamo
+    from chalicelib.repository import catalogue_views, dynamo
+    from chalicelib.services import search
 
     config.reset()
     dynamo.client.cache_clear()
     publishing._sqs.cache_clear()
+    catalogue_views.s3.cache_clear()
+    search.forget()
 
 
 @pytest.fixture

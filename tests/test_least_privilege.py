@@ -85,6 +85,12 @@ class Recorder:
         elif service == "ssm":
             name = re.sub(r"^/commerce/[^/]+/", "/commerce/${Stage}/", params["Name"])
             yield f"ssm:{operation}", "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + name
+        elif service == "s3":  # only the catalogue views' bucket
+            if operation in ("GetObject", "HeadObject"):
+                yield "s3:GetObject", "${ViewsBucket.Arn}/*"
+                yield "s3:ListBucket", "${ViewsBucket.Arn}"  # else a missing object is a 403, not a 404
+            else:
+                yield f"s3:{operation}", "${ViewsBucket.Arn}/*"
         else:
             yield f"{service}:{operation}", "?"
 
@@ -154,5 +160,29 @@ def test_every_aws_call_of_the_main_flows_is_allowed_by_the_policy_of_its_functi
                          "on_fulfilment_message"}
     assert ("on_email_message", "ses:SendEmail") in {call[:2] for call in recorder.calls}
     print("\n".join(sorted({f"{f}: {a} on {r}" for f, a, r in recorder.calls})))
+    denied = sorted({call for call in recorder.calls if not allowed(*call)})
+    assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
+
+
+def test_the_catalogue_views_rebuild_and_search_are_allowed_by_their_policies(client, aws, recorder):
+    from tests.conftest import reset_clients
+    from tests.growth_support import relay, scheduled
+
+    reset_clients()
+    stream = Stream()
+    with recorder.function("api"):
+        make_product(client, on_hand=5)
+        assert client.get("/search?q=shirt").status_code == 502  # not built yet: a 404 inside, not a 403
+    with recorder.function("on_table_change"):
+        relay(client, stream)
+    with recorder.function("refresh_catalogue_views"):
+        assert scheduled(client, "refresh_catalogue_views")["rebuilt"] is True
+    with recorder.function("api"):
+        assert client.get("/search?q=shirt").status_code == 200
+        assert client.raw.http.get("/feeds/google.xml").status_code == 200
+
+    functions = {function for function, _, _ in recorder.calls}
+    assert functions == {"api", "on_table_change", "refresh_catalogue_views"}
+    assert ("refresh_catalogue_views", "s3:PutObject") in {call[:2] for call in recorder.calls}
     denied = sorted({call for call in recorder.calls if not allowed(*call)})
     assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)

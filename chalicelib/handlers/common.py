@@ -33,7 +33,7 @@ class RouteDoc:
     operation_id: str | None = None
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # operationId -> {parameter: expression}
     tag: str | None = None  # the document's group; by default the handler module's name
-    media_type: str = "application/json"  # of the success answer (a CSV export says text/csv)
+    media_type: str = "application/json"  # of the success answer (a CSV export or a feed says its own)
 
 
 def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[int, ...] = 200,

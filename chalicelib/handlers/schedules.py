@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, crm, messages, orders
+from chalicelib.services import abandoned_carts, catalogue_views, crm, messages, orders
 
 bp = Blueprint(__name__)
 
@@ -21,6 +21,13 @@ def reconcile_payments(event):
 @bp.schedule(Rate(15, unit=Rate.MINUTES))
 def sweep_abandoned_carts(event):
     return {"reminded": abandoned_carts.sweep()}
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def refresh_catalogue_views(event):
+    """Rebuild the search index and the feeds into S3 when the relay marked them stale (one GetItem
+    otherwise): an edit is searchable within about a minute."""
+    return catalogue_views.refresh()
 
 
 @bp.schedule(Rate(1, unit=Rate.HOURS))

@@ -128,6 +128,20 @@ Customers (CRM) and customer service (repository/crm.py, repository/messages.py)
 |                                | (the shop: MESSAGE#..NOTE#~)                   |                                    |
 | threads by status, oldest open | GSI1: THREADS#<status>, <since>#<order_id>     | messages.list_threads              |
 
+Derived views of the catalogue (search index, channel feeds; repository/catalogue_views.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| every active product + SKUs    | GSI1: PRODUCTS (pages of 500) + BatchGetItem   | catalogue_views.each_product       |
+| views stale / built            | PK=VIEWS#catalogue, SK=VIEWS (ADD, conditional)| catalogue_views.mark_stale         |
+|                                |                                                | catalogue_views.staleness          |
+|                                |                                                | catalogue_views.mark_built         |
+| a stream record changes a view | the `SK` of the image (PRODUCT, SKU)           | catalogue_views.changes_views      |
+| a view's bytes (S3, not table) | <VIEWS_BUCKET>/search/..., feeds/...           | catalogue_views.put_object         |
+|                                |                                                | catalogue_views.get_object         |
+|                                |                                                | catalogue_views.head_object        |
+|                                |                                                | catalogue_views.object_url         |
+
 Items that expire carry `expires_at` (epoch seconds), the table's TTL attribute. TTL deletion lags
 by up to two days, so reads treat an item past its `expires_at` as gone.
 """

@@ -7,7 +7,7 @@ import dataclasses
 from chalicelib import counters, events, publishing
 from chalicelib.models.orders import OrderRecord
 from chalicelib.repository import reports, stream
-from chalicelib.services import crm
+from chalicelib.services import catalogue_views, crm
 
 
 def relay(records: list[dict]) -> int:
@@ -31,4 +31,5 @@ def relay(records: list[dict]) -> int:
     for change in orders:
         crm.record_order_change(change.old, change.new, change.changed_at)
     publishing.publish(found)
+    catalogue_views.note_changes(records)
     return len(found)

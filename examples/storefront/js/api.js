@@ -80,6 +80,7 @@ function bearer() {
 
 export const api = {
   listProducts: (cursor) => request("GET", `/products?limit=100${cursor ? `&cursor=${id(cursor)}` : ""}`),
+  search: (q, limit = 12) => request("GET", `/search?q=${encodeURIComponent(q)}&limit=${limit}`),
   getProduct: (productId) => request("GET", `/products/${id(productId)}`),
   recommendations: (productId) => request("GET", `/products/${id(productId)}/recommendations`),
   createCart: (currency) => request("POST", "/carts", { body: currency ? { currency } : {} }),

@@ -40,6 +40,38 @@ async function load() {
   }
 }
 
+// Type-ahead: GET /search as the shopper types (debounced); the last word counts as a prefix, and a
+// typo in a longer word is forgiven. An empty box shows the whole listing again.
+const box = document.getElementById("q");
+let typing = null;
+let asked = 0;
+
+async function search(q) {
+  const ask = ++asked;
+  try {
+    const found = await api.search(q);
+    if (ask !== asked) return; // a later keystroke's answer wins
+    list.replaceChildren(...found.data.filter((product) => product.variants.length).map(card));
+    more.hidden = true;
+    notice.textContent = found.data.length ? "" : `Nothing found for “${q}”.`;
+  } catch (error) {
+    if (ask === asked) showError(notice, error);
+  }
+}
+
+box.addEventListener("input", () => {
+  clearTimeout(typing);
+  const q = box.value.trim() ? box.value : "";
+  typing = setTimeout(() => {
+    if (q) return search(q);
+    asked += 1;
+    list.replaceChildren();
+    notice.textContent = "";
+    cursor = null;
+    return load();
+  }, 200);
+});
+
 more.addEventListener("click", load);
 load();
 refreshCartCount();
