@@ -10,7 +10,7 @@ The SKU's counts are read first and the update is conditioned on `on_hand` still
 read, so `before` is exact; a concurrent change makes the transaction fail and the caller read again.
 """
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from chalicelib.clock import iso
 from chalicelib.models import SkuRecord
@@ -35,8 +35,9 @@ def adjust(before: SkuRecord, on_hand: int, low_stock_threshold: int | None, ent
         expression += ", low_stock_threshold = :threshold"
         extra["threshold"] = low_stock_threshold
     at = iso(entry["at"])
-    # Microseconds in the key: two adjustments within a second keep their order.
-    stamp = entry["at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The key's time is read now, to the microsecond (clock.now(), shown as `at`, is to the second):
+    # two adjustments within a second keep their order. The condition on on_hand serialises them.
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     try:
         dynamo.transact([
             dynamo.update("sku", catalog.sku_key(before.sku), expression,
