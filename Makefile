@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # The OpenAPI document, built from the code (chalicelib/openapi.py); tests/test_openapi.py fails while the
 # committed openapi.json is stale.
