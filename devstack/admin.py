@@ -11,9 +11,9 @@ import http.server
 import json
 import logging
 import threading
-from functools import partial
 
 from devstack.stack import ROOT
+from devstack.static_site import StaticSite
 
 DIST = ROOT / "admin" / "dist"
 TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml",
@@ -77,25 +77,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-class AdminSite:
+class AdminSite(StaticSite):
     """`AdminSite(host, port, api_url).start()` ... `.stop()`."""
 
+    name = "admin"
+
     def __init__(self, host: str, port: int, api_url: str):
-        handler = partial(_Handler, directory=str(DIST), config=config_json(api_url))
-        self.server = http.server.ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
-        self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="admin", daemon=True)
-
-    def start(self) -> "AdminSite":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self.server.shutdown()
-        self.server.server_close()
+        super().__init__(host, port, _Handler, str(DIST), config=config_json(api_url))
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ import http.server
 import json
 import logging
 import threading
-from functools import partial
 
 from devstack.stack import ROOT
+from devstack.static_site import StaticSite
 
 SITE = ROOT / "examples" / "storefront"
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".html": "text/html",
@@ -64,25 +64,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-class Storefront:
+class Storefront(StaticSite):
     """`Storefront(host, port, api_url, stripe_url, cognito).start()` ... `.stop()`."""
 
+    name = "storefront"
+
     def __init__(self, host: str, port: int, api_url: str, stripe_url: str, cognito: dict | None = None):
-        handler = partial(_Handler, directory=str(SITE), config=config_js(api_url, stripe_url, cognito))
-        self.server = http.server.ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
-        self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="storefront", daemon=True)
-
-    def start(self) -> "Storefront":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self.server.shutdown()
-        self.server.server_close()
+        super().__init__(host, port, _Handler, str(SITE), config=config_js(api_url, stripe_url, cognito))
 
 
 def main() -> None:

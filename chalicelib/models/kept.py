@@ -12,6 +12,8 @@ import zlib
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from chalicelib.errors import IdempotencyKeyReused
+
 # How many keyed answers a cart keeps (newest last), and for how long at least: a retry comes within
 # seconds; a storefront that sent KEPT_ANSWERS more keyed changes since has long had its answer.
 KEPT_ANSWERS = 3
@@ -78,3 +80,9 @@ def remember(answers: list[KeptAnswer], answer: KeptAnswer) -> list[KeptAnswer]:
     """`answers` with `answer` added: at most KEPT_ANSWERS, the oldest and those past KEEP_SECONDS dropped."""
     live = [a for a in answers if a.at + KEEP_SECONDS > answer.at and a.scope != answer.scope]
     return [*live, answer][-KEPT_ANSWERS:]
+
+
+def key_reused() -> IdempotencyKeyReused:
+    """The 422 for a key this cart or order already answered with another request's body."""
+    return IdempotencyKeyReused("This Idempotency-Key was already used for a different request; use a new key.",
+                                param="Idempotency-Key")

@@ -12,7 +12,6 @@ from chalicelib.errors import (
     CartCheckedOut,
     CurrencyMismatch,
     DiscountUnknown,
-    IdempotencyKeyReused,
     InvalidRequest,
     OutOfStock,
     TooManyLines,
@@ -21,7 +20,7 @@ from chalicelib.errors import (
     not_found,
 )
 from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, DiscountRecord, SkuRecord
-from chalicelib.models.kept import KeptAnswer, Keyed, find, remember
+from chalicelib.models.kept import KeptAnswer, Keyed, find, key_reused, remember
 from chalicelib.models.pricing import price_cart
 from chalicelib.repository import carts, discounts
 from chalicelib.retry import retried
@@ -53,13 +52,8 @@ def _replay(record: CartRecord, keyed: Keyed | None) -> KeptAnswer | None:
         return None
     kept = find([record.created_by, *record.answers] if record.created_by else record.answers, keyed, int(time.time()))
     if kept is not None and kept.fingerprint != keyed.fingerprint:
-        raise _reused()
+        raise key_reused()
     return kept
-
-
-def _reused() -> IdempotencyKeyReused:
-    return IdempotencyKeyReused("This Idempotency-Key was already used for a different request; use a new key.",
-                                param="Idempotency-Key")
 
 
 def create(currency: str | None, email: str | None, keyed: Keyed | None = None) -> Cart | KeptAnswer:
@@ -85,7 +79,7 @@ def create(currency: str | None, email: str | None, keyed: Keyed | None = None) 
         return kept
     # The id is the key's: the live cart holding it is the key's first answer, however old.
     if existing.created_by is None or existing.created_by.fingerprint != keyed.fingerprint:
-        raise _reused()
+        raise key_reused()
     return existing.created_by
 
 

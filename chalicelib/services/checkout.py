@@ -21,7 +21,6 @@ from chalicelib import clock, config, payments
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
-    IdempotencyKeyReused,
     InvalidRequest,
     OutOfStock,
     StockShort,
@@ -29,7 +28,7 @@ from chalicelib.errors import (
 )
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
 from chalicelib.models.customers import MarketingConsent, customer_id_for
-from chalicelib.models.kept import Keyed, find
+from chalicelib.models.kept import Keyed, find, key_reused
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
 from chalicelib.models.stock import Plan, plan_reservation
@@ -123,11 +122,6 @@ def _with_payment(order: OrderRecord) -> OrderRecord:
                                                           status=created.status)})
 
 
-def _reused() -> IdempotencyKeyReused:
-    return IdempotencyKeyReused("This Idempotency-Key was already used for a different request; use a new key.",
-                                param="Idempotency-Key")
-
-
 def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
@@ -136,14 +130,14 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
         if record is None or (customer_id and record.customer_id not in (None, customer_id)):
             raise not_found("cart")
         if keyed and find(record.answers, keyed, int(clock.now().timestamp())):
-            raise _reused()  # the key changed a line of this cart
+            raise key_reused()  # the key changed a line of this cart
         if record.status == "checked_out":
             order = orders.get(record.order_id)
             if order is None:  # the cart is retired in the same transaction that writes the order
                 raise RuntimeError(f"cart {cart_id} points at missing order {record.order_id}")
             if (keyed and order.checkout_key and order.checkout_key.scope == keyed.scope
                     and order.checkout_key.fingerprint != keyed.fingerprint):
-                raise _reused()
+                raise key_reused()
             return order, False
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
