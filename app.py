@@ -22,6 +22,7 @@ from chalicelib.handlers import (
     docs,
     messages,
     orders,
+    price_lists,
     queues,
     recommendations,
     rendering,
@@ -39,7 +40,8 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, companies):
+                 admin_imports, admin_stock, categories, search, companies,
+                 price_lists):
     app.register_blueprint(handlers.bp)
 
 

@@ -69,7 +69,8 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    prices = {line.sku: line.unit_price for line in order.lines if not line.free}
+    # Conditioned on the catalogue price only where the line has it (a company's price list sets its own).
+    prices = {line.sku: line.unit_price for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]
