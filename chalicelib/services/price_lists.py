@@ -71,9 +71,9 @@ def replace(price_list_id: str, body: PriceListIn) -> PriceList:
     Raises ResourceMissing, InvalidRequest, ResourceExists."""
     before = get(price_list_id)
     _check(body)
-    price_list = before.model_copy(update=body.model_dump() | {"version": before.version + 1,
-                                                               "updated_at": clock.now()})
-    return _save(PriceList.model_validate(price_list.model_dump()), before)
+    price_list = PriceList.model_validate(before.model_dump() | body.model_dump() | {
+        "version": before.version + 1, "updated_at": clock.now()})
+    return _save(price_list, before)
 
 
 def get(price_list_id: str) -> PriceList:
