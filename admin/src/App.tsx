@@ -1,10 +1,12 @@
 import { useMemo, useState } from "react";
 import { clientFor } from "./api";
 import { currentCredential, signOut, type Credential } from "./auth";
+import { Companies } from "./pages/Companies";
 import { Dashboard } from "./pages/Dashboard";
 import { Discounts } from "./pages/Discounts";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
+import { PriceLists } from "./pages/PriceLists";
 import { Products } from "./pages/Products";
 import { SignIn } from "./pages/SignIn";
 import { useRoute } from "./router";
@@ -14,6 +16,8 @@ const SECTIONS = [
   { path: "orders", label: "Orders" },
   { path: "products", label: "Products" },
   { path: "discounts", label: "Discounts" },
+  { path: "companies", label: "Companies" },
+  { path: "price-lists", label: "Price lists" },
 ];
 
 export function App() {
@@ -28,6 +32,8 @@ export function App() {
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "companies") page = <Companies client={client} />;
+  else if (section === "price-lists") page = <PriceLists client={client} />;
   else page = <Dashboard client={client} />;
 
   return (
