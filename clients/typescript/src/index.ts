@@ -61,6 +61,7 @@ export type PriceList = Schemas["PriceList"];
 export type PriceListIn = Schemas["PriceListIn"];
 export type PurchaseRequest = Schemas["PurchaseRequest"];
 export type Decision = Schemas["Decision"];
+export type PurchaseRequestAnswer = Schemas["PurchaseRequestAnswer"];
 
 /** Every error code of the API (the union of the per-status `Error4xx`/`Error5xx` schemas). */
 export type ErrorCode = Schemas[Extract<keyof Schemas, `Error${number}`>]["error"]["code"];
@@ -88,6 +89,23 @@ function isEnvelope(body: unknown): body is Schemas["Error"] {
   if (typeof body !== "object" || body === null || !("error" in body)) return false;
   const error: unknown = (body as { error: unknown }).error;
   return typeof error === "object" && error !== null && "code" in error && "message" in error;
+}
+
+/** Thrown by `checkout` when the API answered 202: a company buyer's cart above their spending limit became a
+ * purchase request (use `checkoutOrRequest` to get either answer without an exception). */
+export class PurchaseRequestPending extends Error {
+  override readonly name = "PurchaseRequestPending";
+  readonly request: PurchaseRequestAnswer["purchase_request"];
+
+  constructor(request: PurchaseRequestAnswer["purchase_request"]) {
+    super(`Purchase request ${request.id} waits for an approver.`);
+    this.request = request;
+  }
+}
+
+function placed(answer: Checkout | PurchaseRequestAnswer): Checkout {
+  if ("purchase_request" in answer) throw new PurchaseRequestPending(answer.purchase_request);
+  return answer;
 }
 
 type Answer<T> = { data: T; error?: never; response: Response } | { data?: never; error: unknown; response: Response };
@@ -143,8 +161,13 @@ function customerHelpers(common: { baseUrl: string; fetch?: (input: Request) => 
       unwrap(raw.POST("/me/carts", { params: { header: keyed(post) }, body: { cart_id: guestCartId } })),
     /** The customer's orders, newest first; pass `next_cursor` as `cursor` for the next page. */
     listOrders: (query: { limit?: number; cursor?: string } = {}) => unwrap(raw.GET("/me/orders", { params: { query } })),
-    /** A signed-in checkout: the order records the customer. */
-    checkout: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
+    /** A signed-in checkout: the order records the customer. Throws PurchaseRequestPending on a 202 (B2B). */
+    checkout: async (cartId: string, body: CheckoutIn = {}, post?: PostOptions): Promise<Checkout> =>
+      placed(await unwrap(raw.POST("/carts/{cart_id}/checkout", {
+        params: { path: { cart_id: cartId }, header: keyed(post) }, body,
+      }))),
+    /** B2B: the Checkout, or `{purchase_request}` when the total is above the buyer's spending limit (202). */
+    checkoutOrRequest: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
       unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
     /** B2B: the buyer's company (with its buyers and the caller's role); a 404 outside any company. */
     getCompany: () => unwrap(raw.GET("/company")),
@@ -202,9 +225,12 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       unwrap(raw.PATCH("/carts/{cart_id}", { params: { path: { cart_id: cartId } }, body })),
     restoreCart: (token: string, post?: PostOptions) =>
       unwrap(raw.POST("/carts/restore", { params: { header: keyed(post) }, body: { token } })),
-    /** 201 with a new order, 200 with the same order on a repeat: either way the Checkout. */
-    checkout: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
-      unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
+    /** 201 with a new order, 200 with the same order on a repeat: either way the Checkout. (A company buyer's
+     * cart above their spending limit is a 202: PurchaseRequestPending is thrown.) */
+    checkout: async (cartId: string, body: CheckoutIn = {}, post?: PostOptions): Promise<Checkout> =>
+      placed(await unwrap(raw.POST("/carts/{cart_id}/checkout", {
+        params: { path: { cart_id: cartId }, header: keyed(post) }, body,
+      }))),
     getOrder: (orderId: string, orderToken: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } } })),
 
