@@ -153,6 +153,7 @@ B2B companies, price lists and purchase requests (repository/companies.py, repos
 | add a buyer                    | transaction: membership (conditional) +        | companies.add_buyer                |
 |                                | PK=COMPANY#<co id>, SK=BUYER#<cus id>          |                                    |
 | a company's buyers             | Query COMPANY#<co id>, SK begins_with BUYER#   | companies.buyers                   |
+| forget a buyer (erasure)       | transaction: delete membership + BUYER#        | companies.forget_buyer             |
 | a price list                   | PK=PRICE_LIST#<pl id>, SK=PRICE_LIST           | companies.get_price_list           |
 | price lists, newest first      | GSI1: PRICE_LISTS, <created_at>#<pl id>        | companies.list_price_lists         |
 | write a list + company copies  | PRICE_LIST# + COMPANY#<co id>/PRICES#<cur>     | companies.save_price_list          |

@@ -8,6 +8,7 @@
 |   company)                           |                                                                   |
 | a company's buyers                   | Query PK=COMPANY#<co id>, SK begins_with BUYER#                   |
 | add a buyer                          | transaction: membership + BUYER#<cus id> (conditional)            |
+| forget a buyer (erasure)             | transaction: delete membership + BUYER#<cus id>                   |
 | a price list                         | PK=PRICE_LIST#<pl id>, SK=PRICE_LIST                              |
 | price lists, newest first            | GSI1: GSI1PK=PRICE_LISTS, GSI1SK=<created_at>#<id>                |
 | a company's price list in a currency | PK=COMPANY#<co id>, SK=PRICES#<currency>: a copy of the list,      |
@@ -106,6 +107,14 @@ def add_buyer(buyer: Buyer) -> None:
         if cancelled.failed("membership"):
             raise ResourceExists(f"{buyer.email} is a buyer of another company.", param="email") from cancelled
         raise
+
+
+def forget_buyer(customer_id: str) -> None:
+    """Delete the customer's membership and the company's buyer item (erasure; safe to repeat)."""
+    buyer = membership(customer_id)
+    if buyer is not None:
+        dynamo.transact([dynamo.delete("buyer", buyer_key(buyer.company_id, customer_id)),
+                         dynamo.delete("membership", membership_key(customer_id))])
 
 
 def buyers(company_id: str) -> list[Buyer]:
