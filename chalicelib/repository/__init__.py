@@ -159,8 +159,9 @@ B2B companies, price lists and purchase requests (repository/companies.py, repos
 | write a list + company copies  | PRICE_LIST# + COMPANY#<co id>/PRICES#<cur>     | companies.save_price_list          |
 |                                | (conditional on holder and version)            |                                    |
 | who holds a company's currency | BatchGetItem COMPANY#<co id>/PRICES#<cur>      | companies.price_list_holders       |
-| price a buyer's cart           | BatchGetItem SKU#.., DISCOUNT#, CUSTOMER#/     | companies.pricing_batch            |
-|                                | COMPANY; then COMPANY + PRICES#<cur>           |                                    |
+| price an account's cart        | BatchGetItem SKU#.., DISCOUNT#, CUSTOMER#/     | companies.pricing_batch            |
+|                                | COMPANY and /STATS; then COMPANY + PRICES#<cur>|                                    |
+|                                | (a buyer) or CUSTOMER_GROUP#<segment>/PRICES#  |                                    |
 | a company's orders, newest     | GSI4: COMPANY#<co id>, <created_at>#<id>       | orders.list_by_company             |
 | a purchase request             | PK=COMPANY#<co id>, SK=PURCHASE_REQUEST#<id>   | purchase_requests.get              |
 | open one (idempotent)          | Put attribute_not_exists(PK)                   | purchase_requests.open_request     |
