@@ -1,0 +1,94 @@
+"""Exchanges: an approved or received return settled as a new order for other SKUs.
+
+The exchange order is priced and reserved like a checkout (services/checkout.py builds it from a cart that
+exists only in memory: same prices, stock conditions, shards and shipping; repository/orders.place writes
+it), with the return's worth taken off its total. Its id is derived from the return, and the transaction
+that places it also moves the return to `refunded` on the version read: one exchange order per return.
+What the new goods cost beyond the return's worth is charged through the provider (the order is
+`pending_payment` with a PaymentIntent, like a checkout); an order the return covers is paid at once; a
+return worth more than the new goods gives the difference back to the original payment, once (its refund
+id is derived from the return).
+"""
+
+from chalicelib import clock, config
+from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OrderChanged, OutOfStock, StockShort
+from chalicelib.models import CartLineRecord, CartRecord
+from chalicelib.models import returns as rules
+from chalicelib.models.orders import OrderRecord
+from chalicelib.models.returns import Return, ReturnRecord, ReturnRefund
+from chalicelib.repository import catalog, orders, returns
+from chalicelib.retry import retried
+from chalicelib.services import checkout
+from chalicelib.services import orders as order_service
+from chalicelib.services import returns as return_service
+
+
+def _difference_refund_id(record: ReturnRecord) -> str:
+    return "ref_x" + record.id.removeprefix("ret_")
+
+
+def _exchange_order(record: ReturnRecord, original: OrderRecord, lines: list[tuple[str, int]],
+                    credit: int) -> tuple[OrderRecord, int]:
+    """The exchange order, with `credit` (the return's worth) taken off its total, and the credit it used."""
+    now = clock.now()
+    cart = CartRecord(id="exc_" + record.id.removeprefix("ret_"), currency=original.currency, email=original.email,
+                      lines=[CartLineRecord(sku=sku, quantity=quantity) for sku, quantity in lines],
+                      shipping_address=original.shipping_address, shipping_method=original.shipping_method,
+                      customer_id=original.customer_id, created_at=now, updated_at=now)
+    skus = catalog.get_skus([sku for sku, _ in lines] + list(config.settings().pricing.promoted_skus))
+    try:
+        order = checkout._new_order(cart, skus, None, None, original.customer_id)
+    except OutOfStock as short:
+        raise OutOfStock(short.message, param="exchange_" + (short.param or "lines"), **short.extra) from None
+    except InvalidRequest as error:
+        raise InvalidRequest(error.message, param="exchange_lines") from None
+    covered = min(credit, order.total)
+    order = order.model_copy(update={"discount_total": order.discount_total + covered,
+                                     "total": order.total - covered, "exchange_of": record.id,
+                                     "stock_shards": checkout._shard_plan(order, skus)})
+    if order.total == 0:
+        return order.model_copy(update={"status": "paid", "payment_status": "paid", "paid_at": now,
+                                        "payment": None}), covered
+    return checkout._with_payment(order), covered
+
+
+def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
+    """Settle the return as an exchange order for `lines` (sku, quantity), once: a repeat answers the
+    settled return (and finishes giving back a difference owed). Raises ResourceMissing, InvalidRequest
+    (a SKU not for sale, listed twice), OutOfStock (nothing reserved), Conflict (not approved or received,
+    settled otherwise or being settled), UpstreamUnavailable."""
+    if len({sku for sku, _ in lines}) != len(lines):
+        raise InvalidRequest("A SKU is listed twice.", param="exchange_lines")
+    current = return_service._load(return_id)
+    if current.status == "refunded" and current.refund and current.refund.method == "exchange":
+        return _give_back(current)
+    record, settling = return_service.claim(return_id, "exchange",
+                                            lambda r, order: rules.value(order, rules.settled_units(r)))
+
+    def attempt() -> ReturnRecord:
+        fresh = return_service._load(return_id)
+        if fresh.status == "refunded":
+            return fresh
+        original = orders.get(record.order_id)
+        order, covered = _exchange_order(fresh, original, lines, settling.amount)
+        owed = settling.amount - covered
+        refund = ReturnRefund(method="exchange", amount=covered, order_id=order.id)
+        after = fresh.model_copy(update={"status": "refunded", "refund": refund, "settling": None,
+                                         "owed_back": owed, "updated_at": clock.now()})
+        returns.settle_as_order(fresh, after, order)
+        return after
+
+    try:
+        done = retried(attempt, (OrderChanged, CartChanged, StockShort),
+                       lambda: Conflict("The exchange kept changing; try again."), backoff=0.02)
+    except (InvalidRequest, Conflict):
+        return_service.release(record)
+        raise
+    return _give_back(return_service._load(done.id))
+
+
+def _give_back(record: ReturnRecord) -> Return:
+    if record.owed_back > 0:
+        order_service.refund_once(record.order_id, record.owed_back, f"return {record.number}: exchange difference",
+                                  _difference_refund_id(record))
+    return Return.from_record(record)
