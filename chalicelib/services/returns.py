@@ -162,8 +162,8 @@ def receive(return_id: str, lines: list[tuple[str, int, bool]]) -> Return:
             if found is None:
                 raise Conflict(f"SKU {sku} no longer exists; write it off instead.", param="lines")
             restocks.append((found, quantity, {
-                "id": clock.new_id("adj", 8), "at": now, "reason": f"return {record.number}", "actor": "returns",
-                "delta": quantity, "return_id": record.id,
+                "id": clock.new_id("adj", 8), "at": now, "reason": f"return {record.number} ({record.id}): restocked",
+                "actor": "returns",
                 "before": _snapshot(found.on_hand, found.reserved, found.low_stock_threshold),
                 "after": _snapshot(found.on_hand + quantity, found.reserved, found.low_stock_threshold)}))
         return returns.receive(record, after, restocks)
