@@ -139,6 +139,16 @@ Customers (CRM) and customer service (repository/crm.py, repository/messages.py)
 |                                | (the shop: MESSAGE#..NOTE#~)                   |                                    |
 | threads by status, oldest open | GSI1: THREADS#<status>, <since>#<order_id>     | messages.list_threads              |
 
+Store credit and gift cards (repository/store_credit.py, repository/gift_cards.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| credit balance per currency    | PK=CUSTOMER#<cus id>, SK=CREDIT#<CUR>          | store_credit.balances              |
+|                                | (Query begins_with; many: BatchGetItem)        | store_credit.balances_of           |
+| change credit once per source  | transaction: CREDIT#<CUR> (ADD, >= on spend)   | store_credit.change                |
+|                                | + Put SK=CREDITLOG#<source id> (if absent)     | store_credit.change_pieces         |
+| a customer's credit ledger     | Query CUSTOMER#<cus id>, begins CREDITLOG#     | store_credit.entries               |
+
 Derived views of the catalogue (search index, channel feeds; repository/catalogue_views.py):
 
 | pattern                        | key or index                                   | function                           |
