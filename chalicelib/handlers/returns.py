@@ -18,6 +18,7 @@ from chalicelib.errors import (
     ReturnExceedsShipment,
     ReturnWindowClosed,
     Unauthenticated,
+    UnknownSku,
 )
 from chalicelib.handlers.common import (
     PageQuery,
@@ -137,7 +138,8 @@ def receive_return(return_id):
 @bp.route("/admin/returns/{return_id}/refund", methods=["POST"])
 @documented(Return, request=SettleIn, tag=ADMIN,
             summary="Settle a return once: refund, store credit or an exchange order",
-            errors=[ResourceMissing, InvalidRequest, Conflict, OutOfStock, RefundExceedsPayment, OrderKeptChanging])
+            errors=[ResourceMissing, InvalidRequest, UnknownSku, Conflict, OutOfStock, RefundExceedsPayment,
+                    OrderKeptChanging])
 def settle_return(return_id):
     body = admin_body(SettleIn, bp.current_request)
     if body.method == "exchange":

@@ -11,7 +11,15 @@ id is derived from the return).
 """
 
 from chalicelib import clock, config
-from chalicelib.errors import CartChanged, Conflict, InvalidRequest, OrderChanged, OutOfStock, StockShort
+from chalicelib.errors import (
+    CartChanged,
+    Conflict,
+    InvalidRequest,
+    OrderChanged,
+    OutOfStock,
+    StockShort,
+    UnknownSku,
+)
 from chalicelib.models import CartLineRecord, CartRecord
 from chalicelib.models import returns as rules
 from chalicelib.models.orders import OrderRecord
@@ -34,8 +42,13 @@ def _exchange_order(record: ReturnRecord, original: OrderRecord, lines: list[tup
     cart = CartRecord(id="exc_" + record.id.removeprefix("ret_"), currency=original.currency, email=original.email,
                       lines=[CartLineRecord(sku=sku, quantity=quantity) for sku, quantity in lines],
                       shipping_address=original.shipping_address, shipping_method=original.shipping_method,
-                      customer_id=original.customer_id, created_at=now, updated_at=now)
+                      customer_id=original.customer_id, created_at=now, updated_at=now,
+                      expires_at=int(now.timestamp()))
     skus = catalog.get_skus([sku for sku, _ in lines] + list(config.settings().pricing.promoted_skus))
+    for index, (sku, _) in enumerate(lines):
+        variant = skus.get(sku)
+        if variant is None or not variant.active or variant.price_in(original.currency) is None:
+            raise UnknownSku(f"SKU {sku} is not for sale in {original.currency}.", param=f"exchange_lines.{index}.sku")
     try:
         order = checkout._new_order(cart, skus, None, None, original.customer_id)
     except OutOfStock as short:

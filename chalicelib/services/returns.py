@@ -29,6 +29,7 @@ from chalicelib.models.returns import Return, ReturnLine, ReturnRecord, ReturnRe
 from chalicelib.repository import catalog, orders, returns
 from chalicelib.retry import retried
 from chalicelib.services import orders as order_service
+from chalicelib.services import store_credit
 
 # A claimed settlement that is older than this and unfinished (its worker died) may be resumed.
 RESUME_AFTER = timedelta(seconds=60)
@@ -240,10 +241,6 @@ def refund(return_id: str, method: str) -> Return:
 
 
 def _store_credit(return_id: str) -> Return:
-    try:
-        from chalicelib.services import store_credit
-    except ImportError:
-        raise InvalidRequest("Store credit is not available yet.", param="method") from None
     bonus = config.settings().return_store_credit_bonus_percent
 
     def amount_of(record: ReturnRecord, order) -> int:
@@ -255,6 +252,7 @@ def _store_credit(return_id: str) -> Return:
         release(record)
         raise Conflict("The order's customer was erased; refund to the original payment instead.")
     if settling.amount > 0:
+        # Idempotent by its source (the return): a resumed claim grants nothing twice.
         store_credit.grant(record.customer_id, record.currency, settling.amount, f"return {record.number}",
                            record.id)
     return settled(record, ReturnRefund(method="store_credit", amount=settling.amount))
