@@ -61,6 +61,7 @@ class ReturnRecord(Record):
     message: str | None = None   # the shop's message on approval or rejection
     refund: ReturnRefund | None = None
     settling: Settling | None = None
+    listed_at: str | None = None  # created_at to the microsecond: the list order (repository/returns.py)
     owed_back: int = 0  # an exchange worth less than the return: refunded to the original payment
     created_at: datetime
     updated_at: datetime

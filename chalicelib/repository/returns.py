@@ -41,7 +41,7 @@ def counter_key(year: int) -> dict:
 
 
 def _item(record: ReturnRecord) -> dict:
-    stamp = f"{iso(record.created_at)}#{record.id}"
+    stamp = f"{record.listed_at or iso(record.created_at)}#{record.id}"
     return (return_key(record.id) | record.model_dump(mode="json")
             | {"GSI1PK": f"RETURNS#{record.status}", "GSI1SK": stamp,
                "GSI2PK": f"RETURNS_OF#{record.order_id}", "GSI2SK": stamp})
@@ -65,7 +65,7 @@ def get(return_id: str) -> ReturnRecord | None:
     return ReturnRecord.model_validate(item) if item else None
 
 
-def create(order: OrderRecord, record: ReturnRecord, limits: dict[str, int]) -> None:
+def create(order: OrderRecord, record: ReturnRecord, limits: dict[str, int]) -> ReturnRecord:
     """Write the return and raise the order's returned count of each SKU by its quantity, if each count
     stays within `limits` (sku -> units shipped), in one transaction. Raises Exceeded (read again to say
     which SKU), OrderChanged on a transaction conflict (retry)."""
@@ -79,6 +79,8 @@ def create(order: OrderRecord, record: ReturnRecord, limits: dict[str, int]) -> 
         except ClientError as error:
             if dynamo.error_code(error) != "ConditionalCheckFailedException":
                 raise
+    # clock.now() is to the second: the list keeps the order of returns asked for within one second.
+    record = record.model_copy(update={"listed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
     units: dict[str, int] = {}
     for line in record.lines:
         units[line.sku] = units.get(line.sku, 0) + line.quantity
@@ -103,6 +105,7 @@ def create(order: OrderRecord, record: ReturnRecord, limits: dict[str, int]) -> 
         if cancelled.failed("order"):
             raise Exceeded from cancelled
         raise
+    return record
 
 
 def save(before: ReturnRecord, after: ReturnRecord, give_back: dict[str, int] | None = None,

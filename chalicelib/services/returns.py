@@ -78,8 +78,7 @@ def request(order_id: str, lines: list[tuple[str, int, str]], comment: str | Non
             id=clock.new_id("ret", 12), order_id=order.id, order_token=order.token, email=order.email,
             customer_id=order.customer_id, currency=order.currency, comment=comment, created_at=now, updated_at=now,
             lines=[ReturnLine(sku=sku, quantity=quantity, reason=reason) for sku, quantity, reason in lines])
-        returns.create(order, record, rules.shipped(order))
-        return record
+        return returns.create(order, record, rules.shipped(order))
 
     # Exceeded: a concurrent return took the units between the read and the write; the read again says which.
     return Return.from_record(retried(attempt, (OrderChanged, returns.Exceeded), _kept_changing, backoff=0.02))
