@@ -74,6 +74,7 @@ class Return(BaseModel):
     id: str
     number: str | None
     order_id: str
+    currency: str  # of the order, and so of the refund
     status: ReturnStatus
     lines: list[ReturnLine]
     comment: str | None
