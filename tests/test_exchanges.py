@@ -103,3 +103,35 @@ def test_store_credit_with_the_bonus_is_granted_once(catalogue, monkeypatch):
     assert settle(api, ret, method="store_credit").status_code == 409
     assert store_credit.balance(customer_id) == {"EUR": WORTH + WORTH // 10}
     assert api.get(f"/admin/orders/{result['order']['id']}", headers=ADMIN).data["amount_refunded"] == 0
+
+
+def test_a_return_whose_exchange_was_cancelled_unpaid_can_be_settled_again(catalogue, localstripe):
+    api = catalogue
+    result, ret = approved(api, {"TEE-M": 1}, 1, localstripe)
+    exchanged = settle(api, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 2}])
+    exchange_id = exchanged.data["refund"]["order_id"]
+    assert settle(api, ret, method="original").status_code == 409  # the exchange order may still be paid
+    assert api.post(f"/admin/orders/{exchange_id}/cancel", {}, headers=ADMIN).data["status"] == "cancelled"
+    assert stock("TEE-S")["reserved"] == 0
+    refunded = settle(api, ret, method="original")
+    assert refunded.status_code == 200, refunded.data
+    assert refunded.data["refund"] == {"method": "original", "amount": WORTH, "order_id": None}
+    assert api.get(f"/admin/orders/{result['order']['id']}", headers=ADMIN).data["amount_refunded"] == WORTH
+    assert settle(api, ret, method="original").status_code == 409
+
+
+def test_concurrent_exchanges_of_one_return_place_one_order(moto_server, localstripe):
+    from tests.test_returns import race, served
+
+    client, Api = served(localstripe)
+    with client as raw:
+        api = Api(raw)
+        make_product(api, on_hand=10, price=PRICE)
+        _, ret = approved(api, {"TEE-M": 1}, 1)
+    from chalicelib.services import exchanges, returns
+
+    outcomes = race(6, lambda: exchanges.exchange(ret["id"], [("TEE-S", 1)]))
+    assert outcomes.count("ok") == 1 and outcomes.count("invalid_state") == 5, outcomes
+    assert stock("TEE-S") == {"on_hand": 10, "reserved": 1, "available": 9}
+    exchange_id = returns.get(ret["id"]).refund.order_id
+    assert orders.get(exchange_id).exchange_of == ret["id"]

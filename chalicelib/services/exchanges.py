@@ -2,12 +2,13 @@
 
 The exchange order is priced and reserved like a checkout (services/checkout.py builds it from a cart that
 exists only in memory: same prices, stock conditions, shards and shipping; repository/orders.place writes
-it), with the return's worth taken off its total. Its id is derived from the return, and the transaction
-that places it also moves the return to `refunded` on the version read: one exchange order per return.
+it), with the return's worth taken off its total. Its id is derived from the claim on the return's settlement, and the
+transaction that places it also moves the return to `refunded` on the version read: one exchange order per
+return. An exchange order cancelled unpaid (the difference never came) leaves the return to be settled again.
 What the new goods cost beyond the return's worth is charged through the provider (the order is
 `pending_payment` with a PaymentIntent, like a checkout); an order the return covers is paid at once; a
 return worth more than the new goods gives the difference back to the original payment, once (its refund
-id is derived from the return).
+id is derived from the exchange order).
 """
 
 from chalicelib import clock, config
@@ -23,7 +24,7 @@ from chalicelib.errors import (
 from chalicelib.models import CartLineRecord, CartRecord
 from chalicelib.models import returns as rules
 from chalicelib.models.orders import OrderRecord
-from chalicelib.models.returns import Return, ReturnRecord, ReturnRefund
+from chalicelib.models.returns import Return, ReturnRecord, ReturnRefund, Settling
 from chalicelib.repository import catalog, orders, returns
 from chalicelib.retry import retried
 from chalicelib.services import checkout
@@ -32,14 +33,18 @@ from chalicelib.services import returns as return_service
 
 
 def _difference_refund_id(record: ReturnRecord) -> str:
-    return "ref_x" + record.id.removeprefix("ret_")
+    return "ref_x" + (record.refund.order_id or "").removeprefix("ord_")
 
 
 def _exchange_order(record: ReturnRecord, original: OrderRecord, lines: list[tuple[str, int]],
-                    credit: int) -> tuple[OrderRecord, int]:
+                    settling: Settling) -> tuple[OrderRecord, int]:
     """The exchange order, with `credit` (the return's worth) taken off its total, and the credit it used."""
     now = clock.now()
-    cart = CartRecord(id="exc_" + record.id.removeprefix("ret_"), currency=original.currency, email=original.email,
+    # One exchange order per claim of the return's settlement (its id follows from the claim's): a repeat of
+    # the claim names the same order.
+    credit = settling.amount
+    cart = CartRecord(id="exc_" + settling.refund_id.removeprefix("ref_"), currency=original.currency,
+                      email=original.email,
                       lines=[CartLineRecord(sku=sku, quantity=quantity) for sku, quantity in lines],
                       shipping_address=original.shipping_address, shipping_method=original.shipping_method,
                       customer_id=original.customer_id, created_at=now, updated_at=now,
@@ -73,17 +78,18 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
     if len({sku for sku, _ in lines}) != len(lines):
         raise InvalidRequest("A SKU is listed twice.", param="exchange_lines")
     current = return_service._load(return_id)
-    if current.status == "refunded" and current.refund and current.refund.method == "exchange":
+    if current.status == "refunded" and current.refund and current.refund.method == "exchange" \
+            and not return_service.settleable(current):
         return _give_back(current)
     record, settling = return_service.claim(return_id, "exchange",
                                             lambda r, order: rules.value(order, rules.settled_units(r)))
 
     def attempt() -> ReturnRecord:
         fresh = return_service._load(return_id)
-        if fresh.status == "refunded":
-            return fresh
+        if not fresh.settling or fresh.settling.refund_id != settling.refund_id:
+            return fresh  # this claim was recorded already (a repeat)
         original = orders.get(record.order_id)
-        order, covered = _exchange_order(fresh, original, lines, settling.amount)
+        order, covered = _exchange_order(fresh, original, lines, settling)
         owed = settling.amount - covered
         refund = ReturnRefund(method="exchange", amount=covered, order_id=order.id)
         after = fresh.model_copy(update={"status": "refunded", "refund": refund, "settling": None,

@@ -181,7 +181,7 @@ def claim(return_id: str, method: str, amount_of) -> tuple[ReturnRecord, Settlin
     Raises Conflict."""
     def attempt() -> tuple[ReturnRecord, Settling]:
         record = _load(return_id)
-        if record.status not in rules.SETTLEABLE:
+        if not settleable(record):
             raise Conflict(f"A return in state {record.status} cannot be settled.")
         now = clock.now()
         if record.settling:
@@ -193,6 +193,17 @@ def claim(return_id: str, method: str, amount_of) -> tuple[ReturnRecord, Settlin
         return returns.save(record, record.model_copy(update={"settling": settling}), order_status=False), settling
 
     return retried(attempt, OrderChanged, _kept_changing)
+
+
+def settleable(record: ReturnRecord) -> bool:
+    """Approved or received; or settled as an exchange whose order was cancelled unpaid (its difference never
+    came): the customer's return is still owed, so it may be settled again."""
+    if record.status in rules.SETTLEABLE:
+        return True
+    if record.status != "refunded" or not record.refund or record.refund.method != "exchange":
+        return False
+    exchange = orders.get(record.refund.order_id or "")
+    return exchange is not None and exchange.status == "cancelled" and not exchange.amount_paid
 
 
 def release(record: ReturnRecord) -> None:
@@ -209,8 +220,8 @@ def settled(record: ReturnRecord, refund: ReturnRefund) -> Return:
     """Record a claimed settlement as done: the return is `refunded` (and so is the order's return_status)."""
     def attempt() -> ReturnRecord:
         current = _load(record.id)
-        if current.status == "refunded":
-            return current
+        if not current.settling or current.settling.refund_id != record.settling.refund_id:
+            return current  # recorded already (by a repeat of this claim)
         return returns.save(current, current.model_copy(update={"status": "refunded", "refund": refund,
                                                                 "settling": None, "updated_at": clock.now()}))
 
