@@ -84,7 +84,8 @@ class ReturnsQuery(PageQuery):
 
 
 @bp.route("/orders/{order_id}/returns", methods=["POST"])
-@documented(Return, status=201, request=ReturnIn, headers=ORDER_TOKEN, summary="Ask to return lines of a shipped order",
+@documented(Return, status=201, request=ReturnIn, optional_headers=ORDER_TOKEN,
+            summary="Ask to return lines of a shipped order",
             errors=[*CUSTOMER_ERRORS, InvalidRequest, ReturnWindowClosed, ReturnExceedsShipment, OrderKeptChanging])
 def request_return(order_id):
     request = bp.current_request
@@ -95,7 +96,8 @@ def request_return(order_id):
 
 
 @bp.route("/orders/{order_id}/returns", methods=["GET"])
-@documented(ReturnList, errors=CUSTOMER_ERRORS, headers=ORDER_TOKEN, summary="An order's returns, oldest first")
+@documented(ReturnList, errors=CUSTOMER_ERRORS, optional_headers=ORDER_TOKEN,
+            summary="An order's returns, oldest first")
 def order_returns(order_id):
     order = customer_order(bp.current_request, order_id)
     return {"data": [found.model_dump(mode="json") for found in returns.for_order(order.id)]}
