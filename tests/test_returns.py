@@ -162,6 +162,21 @@ def test_each_step_is_emailed_and_an_approval_asks_fulfilment_for_the_return(cat
     assert [m["type"] for m in handed] == ["ReturnApproved"] and "order_token" not in handed[0]["data"]
 
 
+def test_the_signed_in_owner_asks_for_a_return_without_the_order_token(catalogue, pool):
+    from tests.customers_support import bearer
+
+    api = catalogue
+    ada, bob = bearer(pool.sign_up("ada@example.com")["id"]), bearer(pool.sign_up("bob@example.com")["id"])
+    result = shipped_order(api, {"TEE-M": 1})
+    path = f"/orders/{result['order']['id']}/returns"
+    stolen = api.post(path, {"lines": [line()]}, headers=bob)
+    assert stolen.status_code == 404 and api.get(path, headers=bob).status_code == 404
+    assert api.post(path, {"lines": [line()]}, headers={"Authorization": "Bearer nope"}).status_code == 401
+    asked = api.post(path, {"lines": [line()]}, headers=ada)
+    assert asked.status_code == 201, asked.data
+    assert [r["id"] for r in api.get(path, headers=ada).data["data"]] == [asked.data["id"]]
+
+
 def race(threads: int, work) -> list[str]:
     outcomes, barrier = [], threading.Barrier(threads)
 
