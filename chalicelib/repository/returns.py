@@ -73,9 +73,10 @@ def create(order: OrderRecord, record: ReturnRecord, limits: dict[str, int]) -> 
         # The order's first return: the map the counts live in (a nested path needs its parent).
         try:
             dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(orders.order_key(order.id)),
-                        UpdateExpression="SET returned = :empty",
+                        # A new version: a writer that read the order before cannot put it back without the map.
+                        UpdateExpression="SET returned = :empty, version = version + :one",
                         ConditionExpression="attribute_exists(PK) AND attribute_not_exists(returned)",
-                        ExpressionAttributeValues=dynamo.values(empty={}))
+                        ExpressionAttributeValues=dynamo.values(empty={}, one=1))
         except ClientError as error:
             if dynamo.error_code(error) != "ConditionalCheckFailedException":
                 raise
