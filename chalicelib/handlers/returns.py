@@ -41,6 +41,9 @@ ORDER_TOKEN = {"X-Order-Token": "The `order_token` of the checkout answer; witho
                                  "A signed-in owner may send `Authorization: Bearer <Cognito token>` instead."}
 CUSTOMER_ERRORS = [ResourceMissing, Unauthenticated, EmailNotVerified]
 Lines = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+# A transaction holds at most 100 actions: receiving restocks each SKU with 2 (the stock and its ledger entry),
+# an exchange reserves each SKU with 1 or more (shards); 40 lines keep every return transaction inside it.
+MAX_LINES = 40
 
 
 class ReturnLineIn(Request):
@@ -50,7 +53,7 @@ class ReturnLineIn(Request):
 
 
 class ReturnIn(Request):
-    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=100)]
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=MAX_LINES)]
     comment: Annotated[str, Field(max_length=1000)] | None = None
 
 
@@ -65,7 +68,7 @@ class ReceivedLineIn(Request):
 
 
 class ReceiveIn(Request):
-    lines: Annotated[list[ReceivedLineIn], Field(min_length=1, max_length=100)]
+    lines: Annotated[list[ReceivedLineIn], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class ExchangeLineIn(Request):
@@ -75,7 +78,7 @@ class ExchangeLineIn(Request):
 
 class SettleIn(Request):
     method: RefundMethod
-    exchange_lines: Annotated[list[ExchangeLineIn], Field(min_length=1, max_length=100)] | None = Field(
+    exchange_lines: Annotated[list[ExchangeLineIn], Field(min_length=1, max_length=MAX_LINES)] | None = Field(
         None, description="With `exchange` (required then): the SKUs of the exchange order.")
 
 
