@@ -177,6 +177,21 @@ def test_the_signed_in_owner_asks_for_a_return_without_the_order_token(catalogue
     assert [r["id"] for r in api.get(path, headers=ada).data["data"]] == [asked.data["id"]]
 
 
+def test_a_sharded_skus_restock_goes_to_its_first_shard_and_the_sum_grows_once(catalogue):
+    from tests.test_sharded_stock import set_inventory
+
+    api = catalogue
+    set_inventory(api, "TEE-M", on_hand=10, shards=3)
+    result = shipped_order(api, {"TEE-M": 2})
+    level = lambda: api.get("/admin/inventory?skus=TEE-M", headers=ADMIN).data["data"][0]  # noqa: E731
+    assert (level()["on_hand"], level()["available"]) == (8, 8)
+    ret = ask(api, result, [line(quantity=2)]).data
+    admin(api, ret["id"], "approve")
+    received = admin(api, ret["id"], "receive", {"lines": [{"sku": "TEE-M", "quantity": 2, "restock": True}]})
+    assert received.status_code == 200, received.data
+    assert (level()["on_hand"], level()["available"], level()["shards"]) == (10, 10, 3)
+
+
 def race(threads: int, work) -> list[str]:
     outcomes, barrier = [], threading.Barrier(threads)
 
