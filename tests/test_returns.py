@@ -3,6 +3,7 @@ emailed, a return request to fulfilment) or rejects, receives (restocked exactly
 ledger, or written off) and refunds once; concurrent requests never return a unit twice and concurrent
 refunds never pay twice (moto server)."""
 
+import json
 import threading
 from datetime import timedelta
 
@@ -255,3 +256,26 @@ def test_concurrent_refunds_of_one_return_pay_once(moto_server, localstripe):
     goods = order.total - order.shipping_total
     assert order.amount_refunded == goods and [r.amount for r in order.refunds] == [goods]
     assert returns.get(ret["id"]).refund.amount == goods
+
+
+@pytest.mark.parametrize("status,refund,says", [
+    ("rejected", None, "cannot accept your return"),
+    ("refunded", {"method": "original", "amount": 2975}, "€29.75 refunded to your original payment method"),
+    ("refunded", {"method": "store_credit", "amount": 3272}, "€32.72 added to your store credit"),
+    ("refunded", {"method": "exchange", "amount": 2975, "order_id": "ord_x"}, "exchanged for a new order, ord_x"),
+])
+def test_every_step_of_a_return_renders_its_email(status, refund, says):
+    from chalicelib import events
+    from chalicelib.models.returns import ReturnRecord, ReturnRefund
+
+    now = clock.now()
+    before = ReturnRecord(id="ret_1", number="R-2026-000007", order_id="ord_1", order_token="tok",
+                          email="ada@example.com", currency="EUR", status="approved", created_at=now, updated_at=now,
+                          lines=[{"sku": "TEE-M", "quantity": 1, "reason": "size_or_fit"}])
+    after = before.model_copy(update={"status": status, "message": "Worn <b>items</b>.",
+                                      "refund": ReturnRefund(**refund) if refund else None})
+    [event] = events.return_events(before, after)
+    email = emails.render(json.loads(event.body("email")))
+    assert email.to == "ada@example.com" and says in email.text and "1 x TEE-M (size or fit)" in email.text
+    assert "Worn &lt;b&gt;items&lt;/b&gt;." in email.html and "order.html?id=ord_1&token=tok" in email.text
+    assert events.return_events(after, after) == []
