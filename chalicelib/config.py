@@ -102,6 +102,8 @@ class Settings:
     # a return is worth return_store_credit_bonus_percent more than its refund would be.
     return_window_days: int = 30
     return_store_credit_bonus_percent: int = 0
+    # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
+    return_exchange_difference: str = "original"
 
 
 @lru_cache(maxsize=1)
@@ -146,6 +148,7 @@ def settings() -> Settings:
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
         return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
         return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
+        return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         **_cognito(),
     )
 

@@ -135,3 +135,16 @@ def test_concurrent_exchanges_of_one_return_place_one_order(moto_server, localst
     assert stock("TEE-S") == {"on_hand": 10, "reserved": 1, "available": 9}
     exchange_id = returns.get(ret["id"]).refund.order_id
     assert orders.get(exchange_id).exchange_of == ret["id"]
+
+
+def test_a_cheaper_exchanges_difference_can_go_back_as_store_credit(catalogue, monkeypatch):
+    from chalicelib import config
+
+    monkeypatch.setenv("RETURN_EXCHANGE_DIFFERENCE", "store_credit")
+    config.reset()
+    api = catalogue
+    result, ret = approved(api, {"TEE-M": 2}, 2)
+    assert settle(api, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 1}]).status_code == 200
+    settle(api, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 1}])  # a repeat gives nothing
+    assert store_credit.balance(result["order"]["customer_id"]) == {"EUR": WORTH}
+    assert api.get(f"/admin/orders/{result['order']['id']}", headers=ADMIN).data["amount_refunded"] == 0

@@ -7,8 +7,9 @@ transaction that places it also moves the return to `refunded` on the version re
 return. An exchange order cancelled unpaid (the difference never came) leaves the return to be settled again.
 What the new goods cost beyond the return's worth is charged through the provider (the order is
 `pending_payment` with a PaymentIntent, like a checkout); an order the return covers is paid at once; a
-return worth more than the new goods gives the difference back to the original payment, once (its refund
-id is derived from the exchange order).
+return worth more than the new goods gives the difference back, once (its refund id, or store credit
+source, is derived from the exchange order): to the original payment, or as store credit
+(RETURN_EXCHANGE_DIFFERENCE).
 """
 
 from chalicelib import clock, config
@@ -22,12 +23,13 @@ from chalicelib.errors import (
     UnknownSku,
 )
 from chalicelib.models import CartLineRecord, CartRecord
+from chalicelib.models import orders as order_rules
 from chalicelib.models import returns as rules
 from chalicelib.models.orders import OrderRecord
 from chalicelib.models.returns import Return, ReturnRecord, ReturnRefund, Settling
 from chalicelib.repository import catalog, orders, returns
 from chalicelib.retry import retried
-from chalicelib.services import checkout
+from chalicelib.services import checkout, store_credit
 from chalicelib.services import orders as order_service
 from chalicelib.services import returns as return_service
 
@@ -107,7 +109,20 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
 
 
 def _give_back(record: ReturnRecord) -> Return:
-    if record.owed_back > 0:
-        order_service.refund_once(record.order_id, record.owed_back, f"return {record.number}: exchange difference",
-                                  _difference_refund_id(record))
+    """The difference a cheaper exchange owes, given back once: as store credit with
+    RETURN_EXCHANGE_DIFFERENCE=store_credit (and a customer), else refunded to the original payment (at most
+    what is left to refund there)."""
+    if record.owed_back <= 0:
+        return Return.from_record(record)
+    reason = f"return {record.number}: exchange difference"
+    if config.settings().return_exchange_difference == "store_credit" and record.customer_id:
+        store_credit.grant(record.customer_id, record.currency, record.owed_back, reason,
+                           _difference_refund_id(record))
+    else:
+        original = orders.get(record.order_id)
+        refund_id = _difference_refund_id(record)
+        owed = record.owed_back if any(r.id == refund_id for r in original.refunds) \
+            else min(record.owed_back, order_rules.refundable(original))
+        if owed > 0:
+            order_service.refund_once(record.order_id, owed, reason, refund_id)
     return Return.from_record(record)
