@@ -29,6 +29,7 @@ __all__ = ["FORMAT", "IndexFormatError", "SqliteIndex", "build", "decode_cursor"
 PREFIX_EXPANSIONS = 20   # vocabulary words a prefix stands for (the most frequent)
 MAX_TERMS = 8
 BROWSE_CACHE = 512       # tallies kept per loaded index (browsing without words)
+IN_CATEGORY = "l.category_set IN (SELECT id FROM category_set_members WHERE category = ?)"
 HITS = ("CREATE TEMP TABLE hits (rowid INTEGER PRIMARY KEY, rank REAL, currency TEXT, price INTEGER, "
         "band INTEGER, in_stock INTEGER, created_at TEXT, title TEXT, category_set INTEGER)")
 
@@ -127,16 +128,14 @@ class SqliteIndex:
 
     def _tallies(self, query: SearchQuery, matched: bool) -> tuple[int, dict]:
         """The total and the facets, each facet ignoring its own filter, from two GROUP BYs: one by
-        (band, in stock, within the price filter, within the category filter) gives the total and
-        the price and stock facets; one by category set gives the category facet."""
+        (band, in stock) over the category's rows, counting those within the price filter too, gives
+        the total and the price and stock facets; one by category set gives the category facet."""
         total, bands, stock = 0, Counter(), Counter()
-        for band, stocked, priced, categorised, n in self._by_band(query, matched):
-            wanted = query.in_stock is None or stocked == int(query.in_stock)
-            if categorised and wanted:
+        for band, stocked, n, priced in self._by_band(query, matched):
+            if query.in_stock is None or stocked == int(query.in_stock):
                 bands[band] += n
-                total += n if priced else 0
-            if categorised and priced:
-                stock[stocked] += n
+                total += priced
+            stock[stocked] += priced
         lowers = (0, *PRICE_BANDS)
         price = [{"min": lowers[i], "max": PRICE_BANDS[i] if i < len(PRICE_BANDS) else None, "count": bands[i]}
                  for i in range(len(lowers)) if bands[i]]
@@ -149,12 +148,16 @@ class SqliteIndex:
                        "in_stock": {"true": stock[1], "false": stock[0]}}
 
     def _by_band(self, query: SearchQuery, matched: bool) -> list:
-        priced, price_params = _price_filter(query)
-        categorised = "l.category_set IN (SELECT id FROM category_set_members WHERE category = ?)" \
-            if query.category else "1"
-        params = [*price_params, *([query.category] if query.category else []), query.currency]
-        sql = (f"SELECT l.band, l.in_stock, {priced or '1'}, {categorised}, count(*) FROM {_source(matched)} "
-               "WHERE l.currency = ? GROUP BY 1, 2, 3, 4")
+        priced, params = _price_filter(query)
+        clauses = ["l.currency = ?"]
+        params.append(query.currency)
+        if query.category:
+            clauses.append(IN_CATEGORY)
+            params.append(query.category)
+        source = _source(matched) + ("" if matched else
+                                     " INDEXED BY " + ("listing_facets" if query.category else "listing_by_band"))
+        sql = (f"SELECT l.band, l.in_stock, count(*), sum({priced or '1'}) FROM {source} "
+               f"WHERE {' AND '.join(clauses)} GROUP BY l.band, l.in_stock")
         return self._kept(matched, ("band", query.currency, query.category, query.price_min, query.price_max),
                           sql, params)
 
@@ -167,8 +170,8 @@ class SqliteIndex:
         if query.in_stock is not None:
             clauses.append("l.in_stock = ?")
             params.append(int(query.in_stock))
-        sql = (f"SELECT l.category_set, count(*) FROM {_source(matched)} WHERE {' AND '.join(clauses)} "
-               "GROUP BY l.category_set")
+        source = _source(matched) + ("" if matched else " INDEXED BY listing_facets")
+        sql = f"SELECT l.category_set, count(*) FROM {source} WHERE {' AND '.join(clauses)} GROUP BY l.category_set"
         return self._kept(matched, ("sets", query.currency, query.price_min, query.price_max, query.in_stock),
                           sql, params)
 
@@ -198,7 +201,7 @@ def _price_filter(query: SearchQuery) -> tuple[str, list]:
 def _filters(query: SearchQuery) -> tuple[str, list]:
     clauses, params = ["l.currency = ?"], [query.currency]
     if query.category:
-        clauses.append("l.category_set IN (SELECT id FROM category_set_members WHERE category = ?)")
+        clauses.append(IN_CATEGORY)
         params.append(query.category)
     priced, price_params = _price_filter(query)
     if priced:

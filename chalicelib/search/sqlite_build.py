@@ -37,6 +37,7 @@ CREATE INDEX listing_by_created ON listing (currency, created_at, rowid, price, 
 CREATE INDEX listing_by_title ON listing (currency, title, rowid, price, in_stock, category_set);
 CREATE UNIQUE INDEX listing_by_row ON listing (rowid, currency, price, band, in_stock, created_at, title,
                                                category_set);
+CREATE INDEX listing_by_band ON listing (currency, band, in_stock, price);
 CREATE INDEX listing_facets ON listing (currency, category_set, band, in_stock, price);
 CREATE INDEX category_set_members_by_category ON category_set_members (category, id);
 CREATE INDEX vocab_deletes_by_variant ON vocab_deletes (variant);
