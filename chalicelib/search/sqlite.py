@@ -27,6 +27,7 @@ from chalicelib.search.stemming import deletes, french_stem, within_one_edit, wo
 __all__ = ["FORMAT", "IndexFormatError", "SqliteIndex", "build", "decode_cursor", "encode_cursor"]
 
 PREFIX_EXPANSIONS = 20   # vocabulary words a prefix stands for (the most frequent)
+PREFIX_MIN_LENGTH = 2    # one letter is not expanded: it would stand for most of the catalogue
 MAX_TERMS = 8
 BROWSE_CACHE = 512       # tallies kept per loaded index (browsing without words)
 IN_CATEGORY = "l.category_set IN (SELECT id FROM category_set_members WHERE category = ?)"
@@ -95,7 +96,7 @@ class SqliteIndex:
         parts = []
         for position, term in enumerate(terms):
             options = {term, french_stem(term)}
-            if position == len(terms) - 1 and q.rstrip() == q:  # still being typed
+            if position == len(terms) - 1 and q.rstrip() == q and len(term) >= PREFIX_MIN_LENGTH:  # being typed
                 options |= self._completions(term)
             if not self._matches(options):
                 options = self._corrections(term)
