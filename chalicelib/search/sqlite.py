@@ -72,7 +72,7 @@ class SqliteIndex:
             self.db.execute("DELETE FROM temp.hits")
             self.db.execute(
                 f"INSERT INTO temp.hits SELECT fts.rowid, {rank}, l.currency, l.price, l.band, l.in_stock, "
-                "l.created_at, l.title, l.category_set FROM fts CROSS JOIN listing l INDEXED BY listing_by_row "
+                "l.created_at, l.title, l.category_set FROM fts CROSS JOIN listing l "
                 "ON l.rowid = fts.rowid AND l.currency = ? WHERE fts MATCH ?", (query.currency, match))
         where, params = _filters(query)
         rows = self.db.execute(

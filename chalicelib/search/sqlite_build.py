@@ -1,8 +1,10 @@
 """Building the search index database (see `sqlite.py` for how it is read).
 
-Tables: `fts` (title, body, codes, french: porter stemming; bm25 weights 10, 1, 5, 1), `products`
+Tables: `fts` (title, body, codes, french: porter stemming; bm25 weights 10, 1, 5, 1; contentless:
+only the postings, the text is not read back), `products`
 (the stored Product JSON, read for the page only), `listing` (one narrow row per product and currency:
-lowest price, its price band, in stock, created, title and the product's *category set*: what
+lowest price, its price band, in stock, created, title and the product's *category set*, keyed by
+(product row, currency): what
 filters, facets and sorts read), `category_sets` (each distinct set of categories products are in,
 and its members: a shop has far fewer sets than products, so the category facet is one GROUP BY
 over a column and a few hundred sets expanded), and `vocab` (every word with its document count)
@@ -22,10 +24,11 @@ FORMAT = 2
 TYPO_MIN_LENGTH = 4      # shorter words are too ambiguous to correct
 
 SCHEMA = """
-CREATE VIRTUAL TABLE fts USING fts5(title, body, codes, french, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE fts USING fts5(title, body, codes, french, content = '',
+                                    tokenize = 'porter unicode61 remove_diacritics 2');
 CREATE TABLE products (rowid INTEGER PRIMARY KEY, id TEXT, json TEXT);
 CREATE TABLE listing (rowid INTEGER, currency TEXT, price INTEGER, band INTEGER, in_stock INTEGER,
-                      created_at TEXT, title TEXT, category_set INTEGER);
+                      created_at TEXT, title TEXT, category_set INTEGER, PRIMARY KEY (rowid, currency)) WITHOUT ROWID;
 CREATE TABLE category_sets (id INTEGER PRIMARY KEY, categories TEXT);
 CREATE TABLE category_set_members (category TEXT, id INTEGER);
 CREATE TABLE vocab (term TEXT PRIMARY KEY, docs INTEGER) WITHOUT ROWID;
@@ -35,8 +38,6 @@ INDEXES = """
 CREATE INDEX listing_by_price ON listing (currency, price, rowid, in_stock, category_set);
 CREATE INDEX listing_by_created ON listing (currency, created_at, rowid, price, in_stock, category_set);
 CREATE INDEX listing_by_title ON listing (currency, title, rowid, price, in_stock, category_set);
-CREATE UNIQUE INDEX listing_by_row ON listing (rowid, currency, price, band, in_stock, created_at, title,
-                                               category_set);
 CREATE INDEX listing_by_band ON listing (currency, band, in_stock, price);
 CREATE INDEX listing_facets ON listing (currency, category_set, band, in_stock, price);
 CREATE INDEX category_set_members_by_category ON category_set_members (category, id);
