@@ -121,7 +121,8 @@ async function showBreadcrumbs() {
 }
 
 // Type-ahead: GET /search as the shopper types (debounced), within the page's category; the last word
-// counts as a prefix, and a typo in a longer word is forgiven. An empty box shows the listing again.
+// counts as a prefix (from its second letter), and a typo in a longer word is forgiven. An empty box
+// (or one letter) shows the listing again.
 const box = document.getElementById("q");
 let typing = null;
 let asked = 0;
@@ -141,7 +142,7 @@ async function search(q) {
 
 box.addEventListener("input", () => {
   clearTimeout(typing);
-  const q = box.value.trim() ? box.value : "";
+  const q = box.value.trim().length >= 2 ? box.value : ""; // one letter would match too much to be useful
   typing = setTimeout(() => (q ? search(q) : reload()), 200);
 });
 
