@@ -95,6 +95,18 @@ def test_sorting_and_paging(index):
     assert [p["id"] for p in second.products] == ["prod_0002"] and second.next_offset is None
 
 
+def test_a_search_sorts_its_hits_as_browsing_sorts_the_same_products():
+    """The hits sort on the listing's date and title ranks: the same order as browsing."""
+    from bench.search import documents
+
+    index = SqliteIndex(build(documents(400, seed=3)))
+    for sort in ("newest", "title", "price_asc", "price_desc"):
+        everything = [p["id"] for p in index.search(SearchQuery(sort=sort, limit=400)).products]
+        found = [p["id"] for p in index.search(SearchQuery(q="shirt ", sort=sort, limit=400)).products]
+        assert 10 < len(found) < 400
+        assert found == [i for i in everything if i in set(found)], sort
+
+
 def test_relevance_puts_title_hits_first(index):
     assert ids(index, q="shoes ")[0] == "prod_0001"
 

@@ -3,7 +3,7 @@
 Tables: `fts` (title, body, codes, french: porter stemming; bm25 weights 10, 1, 5, 1; contentless:
 only the postings, the text is not read back), `products`
 (the stored Product JSON, read for the page only), `listing` (one narrow row per product and currency:
-lowest price, its price band, in stock, created, title and the product's *category set*, keyed by
+lowest price, its price band, in stock, created, title, their ranks, and the product's *category set*, keyed by
 (product row, currency): what
 filters, facets and sorts read), `category_sets` (each distinct set of categories products are in,
 and its members: a shop has far fewer sets than products, so the category facet is one GROUP BY
@@ -28,7 +28,8 @@ CREATE VIRTUAL TABLE fts USING fts5(title, body, codes, french, content = '',
                                     tokenize = 'porter unicode61 remove_diacritics 2');
 CREATE TABLE products (rowid INTEGER PRIMARY KEY, id TEXT, json TEXT);
 CREATE TABLE listing (rowid INTEGER, currency TEXT, price INTEGER, band INTEGER, in_stock INTEGER,
-                      created_at TEXT, title TEXT, category_set INTEGER, PRIMARY KEY (rowid, currency)) WITHOUT ROWID;
+                      created_at TEXT, title TEXT, category_set INTEGER, created_rank INTEGER, title_rank INTEGER,
+                      PRIMARY KEY (rowid, currency)) WITHOUT ROWID;
 CREATE TABLE category_sets (id INTEGER PRIMARY KEY, categories TEXT);
 CREATE TABLE category_set_members (category TEXT, id INTEGER);
 CREATE TABLE vocab (term TEXT PRIMARY KEY, docs INTEGER) WITHOUT ROWID;
@@ -50,12 +51,21 @@ def band(price: int) -> int:
     return next((i for i, upper in enumerate(PRICE_BANDS) if price < upper), len(PRICE_BANDS))
 
 
+def _ranks(keys: list[tuple]) -> dict[int, int]:
+    """{row: its position in the order of `keys` ((value, row) pairs)}."""
+    return {row: position for position, (_, row) in enumerate(sorted(keys))}
+
+
 def build(documents: list[dict]) -> bytes:
     """The index database of `documents` (documents.document), as bytes."""
     db = sqlite3.connect(":memory:")
     db.executescript(SCHEMA)
     vocabulary: Counter = Counter()
     category_sets: dict[tuple[str, ...], int] = {}
+    titles = [normalise(doc["title"]) for doc in documents]
+    # Each product's place in the date and title orders (ties by row), so a search's hits sort on integers.
+    created_rank = _ranks([(doc["created_at"], rowid) for rowid, doc in enumerate(documents, start=1)])
+    title_rank = _ranks([(title, rowid) for rowid, title in enumerate(titles, start=1)])
     for rowid, doc in enumerate(documents, start=1):
         text = f"{doc['title']} {doc['description']} {' '.join(doc['tags'])} {' '.join(doc['categories'])}"
         found = set(words(text))
@@ -69,12 +79,13 @@ def build(documents: list[dict]) -> bytes:
         categories = tuple(sorted(set(doc["categories"])))
         category_set = category_sets.setdefault(categories, len(category_sets) + 1)
         currencies = {c for v in doc["variants"] for c in v["prices"]}
-        stocked, title = int(in_stock(doc)), normalise(doc["title"])
+        stocked, title = int(in_stock(doc)), titles[rowid - 1]
         rows = []
         for currency in sorted(currencies):
             price = lowest_price(doc, currency)
-            rows.append((rowid, currency, price, band(price), stocked, doc["created_at"], title, category_set))
-        db.executemany("INSERT INTO listing VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            rows.append((rowid, currency, price, band(price), stocked, doc["created_at"], title, category_set,
+                         created_rank[rowid], title_rank[rowid]))
+        db.executemany("INSERT INTO listing VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     db.executemany("INSERT INTO category_sets VALUES (?, ?)",
                    [(i, json.dumps(list(categories))) for categories, i in category_sets.items()])
     db.executemany("INSERT INTO category_set_members VALUES (?, ?)",
