@@ -220,7 +220,16 @@ def test_category_pages_list_their_products_sorted_with_breadcrumbs(stack, brows
     page.get_by_label("Sort by").select_option(label="Name")
     expect(page.locator("#products li h2")).to_have_text(["Merino beanie", "Organic cotton T-shirt"])
 
+    # A product page shows its deepest category's path, which leads back to that category's page.
+    page.get_by_role("link", name="Merino beanie").click()
+    expect(crumbs.locator("li")).to_have_text(["All products", "Clothing", "Hats", "Merino beanie"])
+    crumbs.get_by_role("link", name="Hats").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hats")
+    crumbs.get_by_role("link", name="Clothing").click()
+    expect(page.locator("#products li h2")).to_have_count(2)
+
     categories.get_by_role("link", name="Home", exact=True).click()
+    page.get_by_label("Sort by").select_option(label="Name")
     expect(page.locator("#products li h2")).to_have_text(["Enamel mug", "Limited-edition art print"])
     crumbs.get_by_role("link", name="All products").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Products")

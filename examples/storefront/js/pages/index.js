@@ -43,15 +43,19 @@ function card(product) {
   );
 }
 
+let listing = 0; // bumped when the listing starts over: an earlier page's answer is then dropped
+
 async function load() {
+  const mine = listing;
   try {
     const page = await api.listProducts(cursor, { category, sort });
+    if (mine !== listing) return;
     list.append(...page.data.filter((product) => product.variants.length).map(card));
     cursor = page.next_cursor;
     more.hidden = !cursor;
     if (!list.children.length) notice.textContent = category ? "No products in this category yet." : "No products yet.";
   } catch (error) {
-    showError(notice, error);
+    if (mine === listing) showError(notice, error);
   } finally {
     document.getElementById("loading").hidden = true;
   }
@@ -59,6 +63,7 @@ async function load() {
 
 function reload() {
   asked += 1; // an answer to an earlier search no longer counts
+  listing += 1;
   list.replaceChildren();
   notice.textContent = "";
   cursor = null;
@@ -129,6 +134,7 @@ let asked = 0;
 
 async function search(q) {
   const ask = ++asked;
+  listing += 1; // a listing page still on its way is not appended to the search's results
   try {
     const found = await api.search(q, 12, category);
     if (ask !== asked) return; // a later keystroke's answer wins
