@@ -24,6 +24,9 @@ and each function it names exists.
 | products by scope and sort     | PK=LIST#<all|category:slug|every|inactive>#    | listings.list_product_ids          |
 |                                | <newest|price|title>, SK=<value>#<product id>  |                                    |
 | keep listings on product write | pieces of catalog.save_product's transaction   | listings.product_pieces            |
+| backfill a product's listings  | transaction: PRODUCT (on updated_at) + LIST#...| listings.relist                    |
+| products for maintenance       | GSI1: PRODUCTS; with inactive ones a **Scan**  | catalog.product_items_page         |
+|                                | (tools/backfill_listings.py only)              |                                    |
 | cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
 | write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
 |                                |                                                | carts.save                         |

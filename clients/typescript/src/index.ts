@@ -161,8 +161,16 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
     raw,
     rawAdmin,
 
-    listProducts: (query: { limit?: number; cursor?: string } = {}) =>
+    /** Active products: oldest first, or by `category` and `sort` (newest, price_asc, price_desc, title). */
+    listProducts: (query: NonNullable<operations["list_products"]["parameters"]["query"]> = {}) =>
       unwrap(raw.GET("/products", { params: { query } })),
+    /** The category tree: root categories with their `children`. */
+    categories: () => unwrap(raw.GET("/categories")),
+    /** A category's path from the root down to it. */
+    breadcrumbs: (slug: string) => unwrap(raw.GET("/categories/{slug}/breadcrumbs", { params: { path: { slug } } })),
+    /** Full-text search with facets (`q`, `category`, price range, `in_stock`, `sort`, paging). */
+    search: (query: NonNullable<operations["search_products"]["parameters"]["query"]> = {}) =>
+      unwrap(raw.GET("/search", { params: { query } })),
     getProduct: (productId: string) => unwrap(raw.GET("/products/{product_id}", { params: { path: { product_id: productId } } })),
     recommendations: (productId: string) =>
       unwrap(raw.GET("/products/{product_id}/recommendations", { params: { path: { product_id: productId } } })),
