@@ -101,6 +101,12 @@ export const api = {
   // With the order token (links, guests) or else the owner's bearer token.
   getOrder: (orderId, token) =>
     request("GET", `/orders/${id(orderId)}`, { headers: token ? { "X-Order-Token": token } : bearer() }),
+  // Returns of an order, with the same proof as the order page.
+  listReturns: (orderId, token) =>
+    request("GET", `/orders/${id(orderId)}/returns`, { headers: token ? { "X-Order-Token": token } : bearer() }),
+  requestReturn: (orderId, token, lines, comment) =>
+    request("POST", `/orders/${id(orderId)}/returns`, {
+      body: comment ? { lines, comment } : { lines }, headers: token ? { "X-Order-Token": token } : bearer() }),
 
   // The signed-in customer's routes.
   me: () => request("GET", "/me", { headers: bearer() }),
