@@ -101,6 +101,12 @@ class Settings:
     # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
     # of another member state buys reverse-charged (tax 0) when this is an EU member state.
     shop_country: str = "DE"
+    # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
+    # a return is worth return_store_credit_bonus_percent more than its refund would be.
+    return_window_days: int = 30
+    return_store_credit_bonus_percent: int = 0
+    # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
+    return_exchange_difference: str = "original"
 
 
 @lru_cache(maxsize=1)
@@ -144,6 +150,9 @@ def settings() -> Settings:
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
         shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
+        return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
+        return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
+        return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         **_cognito(),
     )
 

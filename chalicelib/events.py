@@ -19,6 +19,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
 | PurchaseRequest | created: one to each approver                        | PurchaseRequested | email |
 |             | an order recorded (approved) / rejected: to the buyer    | PurchaseRequestApproved / Rejected | email |
+| ReturnRecord | created, or its status changes (`return_events`; an     | Return<Status> | email  |
+|             | approved return also asks fulfilment for a return)       | (Approved)     | both   |
 """
 
 import json
@@ -29,6 +31,7 @@ from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.orders import Order, OrderRecord
+from chalicelib.models.returns import Return, ReturnRecord
 
 FULFILMENT = "fulfilment"
 EMAIL = "email"
@@ -156,6 +159,18 @@ def purchase_request_events(old: PurchaseRequest | None, new: PurchaseRequest | 
     return []
 
 
+def return_events(old: ReturnRecord | None, new: ReturnRecord | None) -> list[Event]:
+    """ReturnRequested, ReturnApproved (to fulfilment too: a return request for the warehouse or 3PL),
+    ReturnRejected, ReturnReceived, ReturnRefunded: one per return and status."""
+    if not new or (old and old.status == new.status):
+        return []
+    kind = "Return" + new.status.capitalize()
+    data = {"return": Return.from_record(new).model_dump(mode="json"), "to": new.email, "currency": new.currency,
+            "order_token": new.order_token}
+    queues = (FULFILMENT, EMAIL) if new.status == "approved" else (EMAIL,)
+    return [Event(f"{new.id}.{kind}", kind, clock.iso(new.updated_at), data, queues)]
+
+
 def events_for_change(old: Record | None, new: Record | None, record_id: str = "") -> list[Event]:
     """All events for one change's images (domain models, repository/stream.py); `record_id` is
     the stream record's eventID (the same on every delivery of the record)."""
@@ -171,4 +186,6 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return message_events(old, new)
     if isinstance(new or old, PurchaseRequest):
         return purchase_request_events(old, new)
+    if isinstance(new or old, ReturnRecord):
+        return return_events(old, new)
     return []
