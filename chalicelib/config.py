@@ -98,6 +98,12 @@ class Settings:
     # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
     # raises it, since its one moto server queues every call behind one lock on a loaded machine.
     dynamodb_read_timeout_seconds: float = 5.0
+    # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
+    # a return is worth return_store_credit_bonus_percent more than its refund would be.
+    return_window_days: int = 30
+    return_store_credit_bonus_percent: int = 0
+    # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
+    return_exchange_difference: str = "original"
 
 
 @lru_cache(maxsize=1)
@@ -140,6 +146,9 @@ def settings() -> Settings:
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
+        return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
+        return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
+        return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         **_cognito(),
     )
 
