@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chalicelib import config, rs256
-from chalicelib.errors import EmailNotVerified, Unauthenticated, UpstreamUnavailable
+from chalicelib.errors import EmailNotVerified, InvalidRequest, Unauthenticated, UpstreamUnavailable
 from chalicelib.models.customers import customer_id_for, normalise_email
 
 MAX_TOKEN_LENGTH = 8192
@@ -174,7 +174,8 @@ def delete_user(username: str) -> None:
 def invite(email: str) -> bool:
     """Invite a company buyer (AdminCreateUser: Cognito emails a temporary password; the shop vouches for the
     address, so it is marked verified). False when the user exists already or no pool is configured (they
-    sign up or in as usual). Safe to repeat."""
+    sign up or in as usual). Safe to repeat. Raises InvalidRequest (an address Cognito refuses),
+    UpstreamUnavailable."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     pool = config.settings().cognito_user_pool_id
@@ -186,8 +187,11 @@ def invite(email: str) -> bool:
                                                      {"Name": "email_verified", "Value": "true"}])
         return True
     except ClientError as error:
-        if error.response["Error"]["Code"] == "UsernameExistsException":
+        code = error.response["Error"]["Code"]
+        if code == "UsernameExistsException":
             return False
+        if code == "InvalidParameterException":  # an address Cognito does not take
+            raise InvalidRequest("The sign-in service does not accept this email address.", param="email") from error
         raise UpstreamUnavailable("The sign-in service could not invite the buyer; please retry.") from error
     except BotoCoreError as error:
         raise UpstreamUnavailable("The sign-in service could not be reached; please retry.") from error

@@ -144,3 +144,10 @@ def test_an_erased_buyer_leaves_no_trace_in_the_company(shop, pool):
     assert [b["email"] for b in shop.get("/company", headers=ada).data["buyers"]] == ["ada@acme.example"]
     assert [b["email"] for b in shop.get(f"/admin/companies/{company['id']}", headers=ADMIN).data["buyers"]] == [
         "ada@acme.example"]
+
+
+def test_an_email_cognito_refuses_is_a_400_and_adds_no_buyer(client, pool):
+    company = make_company(client)
+    answer = client.post(f"/admin/companies/{company['id']}/buyers", {"email": "0@0.0"}, headers=ADMIN)
+    assert answer.status_code == 400 and answer.data["error"]["param"] == "email", answer.data
+    assert client.get(f"/admin/companies/{company['id']}", headers=ADMIN).data["buyers"] == []

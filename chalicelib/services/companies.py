@@ -79,12 +79,15 @@ def list_companies(limit: int, cursor: str | None) -> tuple[list[Company], str |
 def add_buyer(company_id: str, body: BuyerIn) -> Buyer:
     """Make the customer of `email` a buyer (or approver) of the company and invite them to sign in (a
     Cognito user with that verified email, unless one exists); adding them again changes their role and
-    limit. Raises ResourceMissing, ResourceExists (a buyer of another company), UpstreamUnavailable."""
+    limit. Raises ResourceMissing, ResourceExists (a buyer of another company), InvalidRequest (an email
+    Cognito refuses), UpstreamUnavailable."""
     get(company_id)
     buyer = Buyer(customer_id=customer_id_for(body.email), company_id=company_id, email=body.email,
                   role=body.role, spending_limit=body.spending_limit, created_at=clock.now())
+    # The invitation first: an address Cognito refuses is a 400 with nothing written; a retry after the
+    # membership write failed finds the user invited and changes nothing there.
+    accounts.invite(body.email)
     companies.add_buyer(buyer)
-    accounts.invite(body.email)  # after the membership: a retry after a failed invite invites again
     return buyer
 
 
