@@ -22,8 +22,10 @@ from chalicelib.handlers.common import (
     created,
     documented,
     page,
+    parse,
     parse_query,
     require_admin,
+    within_refund_limit,
 )
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
@@ -111,5 +113,7 @@ def cancel_order(order_id):
 @documented(Order, status=201, request=RefundIn, summary="Refund part of a paid order",
             errors=[ResourceMissing, Conflict, RefundExceedsPayment, OrderKeptChanging], tag=ADMIN)
 def refund_order(order_id):
-    body = admin_body(RefundIn, bp.current_request)
+    principal = require_admin(bp.current_request)
+    body = parse(RefundIn, bp.current_request)
+    within_refund_limit(principal, body.amount)
     return created(orders.refund(order_id, body.amount, body.reason))

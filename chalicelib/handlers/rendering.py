@@ -6,7 +6,7 @@ import time
 
 from chalice import Response
 
-from chalicelib import idempotency, observability
+from chalicelib import audit, idempotency, observability
 from chalicelib.errors import CommerceError, Forbidden, InvalidRequest, ResourceMissing, UnsupportedMediaType
 
 log = logging.getLogger("chalicelib.api")
@@ -60,10 +60,13 @@ def render(event, get_response, cors) -> Response:
 
 
 def _rendered(event, get_response) -> Response:
+    audit.end()  # an admin write's audit context lives as long as its view (chalicelib/audit.py)
     try:
         response = get_response(event)
     except CommerceError as error:
         return Response(error.to_dict(), status_code=error.status_code)
+    finally:
+        audit.end()
     if response.status_code >= 400 and not (isinstance(response.body, dict) and "error" in response.body):
         # Chalice's own answers (unhandled exception, bad content type...) in our envelope, and
         # never with a traceback.

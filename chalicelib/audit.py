@@ -1,0 +1,141 @@
+"""The audit log: every admin write carries its record in the same DynamoDB transaction.
+
+`require_admin` (chalicelib/handlers/common.py) opens an audit context for a non-GET admin route (who,
+which route, which path); the HTTP middleware closes it when the view returns. While it is open,
+chalicelib/repository/dynamo.py's `call` adds one audit Put to each write it makes: a TransactWriteItems
+gets one more item, and a single PutItem/UpdateItem/DeleteItem (or a BatchWriteItem) becomes a
+transaction of the write and its record, its ConditionalCheckFailed translated back as the single
+write's error. A handler writes as it always did and is audited without knowing: a condition that fails
+writes neither the change nor its record.
+
+before/after, per written item (keyed by the item's key, e.g. "ORDER#ord_1"; bookkeeping items such as
+idempotency records are not audited, see SKIPPED), are the fields the write changes, with the item
+read (one consistent read) just before the write:
+- Put: the fields whose value differs from the stored item's (`before` null for a new item);
+- Update: the attributes its UpdateExpression names; `after` is the value assigned (`#a = :v`), null
+  for REMOVE, else the expression with its values written in (`"available + 3"`);
+- Delete: the whole item before, null after.
+"""
+
+import json
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from chalicelib import clock
+
+SKIPPED = ("IDEMPOTENCY#", "VIEWS#", "SENT#", "SWEEP#", "AUDIT#")
+MAX_JSON = 100_000  # characters of before/after each; a larger change is recorded as truncated
+READS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: str     # "staff:ada@example.com", "key:erp"
+    action: str    # the route: "POST /admin/orders/{order_id}/refunds"
+    resource: str  # the path under /admin/: "orders/ord_1/refunds"
+
+
+_current: ContextVar[Context | None] = ContextVar("audit", default=None)
+
+
+def begin(actor: str, method: str, route: str, path: str) -> None:
+    """Open the audit context of an admin request (reads are not audited)."""
+    if method.upper() in READS:
+        _current.set(None)
+        return
+    resource = path.split("?", 1)[0].removeprefix("/admin/").strip("/")
+    _current.set(Context(actor=actor, action=f"{method.upper()} {route}", resource=resource))
+
+
+def end() -> None:
+    _current.set(None)
+
+
+def current() -> Context | None:
+    return _current.get()
+
+
+def label(key: dict) -> str:
+    """An item's key as the record shows it: "ORDER#ord_1", or "PK SK" when SK is not the PK's kind."""
+    pk, sk = str(key.get("PK", "")), str(key.get("SK", ""))
+    return pk if sk == pk.split("#", 1)[0] else f"{pk} {sk}"
+
+
+def audited(key: dict) -> bool:
+    return not str(key.get("PK", "")).startswith(SKIPPED)
+
+
+def _split(text: str, separator: str = ",") -> list[str]:
+    """Split at `separator` outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _rendered(expression: str, names: dict, values: dict) -> str:
+    text = re.sub(r"#\w+", lambda m: names.get(m.group(0), m.group(0)), expression)
+    return re.sub(r":\w+", lambda m: json.dumps(values.get(m.group(0)), default=str), text)
+
+
+def _attribute(path: str, names: dict) -> str:
+    top = re.split(r"[.\[]", path.strip(), maxsplit=1)[0]
+    return names.get(top, top)
+
+
+def update_fields(expression: str, names: dict, values: dict) -> dict:
+    """{attribute: value after} of an UpdateExpression (values plain, names resolved)."""
+    after: dict = {}
+    clauses = re.split(r"\b(SET|REMOVE|ADD|DELETE)\b", expression, flags=re.IGNORECASE)
+    for verb, body in zip(clauses[1::2], clauses[2::2], strict=False):
+        verb = verb.upper()
+        for part in _split(body):
+            if verb == "SET":
+                path, _, value = part.partition("=")
+                value = value.strip()
+                after[_attribute(path, names)] = (values.get(value) if re.fullmatch(r":\w+", value)
+                                                  else _rendered(value, names, values))
+            elif verb == "REMOVE":
+                after[_attribute(part, names)] = None
+            else:
+                path, _, value = part.partition(" ")
+                after[_attribute(path, names)] = f"{verb.lower()} {_rendered(value.strip(), names, values)}"
+    return after
+
+
+def change(kind: str, old: dict | None, new: dict | None = None, fields: dict | None = None) -> tuple[dict, dict]:
+    """(before, after) of one item's write: kind Put (`new` the item), Update (`fields` from
+    update_fields) or Delete."""
+    old = old or {}
+    if kind == "Put":
+        changed = sorted(k for k in set(old) | set(new or {}) if old.get(k) != (new or {}).get(k))
+        return ({k: old.get(k) for k in changed} if old else None), {k: (new or {}).get(k) for k in changed}
+    if kind == "Update":
+        return {k: old.get(k) for k in fields or {}}, dict(fields or {})
+    return (old or None), None
+
+
+def _json(value) -> str:
+    text = json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= MAX_JSON else json.dumps({"truncated": True, "characters": len(text)})
+
+
+def record(context: Context, before: dict, after: dict) -> dict:
+    """The audit item (plain) of one write under `context`; `before`/`after` keyed by item label."""
+    at = clock.now()
+    audit_id = clock.new_id("aud", 12)
+    stamp = clock.iso(at)
+    return {"PK": partition(stamp[:7]), "SK": f"{stamp}#{audit_id}", "id": audit_id, "actor": context.actor,
+            "action": context.action, "resource": context.resource, "before": _json(before),
+            "after": _json(after), "at": stamp}
+
+
+def partition(month: str) -> str:
+    """The audit records of one month ("2026-12") share a partition, newest last."""
+    return f"AUDIT#{month}"
