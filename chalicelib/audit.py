@@ -6,7 +6,8 @@ chalicelib/repository/dynamo.py's `call` adds one audit Put to each write it mak
 gets one more item, and a single PutItem/UpdateItem/DeleteItem (or a BatchWriteItem) becomes a
 transaction of the write and its record, its ConditionalCheckFailed translated back as the single
 write's error. A handler writes as it always did and is audited without knowing: a condition that fails
-writes neither the change nor its record.
+writes neither the change nor its record. An admin write route that wrote nothing to the table (an email
+resent: a queue message) gets its record alone once it has succeeded, so every admin write is in the log.
 
 before/after, per written item (keyed by the item's key, e.g. "ORDER#ord_1"; bookkeeping items such as
 idempotency records are not audited, see SKIPPED), are the fields the write changes, with the item
@@ -21,35 +22,47 @@ import json
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from chalicelib import clock
 
 SKIPPED = ("IDEMPOTENCY#", "VIEWS#", "SENT#", "SWEEP#", "AUDIT#")
 MAX_JSON = 100_000  # characters of before/after each; a larger change is recorded as truncated
 READS = {"GET", "HEAD", "OPTIONS"}
+KEYS = re.compile(r"(GSI\d+)?(PK|SK)")  # the table's and its indexes' keys: the label names the item
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     actor: str     # "staff:ada@example.com", "key:erp"
     action: str    # the route: "POST /admin/orders/{order_id}/refunds"
     resource: str  # the path under /admin/: "orders/ord_1/refunds"
+    recorded: bool = False  # a record was written with one of the request's writes
 
 
 _current: ContextVar[Context | None] = ContextVar("audit", default=None)
 
 
-def begin(actor: str, method: str, route: str, path: str) -> None:
-    """Open the audit context of an admin request (reads are not audited)."""
+def begin(actor: str, method: str, route: str, params: dict | None = None) -> None:
+    """Open the audit context of an admin request (reads are not audited); `params` fill the route's
+    template to name the resource."""
     if method.upper() in READS:
         _current.set(None)
         return
-    resource = path.split("?", 1)[0].removeprefix("/admin/").strip("/")
+    path = re.sub(r"\{(\w+)\}", lambda m: str((params or {}).get(m.group(1), m.group(0))), route)
+    resource = path.removeprefix("/admin/").strip("/")
     _current.set(Context(actor=actor, action=f"{method.upper()} {route}", resource=resource))
 
 
 def end() -> None:
     _current.set(None)
+
+
+def pending() -> Context | None:
+    """The open context of an admin write whose view wrote nothing audited (e.g. an email resent):
+    the middleware then writes its record alone once the view has succeeded."""
+    context = _current.get()
+    return context if context is not None and not context.recorded else None
 
 
 def current() -> Context | None:
@@ -114,7 +127,8 @@ def change(kind: str, old: dict | None, new: dict | None = None, fields: dict | 
     update_fields) or Delete."""
     old = old or {}
     if kind == "Put":
-        changed = sorted(k for k in set(old) | set(new or {}) if old.get(k) != (new or {}).get(k))
+        changed = sorted(k for k in set(old) | set(new or {})
+                         if old.get(k) != (new or {}).get(k) and not KEYS.fullmatch(k))
         return ({k: old.get(k) for k in changed} if old else None), {k: (new or {}).get(k) for k in changed}
     if kind == "Update":
         return {k: old.get(k) for k in fields or {}}, dict(fields or {})
@@ -128,11 +142,14 @@ def _json(value) -> str:
 
 def record(context: Context, before: dict, after: dict) -> dict:
     """The audit item (plain) of one write under `context`; `before`/`after` keyed by item label."""
+    context.recorded = True
     at = clock.now()
     audit_id = clock.new_id("aud", 12)
     stamp = clock.iso(at)
-    return {"PK": partition(stamp[:7]), "SK": f"{stamp}#{audit_id}", "id": audit_id, "actor": context.actor,
-            "action": context.action, "resource": context.resource, "before": _json(before),
+    # The key's time to the microsecond (`at`, from clock.now(), is to the second): records keep their order.
+    precise = datetime.now(UTC).strftime("%H:%M:%S.%f")
+    return {"PK": partition(stamp[:7]), "SK": f"{stamp[:11]}{precise}Z#{audit_id}", "id": audit_id,
+            "actor": context.actor, "action": context.action, "resource": context.resource, "before": _json(before),
             "after": _json(after), "at": stamp}
 
 

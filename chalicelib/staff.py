@@ -70,7 +70,7 @@ def _key(raw: str) -> Principal:
     for known in config.secret_list("ADMIN_KEY_HASHES"):
         matched |= hmac.compare_digest(digest, known.lower())
     if matched:
-        return Principal(actor=f"key:{digest[:8]}", permissions=frozenset({ALL}))
+        return Principal(actor=f"admin_key:{digest[:8]}", permissions=frozenset({ALL}))
     try:
         scoped = json.loads(config.secret("ADMIN_API_KEYS") or "{}")
     except ValueError:

@@ -145,7 +145,7 @@ def require_admin(request) -> Principal:
     permission = permissions.for_route(request.method, route)
     if not principal.may(permission):
         raise Forbidden(f"Your role or key does not allow this ({permission}).")
-    audit.begin(principal.actor, request.method, route, request.path)
+    audit.begin(principal.actor, request.method, route, request.uri_params)
     return principal
 
 

@@ -59,10 +59,19 @@ def render(event, get_response, cors) -> Response:
     return response
 
 
+def record_alone(context: audit.Context) -> None:
+    from chalicelib.repository import dynamo
+
+    item = audit.record(context, None, None)
+    dynamo.raw_call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(item))
+
+
 def _rendered(event, get_response) -> Response:
     audit.end()  # an admin write's audit context lives as long as its view (chalicelib/audit.py)
     try:
         response = get_response(event)
+        if response.status_code < 400 and audit.pending():
+            record_alone(audit.pending())
     except CommerceError as error:
         return Response(error.to_dict(), status_code=error.status_code)
     finally:

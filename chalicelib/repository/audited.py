@@ -61,6 +61,8 @@ def _transact(items: list[dict], **extra) -> tuple[dict, dict]:
 def _single(operation: str, kwargs: dict) -> dict:
     kind = SINGLE[operation]
     action = {k: v for k, v in kwargs.items() if k not in _NOT_IN_TRANSACTIONS}
+    if not audit.audited(dynamo.from_item(_key(kind, action))):  # bookkeeping: written as it was
+        return dynamo.raw_call(operation, **kwargs)
     try:
         _, stored = _transact([{kind: action}])
     except ClientError as error:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from chalicelib import clock
-from chalicelib.errors import InvalidRequest
+from chalicelib.errors import InvalidRequest, not_found
 from chalicelib.models import DiscountRecord, DiscountTerms
 from chalicelib.models.crm import WINBACK_PREFIX
 from chalicelib.repository import discounts
@@ -39,3 +39,11 @@ def create(terms: DiscountTerms) -> DiscountRecord:
 
 def list_discounts(limit: int, cursor: str | None) -> tuple[list[DiscountRecord], str | None]:
     return discounts.list_recent(limit, cursor)
+
+
+def disable(code: str) -> DiscountRecord:
+    """End a code now (an ended code stays as it is). Raises ResourceMissing."""
+    record = discounts.disable(code.upper(), clock.iso(clock.now()))
+    if record is None:
+        raise not_found("discount")
+    return record
