@@ -122,6 +122,31 @@ def update_fields(expression: str, names: dict, values: dict) -> dict:
     return after
 
 
+def applied(old: dict, expression: str, names: dict, values: dict) -> dict | None:
+    """The item after an UpdateExpression that only assigns values (`#a = :v`), adds to or subtracts from a
+    number (`#a = #a + :v`) or removes (`REMOVE #a`) top-level attributes; None for any other expression."""
+    new = dict(old)
+    clauses = re.split(r"\b(SET|REMOVE|ADD|DELETE)\b", expression, flags=re.IGNORECASE)
+    for verb, body in zip(clauses[1::2], clauses[2::2], strict=False):
+        for part in _split(body):
+            if verb.upper() == "REMOVE" and re.fullmatch(r"#?\w+", part):
+                new.pop(names.get(part, part), None)
+                continue
+            assigned = re.fullmatch(r"(#?\w+)\s*=\s*(?:(#?\w+)\s*([+-])\s*)?(:\w+)", part)
+            if verb.upper() != "SET" or not assigned:
+                return None
+            target, source, sign, value = assigned.groups()
+            name = names.get(target, target)
+            if source is None:
+                new[name] = values.get(value)
+                continue
+            current, amount = old.get(names.get(source, source)), values.get(value)
+            if not (isinstance(current, int) and isinstance(amount, int)):
+                return None
+            new[name] = current + amount if sign == "+" else current - amount
+    return {k: v for k, v in new.items() if v is not None}
+
+
 def change(kind: str, old: dict | None, new: dict | None = None, fields: dict | None = None) -> tuple[dict, dict]:
     """(before, after) of one item's write: kind Put (`new` the item), Update (`fields` from
     update_fields) or Delete."""

@@ -81,6 +81,12 @@ def _single(operation: str, kwargs: dict) -> dict:
         old = stored.get(audit.label(dynamo.from_item(_key(kind, action))))
         return {"Attributes": dynamo.to_item(old)} if old else {}
     if wanted in ("ALL_NEW", "UPDATED_NEW"):
+        old = stored.get(audit.label(dynamo.from_item(_key(kind, action))))
+        new = old and kind == "Update" and audit.applied(
+            old, action["UpdateExpression"], action.get("ExpressionAttributeNames") or {},
+            dynamo.from_item(action.get("ExpressionAttributeValues") or {}))
+        if new:  # the item read before, with the update applied: no second read
+            return {"Attributes": dynamo.to_item(new)}
         new = dynamo.raw_call("get_item", TableName=dynamo.table(), Key=_key(kind, action), ConsistentRead=True)
         return {"Attributes": new["Item"]} if "Item" in new else {}
     return {}
