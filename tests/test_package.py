@@ -311,6 +311,18 @@ def test_prod_cors_allows_only_the_storefront(packaged):
     assert set(allowed.values()) == {f"'{origin}'"}
 
 
+def test_preflights_from_the_back_office_are_answered_with_its_origin(packaged):
+    paths = packaged["templates"]["prod"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    preflights = [route["options"]["x-amazon-apigateway-integration"]["responses"]["default"]
+                  for path, route in paths.items() if "options" in route]
+    if not preflights:
+        pytest.skip("no route answers CORS preflights (app.py sets app.api.cors from CORS_ALLOW_ORIGIN)")
+    for response in preflights:
+        template = response["responseTemplates"]["application/json"]["Fn::Sub"]
+        assert "https://${AdminDistribution.DomainName}" in template
+        assert "responseOverride.header.Access-Control-Allow-Origin" in template
+
+
 def test_chalice_config_holds_no_secret():
     text = json.dumps(CONFIG)
     assert not re.search(r"sk_(live|test)_|whsec_|rk_live_", text)
