@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import type { CommerceClient, Order } from "@commerce/client";
 import { resendConfirmation } from "../admin";
 import { problem } from "../api";
+import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
 
@@ -24,6 +25,7 @@ function shippedOf(order: Order): Map<string, number> {
 }
 
 export function OrderDetail({ client, orderId }: { client: CommerceClient; orderId: string }) {
+  const can = useCan();
   const loaded = useLoad(() => client.admin.getOrder(orderId), [client, orderId]);
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
@@ -68,7 +70,8 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
             <dt>Total</dt><dd>{money(order.total, order.currency)}</dd>
             <dt>Refunded</dt><dd data-testid="refunded">{money(order.amount_refunded, order.currency)}</dd>
           </dl>
-          {order.paid_at && (
+          {can("messages:read") && <p><a href={`#/messages/${order.id}`}>Customer messages</a></p>}
+          {order.paid_at && can("orders:email") && (
             <button type="button" onClick={() => act(`Confirmation email queued to ${order.email}.`,
               () => resendConfirmation(client, order.id))}>Resend confirmation email</button>
           )}
@@ -95,15 +98,15 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
         </div>
       </section>
       <div className="grid">
-        {order.status === "paid" && toShip.length > 0 && (
+        {can("orders:ship") && order.status === "paid" && toShip.length > 0 && (
           <ShipForm key={order.shipments.length} lines={toShip} onShip={(body) => act("Shipment recorded; the customer is emailed.",
             () => client.admin.createShipment(order.id, body))} />
         )}
-        {refundable > 0 && (
+        {can("orders:refund") && refundable > 0 && (
           <RefundForm currency={order.currency} refundable={refundable} onRefund={(amount, reason) =>
             act("Refund requested.", () => client.admin.refundOrder(order.id, reason ? { amount, reason } : { amount }))} />
         )}
-        {order.status !== "cancelled" && order.fulfilment_status !== "shipped" && order.fulfilment_status !== "partially_shipped" && (
+        {can("orders:cancel") && order.status !== "cancelled" && order.fulfilment_status !== "shipped" && order.fulfilment_status !== "partially_shipped" && (
           <CancelForm onCancel={(reason) => act("Order cancelled.", () => client.admin.cancelOrder(order.id, reason ? { reason } : {}))} />
         )}
       </div>
