@@ -80,7 +80,7 @@ export function Audit({ client }: { client: CommerceClient }) {
         <button type="button" onClick={() => void exportCsv()}>Export CSV</button>
       </form>
       {(loaded.error || error) && <p role="alert" className="error">{loaded.error || error}</p>}
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit records">
         <table>
           <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th>
             <th scope="col">Resource</th><th scope="col">Changes</th></tr></thead>

@@ -62,7 +62,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (credential: Credential) =>
         <button type="submit" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
         {cognito?.clientId && (
           <button type="button" className="link" onClick={() => { setMode(mode === "staff" ? "key" : "staff"); setError(""); }}>
-            {mode === "staff" ? "Use an API key instead" : "Sign in as staff"}
+            {mode === "staff" ? "Use an API key instead" : "Use a staff account instead"}
           </button>
         )}
       </form>
