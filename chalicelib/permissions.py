@@ -20,6 +20,7 @@ ROUTES: dict[str, str] = {
     # Orders
     "GET /admin/orders": "orders:read",
     "GET /admin/orders/{order_id}": "orders:read",
+    "GET /admin/orders/{order_id}/emails": "orders:read",
     "POST /admin/orders/{order_id}/shipments": "orders:ship",
     "POST /admin/orders/{order_id}/refunds": "orders:refund",
     "POST /admin/orders/{order_id}/cancel": "orders:cancel",

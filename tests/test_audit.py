@@ -13,6 +13,7 @@ from chalicelib.repository import dynamo
 from tests.conftest import ADMIN, make_product
 from tests.growth_support import relay
 from tests.orders_support import Stream
+from tests.queue_support import consumers_fixture, mail_fixture  # noqa: F401
 from tests.staff_support import as_staff, staff_token
 from tests.test_admin_orders import paid_order
 from tests.test_crm import ADA, buy
@@ -168,3 +169,18 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
     writes = {f"{m} {p}" for p, methods in app.routes.items() if p.startswith("/admin")
               for m in methods if m not in ("GET", "OPTIONS")}
     assert not writes - recorded, f"write routes without a record (add them to this test): {writes - recorded}"
+
+
+
+def test_an_orders_emails_are_listed_for_its_timeline(mail):
+    from tests.queue_support import message, order_item, sqs_event, store
+
+    item = store(order_item("paid"))
+    body = message("ShipmentCreated", item, carrier="DHL", tracking_number="JD1")
+    mail.raw.lambda_.invoke("on_email_message", sqs_event(mail, body, body))  # delivered twice: sent once
+    answer = mail.get(f"/admin/orders/{item['id']}/emails", headers=ADMIN)
+    assert answer.status_code == 200, answer.data
+    [sent] = answer.data["data"]
+    assert (sent["type"], sent["to"]) == ("ShipmentCreated", "ada@example.com")
+    assert "is on its way" in sent["subject"] and sent["sent_at"]
+    assert mail.get("/admin/orders/ord_nope/emails", headers=ADMIN).status_code == 404

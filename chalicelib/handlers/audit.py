@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse_query, require_admin
 from chalicelib.handlers.reports import Day, report_days
-from chalicelib.repository import audit as audit_log
 from chalicelib.responses import Page
+from chalicelib.services import audit as audit_log
 
 bp = Blueprint(__name__)
 TAG = "audit"

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from chalicelib import accounts
 from chalicelib.errors import (
@@ -30,7 +30,7 @@ from chalicelib.handlers.common import (
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
 from chalicelib.responses import OrderPage
-from chalicelib.services import customers, orders
+from chalicelib.services import customers, emails, orders
 
 bp = Blueprint(__name__)
 ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
@@ -90,6 +90,28 @@ def list_orders():
 def admin_get_order(order_id):
     require_admin(bp.current_request)
     return orders.get(order_id).model_dump(mode="json")
+
+
+class SentEmail(BaseModel):
+    event_id: str
+    type: str = Field(description="The event the email told of: OrderPaid, ShipmentCreated, RefundCreated...")
+    subject: str
+    to: str
+    sent_at: str
+
+
+class SentEmails(BaseModel):
+    data: list[SentEmail]
+
+
+@bp.route("/admin/orders/{order_id}/emails", methods=["GET"])
+@documented(SentEmails, errors=[ResourceMissing], summary="The emails sent about an order, oldest first", tag=ADMIN)
+def order_emails(order_id):
+    """For the order's timeline: each email sent about it (confirmation, shipment, refund, cancellation,
+    replies), as long as its delivery record is kept (30 days)."""
+    require_admin(bp.current_request)
+    orders.get(order_id)  # 404 for an unknown order
+    return {"data": emails.sent_about(order_id)}
 
 
 @bp.route("/admin/orders/{order_id}/shipments", methods=["POST"])

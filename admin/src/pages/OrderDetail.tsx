@@ -8,13 +8,17 @@ import { money, toMinor, when } from "../format";
 
 const CARRIERS = ["dhl", "ups", "fedex", "usps", "dpd", "other"];
 
-/** What happened to the order, from its own fields (placed, paid, shipments, refunds, cancelled). */
-function timeline(order: Order): { at: string; what: string }[] {
+type SentEmail = { type: string; subject: string; to: string; sent_at: string };
+
+/** What happened to the order, from its own fields (placed, paid, shipments, refunds, cancelled) and the
+ * emails sent about it. */
+function timeline(order: Order, emails: SentEmail[]): { at: string; what: string }[] {
   const events = [{ at: order.created_at, what: "Placed" }];
   if (order.paid_at) events.push({ at: order.paid_at, what: `Paid ${money(order.amount_paid, order.currency)}` });
   for (const s of order.shipments) events.push({ at: s.created_at, what: `Shipped with ${s.carrier} (${s.tracking_number})` });
   for (const r of order.refunds) events.push({ at: r.created_at, what: `Refund ${money(r.amount, order.currency)} ${r.status}` });
   if (order.cancelled_at) events.push({ at: order.cancelled_at, what: `Cancelled${order.cancel_reason ? `: ${order.cancel_reason}` : ""}` });
+  for (const e of emails) events.push({ at: e.sent_at, what: `Email to ${e.to}: ${e.subject}` });
   return events.sort((a, b) => a.at.localeCompare(b.at));
 }
 
@@ -27,6 +31,7 @@ function shippedOf(order: Order): Map<string, number> {
 export function OrderDetail({ client, orderId }: { client: CommerceClient; orderId: string }) {
   const can = useCan();
   const loaded = useLoad(() => client.admin.getOrder(orderId), [client, orderId]);
+  const emails = useLoad(() => client.admin.orderEmails(orderId), [client, orderId, loaded.data]);
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
 
@@ -79,7 +84,7 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
         <section className="card" aria-labelledby="timeline-title">
           <h2 id="timeline-title">Timeline</h2>
           <ol className="timeline">
-            {timeline(order).map((e, i) => <li key={i}><time dateTime={e.at}>{when(e.at)}</time> {e.what}</li>)}
+            {timeline(order, emails.data?.data ?? []).map((e, i) => <li key={i}><time dateTime={e.at}>{when(e.at)}</time> {e.what}</li>)}
           </ol>
         </section>
       </div>

@@ -197,6 +197,9 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.GET("/admin/orders", { params: { query } })),
       getOrder: (orderId: string) =>
         unwrap(rawAdmin.GET("/admin/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+      /** The emails sent about an order (its timeline), oldest first. */
+      orderEmails: (orderId: string) =>
+        unwrap(rawAdmin.GET("/admin/orders/{order_id}/emails", { params: { path: { order_id: orderId } } })),
       createShipment: (orderId: string, body: ShipmentIn, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/orders/{order_id}/shipments", {
           params: { path: { order_id: orderId }, header: keyed(post) }, body,
