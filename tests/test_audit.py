@@ -184,3 +184,45 @@ def test_an_orders_emails_are_listed_for_its_timeline(mail):
     assert (sent["type"], sent["to"]) == ("ShipmentCreated", "ada@example.com")
     assert "is on its way" in sent["subject"] and sent["sent_at"]
     assert mail.get("/admin/orders/ord_nope/emails", headers=ADMIN).status_code == 404
+
+
+def test_racing_admin_writes_leave_one_record_per_change_that_landed(moto_server):
+    """Six concurrent write-offs of a SKU with 3 on hand, over a moto server: the ones whose condition failed
+    (stock moved, or would go below 0) wrote no record; each one that landed wrote exactly one."""
+    import threading
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.errors import CommerceError
+    from chalicelib.repository import catalog
+    from chalicelib.services import stock_ledger
+    from tests.conftest import Api
+
+    with Client(app, stage_name="test") as raw:
+        make_product(Api(raw), sku_prefix="TEE", on_hand=3)
+    before = len(stored_records())
+    outcomes: list[str] = []
+
+    def write_off(n: int):
+        audit.begin(f"admin_key:racer{n}", "POST", "/admin/inventory/{sku}/adjustments", {"sku": "TEE-M"})
+        try:
+            stock_ledger.adjust("TEE-M", "damaged", f"admin_key:racer{n}", delta=-1)
+            outcomes.append("adjusted")
+        except CommerceError as error:
+            outcomes.append(error.code)
+        finally:
+            audit.end()
+
+    threads = [threading.Thread(target=write_off, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    landed = outcomes.count("adjusted")
+    print("write-off race:", sorted(outcomes))
+    records = [r for r in stored_records()[before:] if r["action"].endswith("/adjustments")]
+    assert landed >= 1 and len(records) == landed, outcomes
+    assert catalog.get_skus(["TEE-M"])["TEE-M"].on_hand == 3 - landed
+    assert len(stock_ledger.entries("TEE-M", 100, None)[0]) == landed
+    assert {r["actor"] for r in records} <= {f"admin_key:racer{n}" for n in range(6)}
