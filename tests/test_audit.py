@@ -56,6 +56,8 @@ def test_an_admin_write_is_recorded_with_who_what_and_the_fields_it_changed(clie
     # An ended code stays as it is: the retried disable changes nothing and writes no record of a change.
     again = client.post("/admin/discounts/SUMMER/disable", {}, headers=owner)
     assert again.data["ends_at"] == disabled.data["ends_at"]
+    for unknown in ("NOPE", "x" * 3000, "bad%20code"):
+        assert client.post(f"/admin/discounts/{unknown}/disable", {}, headers=owner).status_code == 404
 
 
 def test_reads_are_not_recorded(client):

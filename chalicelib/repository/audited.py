@@ -55,6 +55,9 @@ def _transact(items: list[dict], **extra) -> tuple[dict, dict]:
     record = audit.record(audit.current(), before, after)
     piece = {"Put": {"TableName": dynamo.table(), "Item": dynamo.to_item(record),
                      "ConditionExpression": "attribute_not_exists(PK)"}}
+    # The record's id as the request token: botocore resending this transaction after a timeout is answered
+    # as the first attempt was (DynamoDB's idempotent TransactWriteItems), not refused by the record's condition.
+    extra.setdefault("ClientRequestToken", record["id"])
     return dynamo.raw_call("transact_write_items", TransactItems=[*items, piece], **extra), stored
 
 
