@@ -64,6 +64,21 @@ def _staff(raw: str) -> Principal:
     return principal
 
 
+def _scoped_keys() -> dict:
+    """ADMIN_API_KEYS; an absent SSM parameter (a stage without scoped keys) or malformed JSON is none."""
+    from botocore.exceptions import ClientError
+
+    try:
+        scoped = json.loads(config.secret("ADMIN_API_KEYS") or "{}")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ParameterNotFound":
+            raise
+        return {}
+    except ValueError:
+        return {}
+    return scoped if isinstance(scoped, dict) else {}
+
+
 def _key(raw: str) -> Principal:
     digest = hashlib.sha256(raw.encode()).hexdigest()
     matched = False
@@ -71,12 +86,9 @@ def _key(raw: str) -> Principal:
         matched |= hmac.compare_digest(digest, known.lower())
     if matched:
         return Principal(actor=f"admin_key:{digest[:8]}", permissions=frozenset({ALL}))
-    try:
-        scoped = json.loads(config.secret("ADMIN_API_KEYS") or "{}")
-    except ValueError:
-        scoped = {}
+    scoped = _scoped_keys()
     found = None
-    for known, grant in scoped.items() if isinstance(scoped, dict) else ():
+    for known, grant in scoped.items():
         if hmac.compare_digest(digest, str(known).lower()):
             found = grant
     if not isinstance(found, dict):

@@ -29,7 +29,8 @@ NOT_DEPLOYED = {"stripe", "requests", "urllib3", "charset_normalizer", "idna", "
 # The secrets each function reads (through chalicelib.config.secret) and their SSM parameter names.
 SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
-            "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret",
+            "ADMIN_KEY_HASHES": "admin-key-hashes", "ADMIN_API_KEYS": "admin-api-keys",
+            "CART_LINK_SECRET": "cart-link-secret",
             "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
     "on_email_message": {"CART_LINK_SECRET": "cart-link-secret", "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},

@@ -124,3 +124,23 @@ def test_api_keys_carry_their_own_scopes_and_the_single_key_keeps_every_scope(cl
     assert client.get("/admin/audit", headers=ADMIN).status_code == 200
     wrong = {"Authorization": "Bearer not-a-key", "Content-Type": "application/json"}
     assert client.get("/admin/orders", headers=wrong).status_code == 401
+
+
+def test_scoped_keys_come_from_ssm_and_a_stage_without_them_answers_401(client, monkeypatch):
+    import boto3
+
+    from chalicelib import config
+
+    monkeypatch.setenv("ADMIN_API_KEYS_PARAM", "/commerce/test/admin-api-keys")
+    config.reset()
+    wrong = {"Authorization": "Bearer not-a-key", "Content-Type": "application/json"}
+    assert client.get("/admin/orders", headers=wrong).status_code == 401  # the parameter does not exist
+    digest = hashlib.sha256(b"ship-key").hexdigest()
+    boto3.client("ssm").put_parameter(Name="/commerce/test/admin-api-keys", Type="SecureString",
+                                      Value=json.dumps({digest: {"name": "3pl", "scopes": ["orders:ship"]}}))
+    config.reset()
+    shipper = {"Authorization": "Bearer ship-key", "Content-Type": "application/json"}
+    assert client.get("/admin/orders", headers=shipper).status_code == 403
+    answer = client.post("/admin/orders/ord_nope/shipments", {"carrier": "dhl", "tracking_number": "T"},
+                         headers=shipper)
+    assert answer.status_code == 404  # allowed: the order does not exist
