@@ -29,6 +29,8 @@ from chalicelib import clock
 SKIPPED = ("IDEMPOTENCY#", "VIEWS#", "SENT#", "SWEEP#", "AUDIT#")
 MAX_JSON = 100_000  # characters of before/after each; a larger change is recorded as truncated
 READS = {"GET", "HEAD", "OPTIONS"}
+# An UpdateExpression's clauses (a placeholder such as `:add` or `#set` is not one).
+CLAUSES = re.compile(r"(?<![:#\w])(SET|REMOVE|ADD|DELETE)\b", re.IGNORECASE)
 KEYS = re.compile(r"(GSI\d+)?(PK|SK)")  # the table's and its indexes' keys: the label names the item
 
 
@@ -105,7 +107,7 @@ def _attribute(path: str, names: dict) -> str:
 def update_fields(expression: str, names: dict, values: dict) -> dict:
     """{attribute: value after} of an UpdateExpression (values plain, names resolved)."""
     after: dict = {}
-    clauses = re.split(r"\b(SET|REMOVE|ADD|DELETE)\b", expression, flags=re.IGNORECASE)
+    clauses = re.split(CLAUSES, expression)
     for verb, body in zip(clauses[1::2], clauses[2::2], strict=False):
         verb = verb.upper()
         for part in _split(body):
@@ -126,7 +128,7 @@ def applied(old: dict, expression: str, names: dict, values: dict) -> dict | Non
     """The item after an UpdateExpression that only assigns values (`#a = :v`), adds to or subtracts from a
     number (`#a = #a + :v`) or removes (`REMOVE #a`) top-level attributes; None for any other expression."""
     new = dict(old)
-    clauses = re.split(r"\b(SET|REMOVE|ADD|DELETE)\b", expression, flags=re.IGNORECASE)
+    clauses = re.split(CLAUSES, expression)
     for verb, body in zip(clauses[1::2], clauses[2::2], strict=False):
         for part in _split(body):
             if verb.upper() == "REMOVE" and re.fullmatch(r"#?\w+", part):

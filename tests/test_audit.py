@@ -228,3 +228,17 @@ def test_racing_admin_writes_leave_one_record_per_change_that_landed(moto_server
     assert catalog.get_skus(["TEE-M"])["TEE-M"].on_hand == 3 - landed
     assert len(stock_ledger.entries("TEE-M", 100, None)[0]) == landed
     assert {r["actor"] for r in records} <= {f"admin_key:racer{n}" for n in range(6)}
+
+
+def test_an_update_expressions_changed_fields_and_the_item_after_it():
+    names, values = {"#a": "alpha"}, {":add": 1, ":set": 2, ":delete": 3}
+    assert audit.update_fields("SET #a = :add, b = b + :set REMOVE c ADD d :delete", names, values) == {
+        "alpha": 1, "b": "b + 2", "c": None, "d": "add 3"}
+    assert audit.applied({"b": 5, "c": 1}, "SET #a = :add, b = b + :set REMOVE c", names, values) == {
+        "alpha": 1, "b": 7}
+    assert audit.applied({"b": 5}, "SET b = if_not_exists(b, :add) + :set", names, values) is None
+    assert audit.applied({"l": [1]}, "SET l[0] = :add", names, values) is None
+    assert audit.change("Put", {"PK": "X#1", "SK": "X", "n": 1, "m": 2}, {"PK": "X#1", "SK": "X", "n": 1, "m": 3}) == (
+        {"m": 2}, {"m": 3})
+    assert audit.label({"PK": "ORDER#o1", "SK": "ORDER"}) == "ORDER#o1"
+    assert audit.label({"PK": "ORDER#o1", "SK": "THREAD"}) == "ORDER#o1 THREAD"
