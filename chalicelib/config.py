@@ -107,6 +107,12 @@ class Settings:
     staff_issuer: str = ""
     staff_jwks_url: str = ""
     support_refund_limit: int = 5000
+    # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
+    # a return is worth return_store_credit_bonus_percent more than its refund would be.
+    return_window_days: int = 30
+    return_store_credit_bonus_percent: int = 0
+    # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
+    return_exchange_difference: str = "original"
 
 
 @lru_cache(maxsize=1)
@@ -150,6 +156,9 @@ def settings() -> Settings:
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
         support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
+        return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
+        return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
+        return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         **_cognito(),
         **_staff_pool(),
     )

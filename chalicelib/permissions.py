@@ -34,6 +34,7 @@ ROUTES: dict[str, str] = {
     "GET /admin/customers": "customers:read",
     "GET /admin/customers/{customer_id}": "customers:read",
     "PATCH /admin/customers/{customer_id}": "customers:write",
+    "POST /admin/customers/{customer_id}/credit": "customers:credit",
     "GET /admin/segments": "customers:read",
     "GET /admin/segments/{segment_id}/customers.csv": "customers:read",
     # Catalogue
@@ -49,6 +50,12 @@ ROUTES: dict[str, str] = {
     "GET /admin/inventory/{sku}/ledger": "stock:read",
     "PUT /admin/inventory/{sku}": "stock:write",
     "POST /admin/inventory/{sku}/adjustments": "stock:write",
+    # Returns: support decides, fulfilment receives the goods, settling (money back) is a manager's
+    "GET /admin/returns": "returns:read",
+    "POST /admin/returns/{return_id}/approve": "returns:decide",
+    "POST /admin/returns/{return_id}/reject": "returns:decide",
+    "POST /admin/returns/{return_id}/receive": "returns:receive",
+    "POST /admin/returns/{return_id}/refund": "returns:refund",
     # Discounts
     "GET /admin/discounts": "discounts:read",
     "POST /admin/discounts": "discounts:write",
@@ -62,7 +69,7 @@ ROUTES: dict[str, str] = {
 }
 
 _READS = {"orders:read", "messages:read", "customers:read", "products:read", "stock:read", "discounts:read",
-          "reports:read"}
+          "reports:read", "returns:read"}
 _OWNER_ONLY = {"audit:read", "staff:manage"}
 EVERY = frozenset(set(ROUTES.values()) | {DEFAULT} | _OWNER_ONLY)
 
@@ -70,9 +77,9 @@ EVERY = frozenset(set(ROUTES.values()) | {DEFAULT} | _OWNER_ONLY)
 ROLES: dict[str, frozenset[str]] = {
     "owner": EVERY,
     "manager": EVERY - _OWNER_ONLY,
-    "support": frozenset(_READS | {"orders:refund", "orders:email", "messages:reply"}),
+    "support": frozenset(_READS | {"orders:refund", "orders:email", "messages:reply", "returns:decide"}),
     "fulfilment": frozenset({"orders:read", "orders:ship", "stock:read", "stock:write", "products:read",
-                             "reports:read"}),
+                             "reports:read", "returns:read", "returns:receive"}),
 }
 # Roles whose refunds are capped at SUPPORT_REFUND_LIMIT (minor units, in the order's currency).
 LIMITED_REFUNDS = {"support"}

@@ -10,6 +10,7 @@ import { MessageThread, Messages } from "./pages/Messages";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { Products } from "./pages/Products";
+import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
 import { can as allowed, rolesOf, whoIs, type Permission } from "./roles";
 import { useRoute } from "./router";
@@ -18,6 +19,7 @@ const SECTIONS: { path: string; label: string; needs: Permission }[] = [
   { path: "", label: "Dashboard", needs: "reports:read" },
   { path: "orders", label: "Orders", needs: "orders:read" },
   { path: "products", label: "Products", needs: "products:read" },
+  { path: "returns", label: "Returns", needs: "returns:read" },
   { path: "discounts", label: "Discounts", needs: "discounts:read" },
   { path: "customers", label: "Customers", needs: "customers:read" },
   { path: "messages", label: "Messages", needs: "messages:read" },
@@ -38,6 +40,7 @@ export function App() {
   else if (section === "orders" && id) page = <OrderDetail client={client} orderId={id} />;
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
+  else if (section === "returns") page = <Returns client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
   else if (section === "customers" && id) page = <CustomerDetail client={client} customerId={id} />;
   else if (section === "customers") page = <Customers client={client} />;

@@ -5,19 +5,21 @@
 import type { Credential } from "./auth";
 
 const READS = ["orders:read", "messages:read", "customers:read", "products:read", "stock:read", "discounts:read",
-  "reports:read"];
+  "reports:read", "returns:read"];
 const OWNER_ONLY = ["audit:read", "staff:manage"];
 
 export const ROLES: Record<string, string[]> = {
   owner: ["*"],
   manager: ["*", ...OWNER_ONLY.map((p) => `!${p}`)],
-  support: [...READS, "orders:refund", "orders:email", "messages:reply"],
-  fulfilment: ["orders:read", "orders:ship", "stock:read", "stock:write", "products:read", "reports:read"],
+  support: [...READS, "orders:refund", "orders:email", "messages:reply", "returns:decide"],
+  fulfilment: ["orders:read", "orders:ship", "stock:read", "stock:write", "products:read", "reports:read", "returns:read",
+    "returns:receive"],
 };
 
 export type Permission = "orders:read" | "orders:ship" | "orders:refund" | "orders:cancel" | "orders:email"
   | "messages:read" | "messages:reply" | "customers:read" | "customers:write" | "products:read" | "products:write"
-  | "stock:read" | "stock:write" | "discounts:read" | "discounts:write" | "reports:read" | "audit:read";
+  | "stock:read" | "stock:write" | "discounts:read" | "discounts:write" | "reports:read" | "audit:read"
+  | "returns:read" | "returns:decide" | "returns:receive" | "returns:refund" | "customers:credit";
 
 function claims(token: string): Record<string, unknown> {
   try {
