@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 from chalicelib import clock
 
-SKIPPED = ("IDEMPOTENCY#", "VIEWS#", "SENT#", "SWEEP#", "AUDIT#")
+SKIPPED = ("IDEMPOTENCY#", "VIEWS#", "SENT#", "SWEEP#", "AUDIT#", "COUNTER#")
 MAX_JSON = 100_000  # characters of before/after each; a larger change is recorded as truncated
 READS = {"GET", "HEAD", "OPTIONS"}
 # An UpdateExpression's clauses (a placeholder such as `:add` or `#set` is not one).

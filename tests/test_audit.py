@@ -144,6 +144,10 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
     relay(shop, Stream())
     customer_id = shop.get(f"/admin/customers?email={ADA}", headers=ADMIN).data["data"][0]["id"]
     product = shop.get(f"/products/{product_id}").data
+    from tests.test_returns import ask, line, shipped_order
+
+    returned = shipped_order(shop, {"TEE-M": 2}, localstripe)
+    kept, rejected = (ask(shop, returned, [line()]).data["id"] for _ in range(2))
     calls = [
         ("POST", "/admin/products", {"title": "Cap", "variants": [
             {"sku": "CAP-1", "price": 900, "currency": "EUR", "on_hand": 2}]}),
@@ -163,6 +167,11 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
         ("POST", f"/admin/orders/{messaged}/messages", {"body": "On its way."}),
         ("POST", f"/admin/orders/{messaged}/messages/close", {}),
         ("PATCH", f"/admin/customers/{customer_id}", {"note": "likes tees"}),
+        ("POST", f"/admin/customers/{customer_id}/credit", {"currency": "EUR", "amount": 500, "reason": "sorry"}),
+        ("POST", f"/admin/returns/{rejected}/reject", {}),
+        ("POST", f"/admin/returns/{kept}/approve", {}),
+        ("POST", f"/admin/returns/{kept}/receive", {"lines": [{"sku": "TEE-M", "quantity": 1, "restock": True}]}),
+        ("POST", f"/admin/returns/{kept}/refund", {"method": "store_credit"}),
     ]
     for method, path, body in calls:
         answer = shop.request(method, path, body, headers=ADMIN)
