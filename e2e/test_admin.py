@@ -282,3 +282,7 @@ def test_support_is_refused_a_refund_above_its_limit_by_the_api_and_the_owner_se
     assert rows.count() >= 1 and all(STAFF["support"] in text for text in rows.all_inner_texts())
     page.screenshot(path=str(ARTIFACTS / "admin-audit.png"), full_page=True)
     assert serious_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = download.value.path().read_text()
+    assert exported.startswith("id,at,actor,action,resource,before,after") and STAFF["support"] in exported
