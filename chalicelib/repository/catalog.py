@@ -104,6 +104,8 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
         fields = {"sku": variant["sku"], "product_id": product.id, "product_title": product.title,
                   "title": variant["title"], "price": variant["price"], "currency": variant["currency"],
                   "prices": variant["prices"], "active": product.active}
+        if variant.get("compare_at_prices"):
+            fields["compare_at_prices"] = variant["compare_at_prices"]
         if variant["sku"] in sharded:
             record = sharded[variant["sku"]]
             try:
@@ -113,16 +115,20 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
                                   "lower.", param=f"variants.{index}.on_hand") from None
             pieces += _shard_pieces(f"variant:{index}", record, changes, head=fields)
             continue
+        # A SKU on sale keeps its sale (services/catalog.py priced it): the admin's prices are its regular ones.
+        on_sale = {"cap": variant["compare_at_prices"]} if variant.get("compare_at_prices") else {}
         pieces.append(dynamo.update(
             f"variant:{index}", sku_key(variant["sku"]),
             "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
             "currency = :currency, prices = :prices, active = :active, on_hand = :on_hand, "
-            "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero)",
+            "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero), "
+            "price_version = if_not_exists(price_version, :zero) + :one"
+            + (", compare_at_prices = :cap" if on_sale else ""),
             "attribute_not_exists(PK) OR "
             f"(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand) AND {UNSHARDED})",
             sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
             price=variant["price"], currency=variant["currency"], prices=variant["prices"], active=product.active,
-            on_hand=variant["on_hand"], zero=0, one=1))
+            on_hand=variant["on_hand"], zero=0, one=1, **on_sale))
     for sku in retired_skus:
         if sku in sharded:
             pieces += [dynamo.update(f"retired:{sku}" + (f"@{i}" if i else ""), shard_key(sku, i),

@@ -36,6 +36,12 @@ def _priced(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRe
     return price_cart(record, skus, discount, config.settings().pricing.at(clock.now()))
 
 
+def shown(record: CartRecord, cart: Cart, now) -> CartRecord:
+    """The cart record with the unit prices the storefront is shown now, and when (checkout's grace)."""
+    return record.model_copy(update={"priced_at": now, "shown_prices": {
+        line.sku: line.unit_price for line in cart.lines if not line.free}})
+
+
 def _inputs(record: CartRecord, extra_skus=(), code: str | None = None):
     """The SKUs (the cart's, `extra_skus`, the promotions' free ones) and the discount code, in one
     BatchGetItem."""
@@ -111,6 +117,7 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
         now = clock.now()
         changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
         cart = _priced(changed, skus, discount if changed.discount_code else None)
+        changed = shown(changed, cart, now)
         if keyed is None:
             carts.save(changed)
             return cart

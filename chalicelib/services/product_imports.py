@@ -155,7 +155,7 @@ def _check_against_catalogue(products: dict[str, dict], errors: list[dict]) -> N
 def _create(product_id: str, fields: dict, variants: list[dict]) -> bool:
     """Create the product; False when it exists already (this file was imported before)."""
     try:
-        catalog.create_product(**fields, variants=variants, product_id=product_id)
+        catalog.create_product(**fields, variants=variants, product_id=product_id, reason="import")
     except ResourceExists:
         return False
     return True
@@ -184,7 +184,7 @@ def import_csv(text: str) -> dict:
         if product["new"] and _create(product["product_id"], fields, variants):
             created += 1
         else:
-            catalog.update_product(product["product_id"], **fields, variants=variants)
+            catalog.update_product(product["product_id"], **fields, variants=variants, reason="import")
             updated += 1
         for row in product["rows"]:
             if row["low_stock_threshold"] is not None:
