@@ -282,8 +282,9 @@ def test_a_collection_sale_and_the_on_sale_rule(client, at):
 
 def test_carts_are_repriced_by_the_sale(client, tee, at):
     create_sale(client)
+    at(START - timedelta(hours=1))
     cart = client.post("/carts", {}).data
-    client.post(f"/carts/{cart['id']}/lines", {"sku": "TEE-S", "quantity": 2})
+    assert client.post(f"/carts/{cart['id']}/lines", {"sku": "TEE-S", "quantity": 2}).data["subtotal"] == 4000
     at(START)
     run(client)
     assert client.get(f"/carts/{cart['id']}").data["subtotal"] == 3200
