@@ -82,7 +82,8 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         VIEWS_BUCKET=outputs["ViewsBucketName"],
         IMAGES_BUCKET=outputs["ImagesBucketName"],
         # No CloudFront locally: images are read from the moto server's S3 (path style).
-        IMAGES_BASE_URL=os.environ.get("IMAGES_BASE_URL") or f"{os.environ['AWS_ENDPOINT_URL']}/{outputs['ImagesBucketName']}",
+        IMAGES_BASE_URL=(os.environ.get("IMAGES_BASE_URL")
+                         or f"{os.environ['AWS_ENDPOINT_URL']}/{outputs['ImagesBucketName']}"),
         ADMIN_KEY_HASHES_PARAM=ADMIN_KEY_HASHES_PARAM,
         STRIPE_API_BASE=f"http://{HOST}:{ports['STRIPE_PORT']}",
         STRIPE_SECRET_KEY="sk_test_local_devstack",  # noqa: S106 - localstripe accepts any sk_test_ key

@@ -288,3 +288,27 @@ def test_carts_are_repriced_by_the_sale(client, tee, at):
     at(START)
     run(client)
     assert client.get(f"/carts/{cart['id']}").data["subtotal"] == 3200
+
+
+def test_the_feeds_show_the_sale_price_and_its_dates_while_it_is_on(client, tee, at):
+    from tests.orders_support import Stream
+    from tests.search_support import rebuild
+    from tests.test_feeds import google_items, meta_rows
+    from tests.test_images import _body, add_image
+
+    stream = Stream()
+    add_image(client, tee["id"], alt="Front")
+    create_sale(client)
+    at(START)
+    run(client)
+    rebuild(client, stream)
+    item = next(i for i in google_items(_body(client, "/feeds/google.xml")) if i["id"] == "TEE-S")
+    assert (item["price"], item["sale_price"]) == ("20.00 EUR", "16.00 EUR")
+    assert item["sale_price_effective_date"] == f"{clock.iso(START)}/{clock.iso(END)}"
+    row = next(r for r in meta_rows(_body(client, "/feeds/meta.csv")) if r["id"] == "TEE-S")
+    assert row["sale_price"] == "16.00 EUR"
+    at(END)
+    run(client)
+    rebuild(client, stream)
+    item = next(i for i in google_items(_body(client, "/feeds/google.xml")) if i["id"] == "TEE-S")
+    assert item["price"] == "20.00 EUR" and "sale_price" not in item
