@@ -47,8 +47,9 @@ def tee(client, at):
     return make_product(client, price=2000)
 
 
-def test_a_sale_is_created_with_a_sale_id_and_listed_newest_first(client, tee):
+def test_a_sale_is_created_with_a_sale_id_and_listed_newest_first(client, tee, at):
     first = create_sale(client)
+    at(START - timedelta(days=39))
     second = create_sale(client, name="Cyber Monday")
     assert first["id"].startswith("sale_") and first["status"] == "scheduled" and first["applied_skus"] == []
     listed = client.get("/admin/sales", headers=ADMIN)
@@ -92,7 +93,7 @@ def test_prices_drop_exactly_at_the_start_and_come_back_exactly_at_the_end(clien
     on = variant(client, tee["id"])
     assert (on["price"], on["compare_at_price"], on["lowest_price_30d"]) == (1600, 2000, 2000)
     assert variant(client, tee["id"], "TEE-M")["price"] == 2000  # not in the sale
-    assert variant(client, tee["id"], "TEE-M")["compare_at_price"] is None
+    assert "compare_at_price" not in variant(client, tee["id"], "TEE-M")
     assert sale_status(client, sale["id"]) == "active"
     at(END - timedelta(seconds=1))
     assert run(client) == {"started": [], "ended": []}
@@ -100,7 +101,7 @@ def test_prices_drop_exactly_at_the_start_and_come_back_exactly_at_the_end(clien
     at(END)
     assert run(client) == {"started": [], "ended": [sale["id"]]}
     off = variant(client, tee["id"])
-    assert (off["price"], off["compare_at_price"], off["lowest_price_30d"]) == (2000, None, None)
+    assert off["price"] == 2000 and "compare_at_price" not in off and "lowest_price_30d" not in off
     assert sale_status(client, sale["id"]) == "ended"
 
 
@@ -240,7 +241,7 @@ def test_an_admin_edit_during_a_sale_sets_the_regular_price_and_keeps_the_sale(c
     at(END)
     run(client)
     off = variant(client, tee["id"])
-    assert (off["price"], off["compare_at_price"]) == (3000, None)
+    assert off["price"] == 3000 and "compare_at_price" not in off
     reasons = [e["reason"] for e in prices.history("TEE-S", until=END, since=START - timedelta(days=60))]
     assert reasons == ["sale_end", "admin", "sale_start", "admin"]
 

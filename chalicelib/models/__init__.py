@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models.kept import KeptAnswer
 
@@ -138,9 +139,11 @@ class Variant(BaseModel):
     currency: str
     prices: dict[str, int] = Field(description="The price in each currency the variant is sold in.")
     available: int
-    compare_at_price: int | None = Field(None, description="During a sale: the regular price in `currency`.")
-    lowest_price_30d: int | None = Field(None, description=(
-        "During a sale: the lowest price in `currency` of the 30 days before the reduction (EU Omnibus)."))
+    # Present only during a sale (absent, not null, otherwise).
+    compare_at_price: int | SkipJsonSchema[None] = Field(None, exclude_if=lambda v: v is None, description=(
+        "During a sale only: the regular price in `currency`."))
+    lowest_price_30d: int | SkipJsonSchema[None] = Field(None, exclude_if=lambda v: v is None, description=(
+        "During a sale only: the lowest price in `currency` of the 30 days before the reduction (EU Omnibus)."))
 
     @classmethod
     def from_record(cls, s: SkuRecord, currency: str | None = None) -> "Variant | None":
