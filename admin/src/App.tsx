@@ -6,6 +6,7 @@ import { Discounts } from "./pages/Discounts";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { Products } from "./pages/Products";
+import { Sales } from "./pages/Sales";
 import { SignIn } from "./pages/SignIn";
 import { useRoute } from "./router";
 
@@ -14,6 +15,7 @@ const SECTIONS = [
   { path: "orders", label: "Orders" },
   { path: "products", label: "Products" },
   { path: "discounts", label: "Discounts" },
+  { path: "sales", label: "Sales" },
 ];
 
 export function App() {
@@ -28,6 +30,7 @@ export function App() {
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "sales") page = <Sales client={client} />;
   else page = <Dashboard client={client} />;
 
   return (
