@@ -67,6 +67,7 @@ def test_a_sale_is_created_with_a_sale_id_and_listed_newest_first(client, tee, a
     ({"kind": "fixed", "value": 500, "currency": "JPY"}, "currency"),
     ({"kind": "percent", "value": 100}, None),
     ({"price": 1}, "price"),
+    ({"starts_at": "2020-01-01T00:00:00Z", "ends_at": "2020-01-02T00:00:00Z"}, "ends_at"),
 ])
 def test_a_bad_sale_is_a_400_and_nothing_is_scheduled(client, tee, over, param):
     body = {k: v for k, v in sale_body(**over).items() if v is not None}
@@ -313,3 +314,86 @@ def test_the_feeds_show_the_sale_price_and_its_dates_while_it_is_on(client, tee,
     rebuild(client, stream)
     item = next(i for i in google_items(_body(client, "/feeds/google.xml")) if i["id"] == "TEE-S")
     assert item["price"] == "20.00 EUR" and "sale_price" not in item
+
+
+def test_an_export_during_a_sale_has_the_regular_prices_and_importing_it_keeps_the_sale(client, tee, at):
+    create_sale(client)
+    at(START)
+    run(client)
+    at(START + timedelta(hours=1))
+    exported = client.get("/admin/products/export", headers=ADMIN).data["csv"]
+    assert f"{tee['id']},T-shirt,Organic cotton.,true,TEE-S,S,2000,EUR,10," in exported.splitlines()
+    bumped = exported.replace("TEE-S,S,2000", "TEE-S,S,2500")
+    answer = client.post("/admin/products/import", {"csv": bumped}, headers=ADMIN)
+    assert answer.status_code == 200, answer.data
+    on = variant(client, tee["id"])
+    assert (on["price"], on["compare_at_price"]) == (2000, 2500)
+    latest = prices.history("TEE-S", until=END, since=START)[0]
+    assert (latest["reason"], latest["prices"]) == ("import", {"EUR": 2000})
+
+
+def test_overlapping_runs_and_a_racing_admin_edit_leave_one_consistent_sale_price(moto_server):
+    """Against a moto server (HTTP): four runs of the schedule at once (an overlapping Lambda, a retry)
+    and an admin price edit racing them, three rounds. Whoever wins each SKU's price_version, the SKU
+    ends with the sale applied once, on the admin's new regular price."""
+    import threading
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.repository import catalog
+    from chalicelib.services import sales
+    from tests.conftest import Api
+
+    now, sizes = clock.now(), ("S", "M", "L", "XL", "XXL")
+    with Client(app, stage_name="test") as raw:
+        api = Api(raw)
+        for prefix in ("TEE", "POLO", "VEST"):
+            product = make_product(api, sku_prefix=prefix, price=2000, sizes=sizes)
+            create_sale(api, skus=[f"{prefix}-{size}" for size in sizes],
+                        starts_at=clock.iso(now - timedelta(minutes=1)), ends_at=clock.iso(now + timedelta(hours=1)))
+            outcomes = []
+
+            def schedule(outcomes=outcomes):
+                outcomes.append(sales.run())
+
+            def edit(product_id=product["id"], prefix=prefix, outcomes=outcomes):
+                body = product_body(sku_prefix=prefix, price=3000, sizes=sizes)
+                outcomes.append(api.put(f"/admin/products/{product_id}", body, headers=ADMIN).status_code)
+
+            threads = [threading.Thread(target=schedule) for _ in range(4)] + [threading.Thread(target=edit)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert 200 in outcomes and len(outcomes) == 5, outcomes
+            assert sum(len(o["started"]) for o in outcomes if isinstance(o, dict)) >= 1
+            for record in catalog.get_skus([f"{prefix}-{size}" for size in sizes]).values():
+                assert (record.sku, record.prices, record.compare_at_prices, len(record.sales)) == (
+                    record.sku, {"EUR": 2400}, {"EUR": 3000}, 1)
+
+
+def test_a_sale_starting_between_an_admin_edit_s_read_and_write_is_kept(client, tee, at, monkeypatch):
+    """The race above made certain: the schedule starts the sale right after the edit read the SKUs.
+    The edit's write is conditioned on the SKU's price_version, fails, and is priced again."""
+    from chalicelib.repository import catalog
+    from chalicelib.services import sales
+
+    create_sale(client)
+    at(START)
+    real, raced = catalog.get_skus, []
+
+    def read_then_race(skus):
+        found = real(skus)
+        if not raced and "TEE-S" in skus:
+            raced.append(True)
+            sales.run()
+        return found
+
+    monkeypatch.setattr(catalog, "get_skus", read_then_race)
+    answer = client.put(f"/admin/products/{tee['id']}", product_body(price=3000), headers=ADMIN)
+    assert answer.status_code == 200, answer.data
+    assert raced
+    on = variant(client, tee["id"])
+    assert (on["price"], on["compare_at_price"]) == (2400, 3000)
+    assert variant(client, tee["id"], "TEE-M")["price"] == 3000

@@ -63,6 +63,10 @@ def list_active(limit: int, cursor: str | None) -> tuple[list[ProductRecord], st
     return [ProductRecord.model_validate(item) for item in items], next_cursor
 
 
+class PricesMoved(Exception):
+    """A SKU's prices changed (a sale started or ended) since the variants were priced: price them again."""
+
+
 class _Raced(Exception):
     """A sharded SKU changed between its read and the write: read it again."""
 
@@ -117,6 +121,8 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             continue
         # A SKU on sale keeps its sale (services/catalog.py priced it): the admin's prices are its regular ones.
         on_sale = {"cap": variant["compare_at_prices"]} if variant.get("compare_at_prices") else {}
+        # Priced from the SKU as read (its sales): written only if no sale started or ended since.
+        read = {"pv": variant["price_version"]} if variant.get("price_version") is not None else {}
         pieces.append(dynamo.update(
             f"variant:{index}", sku_key(variant["sku"]),
             "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
@@ -125,10 +131,11 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             "price_version = if_not_exists(price_version, :zero) + :one"
             + (", compare_at_prices = :cap" if on_sale else ""),
             "attribute_not_exists(PK) OR "
-            f"(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand) AND {UNSHARDED})",
+            f"(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand) AND {UNSHARDED}"
+            + (" AND (attribute_not_exists(price_version) OR price_version = :pv))" if read else ")"),
             sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
             price=variant["price"], currency=variant["currency"], prices=variant["prices"], active=product.active,
-            on_hand=variant["on_hand"], zero=0, one=1, **on_sale))
+            on_hand=variant["on_hand"], zero=0, one=1, **on_sale, **read))
     for sku in retired_skus:
         if sku in sharded:
             pieces += [dynamo.update(f"retired:{sku}" + (f"@{i}" if i else ""), shard_key(sku, i),
@@ -159,6 +166,11 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             now_sharded = {s for s, r in get_skus(list(skus)).items() if r.shards > 1 and r.product_id == product.id}
             if now_sharded:
                 raise _Raced() from cancelled  # a SKU is sharded (now), or one of its shards moved meanwhile
+            moved = [v["sku"] for v in variants if v.get("price_version") is not None and v["sku"] in skus]
+            now = get_skus(moved)
+            if any(s in now and now[s].product_id == product.id and now[s].price_version != v["price_version"]
+                   for v in variants for s in [v["sku"]] if s in moved):
+                raise PricesMoved() from cancelled
         if variant:
             index = int(variant.split(":")[1].split("@")[0])
             raise SkuConflict(

@@ -1,10 +1,11 @@
 """Catalogue use cases: what the storefront browses and what the shop maintains."""
 
 from chalicelib import clock, config
-from chalicelib.errors import InvalidRequest, not_found
+from chalicelib.errors import Conflict, InvalidRequest, not_found
 from chalicelib.models import Product, ProductRecord, SkuRecord, StockLevel
 from chalicelib.models.sales import SaleOnSku, sale_prices
 from chalicelib.repository import catalog, listings, prices
+from chalicelib.retry import retried
 from chalicelib.services import images as _images
 
 
@@ -42,6 +43,8 @@ def _on_sale(variants: list[dict], existing: dict[str, SkuRecord]) -> list[dict]
     priced = []
     for variant in variants:
         record = existing.get(variant["sku"])
+        if record is not None:
+            variant = variant | {"price_version": record.price_version}
         if record is not None and record.sales:
             terms = {k: SaleOnSku.model_validate(v) for k, v in record.sales.items()}
             shown = sale_prices(variant["prices"], terms)
@@ -105,10 +108,16 @@ def update_product(product_id: str, title: str, description: str, active: bool, 
     the CSV import does); SKUs no longer listed stop being sold; a SKU on sale stays on sale, the new
     prices being its regular ones; each price change is recorded (history, for `reason`). Idempotent.
     Raises ResourceMissing, Conflict, InvalidRequest (an image the product does not have)."""
+    asked = priced_variants(variants)
+    return retried(lambda: _update(product_id, title, description, active, asked, categories, tags, images, reason),
+                   catalog.PricesMoved, lambda: Conflict("A sale kept changing the product's prices; try again."))
+
+
+def _update(product_id: str, title: str, description: str, active: bool, variants: list[dict],
+            categories: list[str] | None, tags: list[str] | None, images: list[dict] | None, reason: str) -> Product:
     existing = catalog.get_product(product_id)
     if existing is None:
         raise not_found("product")
-    variants = priced_variants(variants)
     skus = [v["sku"] for v in variants]
     before = {sku: r for sku, r in catalog.get_skus(skus).items() if r.product_id == product_id}
     variants = _on_sale(variants, before)

@@ -49,7 +49,9 @@ def export_csv() -> str:
                 if level is None:
                     continue
                 writer.writerow([record.id, record.title, record.description, "true" if record.active else "false",
-                                 sku, level.title, level.price, level.currency, level.on_hand,
+                                 # the regular price, also during a sale: an import sets regular prices
+                                 sku, level.title, level.compare_at_prices.get(level.currency, level.price),
+                                 level.currency, level.on_hand,
                                  "" if level.low_stock_threshold is None else level.low_stock_threshold])
         if not cursor:
             return out.getvalue()

@@ -24,7 +24,9 @@ OMNIBUS_WINDOW = timedelta(days=30)
 
 def create(terms: SaleTerms) -> Sale:
     """A new scheduled sale. Not idempotent by itself (the Idempotency-Key layer makes a retry safe).
-    Raises InvalidRequest naming an unknown SKU, category, collection or an unsold currency."""
+    Raises InvalidRequest naming an unknown SKU, category, collection, an unsold currency or an end in the past."""
+    if terms.ends_at <= clock.now():
+        raise InvalidRequest("The sale would be over already: ends_at is in the past.", param="ends_at")
     if terms.currency and terms.currency not in config.settings().currencies:
         raise InvalidRequest(f"Currency {terms.currency} is not sold here.", param="currency")
     if terms.skus:
