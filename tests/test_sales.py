@@ -397,3 +397,12 @@ def test_a_sale_starting_between_an_admin_edit_s_read_and_write_is_kept(client, 
     on = variant(client, tee["id"])
     assert (on["price"], on["compare_at_price"]) == (2400, 3000)
     assert variant(client, tee["id"], "TEE-M")["price"] == 3000
+
+
+def test_every_variant_s_price_is_recorded_even_past_one_transaction(client):
+    sizes = [f"V{number:02d}" for number in range(50)]  # 50 SKUs + 50 entries + listings: over 100 actions
+    make_product(client, sizes=sizes, price=1000)
+    now = clock.now()
+    for size in (sizes[0], sizes[-1]):
+        entries = prices.history(f"TEE-{size}", until=now, since=now - timedelta(days=1))
+        assert [(e["reason"], e["prices"]) for e in entries] == [("admin", {"EUR": 1000})]

@@ -76,17 +76,19 @@ def _gave_up() -> Conflict:
 
 
 def save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool,
-                 listing: tuple[dynamo.Piece, ...] = ()) -> None:
+                 listing: tuple[dynamo.Piece, ...] = (), history: tuple[dynamo.Piece, ...] = ()) -> None:
     """Write a product and its SKU items in one transaction. `variants` carry sku, title, price,
     currency, prices (every currency, the default's included) and on_hand; stock already reserved by
     orders is kept, and a sharded SKU's on_hand is spread over its shards; `listing` are pieces
-    written with them (listings.product_pieces). Raises Conflict when a SKU belongs to another product or on_hand would
+    written with them (listings.product_pieces), and `history` (prices.history_piece) too while the
+    transaction has room, else right after it (each entry is keyed by its change: rewriting one is
+    harmless). Raises Conflict when a SKU belongs to another product or on_hand would
     fall below what is reserved, ResourceMissing when updating a product that does not exist."""
     sharded: dict[str, SkuRecord] = {}
 
     def attempt() -> None:
         try:
-            _save_product(product, variants, retired_skus, create, sharded, listing)
+            _save_product(product, variants, retired_skus, create, sharded, listing, history)
         except _Raced:
             # A SKU is sharded, or one of its shards moved meanwhile: read their levels again.
             sharded.clear()
@@ -98,7 +100,8 @@ def save_product(product: ProductRecord, variants: list[dict], retired_skus: lis
 
 
 def _save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool,
-                  sharded: dict[str, SkuRecord], listing: tuple[dynamo.Piece, ...] = ()) -> None:
+                  sharded: dict[str, SkuRecord], listing: tuple[dynamo.Piece, ...] = (),
+                  history: tuple[dynamo.Piece, ...] = ()) -> None:
     item = product.model_dump(mode="json")
     if product.active:
         item |= {"GSI1PK": "PRODUCTS", "GSI1SK": f"{iso(product.created_at)}#{product.id}"}
@@ -146,11 +149,15 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             pieces.append(dynamo.update(f"retired:{sku}", sku_key(sku), "SET active = :false",
                                         f"product_id = :pid AND {UNSHARDED}", false=False, pid=product.id, one=1))
     pieces += listing
+    room = MAX_ACTIONS - len(pieces)
+    pieces, later = pieces + list(history[:max(room, 0)]), history[max(room, 0):]
     if len(pieces) > MAX_ACTIONS:
         raise InvalidRequest(f"The product's SKUs and their stock shards are {len(pieces)} items, more than "
                              f"{MAX_ACTIONS} can be written together; fewer variants or shards.", param="variants")
     try:
         dynamo.transact(pieces)
+        for piece in later:
+            dynamo.call("put_item", **piece.action["Put"])
     except dynamo.Cancelled as cancelled:
         if cancelled.failed("product"):
             if create:

@@ -97,7 +97,7 @@ def create_product(title: str, description: str, active: bool, variants: list[di
                            active=active, skus=[v["sku"] for v in variants], created_at=now, updated_at=now,
                            **_classified(variants, list(categories), list(tags)))
     catalog.save_product(record, variants, retired_skus=[], create=True,
-                         listing=listings.product_pieces(None, record) + _history(variants, {}, reason))
+                         listing=listings.product_pieces(None, record), history=_history(variants, {}, reason))
     return get_product(record.id, include_inactive=True)
 
 
@@ -129,7 +129,7 @@ def _update(product_id: str, title: str, description: str, active: bool, variant
                                                        else list(tags))})
     retired = [sku for sku in existing.skus if sku not in skus]
     catalog.save_product(record, variants, retired_skus=retired, create=False,
-                         listing=listings.product_pieces(existing, record) + _history(variants, before, reason))
+                         listing=listings.product_pieces(existing, record), history=_history(variants, before, reason))
     return get_product(product_id, include_inactive=True)
 
 
