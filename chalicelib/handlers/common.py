@@ -29,6 +29,7 @@ class RouteDoc:
     query: type[BaseModel] | None
     errors: tuple[type[CommerceError], ...]  # errors beyond those every route of its kind can answer
     headers: dict[str, str] = field(default_factory=dict)  # required request headers: name -> description
+    optional_headers: dict[str, str] = field(default_factory=dict)  # request headers that may be absent
     summary: str | None = None
     operation_id: str | None = None
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # operationId -> {parameter: expression}
@@ -39,7 +40,8 @@ class RouteDoc:
 def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[int, ...] = 200,
                request: type[BaseModel] | dict | None = None, query: type[BaseModel] | None = None,
                errors: Iterable[type[CommerceError]] = (), headers: dict[str, str] | None = None,
-               summary: str | None = None, operation_id: str | None = None,
+               optional_headers: dict[str, str] | None = None, summary: str | None = None,
+               operation_id: str | None = None,
                links: dict[str, dict[str, str]] | None = None, tag: str | None = None,
                media_type: str = "application/json") -> Callable[[F], F]:
     """Declare a route's contract; stack it under the route decorator:
@@ -57,7 +59,8 @@ def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[i
     arguments on the view function."""
     doc = RouteDoc(response=response, status=(status,) if isinstance(status, int) else tuple(status),
                    request=request, query=query, errors=tuple(errors), headers=dict(headers or {}),
-                   summary=summary, operation_id=operation_id, links=dict(links or {}), tag=tag,
+                   optional_headers=dict(optional_headers or {}), summary=summary, operation_id=operation_id,
+                   links=dict(links or {}), tag=tag,
                    media_type=media_type)
 
     def mark(view: F) -> F:
