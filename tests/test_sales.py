@@ -406,3 +406,28 @@ def test_every_variant_s_price_is_recorded_even_past_one_transaction(client):
     for size in (sizes[0], sizes[-1]):
         entries = prices.history(f"TEE-{size}", until=now, since=now - timedelta(days=1))
         assert [(e["reason"], e["prices"]) for e in entries] == [("admin", {"EUR": 1000})]
+
+
+def test_what_the_schedule_costs_in_aws_calls(client, tee, at):
+    """Idle: one Query per edge. Starting a sale of n SKUs: two UpdateItems of the sale (its SKUs fixed,
+    started), and per SKU one BatchGetItem, one history Query (Omnibus) and one transaction; ending it:
+    one UpdateItem, and per SKU one BatchGetItem and one transaction."""
+    from bench.aws_calls import count_calls, watch
+    from chalicelib.repository import dynamo
+
+    watch(dynamo.client())  # created before the counter was installed
+    at(START - timedelta(hours=1))
+    with count_calls() as idle:
+        run(client)
+    assert idle.by_operation() == {("dynamodb", "Query"): 2}
+    create_sale(client, skus=["TEE-S", "TEE-M"])
+    at(START)
+    with count_calls() as started:
+        run(client)
+    assert started.by_operation() == {("dynamodb", "Query"): 2 + 2, ("dynamodb", "BatchGetItem"): 2,
+                                      ("dynamodb", "TransactWriteItems"): 2, ("dynamodb", "UpdateItem"): 2}
+    at(END)
+    with count_calls() as ended:
+        run(client)
+    assert ended.by_operation() == {("dynamodb", "Query"): 2, ("dynamodb", "BatchGetItem"): 2,
+                                    ("dynamodb", "TransactWriteItems"): 2, ("dynamodb", "UpdateItem"): 1}
