@@ -94,3 +94,37 @@ def test_the_grace_holds_for_a_sharded_sku(shop, at, monkeypatch):
     answer = shop.post(f"/carts/{cart['id']}/checkout")
     assert answer.status_code == 201, answer.data
     assert answer.data["order"]["subtotal"] == 1600
+
+
+def test_a_read_of_the_cart_counts_as_pricing_it(shop, at, monkeypatch):
+    """A cart filled an hour before the end, read a minute before it: the read recorded what it showed,
+    so a checkout three minutes after the end is charged that. A read soon after adds no write."""
+    from bench.aws_calls import count_calls, watch
+    from chalicelib.repository import dynamo
+
+    monkeypatch.setenv("SALE_GRACE_SECONDS", str(GRACE))
+    config.reset()
+    at(START - timedelta(days=1))
+    assert shop.post("/admin/products", product_body(price=2000), headers=ADMIN).status_code == 201
+    create_sale(shop)
+    at(START)
+    scheduled(shop, "apply_sales")
+    at(END - timedelta(hours=1))
+    cart = make_cart(shop)
+    shop.post(f"/carts/{cart['id']}/lines", {"sku": "TEE-S", "quantity": 1})
+    shop.patch(f"/carts/{cart['id']}", {"email": "ada@example.com", "shipping_address": ADDRESS,
+                                        "shipping_method": "standard"})
+    at(END - timedelta(minutes=1))
+    watch(dynamo.client())
+    with count_calls() as stale_read:
+        assert shop.get(f"/carts/{cart['id']}").data["subtotal"] == 1600
+    with count_calls() as fresh_read:
+        shop.get(f"/carts/{cart['id']}")
+    assert stale_read.by_operation()[("dynamodb", "UpdateItem")] == 1
+    assert ("dynamodb", "UpdateItem") not in fresh_read.by_operation()
+    at(END)
+    scheduled(shop, "apply_sales")
+    at(END + timedelta(minutes=3))
+    answer = shop.post(f"/carts/{cart['id']}/checkout")
+    assert answer.status_code == 201, answer.data
+    assert answer.data["order"]["subtotal"] == 1600

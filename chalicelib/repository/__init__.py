@@ -27,6 +27,7 @@ and each function it names exists.
 | cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
 | write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
 |                                |                                                | carts.save                         |
+| what a read of a cart showed   | PK=CART#<id>, SK=CART (on its version, kept)   | carts.stamp_shown                  |
 | discount by code               | PK=DISCOUNT#<CODE>, SK=DISCOUNT                | discounts.get                      |
 |                                |                                                | discounts.create                   |
 | discounts, newest first        | GSI1: DISCOUNTS, <created_at>#<id>             | discounts.list_recent              |

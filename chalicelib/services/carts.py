@@ -95,7 +95,23 @@ def get(cart_id: str) -> Cart:
     if record is None:
         raise not_found("cart")
     skus, discount = _inputs(record)
-    return _priced(record, skus, discount)
+    cart = _priced(record, skus, discount)
+    _stamp(record, cart)
+    return cart
+
+
+def _stamp(record: CartRecord, cart: Cart) -> None:
+    """Record what this read shows when it differs from what the cart recorded, or when the record is
+    older than half the grace period: a checkout within half of SALE_GRACE_SECONDS of any read is
+    charged what that read showed, at the cost of at most one write per cart per half period."""
+    if record.status != "open" or not record.lines:
+        return
+    now = clock.now()
+    shown = {line.sku: line.unit_price for line in cart.lines if not line.free}
+    fresh = record.priced_at is not None and (
+        (now - record.priced_at).total_seconds() <= config.settings().sale_grace_seconds / 2)
+    if shown != record.shown_prices or not fresh:
+        carts.stamp_shown(record, shown, clock.iso(now))
 
 
 def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | None = None,
