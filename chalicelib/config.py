@@ -105,6 +105,12 @@ class Settings:
     # CloudFront distribution in front of the bucket; default: the bucket's S3 URL).
     images_bucket: str = ""
     images_base_url: str = ""
+    # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
+    # a return is worth return_store_credit_bonus_percent more than its refund would be.
+    return_window_days: int = 30
+    return_store_credit_bonus_percent: int = 0
+    # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
+    return_exchange_difference: str = "original"
 
 
 @lru_cache(maxsize=1)
@@ -150,6 +156,9 @@ def settings() -> Settings:
         sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
         images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),
         images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
+        return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
+        return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
+        return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         **_cognito(),
     )
 

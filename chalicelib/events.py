@@ -17,6 +17,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | CartRecord  | `reminded_at` appears (set by the abandoned-cart sweep)  | CartAbandoned  | email  |
 | CustomerStats | a new `winback` (set by the customer sweep, once a lapse) | WinBackOffered | email |
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
+| ReturnRecord | created, or its status changes (`return_events`; an     | Return<Status> | email  |
+|             | approved return also asks fulfilment for a return)       | (Approved)     | both   |
 """
 
 import json
@@ -26,6 +28,7 @@ from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.orders import Order, OrderRecord
+from chalicelib.models.returns import Return, ReturnRecord
 
 FULFILMENT = "fulfilment"
 EMAIL = "email"
@@ -134,6 +137,18 @@ def message_events(old: MessageRecord | None, new: MessageRecord | None) -> list
     return [Event(f"{new.id}.MessageReplied", "MessageReplied", clock.iso(new.created_at), data, (EMAIL,))]
 
 
+def return_events(old: ReturnRecord | None, new: ReturnRecord | None) -> list[Event]:
+    """ReturnRequested, ReturnApproved (to fulfilment too: a return request for the warehouse or 3PL),
+    ReturnRejected, ReturnReceived, ReturnRefunded: one per return and status."""
+    if not new or (old and old.status == new.status):
+        return []
+    kind = "Return" + new.status.capitalize()
+    data = {"return": Return.from_record(new).model_dump(mode="json"), "to": new.email, "currency": new.currency,
+            "order_token": new.order_token}
+    queues = (FULFILMENT, EMAIL) if new.status == "approved" else (EMAIL,)
+    return [Event(f"{new.id}.{kind}", kind, clock.iso(new.updated_at), data, queues)]
+
+
 def events_for_change(old: Record | None, new: Record | None, record_id: str = "") -> list[Event]:
     """All events for one change's images (domain models, repository/stream.py); `record_id` is
     the stream record's eventID (the same on every delivery of the record)."""
@@ -147,4 +162,6 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return customer_events(old, new)
     if isinstance(new or old, MessageRecord):
         return message_events(old, new)
+    if isinstance(new or old, ReturnRecord):
+        return return_events(old, new)
     return []

@@ -13,6 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 from chalicelib.models import DiscountRecord, Product
 from chalicelib.models.crm import AdminCustomer, Message, Thread
 from chalicelib.models.orders import Order
+from chalicelib.models.returns import Return
 
 T = TypeVar("T")
 
@@ -164,6 +165,14 @@ class SegmentCounts(BaseModel):
 
 class MessageList(BaseModel):
     data: list[Message]
+
+
+class ReturnList(BaseModel):
+    data: list[Return]
+
+
+class ReturnPage(Page[Return]):
+    """A page of returns in one status, oldest first."""
 
 
 class ThreadPage(Page[Thread]):

@@ -88,22 +88,20 @@ def get(order_id: str) -> OrderRecord | None:
     return OrderRecord.model_validate(item) if item else None
 
 
-def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None) -> None:
+def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord | None = None,
+          extra: list[dynamo.Piece] = ()) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
     the `redeem` discount code and retire the cart at the version read; all or nothing. Raises
     StockShort naming a short SKU, DiscountUsedUp, CartChanged if the cart moved on or was checked
-    out."""
+    out. An order that settles a return (an exchange: repository/returns.py) has no cart (`cart_version`
+    None) and brings the return's pieces (`extra`); their failures are raised as `dynamo.Cancelled`."""
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
-    pieces.append(dynamo.update(
-        "cart", cart_key(order.cart_id),
-        # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
-        "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
-        "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
-        "#status = :open AND version = :version", {"#status": "status"},
-        done="checked_out", order=order.id, one=1, open="open", version=cart_version, now=iso(order.created_at)))
+    pieces += extra
+    if cart_version is not None:
+        pieces.append(_retire_cart(order, cart_version))
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
@@ -118,6 +116,16 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
             raise DiscountUsedUp(f"Discount code {order.discount_code} can no longer be used.",
                                  param="discount_code") from cancelled
         raise
+
+
+def _retire_cart(order: OrderRecord, cart_version: int) -> dynamo.Piece:
+    return dynamo.update(
+        "cart", cart_key(order.cart_id),
+        # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
+        "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
+        "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
+        "#status = :open AND version = :version", {"#status": "status"},
+        done="checked_out", order=order.id, one=1, open="open", version=cart_version, now=iso(order.created_at))
 
 
 def attach_payment(order_id: str, payment: PaymentRef) -> None:

@@ -2,10 +2,11 @@
 only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
 
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
-ShipmentCreated, RefundCreated, OrderCancelled, CartAbandoned (the reminder, with a signed link
-that restores the cart: chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code,
-marketing, like CartAbandoned: see MARKETING) and MessageReplied (the shop's answer to a message about an order); the
-shop owner (SHOP_EMAIL) about OrderNeedsReview and StockLow. Other event types send nothing.
+ShipmentCreated, RefundCreated, OrderCancelled, each step of a return (Return*), CartAbandoned (the
+reminder, with a signed link that restores the cart: chalicelib/cart_links.py), WinBackOffered (a
+lapsed customer's personal code, marketing, like CartAbandoned: see MARKETING) and MessageReplied (the
+shop's answer to a message about an order); the shop owner (SHOP_EMAIL) about OrderNeedsReview and
+StockLow. Other event types send nothing.
 Templates are Jinja2 files in `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt`
 plain), rendered with the shop's name and storefront URL from config. Mail goes through SES v2 from
 EMAIL_SENDER, which SES (and moto) only accepts once that address or its domain is a verified
@@ -53,6 +54,12 @@ TEMPLATES = {
     "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
     "WinBackOffered": ("winback_offered", "{shop}: We miss you - {percent} % off your next order", False),
     "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
+    # A return at each step (events.return_events): one template, worded by the return's status.
+    "ReturnRequested": ("return_changed", "{shop}: Your return request for order {order}", False),
+    "ReturnApproved": ("return_changed", "{shop}: Return {number} approved - how to send it back", False),
+    "ReturnRejected": ("return_changed", "{shop}: About your return request for order {order}", False),
+    "ReturnReceived": ("return_changed", "{shop}: Return {number} received", False),
+    "ReturnRefunded": ("return_changed", "{shop}: Return {number} settled", False),
 }
 
 
@@ -113,7 +120,7 @@ def render(event: dict) -> Email | None:
     settings = config.settings()
     if kind in ("StockLow", "CartAbandoned"):
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
-    if kind in ("WinBackOffered", "MessageReplied"):
+    if kind in ("WinBackOffered", "MessageReplied") or kind.startswith("Return"):
         return _render_customer(event, template, subject)
     order = data["order"]  # every field of the order as the shop sees it (events.py)
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
@@ -187,6 +194,12 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
         extra, headers = marketing_parts(to)
         context |= {"winback": offer, "ends_on": offer["ends_at"][:10], **extra}
         subject = subject.format(shop=settings.shop_name, percent=offer["percent"])
+    elif "return" in data:
+        ret = data["return"]
+        to = data["to"]
+        context |= {"ret": ret, "currency": data["currency"],
+                    "order_url": order_url(ret["order_id"], data.get("order_token"))}
+        subject = subject.format(shop=settings.shop_name, order=ret["order_id"], number=ret["number"])
     else:
         to = data["to"]
         context |= {"order_id": data["order_id"], "message": data["message"],
