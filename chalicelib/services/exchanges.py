@@ -95,7 +95,8 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
         owed = settling.amount - covered
         refund = ReturnRefund(method="exchange", amount=covered, order_id=order.id)
         after = fresh.model_copy(update={"status": "refunded", "refund": refund, "settling": None,
-                                         "owed_back": owed, "updated_at": clock.now()})
+                                         "owed_back": owed, "exchange_due": order.total,
+                                         "exchange_token": order.token, "updated_at": clock.now()})
         returns.settle_as_order(fresh, after, order)
         return after
 
