@@ -8,8 +8,10 @@ import uuid
 
 import pytest
 
+from bench.aws_calls import count_calls
 from chalicelib import events
 from chalicelib.models.returns import ReturnRecord
+from chalicelib.payments import stripe_http
 from chalicelib.repository import orders, returns
 from chalicelib.services import emails
 from tests.conftest import ADMIN, make_product
@@ -127,8 +129,45 @@ def test_the_settled_emails_says_what_to_pay_and_links_to_the_pay_page(catalogue
     email = emails.render(json.loads(event.body("email")))
     link = f"http://127.0.0.1:8080/pay.html?id={order_id}&token={token}"
     assert "pay the difference of €71.40" in email.text and link in email.text, email.text
+    assert "reserved for you for 72 hours" in email.text
     assert link.replace("&", "&amp;") in email.html and "Pay €71.40" in email.html
     # A return the exchange covers owes nothing: no pay link.
     covered = settled.model_copy(update={"exchange_due": 0})
     [event] = events.return_events(before, covered)
     assert "pay.html" not in emails.render(json.loads(event.body("email"))).text
+
+
+def test_an_unpaid_difference_waits_the_exchange_window_then_expires_and_the_return_settles_again(catalogue):
+    from datetime import timedelta
+
+    from chalicelib.services import orders as order_service
+
+    api = catalogue
+    ret, order_id, token = dearer_exchange(api)
+    placed = orders.get(order_id)
+    assert placed.payment_deadline == placed.created_at + timedelta(hours=72)  # EXCHANGE_PAYMENT_WINDOW_HOURS
+    assert order_service.expire_unpaid(placed.created_at + timedelta(hours=71)) == 0
+    assert payment_of(api, order_id, {"X-Order-Token": token}).status_code == 200
+    assert order_service.expire_unpaid(placed.created_at + timedelta(hours=72, seconds=1)) == 1
+    assert orders.get(order_id).status == "cancelled"
+    assert payment_of(api, order_id, {"X-Order-Token": token}).status_code == 409
+    again = settle(api, ret, method="store_credit")
+    assert again.status_code == 200 and again.data["refund"]["method"] == "store_credit", again.data
+
+
+def test_asking_for_the_payment_costs_two_get_items_and_one_provider_read(catalogue, monkeypatch):
+    api = catalogue
+    _, order_id, token = dearer_exchange(api)
+    sent: list[str] = []
+    real = stripe_http.Client._send
+
+    def send(self, method, target, body, headers):
+        sent.append(f"{method} {target.split('?')[0]}")
+        return real(self, method, target, body, headers)
+
+    monkeypatch.setattr(stripe_http.Client, "_send", send)
+    with count_calls() as calls:
+        answer = payment_of(api, order_id, {"X-Order-Token": token})
+    assert answer.status_code == 200
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 2}
+    assert sent == [f"GET /v1/payment_intents/{orders.get(order_id).payment.payment_id}"]

@@ -208,7 +208,8 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
         context |= {"ret": ret, "currency": data["currency"],
                     "order_url": order_url(ret["order_id"], data.get("order_token")),
                     "amount_due": exchange["amount_due"] if exchange else 0,
-                    "pay_url": pay_url(exchange["order_id"], exchange["order_token"]) if exchange else None}
+                    "pay_url": pay_url(exchange["order_id"], exchange["order_token"]) if exchange else None,
+                    "pay_hours": settings.exchange_payment_window_hours}
         subject = subject.format(shop=settings.shop_name, order=ret["order_id"], number=ret["number"])
     else:
         to = data["to"]
