@@ -111,6 +111,9 @@ class Settings:
     return_store_credit_bonus_percent: int = 0
     # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
     return_exchange_difference: str = "original"
+    # How long a dearer exchange's order waits for the difference (the customer pays from an email) before it
+    # expires like an unpaid checkout and the return can be settled again.
+    exchange_payment_window_hours: int = 72
 
 
 @lru_cache(maxsize=1)
@@ -159,6 +162,7 @@ def settings() -> Settings:
         return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
         return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
         return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
+        exchange_payment_window_hours=int(os.environ.get("EXCHANGE_PAYMENT_WINDOW_HOURS", "72")),
         **_cognito(),
     )
 

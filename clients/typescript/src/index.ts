@@ -27,6 +27,7 @@ export type CartLine = Schemas["CartLine"];
 export type Address = Schemas["Address-Input"];
 export type Checkout = Schemas["Checkout"];
 export type Payment = Schemas["Payment"];
+export type OrderPayment = Schemas["OrderPayment"];
 export type Order = Schemas["Order"];
 export type OrderPage = Schemas["OrderPage"];
 export type Discount = Schemas["Discount"];
@@ -150,6 +151,9 @@ function customerHelpers(common: { baseUrl: string; fetch?: (input: Request) => 
     /** The owner's order with the bearer token instead of X-Order-Token (optional in openapi.json). */
     getOrder: (orderId: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+    /** The owner's order waiting for its payment: see `orderPayment`. */
+    orderPayment: (orderId: string) =>
+      unwrap(raw.GET("/orders/{order_id}/payment", { params: { path: { order_id: orderId } } })),
   };
 }
 
@@ -199,6 +203,13 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
     getOrder: (orderId: string, orderToken: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } } })),
+    /** An order waiting for its payment (e.g. a dearer exchange's difference): confirm `client_secret` with
+     * Stripe.js (`confirmCardPayment`) as after checkout; the webhook marks the order paid. 409 once it is paid
+     * or cancelled. */
+    orderPayment: (orderId: string, orderToken: string) =>
+      unwrap(raw.GET("/orders/{order_id}/payment", {
+        params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } },
+      })),
     /** Ask to return shipped lines (within the return window): 201 with the Return, `requested`. */
     requestReturn: (orderId: string, orderToken: string, body: ReturnIn, post?: PostOptions) =>
       unwrap(raw.POST("/orders/{order_id}/returns", {
