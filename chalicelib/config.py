@@ -98,6 +98,13 @@ class Settings:
     # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
     # raises it, since its one moto server queues every call behind one lock on a loaded machine.
     dynamodb_read_timeout_seconds: float = 5.0
+    # A checkout after a price went up (a sale ended) charges what the cart showed if the cart was priced
+    # at most this long ago; else it reprices the cart and answers 409 price_changed.
+    sale_grace_seconds: int = 600
+    # Product images: uploaded by presigned PUT into images_bucket, served from images_base_url (the
+    # CloudFront distribution in front of the bucket; default: the bucket's S3 URL).
+    images_bucket: str = ""
+    images_base_url: str = ""
     # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
     # a return is worth return_store_credit_bonus_percent more than its refund would be.
     return_window_days: int = 30
@@ -149,6 +156,9 @@ def settings() -> Settings:
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
+        sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
+        images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),
+        images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
         return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
         return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
         return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),

@@ -6,6 +6,7 @@ import { Discounts } from "./pages/Discounts";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { Products } from "./pages/Products";
+import { Sales } from "./pages/Sales";
 import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
 import { useRoute } from "./router";
@@ -16,6 +17,7 @@ const SECTIONS = [
   { path: "products", label: "Products" },
   { path: "returns", label: "Returns" },
   { path: "discounts", label: "Discounts" },
+  { path: "sales", label: "Sales" },
 ];
 
 export function App() {
@@ -31,6 +33,7 @@ export function App() {
   else if (section === "products") page = <Products client={client} />;
   else if (section === "returns") page = <Returns client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "sales") page = <Sales client={client} />;
   else page = <Dashboard client={client} />;
 
   return (

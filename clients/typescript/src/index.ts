@@ -47,6 +47,12 @@ export type ShipmentIn = Schemas["ShipmentIn"];
 export type CancelIn = Schemas["CancelIn"];
 export type RefundIn = Schemas["RefundIn"];
 export type DiscountIn = Schemas["DiscountIn"];
+export type Sale = Schemas["Sale"];
+export type SalePage = Schemas["SalePage"];
+export type SaleIn = Schemas["SaleIn"];
+export type Image = Schemas["Image"];
+export type ImageUpload = Schemas["ImageUpload"];
+export type ImageUploadIn = Schemas["ImageUploadIn"];
 export type ReturnIn = Schemas["ReturnIn"];
 export type DecisionIn = Schemas["DecisionIn"];
 export type ReceiveIn = Schemas["ReceiveIn"];
@@ -244,6 +250,15 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.POST("/admin/discounts", { params: { header: keyed(post) }, body })),
       listDiscounts: (query: { limit?: number; cursor?: string } = {}) =>
         unwrap(rawAdmin.GET("/admin/discounts", { params: { query } })),
+      createSale: (body: SaleIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/sales", { params: { header: keyed(post) }, body })),
+      listSales: (query: { limit?: number; cursor?: string } = {}) =>
+        unwrap(rawAdmin.GET("/admin/sales", { params: { query } })),
+      /** A new image of the product: PUT its bytes to `upload_url` with the same Content-Type. */
+      addProductImage: (productId: string, body: ImageUploadIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/products/{product_id}/images", {
+          params: { path: { product_id: productId }, header: keyed(post) }, body,
+        })),
       /** Returns in one status (`requested` by default), oldest first. */
       listReturns: (query: NonNullable<operations["list_returns"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/returns", { params: { query } })),
