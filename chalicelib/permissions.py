@@ -43,6 +43,7 @@ ROUTES: dict[str, str] = {
     "POST /admin/products": "products:write",
     "PUT /admin/products/{product_id}": "products:write",
     "POST /admin/products/import": "products:write",
+    "POST /admin/products/{product_id}/images": "products:write",
     "POST /admin/categories": "products:write",
     "POST /admin/collections": "products:write",
     # Stock
@@ -56,6 +57,9 @@ ROUTES: dict[str, str] = {
     "POST /admin/returns/{return_id}/reject": "returns:decide",
     "POST /admin/returns/{return_id}/receive": "returns:receive",
     "POST /admin/returns/{return_id}/refund": "returns:refund",
+    # Sales (scheduled prices): changing prices is not support's nor fulfilment's
+    "GET /admin/sales": "sales:read",
+    "POST /admin/sales": "sales:write",
     # Discounts
     "GET /admin/discounts": "discounts:read",
     "POST /admin/discounts": "discounts:write",
@@ -69,7 +73,7 @@ ROUTES: dict[str, str] = {
 }
 
 _READS = {"orders:read", "messages:read", "customers:read", "products:read", "stock:read", "discounts:read",
-          "reports:read", "returns:read"}
+          "reports:read", "returns:read", "sales:read"}
 _OWNER_ONLY = {"audit:read", "staff:manage"}
 EVERY = frozenset(set(ROUTES.values()) | {DEFAULT} | _OWNER_ONLY)
 

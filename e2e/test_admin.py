@@ -232,9 +232,9 @@ def test_import_a_csv_with_an_error_then_a_good_one_then_count_stock(stack, brow
 
 
 NAVIGATION = {
-    "owner": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Customers", "Messages", "Audit"],
-    "manager": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Customers", "Messages"],
-    "support": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Customers", "Messages"],
+    "owner": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages", "Audit"],
+    "manager": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages"],
+    "support": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages"],
     "fulfilment": ["Dashboard", "Orders", "Products", "Returns"],
 }
 

@@ -3,6 +3,7 @@ read (owner only) with filters, pages and a CSV export."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -145,6 +146,7 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
     customer_id = shop.get(f"/admin/customers?email={ADA}", headers=ADMIN).data["data"][0]["id"]
     product = shop.get(f"/products/{product_id}").data
     from tests.test_returns import ask, line, shipped_order
+    from tests.test_sales import sale_body
 
     returned = shipped_order(shop, {"TEE-M": 2}, localstripe)
     kept, rejected = (ask(shop, returned, [line()]).data["id"] for _ in range(2))
@@ -172,6 +174,9 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
         ("POST", f"/admin/returns/{kept}/approve", {}),
         ("POST", f"/admin/returns/{kept}/receive", {"lines": [{"sku": "TEE-M", "quantity": 1, "restock": True}]}),
         ("POST", f"/admin/returns/{kept}/refund", {"method": "store_credit"}),
+        ("POST", "/admin/sales", sale_body(starts_at=clock.iso(clock.now() + timedelta(days=1)),
+                                           ends_at=clock.iso(clock.now() + timedelta(days=2)))),
+        ("POST", f"/admin/products/{product_id}/images", {"content_type": "image/png", "alt": "front"}),
     ]
     for method, path, body in calls:
         answer = shop.request(method, path, body, headers=ADMIN)

@@ -10,6 +10,7 @@ import { MessageThread, Messages } from "./pages/Messages";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { Products } from "./pages/Products";
+import { Sales } from "./pages/Sales";
 import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
 import { can as allowed, rolesOf, whoIs, type Permission } from "./roles";
@@ -21,6 +22,7 @@ const SECTIONS: { path: string; label: string; needs: Permission }[] = [
   { path: "products", label: "Products", needs: "products:read" },
   { path: "returns", label: "Returns", needs: "returns:read" },
   { path: "discounts", label: "Discounts", needs: "discounts:read" },
+  { path: "sales", label: "Sales", needs: "sales:read" },
   { path: "customers", label: "Customers", needs: "customers:read" },
   { path: "messages", label: "Messages", needs: "messages:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
@@ -47,6 +49,7 @@ export function App() {
   else if (section === "messages" && id) page = <MessageThread client={client} orderId={id} />;
   else if (section === "messages") page = <Messages client={client} />;
   else if (section === "audit") page = <Audit client={client} />;
+  else if (section === "sales") page = <Sales client={client} />;
   else page = <Dashboard client={client} />;
   const roles = rolesOf(credential);
 

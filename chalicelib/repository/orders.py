@@ -32,9 +32,9 @@ def event_key(provider: str, event_id: str) -> dict:
 
 def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
-    order = order.model_copy(update={"correlation_id": observability.correlation_id() or order.correlation_id})
     customer = {"GSI3PK": f"CUSTOMER#{order.customer_id}", "GSI3SK": stamp} if order.customer_id else {}
     return (order_key(order.id) | order.model_dump(mode="json")
+            | {"correlation_id": observability.correlation_id() or order.correlation_id}
             | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp} | customer)
 
 
@@ -67,7 +67,9 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    prices = {line.sku: line.unit_price for line in order.lines if not line.free}
+    # A line charged as the cart showed it (checkout's grace after a sale) reserves at the catalogue's price.
+    prices = {line.sku: line.unit_price if line.catalogue_price is None else line.catalogue_price
+              for line in order.lines if not line.free}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]
