@@ -131,6 +131,12 @@ def call(operation: str, **kwargs) -> dict:
     return raw_call(operation, **kwargs)
 
 
+def transaction_room() -> int:
+    """How many actions a transaction may have now: DynamoDB's 100, less the audit record's one while an
+    admin request's audit context is open."""
+    return 100 - (audit.current() is not None)
+
+
 def raw_call(operation: str, **kwargs) -> dict:
     """`call` without the audit."""
     try:
