@@ -98,6 +98,15 @@ class Settings:
     # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
     # raises it, since its one moto server queues every call behind one lock on a loaded machine.
     dynamodb_read_timeout_seconds: float = 5.0
+    # Staff (the back office): Cognito tokens of this pool and app client whose `cognito:groups` name a
+    # role (chalicelib/permissions.py). Unset: the customer pool and client (staff are then users of that
+    # pool put in a role group by the owner). A support user's refunds are capped at
+    # support_refund_limit minor units of the order's currency.
+    staff_user_pool_id: str = ""
+    staff_client_id: str = ""
+    staff_issuer: str = ""
+    staff_jwks_url: str = ""
+    support_refund_limit: int = 5000
     # A checkout after a price went up (a sale ended) charges what the cart showed if the cart was priced
     # at most this long ago; else it reprices the cart and answers 409 price_changed.
     sale_grace_seconds: int = 600
@@ -156,6 +165,7 @@ def settings() -> Settings:
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
+        support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
         sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
         images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),
         images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
@@ -164,6 +174,7 @@ def settings() -> Settings:
         return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         exchange_payment_window_hours=int(os.environ.get("EXCHANGE_PAYMENT_WINDOW_HOURS", "72")),
         **_cognito(),
+        **_staff_pool(),
     )
 
 
@@ -184,6 +195,19 @@ def _cognito() -> dict:
     return {"cognito_user_pool_id": pool, "cognito_client_id": os.environ.get("COGNITO_CLIENT_ID", ""),
             "cognito_issuer": issuer, "cognito_jwks_url": jwks,
             "jwks_ttl_seconds": int(os.environ.get("JWKS_TTL_SECONDS", "3600"))}
+
+
+def _staff_pool() -> dict:
+    pool = os.environ.get("STAFF_USER_POOL_ID") or os.environ.get("COGNITO_USER_POOL_ID", "")
+    client = os.environ.get("STAFF_CLIENT_ID") or os.environ.get("COGNITO_CLIENT_ID", "")
+    if not os.environ.get("STAFF_USER_POOL_ID"):  # the customer pool: its issuer and JWKS
+        customer = _cognito()
+        return {"staff_user_pool_id": pool, "staff_client_id": client, "staff_issuer": customer["cognito_issuer"],
+                "staff_jwks_url": customer["cognito_jwks_url"]}
+    region = pool.split("_", 1)[0] if "_" in pool else os.environ.get("AWS_REGION", "us-east-1")
+    issuer = os.environ.get("STAFF_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    jwks = os.environ.get("STAFF_JWKS_URL") or f"{issuer}/.well-known/jwks.json"
+    return {"staff_user_pool_id": pool, "staff_client_id": client, "staff_issuer": issuer, "staff_jwks_url": jwks}
 
 
 def _queue_name(prefix: str, queue: str) -> str:
