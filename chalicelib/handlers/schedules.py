@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, crm, messages, orders
+from chalicelib.services import abandoned_carts, catalogue_views, crm, messages, orders, sales
 
 bp = Blueprint(__name__)
 
@@ -42,3 +42,10 @@ def sweep_customers(event):
 def measure_open_threads(event):
     """The age of the oldest open customer service thread as a metric (alarmed in infra/deploy.yaml)."""
     return {"oldest_open_seconds": messages.measure_oldest_open()}
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def apply_sales(event):
+    """Start the sales due to start and end those due to end (services/sales.py): prices change within
+    a minute of a sale's start and end. Idempotent; one Query per edge when nothing is due."""
+    return sales.run()

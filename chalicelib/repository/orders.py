@@ -69,8 +69,10 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    # Conditioned on the catalogue price only where the line has it (a company's price list sets its own).
-    prices = {line.sku: line.unit_price for line in order.lines if not line.free and line.price_source == "public"}
+    # A line charged as the cart showed it (checkout's grace after a sale) reserves at the catalogue's price;
+    # a line priced by a company's or group's price list is not conditioned on the catalogue's price at all.
+    prices = {line.sku: line.unit_price if line.catalogue_price is None else line.catalogue_price
+              for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]

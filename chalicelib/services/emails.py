@@ -89,7 +89,23 @@ def deliver(event: dict) -> bool:
         return False
     if event["type"] in MARKETING and not _consents(email.to):
         return False  # no consent, or unsubscribed since the event: nothing is sent, nothing recorded
-    return deliveries.once(CHANNEL, event["id"], lambda: {"message_id": send(email, event["id"])})
+    return deliveries.once(CHANNEL, event["id"], lambda: {"message_id": send(email, event["id"]),
+                                                          **_about_order(event, email)})
+
+
+def sent_about(order_id: str) -> list[dict]:
+    """The emails sent about an order, oldest first: {event_id, type, subject, to, sent_at}."""
+    return deliveries.order_emails(order_id)
+
+
+def _about_order(event: dict, email: Email) -> dict:
+    """What an order's email leaves on its delivery record for the order's timeline (the back office's
+    `GET /admin/orders/{id}/emails`, repository/deliveries.py `order_emails`); nothing for other emails."""
+    data = event.get("data") or {}
+    order_id = (data.get("order") or {}).get("id") or data.get("order_id")
+    if not isinstance(order_id, str):
+        return {}
+    return deliveries.order_email(order_id, event["id"], event["type"], email.subject, email.to)
 
 
 def money(amount: int, currency: str) -> str:
@@ -111,6 +127,13 @@ def order_url(order_id: str, token: str | None) -> str | None:
     if not token:
         return None
     return f"{config.settings().storefront_url.rstrip('/')}/order.html?{urlencode({'id': order_id, 'token': token})}"
+
+
+def pay_url(order_id: str, token: str | None) -> str | None:
+    """The storefront's page that pays an order waiting for its payment (e.g. a dearer exchange's difference)."""
+    if not token:
+        return None
+    return f"{config.settings().storefront_url.rstrip('/')}/pay.html?{urlencode({'id': order_id, 'token': token})}"
 
 
 def render(event: dict) -> Email | None:
@@ -202,8 +225,12 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
     elif "return" in data:
         ret = data["return"]
         to = data["to"]
+        exchange = data.get("exchange")
         context |= {"ret": ret, "currency": data["currency"],
-                    "order_url": order_url(ret["order_id"], data.get("order_token"))}
+                    "order_url": order_url(ret["order_id"], data.get("order_token")),
+                    "amount_due": exchange["amount_due"] if exchange else 0,
+                    "pay_url": pay_url(exchange["order_id"], exchange["order_token"]) if exchange else None,
+                    "pay_hours": settings.exchange_payment_window_hours}
         subject = subject.format(shop=settings.shop_name, order=ret["order_id"], number=ret["number"])
     else:
         to = data["to"]
