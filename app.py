@@ -16,12 +16,14 @@ from chalicelib.handlers import (
     catalog,
     categories,
     checkout,
+    companies,
     crm,
     customers,
     discounts,
     docs,
     messages,
     orders,
+    price_lists,
     queues,
     recommendations,
     rendering,
@@ -41,7 +43,8 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, sales, audit, returns):
+                 admin_imports, admin_stock, categories, search, sales, audit, returns, companies,
+                 price_lists):
     app.register_blueprint(handlers.bp)
 
 

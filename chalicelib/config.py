@@ -98,6 +98,9 @@ class Settings:
     # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
     # raises it, since its one moto server queues every call behind one lock on a loaded machine.
     dynamodb_read_timeout_seconds: float = 5.0
+    # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
+    # of another member state buys reverse-charged (tax 0) when this is an EU member state.
+    shop_country: str = "DE"
     # Staff (the back office): Cognito tokens of this pool and app client whose `cognito:groups` name a
     # role (chalicelib/permissions.py). Unset: the customer pool and client (staff are then users of that
     # pool put in a role group by the owner). A support user's refunds are capped at
@@ -165,6 +168,7 @@ def settings() -> Settings:
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
+        shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
         support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
         sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
         images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),

@@ -150,6 +150,10 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
 
     returned = shipped_order(shop, {"TEE-M": 2}, localstripe)
     kept, rejected = (ask(shop, returned, [line()]).data["id"] for _ in range(2))
+    from tests.b2b_support import BILLING, make_company
+
+    company = make_company(shop)["id"]
+    price_list = shop.post("/admin/price-lists", {"name": "Acme", "currency": "EUR"}, headers=ADMIN).data["id"]
     calls = [
         ("POST", "/admin/products", {"title": "Cap", "variants": [
             {"sku": "CAP-1", "price": 900, "currency": "EUR", "on_hand": 2}]}),
@@ -177,6 +181,12 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
         ("POST", "/admin/sales", sale_body(starts_at=clock.iso(clock.now() + timedelta(days=1)),
                                            ends_at=clock.iso(clock.now() + timedelta(days=2)))),
         ("POST", f"/admin/products/{product_id}/images", {"content_type": "image/png", "alt": "front"}),
+        ("POST", "/admin/companies", {"name": "Other SARL", "billing_address": BILLING}),
+        ("PATCH", f"/admin/companies/{company}", {"payment_terms_days": 30}),
+        ("POST", f"/admin/companies/{company}/buyers", {"email": "buyer@acme.example"}),
+        ("POST", "/admin/price-lists", {"name": "Other", "currency": "USD"}),
+        ("PUT", f"/admin/price-lists/{price_list}", {"name": "Acme", "currency": "EUR", "companies": [company]}),
+        ("POST", f"/admin/price-lists/{price_list}/import", {"csv": "sku,min_quantity,price\nTEE-M,1,2000\n"}),
     ]
     for method, path, body in calls:
         answer = shop.request(method, path, body, headers=ADMIN)

@@ -3,12 +3,14 @@ import { clientFor } from "./api";
 import { currentCredential, signOut, type Credential } from "./auth";
 import { CanContext } from "./components/useCan";
 import { Audit } from "./pages/Audit";
+import { Companies } from "./pages/Companies";
 import { CustomerDetail, Customers } from "./pages/Customers";
 import { Dashboard } from "./pages/Dashboard";
 import { Discounts } from "./pages/Discounts";
 import { MessageThread, Messages } from "./pages/Messages";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
+import { PriceLists } from "./pages/PriceLists";
 import { Products } from "./pages/Products";
 import { Sales } from "./pages/Sales";
 import { Returns } from "./pages/Returns";
@@ -26,6 +28,8 @@ const SECTIONS: { path: string; label: string; needs: Permission }[] = [
   { path: "customers", label: "Customers", needs: "customers:read" },
   { path: "messages", label: "Messages", needs: "messages:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
+  { path: "companies", label: "Companies", needs: "companies:read" },
+  { path: "price-lists", label: "Price lists", needs: "companies:read" },
 ];
 
 export function App() {
@@ -44,6 +48,8 @@ export function App() {
   else if (section === "products") page = <Products client={client} />;
   else if (section === "returns") page = <Returns client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "companies") page = <Companies client={client} />;
+  else if (section === "price-lists") page = <PriceLists client={client} />;
   else if (section === "customers" && id) page = <CustomerDetail client={client} customerId={id} />;
   else if (section === "customers") page = <Customers client={client} />;
   else if (section === "messages" && id) page = <MessageThread client={client} orderId={id} />;

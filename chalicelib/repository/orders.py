@@ -33,9 +33,11 @@ def event_key(provider: str, event_id: str) -> dict:
 def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
     customer = {"GSI3PK": f"CUSTOMER#{order.customer_id}", "GSI3SK": stamp} if order.customer_id else {}
+    company = {"GSI4PK": f"COMPANY#{order.company_id}", "GSI4SK": stamp} if order.company_id else {}
     return (order_key(order.id) | order.model_dump(mode="json")
             | {"correlation_id": observability.correlation_id() or order.correlation_id}
-            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp} | customer)
+            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp}
+            | customer | company)
 
 
 STOCK_MOVES = {
@@ -67,9 +69,10 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    # A line charged as the cart showed it (checkout's grace after a sale) reserves at the catalogue's price.
+    # A line charged as the cart showed it (checkout's grace after a sale) reserves at the catalogue's price;
+    # a line priced by a company's or group's price list is not conditioned on the catalogue's price at all.
     prices = {line.sku: line.unit_price if line.catalogue_price is None else line.catalogue_price
-              for line in order.lines if not line.free}
+              for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]
@@ -226,5 +229,13 @@ def list_by_customer(customer_id: str, limit: int, cursor: str | None) -> tuple[
     """A customer's orders, newest first (GSI3: CUSTOMER#<customer id>, <created_at>#<id>; a cursor of
     another customer's listing is a 400)."""
     items, next_cursor = dynamo.query_page("GSI3", "GSI3PK", f"CUSTOMER#{customer_id}", limit, cursor,
+                                           newest_first=True)
+    return [OrderRecord.model_validate(item) for item in items], next_cursor
+
+
+def list_by_company(company_id: str, limit: int, cursor: str | None) -> tuple[list[OrderRecord], str | None]:
+    """A company's orders, newest first (GSI4: COMPANY#<company id>, <created_at>#<id>; a cursor of another
+    company's listing is a 400)."""
+    items, next_cursor = dynamo.query_page("GSI4", "GSI4PK", f"COMPANY#{company_id}", limit, cursor,
                                            newest_first=True)
     return [OrderRecord.model_validate(item) for item in items], next_cursor

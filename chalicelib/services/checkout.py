@@ -29,13 +29,15 @@ from chalicelib.errors import (
     not_found,
 )
 from chalicelib.models import Cart, CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.companies import B2BTerms, PurchaseRequest
 from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.kept import Keyed, find, key_reused
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
 from chalicelib.models.stock import Plan, plan_reservation
-from chalicelib.repository import carts, catalog, customers, discounts, orders
+from chalicelib.repository import carts, catalog, customers, orders
 from chalicelib.retry import retried
+from chalicelib.services import price_lists, purchase_requests
 
 PROVIDER = "stripe"
 
@@ -80,15 +82,17 @@ def _order_id(record: CartRecord) -> str:
 
 
 def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               keyed: Keyed | None, customer_id: str | None = None) -> OrderRecord:
+               keyed: Keyed | None, customer_id: str | None = None, b2b: B2BTerms | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
         if variant is None or not variant.active or variant.price_in(record.currency) is None \
                 or variant.available < line.quantity:
             raise _short(index, line.sku, variant)
+        price_lists.check_quantity(b2b, line.sku, line.quantity, f"lines.{index}.quantity")
     now = clock.now()
-    cart = _as_shown(record, skus, discount, price_cart(record, skus, discount, settings.pricing.at(now)), now)
+    cart = _as_shown(record, skus, discount, price_cart(record, skus, discount, settings.pricing.at(now), b2b), now,
+                     b2b)
     if cart.discount and not cart.discount.applied:
         raise DISCOUNT_REFUSALS[cart.discount.reason](cart.discount.message or "The discount code does not apply.",
                                                      param="discount_code")
@@ -97,7 +101,8 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     return OrderRecord(
         id=_order_id(record), cart_id=record.id, checkout_key=keyed, token=secrets.token_urlsafe(32),
         currency=record.currency, email=record.email, customer_id=customer_id or customer_id_for(record.email),
-        lines=cart.lines, shipping_address=record.shipping_address,
+        company_id=b2b.company_id if b2b else None, reverse_charge=cart.reverse_charge, lines=cart.lines,
+        shipping_address=record.shipping_address,
         shipping_method=record.shipping_method, subtotal=cart.subtotal, discount_total=cart.discount_total,
         discount_code=discount.code if discount and cart.discount else None,
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
@@ -108,7 +113,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
 
 
 def _as_shown(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None, cart: Cart,
-              now) -> Cart:
+              now, b2b: B2BTerms | None = None) -> Cart:
     """The cart to charge when a price went up since the storefront showed it (a sale ended): as shown
     if that was at most SALE_GRACE_SECONDS ago (the reservation still checks the catalogue's price);
     else the cart is priced again (its shown prices now the current ones) and PriceChanged raised."""
@@ -125,7 +130,7 @@ def _as_shown(record: CartRecord, skus: dict[str, SkuRecord], discount: Discount
                            "the cart is priced again.", param=f"lines.{index}.unit_price")
     as_shown = {sku: variant.model_copy(update={"prices": variant.prices | {record.currency: raised[sku]}})
                 if sku in raised else variant for sku, variant in skus.items()}
-    honoured = price_cart(record, as_shown, discount, settings.pricing.at(now))
+    honoured = price_cart(record, as_shown, discount, settings.pricing.at(now), b2b)
     return honoured.model_copy(update={"lines": [
         line.model_copy(update={"catalogue_price": skus[line.sku].price_in(record.currency)})
         if line.sku in raised and not line.free else line for line in honoured.lines]})
@@ -154,7 +159,16 @@ def _with_payment(order: OrderRecord) -> OrderRecord:
                                                           status=created.status)})
 
 
-def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None) -> tuple[OrderRecord, bool]:
+class ApprovalNeeded(Exception):
+    """A company buyer's checkout above their spending limit: it becomes a purchase request."""
+
+    def __init__(self, request: PurchaseRequest):
+        super().__init__(request.id)
+        self.request = request
+
+
+def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None, approved: bool = False,
+                   payment_method: str | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
@@ -172,8 +186,11 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
                 raise key_reused()
             return order, False
         _require(record)
-        discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
-        order = _new_order(record, skus, discount, keyed, customer_id)
+        skus, discount, b2b = price_lists.pricing_inputs(record, [line.sku for line in record.lines] + promoted,
+                                                         record.discount_code)
+        order = _new_order(record, skus, discount, keyed, customer_id, b2b)
+        if b2b and b2b.buyer and not approved and not b2b.buyer.within_limit(order.total, order.currency):
+            raise ApprovalNeeded(purchase_requests.open_for(record, order, b2b.buyer, payment_method))
         order = _with_payment(order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None)
@@ -219,7 +236,8 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
 
 
 def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None,
-             customer_id: str | None = None, marketing_consent: bool | None = None) -> CheckoutResult:
+             customer_id: str | None = None, marketing_consent: bool | None = None,
+             approved: bool = False) -> CheckoutResult:
     """Check the cart out: one order per cart, stock reserved, written with its payment. Safe to retry:
     a repeat returns the same order (created=False; with the Idempotency-Key (`keyed`) that placed it,
     replayed=True) and confirms with a new payment method. Raises ResourceMissing, InvalidRequest
@@ -229,8 +247,11 @@ def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | Non
     The order's `customer_id` is the signed-in customer's (`customer_id`), else the one of its email: guest
     orders belong to the account of that email by construction. A cart attached to another account is a
     404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
-    profile with source "checkout" when the order is placed."""
-    order, created = _place_or_find(cart_id, keyed, customer_id)
+    profile with source "checkout" when the order is placed.
+
+    A company buyer's checkout above their spending limit raises ApprovalNeeded with the purchase request
+    (nothing placed) unless `approved` (an approver's decision: services/purchase_requests.py)."""
+    order, created = _place_or_find(cart_id, keyed, customer_id, approved, payment_method)
     if created and marketing_consent is not None:
         customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
             granted=marketing_consent, at=order.created_at, source="checkout"))

@@ -54,6 +54,9 @@ TEMPLATES = {
     "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
     "WinBackOffered": ("winback_offered", "{shop}: We miss you - {percent} % off your next order", False),
     "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
+    "PurchaseRequested": ("purchase_requested", "{shop}: A purchase request to approve", False),
+    "PurchaseRequestApproved": ("purchase_request_decided", "{shop}: Your purchase request was approved", False),
+    "PurchaseRequestRejected": ("purchase_request_decided", "{shop}: Your purchase request was rejected", False),
     # A return at each step (events.return_events): one template, worded by the return's status.
     "ReturnRequested": ("return_changed", "{shop}: Your return request for order {order}", False),
     "ReturnApproved": ("return_changed", "{shop}: Return {number} approved - how to send it back", False),
@@ -145,6 +148,8 @@ def render(event: dict) -> Email | None:
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
     if kind in ("WinBackOffered", "MessageReplied") or kind.startswith("Return"):
         return _render_customer(event, template, subject)
+    if kind.startswith("PurchaseRequest"):
+        return _render_purchase_request(event, template, subject.format(shop=settings.shop_name))
     order = data["order"]  # every field of the order as the shop sees it (events.py)
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
                "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
@@ -235,6 +240,18 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
     environment = _templates()
     return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
                  text=environment.get_template(f"{template}.txt").render(context), headers=headers)
+
+
+def _render_purchase_request(event: dict, template: str, subject: str) -> Email:
+    """B2B approval: the request to each approver, the decision to the buyer (`data.to`)."""
+    settings = config.settings()
+    request = event["data"]["request"]
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "request": request,
+               "total": request["total"]}
+    environment = _templates()
+    return Email(to=event["data"]["to"], subject=subject,
+                 html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context))
 
 
 @lru_cache(maxsize=1)
