@@ -203,6 +203,31 @@ class DiscountNotForCustomer(DiscountRefused, code="discount_not_for_customer"):
     """The code is personal (a win-back code) and the cart's email is another customer's."""
 
 
+class CreditLimitExceeded(Conflict, code="credit_limit_exceeded"):
+    """Paying by invoice would take the company's open credit in this currency over its credit limit."""
+
+
+class InvoicesOverdue(Conflict, code="invoices_overdue"):
+    """The company has an invoice overdue past the grace period (INVOICE_GRACE_DAYS): no new invoice
+    checkouts until it is paid."""
+
+
+class InvoiceNotAllowed(Conflict, code="invoice_not_allowed"):
+    """Paying by invoice needs a signed-in buyer of a company with payment terms."""
+
+
+class QuoteNotAnswered(Conflict, code="quote_not_answered"):
+    """The shop has not answered the quote yet."""
+
+
+class QuoteExpired(Conflict, code="quote_expired"):
+    """The quote lapsed (past its `expires_at`); ask for a new one."""
+
+
+class QuoteAccepted(Conflict, code="quote_accepted"):
+    """The quote was accepted already (one order per quote) or answered already."""
+
+
 # --- 413 and above ---------------------------------------------------------------------------------
 
 

@@ -17,6 +17,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | CartRecord  | `reminded_at` appears (set by the abandoned-cart sweep)  | CartAbandoned  | email  |
 | CustomerStats | a new `winback` (set by the customer sweep, once a lapse) | WinBackOffered | email |
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
+| InvoiceRecord | created (with its order, paid by invoice)               | InvoiceIssued  | email  |
+|               | `reminders` grows (the overdue schedule)                | InvoiceReminder | email |
 """
 
 import json
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.crm import CustomerStats, MessageRecord
+from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import Order, OrderRecord
 
 FULFILMENT = "fulfilment"
@@ -147,4 +150,20 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return customer_events(old, new)
     if isinstance(new or old, MessageRecord):
         return message_events(old, new)
+    if isinstance(new or old, InvoiceRecord):
+        return invoice_events(old, new)
+    return []
+
+
+def invoice_events(old: InvoiceRecord | None, new: InvoiceRecord | None) -> list[Event]:
+    """InvoiceIssued when an invoice is written, InvoiceReminder for each new reminder: both carry the whole
+    invoice (the email consumer renders its PDF from it, models/invoices.py)."""
+    if not new:
+        return []
+    data = {"invoice": new.model_dump(mode="json", exclude={"version"})}
+    if old is None:
+        return [Event(f"{new.id}.InvoiceIssued", "InvoiceIssued", clock.iso(new.issued_at), data)]
+    if new.reminders > old.reminders:
+        return [Event(f"{new.id}.InvoiceReminder.{new.reminders}", "InvoiceReminder",
+                      clock.iso(new.reminded_at or clock.now()), data)]
     return []

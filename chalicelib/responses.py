@@ -12,6 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models import DiscountRecord, Product
 from chalicelib.models.crm import AdminCustomer, Message, Thread
+from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Order
 
 T = TypeVar("T")
@@ -43,6 +44,10 @@ class Discount(DiscountRecord):
 
 class DiscountPage(Page[Discount]):
     """A page of discount codes, newest first."""
+
+
+class InvoicePage(Page[Invoice]):
+    """A page of invoices of one status, oldest due date first."""
 
 
 class Recommendations(BaseModel):

@@ -80,6 +80,7 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         FULFILMENT_QUEUE_URL=outputs["FulfilmentQueueUrl"],
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
         VIEWS_BUCKET=outputs["ViewsBucketName"],
+        DOCUMENTS_BUCKET=outputs["DocumentsBucketName"],
         ADMIN_KEY_HASHES_PARAM=ADMIN_KEY_HASHES_PARAM,
         STRIPE_API_BASE=f"http://{HOST}:{ports['STRIPE_PORT']}",
         STRIPE_SECRET_KEY="sk_test_local_devstack",  # noqa: S106 - localstripe accepts any sk_test_ key

@@ -56,6 +56,7 @@ STACK_ENVIRONMENT = {
     "EMAIL_QUEUE_URL": {"Ref": "EmailQueue"},
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
     "VIEWS_BUCKET": {"Ref": "ViewsBucket"},
+    "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
     "COGNITO_USER_POOL_ID": {"Ref": "CustomerPool"},
     "COGNITO_CLIENT_ID": {"Ref": "StorefrontClient"},
     # The back office's CloudFront origin (deploy.yaml), allowed by CORS next to the storefront's.

@@ -12,10 +12,11 @@ from botocore.exceptions import ClientError
 
 from chalicelib import observability
 from chalicelib.clock import iso
-from chalicelib.errors import CartChanged, DiscountUsedUp, DuplicateEvent, OrderChanged, StockShort
+from chalicelib.errors import CartChanged, CreditLimitExceeded, DiscountUsedUp, DuplicateEvent, OrderChanged, StockShort
 from chalicelib.models import DiscountRecord
+from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord, PaymentRef, StockMove, quantities
-from chalicelib.repository import discounts, dynamo
+from chalicelib.repository import discounts, dynamo, invoices
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import shard_key, sku_key
 
@@ -86,15 +87,19 @@ def get(order_id: str) -> OrderRecord | None:
     return OrderRecord.model_validate(item) if item else None
 
 
-def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None) -> None:
+def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None,
+          invoice: tuple[InvoiceRecord, int] | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
-    the `redeem` discount code and retire the cart at the version read; all or nothing. Raises
-    StockShort naming a short SKU, DiscountUsedUp, CartChanged if the cart moved on or was checked
-    out."""
+    the `redeem` discount code, issue the `invoice` (with the company's credit limit: its number and
+    the open credit, repository/invoices.py) and retire the cart at the version read; all or nothing.
+    Raises StockShort naming a short SKU, DiscountUsedUp, CreditLimitExceeded, CartChanged if the cart
+    moved on or was checked out (or the invoice number was taken meanwhile: read again)."""
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
+    if invoice:
+        pieces += invoices.issue(*invoice)
     pieces.append(dynamo.update(
         "cart", cart_key(order.cart_id),
         # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
@@ -105,13 +110,16 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
-        if cancelled.failed("cart") or cancelled.conflict:
+        if cancelled.failed("cart") or cancelled.failed("invoice_number") or cancelled.conflict:
             # TransactionConflict: another transaction held one of the items (a SKU or the
             # discount code, under a sale-day rush); the caller reads again and retries.
             raise CartChanged("The cart changed while checking out.") from cancelled
         short = _short(cancelled)
         if short:
             raise short from cancelled
+        if cancelled.failed("credit"):
+            raise CreditLimitExceeded("The order would take the company over its credit limit.",
+                                      param="payment_method") from cancelled
         if cancelled.failed("discount") or cancelled.failed("discount_use"):
             raise DiscountUsedUp(f"Discount code {order.discount_code} can no longer be used.",
                                  param="discount_code") from cancelled

@@ -34,6 +34,7 @@ from chalicelib.models.pricing import price_cart
 from chalicelib.models.stock import Plan, plan_reservation
 from chalicelib.repository import carts, catalog, customers, discounts, orders
 from chalicelib.retry import retried
+from chalicelib.services import invoices
 
 PROVIDER = "stripe"
 
@@ -122,7 +123,8 @@ def _with_payment(order: OrderRecord) -> OrderRecord:
                                                           status=created.status)})
 
 
-def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None) -> tuple[OrderRecord, bool]:
+def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None,
+                   payment_method: str | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
@@ -142,9 +144,13 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
         order = _new_order(record, skus, discount, keyed, customer_id)
-        order = _with_payment(order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
+        order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
+        if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
+            order, invoice = invoices.for_checkout(order, customer_id)
+        else:
+            order = _with_payment(order)
         try:
-            orders.place(order, record.version, redeem=discount if order.discount_code else None)
+            orders.place(order, record.version, redeem=discount if order.discount_code else None, invoice=invoice)
         except StockShort as short:
             index = next(i for i, line in enumerate(order.lines) if line.sku == short.sku)
             wanted = sum(line.quantity for line in order.lines if line.sku == short.sku)
@@ -152,6 +158,8 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             if variant is None or not variant.active or variant.available < wanted:
                 raise _short(index, short.sku, variant) from None
             raise  # only the price moved under us: price it again
+        if invoice:
+            invoices.store_document(invoice[0])
         return order, True
 
     # CartChanged: changed or checked out by a concurrent request; read it again. Jittered back-off
@@ -162,8 +170,11 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
 
 
 def _payment(order: OrderRecord, payment_method: str | None) -> dict:
-    provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
     settings = config.settings()
+    if order.invoice:  # paid by invoice (services/invoices.py): nothing to take now
+        return {"provider": invoices.PAYMENT_METHOD, "status": order.payment_status, "client_secret": None,
+                "publishable_key": settings.stripe_publishable_key}
+    provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
     if order.payment_status == "paid" or order.status != "pending_payment":
         status = "succeeded" if order.amount_paid else order.status
         return {"provider": provider.NAME, "status": status, "client_secret": None,
@@ -198,7 +209,7 @@ def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | Non
     orders belong to the account of that email by construction. A cart attached to another account is a
     404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
     profile with source "checkout" when the order is placed."""
-    order, created = _place_or_find(cart_id, keyed, customer_id)
+    order, created = _place_or_find(cart_id, keyed, customer_id, payment_method)
     if created and marketing_consent is not None:
         customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
             granted=marketing_consent, at=order.created_at, source="checkout"))
