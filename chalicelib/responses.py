@@ -173,3 +173,20 @@ class MessageList(BaseModel):
 
 class ThreadPage(Page[Thread]):
     """A page of customer service threads."""
+
+
+# --- B2B (models/companies.py) ---------------------------------------------------------------------
+
+from chalicelib.models.companies import Company, PriceList, PurchaseRequest  # noqa: E402
+
+
+class CompanyPage(Page[Company]):
+    """A page of companies, newest first."""
+
+
+class PriceListPage(Page[PriceList]):
+    """A page of price lists, newest first."""
+
+
+class PurchaseRequestPage(Page[PurchaseRequest]):
+    """A page of a company's purchase requests, newest first."""

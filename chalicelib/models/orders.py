@@ -74,6 +74,8 @@ class OrderRecord(Record):
     currency: str
     email: str
     customer_id: str | None = None  # customer_id_for(email), or the signed-in customer's; None once erased
+    company_id: str | None = None  # the company of the buyer who placed it (B2B: models/companies.py)
+    reverse_charge: bool = False  # an intra-EU B2B sale: tax 0, the buyer accounts for the VAT
     lines: list[CartLine]
     shipping_address: Address
     shipping_method: str

@@ -35,8 +35,10 @@ def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
     order = order.model_copy(update={"correlation_id": observability.correlation_id() or order.correlation_id})
     customer = {"GSI3PK": f"CUSTOMER#{order.customer_id}", "GSI3SK": stamp} if order.customer_id else {}
+    company = {"GSI4PK": f"COMPANY#{order.company_id}", "GSI4SK": stamp} if order.company_id else {}
     return (order_key(order.id) | order.model_dump(mode="json")
-            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp} | customer)
+            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp}
+            | customer | company)
 
 
 STOCK_MOVES = {
@@ -224,5 +226,13 @@ def list_by_customer(customer_id: str, limit: int, cursor: str | None) -> tuple[
     """A customer's orders, newest first (GSI3: CUSTOMER#<customer id>, <created_at>#<id>; a cursor of
     another customer's listing is a 400)."""
     items, next_cursor = dynamo.query_page("GSI3", "GSI3PK", f"CUSTOMER#{customer_id}", limit, cursor,
+                                           newest_first=True)
+    return [OrderRecord.model_validate(item) for item in items], next_cursor
+
+
+def list_by_company(company_id: str, limit: int, cursor: str | None) -> tuple[list[OrderRecord], str | None]:
+    """A company's orders, newest first (GSI4: COMPANY#<company id>, <created_at>#<id>; a cursor of another
+    company's listing is a 400)."""
+    items, next_cursor = dynamo.query_page("GSI4", "GSI4PK", f"COMPANY#{company_id}", limit, cursor,
                                            newest_first=True)
     return [OrderRecord.model_validate(item) for item in items], next_cursor

@@ -76,12 +76,12 @@ def for_checkout(order: OrderRecord, customer_id: str | None) -> tuple[OrderReco
         lines=[InvoiceLine(sku=line.sku, title=line.title, quantity=line.quantity, unit_price=line.unit_price,
                            line_total=line.line_total) for line in order.lines],
         subtotal=order.subtotal, discount_total=order.discount_total, shipping_total=order.shipping_total,
-        tax_total=order.tax_total, total=order.total, reverse_charge=bool(getattr(order, "reverse_charge", False)),
+        tax_total=order.tax_total, total=order.total, reverse_charge=order.reverse_charge,
         issued_at=now,
         due_at=due_date(now, company.payment_terms_days))
     ref = InvoiceRef(id=invoice.id, number=invoice.number, due_at=invoice.due_at, url=pdf_url(order.id))
     placed = order.model_copy(update={"status": "paid", "payment_status": "invoiced", "payment": None,
-                                      "invoice": ref})
+                                      "invoice": ref, "company_id": company.id})
     limit = (company.credit_limit or {}).get(order.currency, 0)
     return placed, (invoice, limit)
 
