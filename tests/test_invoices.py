@@ -1,0 +1,146 @@
+"""Pay by invoice: a buyer of a company with payment terms checks out without a card; the order is placed
+and reserved, counted against the company's credit, and gets an invoice numbered without gaps (PDF in S3);
+the shop marks it paid, which frees the credit once; overdue invoices block new invoice checkouts."""
+
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from chalicelib import clock, config, payments
+from chalicelib.repository import invoices as invoice_store
+from tests.b2b_support import account_cart, add_buyer, make_company
+from tests.conftest import ADMIN, make_product
+from tests.customers_support import bearer
+from tests.invoice_support import check_pdf
+
+INVOICE = {"payment_method": "invoice"}
+
+
+@pytest.fixture
+def no_stripe(monkeypatch):
+    """Paying by invoice never asks the payment provider for anything."""
+    def refuse(*_, **__):
+        raise AssertionError("the payment provider was called")
+
+    monkeypatch.setattr(payments, "provider", refuse)
+
+
+@pytest.fixture
+def acme(client, pool, no_stripe):
+    """A company with 30 days' terms and a credit limit of 100.00 EUR, one buyer, T-shirts at 19.99."""
+    make_product(client, price=1999, on_hand=50)
+    company = make_company(client, vat_id="FR12345678901", payment_terms_days=30, credit_limit={"EUR": 10000})
+    headers = add_buyer(client, pool, company["id"], "ada@acme.example")
+    return {"company": company, "headers": headers}
+
+
+def invoice_checkout(client, headers, lines: dict[str, int]):
+    cart = account_cart(client, headers, lines)
+    return client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=headers), cart
+
+
+def test_a_buyer_checks_out_by_invoice_without_a_card(client, acme):
+    answer, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 2})
+    assert answer.status_code == 201, answer.data
+    order = answer.data["order"]
+    assert order["status"] == "paid" and order["payment_status"] == "invoiced" and order["company_id"] == \
+        acme["company"]["id"]
+    invoice = order["invoice"]
+    assert invoice["id"].startswith("inv_") and invoice["number"] == f"{clock.now().year}-000001"
+    assert invoice["due_at"][:10] == (clock.now() + timedelta(days=30)).date().isoformat()
+    assert invoice["url"].endswith(f"/orders/{order['id']}/invoice")
+    assert answer.data["payment"]["provider"] == "invoice" and answer.data["payment"]["client_secret"] is None
+    product = client.get(f"/products/{client.get('/products').data['data'][0]['id']}").data
+    assert {v["sku"]: v["available"] for v in product["variants"]}["TEE-M"] == 48  # reserved like any order
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == order["total"]
+
+
+def test_the_invoice_pdf_is_stored_and_linked_with_both_vat_ids_and_the_lines(client, acme, monkeypatch):
+    monkeypatch.setenv("SHOP_VAT_ID", "DE999999999")
+    monkeypatch.setenv("SHOP_ADDRESS", "1 Marktplatz; 10117 Berlin")
+    config.reset()
+    answer, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 2})
+    order = answer.data["order"]
+    link = client.get(f"/orders/{order['id']}/invoice", headers={"X-Order-Token": answer.data["order_token"]})
+    assert link.status_code == 302
+    assert client.get(f"/orders/{order['id']}/invoice", headers={"X-Order-Token": "nope"}).status_code == 404
+    key = f"invoices/{clock.now().year}/{order['invoice']['number']}-{order['invoice']['id']}.pdf"
+    stored = boto3.client("s3").get_object(Bucket=config.settings().documents_bucket, Key=key)["Body"].read()
+    text = check_pdf(stored)["text"]
+    for expected in (order["invoice"]["number"], "VAT ID: DE999999999", "VAT ID: FR12345678901", "Acme GmbH",
+                     "1 Marktplatz", "TEE-M", "Due date: " + order["invoice"]["due_at"][:10]):
+        assert expected in text, expected
+    admin = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN)
+    assert admin.status_code == 200 and admin.data["status"] == "open" and admin.data["url"].startswith("http")
+
+
+def test_invoice_numbers_have_no_gaps_a_refused_checkout_takes_none(client, acme):
+    year = clock.now().year
+    first, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 1})
+    refused, cart = invoice_checkout(client, acme["headers"], {"TEE-S": 4})  # 4 x 19.99 + shipping: over 100
+    assert refused.status_code == 409, refused.data
+    assert refused.data["error"]["code"] == "credit_limit_exceeded"
+    assert client.get(f"/carts/{cart['id']}").data["status"] == "open"  # nothing changed
+    assert client.patch(f"/carts/{cart['id']}/lines/TEE-S", {"quantity": 1}).status_code == 200
+    second = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
+    assert [a.data["order"]["invoice"]["number"] for a in (first, second)] == [f"{year}-000001", f"{year}-000002"]
+    assert invoice_store.last_number(year) == 2
+
+
+def test_the_credit_limit_counts_open_invoices_and_paying_one_frees_its_amount_once(client, acme):
+    first, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 3})
+    total = first.data["order"]["total"]
+    refused, cart = invoice_checkout(client, acme["headers"], {"TEE-S": 2})
+    assert refused.status_code == 409 and refused.data["error"]["code"] == "credit_limit_exceeded"
+    invoice_id = first.data["order"]["invoice"]["id"]
+    for _ in range(2):
+        paid = client.post(f"/admin/invoices/{invoice_id}/paid", headers=ADMIN)
+        assert paid.status_code == 200, paid.data
+        assert paid.data["status"] == "paid" and paid.data["paid_at"]
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0  # freed once, not twice
+    order = client.get(f"/admin/orders/{first.data['order']['id']}", headers=ADMIN).data
+    assert order["payment_status"] == "paid" and order["amount_paid"] == total
+    again = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
+    assert again.status_code == 201, again.data
+    assert client.post("/admin/invoices/inv_nope/paid", headers=ADMIN).status_code == 404
+    assert client.post(f"/admin/invoices/{invoice_id}/paid").status_code == 401
+
+
+def test_listing_invoices_by_status(client, acme):
+    first, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 1})
+    second, _ = invoice_checkout(client, acme["headers"], {"TEE-S": 1})
+    client.post(f"/admin/invoices/{first.data['order']['invoice']['id']}/paid", headers=ADMIN)
+    open_ = client.get("/admin/invoices?status=open", headers=ADMIN).data["data"]
+    paid = client.get("/admin/invoices?status=paid", headers=ADMIN).data["data"]
+    assert [i["id"] for i in open_] == [second.data["order"]["invoice"]["id"]]
+    assert [i["id"] for i in paid] == [first.data["order"]["invoice"]["id"]]
+    bad = client.get("/admin/invoices?status=late", headers=ADMIN)
+    assert bad.status_code == 400 and bad.data["error"]["param"] == "status"
+
+
+def test_an_invoice_overdue_past_the_grace_period_blocks_invoice_checkouts(client, acme, monkeypatch):
+    first, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 1})
+    cart = account_cart(client, acme["headers"], {"TEE-S": 1})
+    start = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=30 + 10))  # overdue, within 14 days' grace
+    assert client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"]).status_code == 201
+    cart = account_cart(client, acme["headers"], {"TEE-S": 1})
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=30 + 15))  # past the grace period
+    blocked = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
+    assert blocked.status_code == 409 and blocked.data["error"]["code"] == "invoices_overdue", blocked.data
+    assert blocked.data["error"]["param"] == "payment_method"
+    client.post(f"/admin/invoices/{first.data['order']['invoice']['id']}/paid", headers=ADMIN)
+    assert client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"]).status_code == 201
+
+
+def test_only_a_buyer_of_a_company_with_terms_may_pay_by_invoice(client, pool, no_stripe):
+    make_product(client, price=1999, on_hand=50)
+    outsider = bearer(pool.sign_up("mallory@example.com")["id"])
+    no_terms = make_company(client, name="Cash Only", vat_id=None)
+    cash = add_buyer(client, pool, no_terms["id"], "bob@cash.example")
+    for headers in (outsider, cash):
+        answer, cart = invoice_checkout(client, headers, {"TEE-M": 1})
+        assert answer.status_code == 409, answer.data
+        assert answer.data["error"]["code"] == "invoice_not_allowed"
+        assert client.get(f"/carts/{cart['id']}").data["status"] == "open"
