@@ -2,6 +2,9 @@
 and reserved, counted against the company's credit, and gets an invoice numbered without gaps (PDF in S3);
 the shop marks it paid, which frees the credit once; overdue invoices block new invoice checkouts."""
 
+import email
+import os
+import threading
 from datetime import timedelta
 
 import boto3
@@ -13,6 +16,8 @@ from tests.b2b_support import account_cart, add_buyer, make_company
 from tests.conftest import ADMIN, make_product
 from tests.customers_support import bearer
 from tests.invoice_support import check_pdf
+from tests.orders_support import Stream, queue_messages
+from tests.queue_support import consumers_fixture, mail_fixture, pump, sent_emails  # noqa: F401
 
 INVOICE = {"payment_method": "invoice"}
 
@@ -144,3 +149,78 @@ def test_only_a_buyer_of_a_company_with_terms_may_pay_by_invoice(client, pool, n
         assert answer.status_code == 409, answer.data
         assert answer.data["error"]["code"] == "invoice_not_allowed"
         assert client.get(f"/carts/{cart['id']}").data["status"] == "open"
+
+
+def test_an_invoiced_order_goes_to_fulfilment_and_its_invoice_is_emailed_then_reminded_when_overdue(
+        client, acme, mail, aws, monkeypatch):
+    stream = Stream()
+    answer, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 1})
+    order = answer.data["order"]
+    mail.raw.lambda_.invoke("on_table_change", {"Records": stream.read()})
+    assert [m["type"] for m in queue_messages(aws["FulfilmentQueueUrl"])] == ["OrderPaid"]  # ship it
+    pump(mail, "on_email_message", aws["EmailQueueUrl"])
+    raw = [m for m in sent_emails() if "acme.example" in " ".join(m.destinations) and hasattr(m, "raw_data")]
+    assert len(raw) == 1
+    message = email.message_from_string(raw[0].raw_data)
+    assert message["Subject"] == f"Demo Shop: Invoice {order['invoice']['number']}"
+    [attachment] = [part for part in message.walk() if part.get_content_type() == "application/pdf"]
+    assert attachment.get_filename() == f"invoice-{order['invoice']['number']}.pdf"
+    assert order["invoice"]["number"] in check_pdf(attachment.get_payload(decode=True))["text"]
+
+    tick = mail.raw.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                             resources=[])
+    assert mail.raw.lambda_.invoke("remind_overdue_invoices", tick).payload == {"reminded": 0}  # not due yet
+    start = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=31))
+    assert mail.raw.lambda_.invoke("remind_overdue_invoices", tick).payload == {"reminded": 1}
+    assert mail.raw.lambda_.invoke("remind_overdue_invoices", tick).payload == {"reminded": 0}  # once a week
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=39))
+    assert mail.raw.lambda_.invoke("remind_overdue_invoices", tick).payload == {"reminded": 1}
+    mail.raw.lambda_.invoke("on_table_change", {"Records": stream.read()})
+    pump(mail, "on_email_message", aws["EmailQueueUrl"])
+    subjects = [email.message_from_string(m.raw_data)["Subject"] for m in sent_emails() if hasattr(m, "raw_data")]
+    assert subjects.count(f"Demo Shop: Reminder - invoice {order['invoice']['number']} is overdue") == 2
+    client.post(f"/admin/invoices/{order['invoice']['id']}/paid", headers=ADMIN)
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=60))
+    assert mail.raw.lambda_.invoke("remind_overdue_invoices", tick).payload == {"reminded": 0}  # paid
+
+
+def test_concurrent_invoice_checkouts_never_exceed_the_credit_limit_and_take_consecutive_numbers(moto_server):
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.errors import CommerceError
+    from chalicelib.models.customers import customer_id_for
+    from chalicelib.services import checkout
+    from tests.conftest import Api, ready_cart
+
+    buyers = 6
+    with Client(app, stage_name="test") as raw:
+        api = Api(raw)
+        make_product(api, price=1999, on_hand=100)
+        carts = [ready_cart(api, {"TEE-M": 1}, email=f"buyer{n}@acme.example") for n in range(buyers)]
+        total = carts[0]["total"]
+        company = make_company(api, payment_terms_days=30, credit_limit={"EUR": 3 * total + total // 2})
+        for n in range(buyers):
+            assert api.post(f"/admin/companies/{company['id']}/buyers", {"email": f"buyer{n}@acme.example"},
+                            headers=ADMIN).status_code == 201
+    outcomes = []
+
+    def buy(n):
+        try:
+            result = checkout.complete(carts[n]["id"], "invoice", None, customer_id_for(f"buyer{n}@acme.example"))
+            outcomes.append(("ok", result.order.invoice.number))
+        except CommerceError as error:
+            outcomes.append((error.code, None))
+
+    threads = [threading.Thread(target=buy, args=(n,)) for n in range(buyers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    year = clock.now().year
+    assert sorted(code for code, _ in outcomes) == ["credit_limit_exceeded"] * 3 + ["ok"] * 3, outcomes
+    assert sorted(number for _, number in outcomes if number) == [f"{year}-00000{n}" for n in (1, 2, 3)]
+    assert invoice_store.open_credit(company["id"], "EUR") == 3 * total
+    assert invoice_store.last_number(year) == 3
+    assert os.environ["AWS_ENDPOINT_URL"]  # it ran against the moto server
