@@ -24,6 +24,7 @@ from chalicelib.handlers import (
     messages,
     orders,
     queues,
+    quotes,
     recommendations,
     rendering,
     reports,
@@ -40,7 +41,8 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, companies, invoices):
+                 admin_imports, admin_stock, categories, search, companies, invoices,
+                 quotes):
     app.register_blueprint(handlers.bp)
 
 

@@ -225,7 +225,11 @@ class QuoteExpired(Conflict, code="quote_expired"):
 
 
 class QuoteAccepted(Conflict, code="quote_accepted"):
-    """The quote was accepted already (one order per quote) or answered already."""
+    """The quote was accepted already (one order per quote): it cannot be answered again."""
+
+
+class QuoteCartChanged(Conflict, code="quote_cart_changed"):
+    """The cart no longer holds exactly the quoted lines; ask for a new quote."""
 
 
 # --- 413 and above ---------------------------------------------------------------------------------

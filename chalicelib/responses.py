@@ -14,6 +14,7 @@ from chalicelib.models import DiscountRecord, Product
 from chalicelib.models.crm import AdminCustomer, Message, Thread
 from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Order
+from chalicelib.models.quotes import Quote
 
 T = TypeVar("T")
 
@@ -44,6 +45,10 @@ class Discount(DiscountRecord):
 
 class DiscountPage(Page[Discount]):
     """A page of discount codes, newest first."""
+
+
+class QuotePage(Page[Quote]):
+    """A page of quotes of one status, oldest first."""
 
 
 class InvoicePage(Page[Invoice]):

@@ -280,6 +280,7 @@ class CartLine(BaseModel):
     unit_price: int
     line_total: int
     free: bool = False  # added by an automatic promotion (buy X get Y)
+    price_source: Literal["public", "price_list", "tier", "quote"] = "public"  # where unit_price comes from
 
 
 # --- promotions ------------------------------------------------------------------------------

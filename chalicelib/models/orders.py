@@ -97,6 +97,7 @@ class OrderRecord(Record):
     # Paid by invoice (services/invoices.py): status `paid` (fulfilment proceeds), payment_status `invoiced`
     # until the invoice is marked paid.
     invoice: InvoiceRef | None = None
+    quote_id: str | None = None  # placed by accepting this quote (models/quotes.py), at its prices
     review_reason: str | None = None
     cancel_reason: str | None = None
     stock_released: bool = False

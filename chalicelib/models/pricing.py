@@ -147,19 +147,23 @@ def tax_on(amount: int, country: str | None, tax_rates: Mapping[str, int]) -> in
 
 
 def price_cart(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               context: PricingContext) -> Cart:
+               context: PricingContext, quoted: Mapping[str, int] | None = None) -> Cart:
     """The cart as the storefront sees it, every price taken from the catalogue now. Lines whose
     variant is gone, inactive or priced in another currency are left out of the view and totals.
     `skus` must hold the promotions' free SKUs too; `discount` is the cart's code, if any (None also
-    when the cart names a code that no longer exists)."""
+    when the cart names a code that no longer exists). `quoted` are the unit prices of an accepted quote
+    (models/quotes.py), which replace the catalogue's for their SKUs (`price_source: "quote"`)."""
     lines = []
     for line in record.lines:
         sku = skus.get(line.sku)
         price = sku.price_in(record.currency) if sku is not None and sku.active else None
         if price is None:
             continue
+        source = "public"
+        if quoted and line.sku in quoted:
+            price, source = quoted[line.sku], "quote"
         lines.append(CartLine(sku=sku.sku, product_id=sku.product_id, title=sku.line_title, quantity=line.quantity,
-                              unit_price=price, line_total=price * line.quantity))
+                              unit_price=price, line_total=price * line.quantity, price_source=source))
     lines += free_items(lines, context.promotions, skus, record.currency)
     subtotal = sum(line.line_total for line in lines)
     status, discount_total, free_shipping = None, 0, False

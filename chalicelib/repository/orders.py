@@ -12,11 +12,20 @@ from botocore.exceptions import ClientError
 
 from chalicelib import observability
 from chalicelib.clock import iso
-from chalicelib.errors import CartChanged, CreditLimitExceeded, DiscountUsedUp, DuplicateEvent, OrderChanged, StockShort
+from chalicelib.errors import (
+    CartChanged,
+    CreditLimitExceeded,
+    DiscountUsedUp,
+    DuplicateEvent,
+    OrderChanged,
+    QuoteExpired,
+    StockShort,
+)
 from chalicelib.models import DiscountRecord
 from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord, PaymentRef, StockMove, quantities
-from chalicelib.repository import discounts, dynamo, invoices
+from chalicelib.models.quotes import QuoteRecord
+from chalicelib.repository import discounts, dynamo, invoices, quotes
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import shard_key, sku_key
 
@@ -70,7 +79,8 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    prices = {line.sku: line.unit_price for line in order.lines if not line.free}
+    # The catalogue's price is checked where the order charges it; a quoted price is the quote's (its piece).
+    prices = {line.sku: line.unit_price for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]
@@ -90,18 +100,21 @@ def get(order_id: str) -> OrderRecord | None:
 
 
 def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None,
-          invoice: tuple[InvoiceRecord, int] | None = None) -> None:
+          invoice: tuple[InvoiceRecord, int] | None = None, quote: QuoteRecord | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
     the `redeem` discount code, issue the `invoice` (with the company's credit limit: its number and
-    the open credit, repository/invoices.py) and retire the cart at the version read; all or nothing.
-    Raises StockShort naming a short SKU, DiscountUsedUp, CreditLimitExceeded, CartChanged if the cart
-    moved on or was checked out (or the invoice number was taken meanwhile: read again)."""
+    the open credit, repository/invoices.py), accept the `quote` it is placed from and retire the cart at
+    the version read; all or nothing. Raises StockShort naming a short SKU, DiscountUsedUp,
+    CreditLimitExceeded, QuoteExpired (the quote lapsed or changed), CartChanged if the cart moved on or
+    was checked out (or the invoice number was taken meanwhile: read again)."""
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
     if invoice:
         pieces += invoices.issue(*invoice)
+    if quote:
+        pieces.append(quotes.accept(quote, order.id, iso(order.created_at)))
     pieces.append(dynamo.update(
         "cart", cart_key(order.cart_id),
         # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
@@ -119,6 +132,8 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
         short = _short(cancelled)
         if short:
             raise short from cancelled
+        if cancelled.failed("quote"):
+            raise QuoteExpired("The quote lapsed or changed meanwhile; read it again.") from cancelled
         if cancelled.failed("credit"):
             raise CreditLimitExceeded("The order would take the company over its credit limit.",
                                       param="payment_method") from cancelled

@@ -21,8 +21,10 @@ from chalicelib import clock, config, payments
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
+    CartCheckedOut,
     InvalidRequest,
     OutOfStock,
+    QuoteCartChanged,
     StockShort,
     not_found,
 )
@@ -31,6 +33,7 @@ from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.kept import Keyed, find, key_reused
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
+from chalicelib.models.quotes import QuoteRecord, matches_cart
 from chalicelib.models.stock import Plan, plan_reservation
 from chalicelib.repository import carts, catalog, customers, discounts, orders
 from chalicelib.retry import retried
@@ -73,7 +76,7 @@ def _order_id(record: CartRecord) -> str:
 
 
 def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               keyed: Keyed | None, customer_id: str | None = None) -> OrderRecord:
+               keyed: Keyed | None, customer_id: str | None = None, quote: QuoteRecord | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
@@ -81,7 +84,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
                 or variant.available < line.quantity:
             raise _short(index, line.sku, variant)
     now = clock.now()
-    cart = price_cart(record, skus, discount, settings.pricing.at(now))
+    cart = price_cart(record, skus, discount, settings.pricing.at(now), quoted=quote.prices() if quote else None)
     if cart.discount and not cart.discount.applied:
         raise DISCOUNT_REFUSALS[cart.discount.reason](cart.discount.message or "The discount code does not apply.",
                                                      param="discount_code")
@@ -96,7 +99,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
         recovered=record.recovered, shipping_total=cart.shipping_total, tax_total=cart.tax_total,
         total=cart.total, created_at=now, payment_deadline=now + timedelta(minutes=settings.payment_window_minutes),
-        payment=PaymentRef(provider=PROVIDER),
+        payment=PaymentRef(provider=PROVIDER), quote_id=quote.id if quote else None,
     )
 
 
@@ -124,7 +127,7 @@ def _with_payment(order: OrderRecord) -> OrderRecord:
 
 
 def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None,
-                   payment_method: str | None = None) -> tuple[OrderRecord, bool]:
+                   payment_method: str | None = None, quote: QuoteRecord | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
@@ -140,17 +143,24 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             if (keyed and order.checkout_key and order.checkout_key.scope == keyed.scope
                     and order.checkout_key.fingerprint != keyed.fingerprint):
                 raise key_reused()
+            if quote and order.quote_id != quote.id:
+                raise CartCheckedOut("The quote's cart was checked out without it.")
             return order, False
+        if quote:  # the quoted lines, at the quoted prices, without a discount code
+            if not matches_cart(quote, {line.sku: line.quantity for line in record.lines}):
+                raise QuoteCartChanged("The cart no longer holds the quoted lines; ask for a new quote.")
+            record = record.model_copy(update={"discount_code": None})
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
-        order = _new_order(record, skus, discount, keyed, customer_id)
+        order = _new_order(record, skus, discount, keyed, customer_id, quote)
         order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
         if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
             order, invoice = invoices.for_checkout(order, customer_id)
         else:
             order = _with_payment(order)
         try:
-            orders.place(order, record.version, redeem=discount if order.discount_code else None, invoice=invoice)
+            orders.place(order, record.version, redeem=discount if order.discount_code else None, invoice=invoice,
+                         quote=quote)
         except StockShort as short:
             index = next(i for i, line in enumerate(order.lines) if line.sku == short.sku)
             wanted = sum(line.quantity for line in order.lines if line.sku == short.sku)
@@ -198,7 +208,8 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
 
 
 def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None,
-             customer_id: str | None = None, marketing_consent: bool | None = None) -> CheckoutResult:
+             customer_id: str | None = None, marketing_consent: bool | None = None,
+             quote: QuoteRecord | None = None) -> CheckoutResult:
     """Check the cart out: one order per cart, stock reserved, written with its payment. Safe to retry:
     a repeat returns the same order (created=False; with the Idempotency-Key (`keyed`) that placed it,
     replayed=True) and confirms with a new payment method. Raises ResourceMissing, InvalidRequest
@@ -208,8 +219,9 @@ def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | Non
     The order's `customer_id` is the signed-in customer's (`customer_id`), else the one of its email: guest
     orders belong to the account of that email by construction. A cart attached to another account is a
     404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
-    profile with source "checkout" when the order is placed."""
-    order, created = _place_or_find(cart_id, keyed, customer_id, payment_method)
+    profile with source "checkout" when the order is placed. With an answered `quote` (services/quotes.py) the
+    cart must hold exactly its lines, which are charged at its prices."""
+    order, created = _place_or_find(cart_id, keyed, customer_id, payment_method, quote)
     if created and marketing_consent is not None:
         customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
             granted=marketing_consent, at=order.created_at, source="checkout"))
