@@ -6,7 +6,7 @@ from chalicelib import pdf
 from chalicelib.models import Address
 from chalicelib.models.invoices import (
     REVERSE_CHARGE_TEXT,
-    Buyer,
+    InvoiceBuyer,
     InvoiceLine,
     InvoiceRecord,
     Seller,
@@ -25,7 +25,7 @@ def invoice(**changes) -> InvoiceRecord:
     base = InvoiceRecord(
         id="inv_1", number=number_of(2026, 7), year=2026, sequence=7, order_id="ord_1", currency="EUR",
         seller=Seller(name="Demo Shop", address=["1 Rue de la Paix", "75002 Paris"], vat_id="FR40303265045"),
-        buyer=Buyer(company_id="co_1", name="ACME GmbH", vat_id="DE123456789", email="buyer@acme.example",
+        buyer=InvoiceBuyer(company_id="co_1", name="ACME GmbH", vat_id="DE123456789", email="buyer@acme.example",
                     address=Address(name="ACME GmbH", line1="Hauptstr. 1", city="Berlin", postal_code="10115",
                                     country="DE")),
         lines=[InvoiceLine(sku="TEE-M", title="T-shirt (M)", quantity=3, unit_price=1200, line_total=3600)],

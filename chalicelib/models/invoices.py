@@ -32,7 +32,7 @@ class Seller(BaseModel):
     vat_id: str | None = None
 
 
-class Buyer(BaseModel):
+class InvoiceBuyer(BaseModel):
     company_id: str
     name: str
     vat_id: str | None = None
@@ -57,7 +57,7 @@ class InvoiceRecord(Record):
     order_id: str
     currency: str
     seller: Seller
-    buyer: Buyer
+    buyer: InvoiceBuyer
     lines: list[InvoiceLine]
     subtotal: int
     discount_total: int = 0
@@ -83,7 +83,7 @@ class Invoice(BaseModel):
     order_id: str
     currency: str
     seller: Seller
-    buyer: Buyer
+    buyer: InvoiceBuyer
     lines: list[InvoiceLine]
     subtotal: int
     discount_total: int

@@ -13,8 +13,8 @@ from datetime import timedelta
 from chalicelib import clock, config, pdf
 from chalicelib.errors import Conflict, InvoiceNotAllowed, InvoicesOverdue, not_found
 from chalicelib.models.invoices import (
-    Buyer,
     Invoice,
+    InvoiceBuyer,
     InvoiceLine,
     InvoiceRecord,
     InvoiceRef,
@@ -71,8 +71,8 @@ def for_checkout(order: OrderRecord, customer_id: str | None) -> tuple[OrderReco
         order_id=order.id, currency=order.currency,
         seller=Seller(name=settings.shop_name, address=list(settings.shop_address),
                       vat_id=settings.shop_vat_id or None),
-        buyer=Buyer(company_id=company.id, name=company.name, vat_id=company.vat_id, address=company.billing_address,
-                    email=order.email),
+        buyer=InvoiceBuyer(company_id=company.id, name=company.name, vat_id=company.vat_id,
+                           address=company.billing_address, email=order.email),
         lines=[InvoiceLine(sku=line.sku, title=line.title, quantity=line.quantity, unit_price=line.unit_price,
                            line_total=line.line_total) for line in order.lines],
         subtotal=order.subtotal, discount_total=order.discount_total, shipping_total=order.shipping_total,
