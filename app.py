@@ -23,6 +23,7 @@ from chalicelib.handlers import (
     invoices,
     messages,
     orders,
+    price_lists,
     queues,
     quotes,
     recommendations,
@@ -42,7 +43,7 @@ if config.settings().cors_allow_origin:
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
                  admin_imports, admin_stock, categories, search, companies, invoices,
-                 quotes):
+                 price_lists, quotes):
     app.register_blueprint(handlers.bp)
 
 

@@ -108,6 +108,9 @@ class Settings:
     invoice_link_seconds: int = 3600
     invoice_reminder_days: int = 7
     invoice_grace_days: int = 14
+    # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
+    # of another member state buys reverse-charged (tax 0) when this is an EU member state.
+    shop_country: str = "DE"
 
 
 @lru_cache(maxsize=1)
@@ -156,6 +159,7 @@ def settings() -> Settings:
         invoice_link_seconds=int(os.environ.get("INVOICE_LINK_SECONDS", "3600")),
         invoice_reminder_days=int(os.environ.get("INVOICE_REMINDER_DAYS", "7")),
         invoice_grace_days=int(os.environ.get("INVOICE_GRACE_DAYS", "14")),
+        shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
         **_cognito(),
     )
 

@@ -19,6 +19,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
 | InvoiceRecord | created (with its order, paid by invoice)               | InvoiceIssued  | email  |
 |               | `reminders` grows (the overdue schedule)                | InvoiceReminder | email |
+| PurchaseRequest | created: one to each approver                        | PurchaseRequested | email |
+|             | an order recorded (approved) / rejected: to the buyer    | PurchaseRequestApproved / Rejected | email |
 """
 
 import json
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
+from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import Order, OrderRecord
@@ -137,6 +140,25 @@ def message_events(old: MessageRecord | None, new: MessageRecord | None) -> list
     return [Event(f"{new.id}.MessageReplied", "MessageReplied", clock.iso(new.created_at), data, (EMAIL,))]
 
 
+def purchase_request_events(old: PurchaseRequest | None, new: PurchaseRequest | None) -> list[Event]:
+    """PurchaseRequested to each approver when a request is made; PurchaseRequestApproved (once its order is
+    placed) or PurchaseRequestRejected to the buyer."""
+    if not new:
+        return []
+    view = new.model_dump(mode="json")
+    if old is None:
+        return [Event(f"{new.id}.PurchaseRequested.{index}", "PurchaseRequested", clock.iso(new.created_at),
+                      {"to": approver, "request": view}, (EMAIL,)) for index, approver in enumerate(new.approvers)]
+    at = clock.iso(new.decided_at or new.created_at)
+    if new.order_id and not old.order_id:
+        return [Event(f"{new.id}.PurchaseRequestApproved", "PurchaseRequestApproved", at,
+                      {"to": new.email, "request": view}, (EMAIL,))]
+    if new.status == "rejected" and old.status != "rejected":
+        return [Event(f"{new.id}.PurchaseRequestRejected", "PurchaseRequestRejected", at,
+                      {"to": new.email, "request": view}, (EMAIL,))]
+    return []
+
+
 def events_for_change(old: Record | None, new: Record | None, record_id: str = "") -> list[Event]:
     """All events for one change's images (domain models, repository/stream.py); `record_id` is
     the stream record's eventID (the same on every delivery of the record)."""
@@ -150,6 +172,8 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return customer_events(old, new)
     if isinstance(new or old, MessageRecord):
         return message_events(old, new)
+    if isinstance(new or old, PurchaseRequest):
+        return purchase_request_events(old, new)
     if isinstance(new or old, InvoiceRecord):
         return invoice_events(old, new)
     return []

@@ -40,6 +40,7 @@ REF = "#/components/schemas/{model}"
 ADMIN_PREFIX = "/admin/"
 ADMIN_SCHEME = "adminKey"
 CUSTOMER_PREFIX = "/me"
+CUSTOMER_PREFIXES = (CUSTOMER_PREFIX, "/company")  # a signed-in customer: /me, and a B2B buyer's /company
 CUSTOMER_SCHEME = "customerToken"
 HEADERS = {
     "X-Request-Id": {"description": "The request's correlation id (the one sent, if it was a sane token), as "
@@ -239,7 +240,7 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
         operation["description"] = text
     if admin:
         operation["security"] = [{ADMIN_SCHEME: []}]
-    elif path == CUSTOMER_PREFIX or path.startswith(CUSTOMER_PREFIX + "/"):
+    elif any(path == prefix or path.startswith(prefix + "/") for prefix in CUSTOMER_PREFIXES):
         operation["security"] = [{CUSTOMER_SCHEME: []}]
     if doc.request is not None:
         required = _is_model(doc.request) and any(f.is_required() for f in doc.request.model_fields.values())

@@ -52,6 +52,8 @@ def checkout_cart(cart_id):
     try:
         result = checkout.complete(cart_id, body.payment_method, idempotency.key_of(request), customer_id,
                                    body.marketing_consent)
+    except checkout.ApprovalNeeded as needed:  # B2B: above the buyer's spending limit
+        return Response({"purchase_request": needed.request.model_dump(mode="json")}, status_code=202)
     except CommerceError as error:
         observability.metric("CheckoutFailed", reason=error.code)
         raise

@@ -5,11 +5,38 @@ data is the same 404 as none at all."""
 from chalice import Blueprint
 
 from chalicelib import accounts
-from chalicelib.errors import EmailNotVerified, ResourceExists, ResourceMissing, Unauthenticated
-from chalicelib.handlers.common import PageQuery, admin_body, created, documented, page, parse_query, require_admin
-from chalicelib.models.companies import Buyer, BuyerIn, Company, CompanyChange, CompanyIn, CompanyView
-from chalicelib.responses import CompanyPage, OrderPage
-from chalicelib.services import companies
+from chalicelib.errors import (
+    CartChanged,
+    Conflict,
+    EmailNotVerified,
+    Forbidden,
+    OutOfStock,
+    ResourceExists,
+    ResourceMissing,
+    Unauthenticated,
+)
+from chalicelib.handlers.common import (
+    PageQuery,
+    admin_body,
+    created,
+    documented,
+    page,
+    parse,
+    parse_query,
+    require_admin,
+)
+from chalicelib.models.companies import (
+    Buyer,
+    BuyerIn,
+    Company,
+    CompanyChange,
+    CompanyIn,
+    CompanyView,
+    Decision,
+    PurchaseRequest,
+)
+from chalicelib.responses import CompanyPage, OrderPage, PurchaseRequestPage
+from chalicelib.services import companies, purchase_requests
 
 bp = Blueprint(__name__)
 SIGNED_IN = [Unauthenticated, EmailNotVerified]
@@ -70,3 +97,34 @@ def list_company_orders():
     customer_id = _customer_id()
     query = parse_query(PageQuery, bp.current_request)
     return page(*companies.order_page(customer_id, query.limit, query.cursor))
+
+
+@bp.route("/company/purchase-requests", methods=["GET"])
+@documented(PurchaseRequestPage, query=PageQuery, errors=[*SIGNED_IN, ResourceMissing],
+            summary="The company's purchase requests (checkouts above a buyer's spending limit), newest first")
+def list_purchase_requests():
+    customer_id = _customer_id()
+    query = parse_query(PageQuery, bp.current_request)
+    return page(*purchase_requests.list_requests(customer_id, query.limit, query.cursor))
+
+
+@bp.route("/company/purchase-requests/{request_id}/approve", methods=["POST"])
+@documented(PurchaseRequest, request=Decision,
+            errors=[*SIGNED_IN, ResourceMissing, Forbidden, Conflict, CartChanged, OutOfStock],
+            summary="Approve a purchase request: the buyer's cart is checked out now (approvers only)")
+def approve_purchase_request(request_id):
+    """The order is placed as the buyer's checkout would have (stock reserved now; `order_id` in the answer)
+    and the buyer is emailed. Two approvals at once place one order. Out of stock: 409, the request stays
+    pending."""
+    customer_id = _customer_id()
+    body = parse(Decision, bp.current_request)
+    return purchase_requests.approve(customer_id, request_id, body.message).model_dump(mode="json")
+
+
+@bp.route("/company/purchase-requests/{request_id}/reject", methods=["POST"])
+@documented(PurchaseRequest, request=Decision, errors=[*SIGNED_IN, ResourceMissing, Forbidden, Conflict],
+            summary="Reject a purchase request with a message (approvers only); the buyer is emailed")
+def reject_purchase_request(request_id):
+    customer_id = _customer_id()
+    body = parse(Decision, bp.current_request)
+    return purchase_requests.reject(customer_id, request_id, body.message).model_dump(mode="json")

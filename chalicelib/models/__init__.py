@@ -272,6 +272,11 @@ class ShippingMethod(BaseModel):
     price: int
 
 
+# Where a line's unit price comes from: the catalogue, the buyer's company price list (its first tier), a
+# volume tier of it, or an accepted quote (models/companies.py).
+PriceSource = Literal["public", "price_list", "tier", "quote"]
+
+
 class CartLine(BaseModel):
     sku: str
     product_id: str
@@ -280,7 +285,7 @@ class CartLine(BaseModel):
     unit_price: int
     line_total: int
     free: bool = False  # added by an automatic promotion (buy X get Y)
-    price_source: Literal["public", "price_list", "tier", "quote"] = "public"  # where unit_price comes from
+    price_source: PriceSource = "public"
 
 
 # --- promotions ------------------------------------------------------------------------------
@@ -343,6 +348,7 @@ class Cart(Totals):
     discount_code: str | None
     discount: DiscountStatus | None = None
     order_id: str | None
+    reverse_charge: bool = Field(False, description="An intra-EU B2B sale: tax 0, the buyer accounts for the VAT.")
     created_at: datetime
     updated_at: datetime
     expires_at: datetime

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from chalicelib.models import Address, Currency, Money, Quantity, Record, Request, Sku, Text
+from chalicelib.models import Address, CartLine, Currency, Money, PriceSource, Quantity, Record, Request, Sku, Text
 
 # The format of the digits after the prefix, per EU VAT prefix (the European Commission's VIES rules).
 EU_VAT_FORMATS: dict[str, str] = {
@@ -136,8 +136,8 @@ class CompanyView(Company):
 
 # --- price lists ---------------------------------------------------------------------------------
 
-MAX_PRICE_LIST_SKUS = 2000
-MAX_TIERS = 10
+MAX_PRICE_LIST_SKUS = 1000  # a company keeps a copy of its list in one item (400 KB at most)
+MAX_TIERS = 8
 
 
 class Tier(Request):
@@ -175,9 +175,6 @@ class PriceList(Record):
 
     def entry(self, sku: str) -> SkuPrice | None:
         return next((p for p in self.prices if p.sku == sku), None)
-
-
-PriceSource = Literal["public", "price_list", "tier", "quote"]
 
 
 def price_list_problem(body: PriceListIn) -> tuple[str, str] | None:
@@ -240,9 +237,11 @@ class PurchaseRequest(Record):
     email: str
     status: RequestStatus = "pending"
     currency: str
-    lines: list[dict] = []
+    lines: list[CartLine] = []
     total: int
     spending_limit: int | None = None
+    approvers: list[str] = Field(default_factory=list, description="The approvers' emails when it was made.")
+    payment_method: str | None = None
     message: str | None = None
     decided_by: str | None = None
     order_id: str | None = None
@@ -256,5 +255,6 @@ class B2BTerms(BaseModel):
     whether the sale is reverse-charged (tax 0)."""
 
     company_id: str
+    buyer: Buyer | None = None
     price_list: PriceList | None = None
     reverse_charge: bool = False

@@ -79,7 +79,8 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    # The catalogue's price is checked where the order charges it; a quoted price is the quote's (its piece).
+    # Conditioned on the catalogue price only where the line has it (a company's price list sets its own; a
+    # quoted price is the quote's, whose piece is in the transaction).
     prices = {line.sku: line.unit_price for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
     for sku, quantity in quantities(order).items():

@@ -10,6 +10,7 @@ or index attributes.
 | STATS     | models.crm.CustomerStats (a customer's figures, repository/crm.py) |
 | MESSAGE#… | models.crm.MessageRecord (customer service, repository/messages.py) |
 | INVOICE   | models.invoices.InvoiceRecord (repository/invoices.py) |
+| PURCHASE_REQUEST#… | models.companies.PurchaseRequest (B2B approval, repository/purchase_requests.py) |
 
 Other items (events applied, deliveries, counters...) are not changes anyone listens to: None.
 """
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
+from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord
@@ -27,7 +29,7 @@ from chalicelib.repository import dynamo
 KEYS = {"PK", "SK"}
 MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
                                    "STATS": CustomerStats, "INVOICE": InvoiceRecord}
-PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord}
+PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord, "PURCHASE_REQUEST#": PurchaseRequest}
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,16 @@ from chalicelib.errors import (
     not_found,
 )
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.companies import B2BTerms, PurchaseRequest
 from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.kept import Keyed, find, key_reused
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
 from chalicelib.models.quotes import QuoteRecord, matches_cart
 from chalicelib.models.stock import Plan, plan_reservation
-from chalicelib.repository import carts, catalog, customers, discounts, orders
+from chalicelib.repository import carts, catalog, customers, orders
 from chalicelib.retry import retried
-from chalicelib.services import invoices
+from chalicelib.services import invoices, price_lists, purchase_requests
 
 PROVIDER = "stripe"
 
@@ -76,15 +77,17 @@ def _order_id(record: CartRecord) -> str:
 
 
 def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               keyed: Keyed | None, customer_id: str | None = None, quote: QuoteRecord | None = None) -> OrderRecord:
+               keyed: Keyed | None, customer_id: str | None = None, b2b: B2BTerms | None = None,
+               quote: QuoteRecord | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
         if variant is None or not variant.active or variant.price_in(record.currency) is None \
                 or variant.available < line.quantity:
             raise _short(index, line.sku, variant)
+        price_lists.check_quantity(b2b, line.sku, line.quantity, f"lines.{index}.quantity")
     now = clock.now()
-    cart = price_cart(record, skus, discount, settings.pricing.at(now), quoted=quote.prices() if quote else None)
+    cart = price_cart(record, skus, discount, settings.pricing.at(now), b2b, quoted=quote.prices() if quote else None)
     if cart.discount and not cart.discount.applied:
         raise DISCOUNT_REFUSALS[cart.discount.reason](cart.discount.message or "The discount code does not apply.",
                                                      param="discount_code")
@@ -93,7 +96,8 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     return OrderRecord(
         id=_order_id(record), cart_id=record.id, checkout_key=keyed, token=secrets.token_urlsafe(32),
         currency=record.currency, email=record.email, customer_id=customer_id or customer_id_for(record.email),
-        lines=cart.lines, shipping_address=record.shipping_address,
+        company_id=b2b.company_id if b2b else None, reverse_charge=cart.reverse_charge, lines=cart.lines,
+        shipping_address=record.shipping_address,
         shipping_method=record.shipping_method, subtotal=cart.subtotal, discount_total=cart.discount_total,
         discount_code=discount.code if discount and cart.discount else None,
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
@@ -126,7 +130,15 @@ def _with_payment(order: OrderRecord) -> OrderRecord:
                                                           status=created.status)})
 
 
-def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None,
+class ApprovalNeeded(Exception):
+    """A company buyer's checkout above their spending limit: it becomes a purchase request."""
+
+    def __init__(self, request: PurchaseRequest):
+        super().__init__(request.id)
+        self.request = request
+
+
+def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None, approved: bool = False,
                    payment_method: str | None = None, quote: QuoteRecord | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
@@ -151,8 +163,12 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
                 raise QuoteCartChanged("The cart no longer holds the quoted lines; ask for a new quote.")
             record = record.model_copy(update={"discount_code": None})
         _require(record)
-        discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
-        order = _new_order(record, skus, discount, keyed, customer_id, quote)
+        skus, discount, b2b = price_lists.pricing_inputs(record, [line.sku for line in record.lines] + promoted,
+                                                         record.discount_code)
+        order = _new_order(record, skus, discount, keyed, customer_id, b2b, quote)
+        # An accepted quote is the shop's own answer: no purchase request on top of it.
+        if b2b and b2b.buyer and not approved and not quote and not b2b.buyer.within_limit(order.total, order.currency):
+            raise ApprovalNeeded(purchase_requests.open_for(record, order, b2b.buyer, payment_method))
         order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
         if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
             order, invoice = invoices.for_checkout(order, customer_id)
@@ -209,7 +225,7 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
 
 def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None,
              customer_id: str | None = None, marketing_consent: bool | None = None,
-             quote: QuoteRecord | None = None) -> CheckoutResult:
+             approved: bool = False, quote: QuoteRecord | None = None) -> CheckoutResult:
     """Check the cart out: one order per cart, stock reserved, written with its payment. Safe to retry:
     a repeat returns the same order (created=False; with the Idempotency-Key (`keyed`) that placed it,
     replayed=True) and confirms with a new payment method. Raises ResourceMissing, InvalidRequest
@@ -220,8 +236,11 @@ def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | Non
     orders belong to the account of that email by construction. A cart attached to another account is a
     404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
     profile with source "checkout" when the order is placed. With an answered `quote` (services/quotes.py) the
-    cart must hold exactly its lines, which are charged at its prices."""
-    order, created = _place_or_find(cart_id, keyed, customer_id, payment_method, quote)
+    cart must hold exactly its lines, which are charged at its prices.
+
+    A company buyer's checkout above their spending limit raises ApprovalNeeded with the purchase request
+    (nothing placed) unless `approved` (an approver's decision: services/purchase_requests.py)."""
+    order, created = _place_or_find(cart_id, keyed, customer_id, approved, payment_method, quote)
     if created and marketing_consent is not None:
         customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
             granted=marketing_consent, at=order.created_at, source="checkout"))

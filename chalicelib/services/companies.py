@@ -57,8 +57,10 @@ def change(company_id: str, body: CompanyChange) -> Company:
         changes["vat_id"], changes["vat_country"] = _vat(changes["vat_id"])
     if "credit_limit" in changes and changes["credit_limit"] is None:
         changes["credit_limit"] = {}
-    changed = company.model_copy(update=changes | {"updated_at": clock.now()})
-    companies.save(Company.model_validate(changed.model_dump()))
+    changed = Company.model_validate(company.model_dump() | {
+        name: value.model_dump() if hasattr(value, "model_dump") else value for name, value in changes.items()}
+        | {"updated_at": clock.now()})
+    companies.save(changed)
     return changed
 
 

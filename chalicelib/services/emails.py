@@ -55,6 +55,9 @@ TEMPLATES = {
     "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
     "InvoiceIssued": ("invoice_issued", "{shop}: Invoice {number}", False),
     "InvoiceReminder": ("invoice_reminder", "{shop}: Reminder - invoice {number} is overdue", False),
+    "PurchaseRequested": ("purchase_requested", "{shop}: A purchase request to approve", False),
+    "PurchaseRequestApproved": ("purchase_request_decided", "{shop}: Your purchase request was approved", False),
+    "PurchaseRequestRejected": ("purchase_request_decided", "{shop}: Your purchase request was rejected", False),
 }
 
 
@@ -120,6 +123,8 @@ def render(event: dict) -> Email | None:
         return _render_customer(event, template, subject)
     if kind in ("InvoiceIssued", "InvoiceReminder"):
         return _render_invoice(event, template, subject)
+    if kind.startswith("PurchaseRequest"):
+        return _render_purchase_request(event, template, subject.format(shop=settings.shop_name))
     order = data["order"]  # every field of the order as the shop sees it (events.py)
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
                "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
@@ -219,6 +224,18 @@ def _render_invoice(event: dict, template: str, subject: str) -> Email:
                  html=environment.get_template(f"{template}.html").render(context),
                  text=environment.get_template(f"{template}.txt").render(context),
                  attachments=((f"invoice-{record.number}.pdf", document, "application/pdf"),))
+
+
+def _render_purchase_request(event: dict, template: str, subject: str) -> Email:
+    """B2B approval: the request to each approver, the decision to the buyer (`data.to`)."""
+    settings = config.settings()
+    request = event["data"]["request"]
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "request": request,
+               "total": request["total"]}
+    environment = _templates()
+    return Email(to=event["data"]["to"], subject=subject,
+                 html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context))
 
 
 @lru_cache(maxsize=1)
