@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from chalicelib import clock, config, payments
+from chalicelib.models.invoices import REVERSE_CHARGE_TEXT
 from chalicelib.repository import invoices as invoice_store
 from tests.b2b_support import account_cart, add_buyer, make_company
 from tests.conftest import ADMIN, make_product
@@ -76,6 +77,8 @@ def test_the_invoice_pdf_is_stored_and_linked_with_both_vat_ids_and_the_lines(cl
     for expected in (order["invoice"]["number"], "VAT ID: DE999999999", "VAT ID: FR12345678901", "Acme GmbH",
                      "1 Marktplatz", "TEE-M", "Due date: " + order["invoice"]["due_at"][:10]):
         assert expected in text, expected
+    assert order["reverse_charge"] and order["tax_total"] == 0  # a French company buying from a German shop
+    assert REVERSE_CHARGE_TEXT in text
     admin = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN)
     assert admin.status_code == 200 and admin.data["status"] == "open" and admin.data["url"].startswith("http")
 
@@ -224,3 +227,16 @@ def test_concurrent_invoice_checkouts_never_exceed_the_credit_limit_and_take_con
     assert invoice_store.open_credit(company["id"], "EUR") == 3 * total
     assert invoice_store.last_number(year) == 3
     assert os.environ["AWS_ENDPOINT_URL"]  # it ran against the moto server
+
+
+def test_an_invoice_to_a_company_of_the_shops_country_carries_tax_and_no_reverse_charge(client, pool, no_stripe):
+    make_product(client, price=1999, on_hand=50)
+    company = make_company(client, vat_id="DE123456789", payment_terms_days=14, credit_limit={"EUR": 100000})
+    headers = add_buyer(client, pool, company["id"], "ada@acme.example")
+    answer, _ = invoice_checkout(client, headers, {"TEE-M": 1})
+    assert answer.status_code == 201, answer.data
+    order = answer.data["order"]
+    assert not order["reverse_charge"] and order["tax_total"] > 0
+    invoice = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data
+    assert invoice["reverse_charge"] is False and invoice["tax_total"] == order["tax_total"]
+    assert invoice["total"] == order["total"] and invoice["due_at"][:10] == order["invoice"]["due_at"][:10]
