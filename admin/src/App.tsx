@@ -3,9 +3,11 @@ import { clientFor } from "./api";
 import { currentCredential, signOut, type Credential } from "./auth";
 import { Dashboard } from "./pages/Dashboard";
 import { Discounts } from "./pages/Discounts";
+import { Invoices } from "./pages/Invoices";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { Products } from "./pages/Products";
+import { Quotes } from "./pages/Quotes";
 import { SignIn } from "./pages/SignIn";
 import { useRoute } from "./router";
 
@@ -14,6 +16,8 @@ const SECTIONS = [
   { path: "orders", label: "Orders" },
   { path: "products", label: "Products" },
   { path: "discounts", label: "Discounts" },
+  { path: "quotes", label: "Quotes" },
+  { path: "invoices", label: "Invoices" },
 ];
 
 export function App() {
@@ -28,6 +32,8 @@ export function App() {
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "quotes") page = <Quotes client={client} />;
+  else if (section === "invoices") page = <Invoices client={client} />;
   else page = <Dashboard client={client} />;
 
   return (
