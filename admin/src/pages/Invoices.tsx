@@ -49,7 +49,7 @@ export function Invoices({ client }: { client: CommerceClient }) {
           <table>
             <thead><tr><th scope="col">Number</th><th scope="col">Company</th><th scope="col">Order</th>
               <th scope="col">Total</th><th scope="col">Due</th><th scope="col">Status</th>
-              <th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
+              <th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
             <tbody>
               {loaded.data.data.map((i) => (
                 <tr key={i.id}>

@@ -27,7 +27,7 @@ export function Quotes({ client }: { client: CommerceClient }) {
           <table>
             <thead><tr><th scope="col">Quote</th><th scope="col">Company</th><th scope="col">Message</th>
               <th scope="col">List</th><th scope="col">Quoted</th><th scope="col">Expires</th><th scope="col">Asked</th>
-              <th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
+              <th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
             <tbody>
               {loaded.data.data.map((q) => (
                 <tr key={q.id}>
