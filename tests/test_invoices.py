@@ -10,6 +10,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
+from bench.aws_calls import count_calls  # installs the counter before the app's clients exist
 from chalicelib import clock, config, payments
 from chalicelib.models.invoices import REVERSE_CHARGE_TEXT
 from chalicelib.repository import invoices as invoice_store
@@ -240,3 +241,17 @@ def test_an_invoice_to_a_company_of_the_shops_country_carries_tax_and_no_reverse
     invoice = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data
     assert invoice["reverse_charge"] is False and invoice["tax_total"] == order["tax_total"]
     assert invoice["total"] == order["total"] and invoice["due_at"][:10] == order["invoice"]["due_at"][:10]
+
+
+def test_an_invoiced_checkout_costs_a_fixed_number_of_calls_and_no_payment_provider_call(client, acme):
+    cart = account_cart(client, acme["headers"], {"TEE-M": 1, "TEE-S": 1})
+    with count_calls() as calls:
+        answer = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
+    assert answer.status_code == 201, answer.data
+    print("invoiced checkout:", calls.by_operation())
+    # GetItem: the cart, the membership (company pricing), the membership and the company again (the invoice's
+    # terms, services/invoices.py), the year's number counter; BatchGetItem: SKUs, company, price list; Query:
+    # the overdue check; one transaction; the PDF upload.
+    assert calls.by_operation() == {
+        ("dynamodb", "GetItem"): 5, ("dynamodb", "BatchGetItem"): 1, ("dynamodb", "Query"): 1,
+        ("dynamodb", "TransactWriteItems"): 1, ("s3", "PutObject"): 1}
