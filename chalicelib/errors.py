@@ -216,6 +216,10 @@ class InvoiceNotAllowed(Conflict, code="invoice_not_allowed"):
     """Paying by invoice needs a signed-in buyer of a company with payment terms."""
 
 
+class InvoiceVoid(Conflict, code="invoice_void"):
+    """The invoice is void (its order was cancelled before it was paid)."""
+
+
 class QuoteNotAnswered(Conflict, code="quote_not_answered"):
     """The shop has not answered the quote yet."""
 

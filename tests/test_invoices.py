@@ -255,3 +255,20 @@ def test_an_invoiced_checkout_costs_a_fixed_number_of_calls_and_no_payment_provi
     assert calls.by_operation() == {
         ("dynamodb", "GetItem"): 5, ("dynamodb", "BatchGetItem"): 1, ("dynamodb", "Query"): 1,
         ("dynamodb", "TransactWriteItems"): 1, ("s3", "PutObject"): 1}
+
+
+def test_cancelling_an_invoiced_order_voids_its_invoice_frees_the_credit_and_keeps_the_number(client, acme):
+    first, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 2})
+    order = first.data["order"]
+    cancelled = client.post(f"/admin/orders/{order['id']}/cancel", {"reason": "customer changed their mind"},
+                            headers=ADMIN)
+    assert cancelled.status_code == 200, cancelled.data
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0
+    assert client.post(f"/admin/orders/{order['id']}/cancel", {}, headers=ADMIN).status_code == 409
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0  # freed once
+    invoice = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data
+    assert invoice["status"] == "void"
+    paid = client.post(f"/admin/invoices/{order['invoice']['id']}/paid", headers=ADMIN)
+    assert paid.status_code == 409 and paid.data["error"]["code"] == "invoice_void"
+    second, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 1})
+    assert second.data["order"]["invoice"]["number"] == f"{clock.now().year}-000002"  # no number reused

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 from pydantic import Field
 
 from chalicelib import accounts
-from chalicelib.errors import EmailNotVerified, ResourceMissing, Unauthenticated, not_found
+from chalicelib.errors import EmailNotVerified, InvoiceVoid, ResourceMissing, Unauthenticated, not_found
 from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse_query, require_admin
 from chalicelib.models.invoices import Invoice
 from chalicelib.responses import InvoicePage
@@ -17,7 +17,7 @@ ADMIN = "admin_invoices"
 
 
 class InvoicesQuery(PageQuery):
-    status: Annotated[Literal["open", "paid"] | None, BlankIsAbsent] = Field(
+    status: Annotated[Literal["open", "paid", "void"] | None, BlankIsAbsent] = Field(
         "open", description="Invoices in this state (default `open`), oldest due date first.")
 
 
@@ -41,8 +41,8 @@ def get_invoice(invoice_id):
 
 
 @bp.route("/admin/invoices/{invoice_id}/paid", methods=["POST"])
-@documented(Invoice, errors=[ResourceMissing], summary="Mark an invoice paid (frees the company's credit once)",
-            tag=ADMIN)
+@documented(Invoice, errors=[ResourceMissing, InvoiceVoid],
+            summary="Mark an invoice paid (frees the company's credit once)", tag=ADMIN)
 def mark_invoice_paid(invoice_id):
     """The order's `payment_status` becomes `paid` and the invoice's total is given back to the company's
     open credit; marking it again answers the paid invoice and changes nothing."""

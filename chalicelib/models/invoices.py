@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from chalicelib.models import Address, Record
 
-InvoiceStatus = Literal["open", "paid"]
+InvoiceStatus = Literal["open", "paid", "void"]  # void: its order was cancelled unpaid (the number stays used)
 REVERSE_CHARGE_TEXT = "Reverse charge: VAT to be accounted for by the recipient (Art. 196 Directive 2006/112/EC)."
 
 
@@ -70,6 +70,7 @@ class InvoiceRecord(Record):
     due_at: datetime
     paid_at: datetime | None = None
     paid_by: str | None = None  # "admin" or "bank_transfer:<reference>"
+    voided_at: datetime | None = None
     reminded_at: datetime | None = None
     reminders: int = 0
     version: int = 0
@@ -129,6 +130,16 @@ def pay(invoice: InvoiceRecord, now: datetime, by: str) -> InvoiceRecord | None:
     if invoice.status == "paid":
         return None
     return invoice.model_copy(update={"status": "paid", "paid_at": now, "paid_by": by})
+
+
+def void(invoice: InvoiceRecord, now: datetime) -> InvoiceRecord | None:
+    """The open invoice of a cancelled order, void; None when it is void already. Raises ValueError for a
+    paid one (its money must be refunded, not voided)."""
+    if invoice.status == "void":
+        return None
+    if invoice.status == "paid":
+        raise ValueError("a paid invoice is refunded, not voided")
+    return invoice.model_copy(update={"status": "void", "voided_at": now})
 
 
 def _money(amount: int, currency: str) -> str:

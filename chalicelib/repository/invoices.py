@@ -105,6 +105,24 @@ def settle(before: InvoiceRecord, after: InvoiceRecord) -> bool:
     return True
 
 
+def void(before: InvoiceRecord, after: InvoiceRecord) -> bool:
+    """Void an open invoice and give its total back to the company's open credit, in one transaction on the
+    invoice's version (freed once). Returns False when the invoice moved on meanwhile."""
+    saved = after.model_copy(update={"version": before.version + 1})
+    pieces = [
+        dynamo.put("invoice", _item(saved), "version = :version", version=before.version),
+        dynamo.update("credit", credit_key(before.buyer.company_id, before.currency), "ADD used :minus",
+                      "used >= :amount", minus=-before.total, amount=before.total),
+    ]
+    try:
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed("invoice") or cancelled.conflict:
+            return False
+        raise
+    return True
+
+
 def record_reminder(invoice: InvoiceRecord, at: str) -> bool:
     """Note that a reminder for the invoice went out (the stream turns it into the email). Conditioned on
     the version read: False when a concurrent run or its payment got there first."""

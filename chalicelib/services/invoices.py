@@ -11,7 +11,7 @@ import hashlib
 from datetime import timedelta
 
 from chalicelib import clock, config, pdf
-from chalicelib.errors import Conflict, InvoiceNotAllowed, InvoicesOverdue, not_found
+from chalicelib.errors import Conflict, InvoiceNotAllowed, InvoicesOverdue, InvoiceVoid, not_found
 from chalicelib.models.invoices import (
     Invoice,
     InvoiceBuyer,
@@ -24,6 +24,7 @@ from chalicelib.models.invoices import (
     number_of,
     pay,
     reminder_due,
+    void,
 )
 from chalicelib.models.orders import OrderRecord
 from chalicelib.repository import documents, invoices
@@ -118,11 +119,14 @@ def get(invoice_id: str) -> Invoice:
 
 def mark_paid(invoice_id: str, by: str = "admin") -> Invoice:
     """Mark the invoice paid: its order's payment becomes `paid` and the company's open credit gets the
-    total back, once (a repeat answers the paid invoice and frees nothing). Raises ResourceMissing."""
+    total back, once (a repeat answers the paid invoice and frees nothing). Raises ResourceMissing,
+    InvoiceVoid (its order was cancelled)."""
     def attempt() -> InvoiceRecord:
         invoice = invoices.get(invoice_id)
         if invoice is None:
             raise not_found("invoice")
+        if invoice.status == "void":
+            raise InvoiceVoid("The invoice is void: its order was cancelled.")
         paid = pay(invoice, clock.now(), by)
         if paid is None:
             return invoice
@@ -136,6 +140,19 @@ def mark_paid(invoice_id: str, by: str = "admin") -> Invoice:
 
 class _Moved(Exception):
     pass
+
+
+def void_for_cancelled_order(invoice_id: str) -> None:
+    """The cancelled order's open invoice becomes void and its total goes back to the company's credit, once.
+    A paid invoice is left as it is (the refund is the shop's). Safe to repeat."""
+    def attempt() -> None:
+        invoice = invoices.get(invoice_id)
+        if invoice is None or invoice.status != "open":
+            return
+        if not invoices.void(invoice, void(invoice, clock.now())):
+            raise _Moved()
+
+    retried(attempt, _Moved, lambda: Conflict("The invoice kept changing; retry."), backoff=0.05)
 
 
 def list_by_status(status: str, limit: int, cursor: str | None) -> tuple[list[Invoice], str | None]:
