@@ -3,6 +3,9 @@ and reserved, counted against the company's credit, and gets an invoice numbered
 the shop marks it paid, which frees the credit once; overdue invoices block new invoice checkouts."""
 
 import email
+import hashlib
+import hmac
+import json
 import os
 import threading
 from datetime import timedelta
@@ -272,3 +275,33 @@ def test_cancelling_an_invoiced_order_voids_its_invoice_frees_the_credit_and_kee
     assert paid.status_code == 409 and paid.data["error"]["code"] == "invoice_void"
     second, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 1})
     assert second.data["order"]["invoice"]["number"] == f"{clock.now().year}-000002"  # no number reused
+
+
+def transfer(client, body: dict, secret: str = "bank-secret"):  # noqa: S107 - a test secret
+    raw = json.dumps(body).encode()
+    signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return client.request("POST", "/webhooks/bank-transfer", raw=raw,
+                          headers={"X-Signature": signature, "Content-Type": "application/json"})
+
+
+def test_a_signed_bank_transfer_quoting_the_number_pays_the_invoice_once(client, acme, monkeypatch):
+    monkeypatch.setenv("BANK_WEBHOOK_SECRET", "bank-secret")
+    config.reset()
+    answer, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 1})
+    order = answer.data["order"]
+    number, total = order["invoice"]["number"], order["total"]
+    body = {"transfer_id": "tr_1", "reference": f"Invoice {number} ACME", "amount": total, "currency": "EUR"}
+    forged = transfer(client, body, secret="wrong")
+    assert forged.status_code == 400 and forged.data["error"]["code"] == "invalid_signature"
+    short = transfer(client, body | {"amount": total - 1})
+    assert short.status_code == 200 and short.data["applied"] is False
+    unknown = transfer(client, body | {"reference": "no number here"})
+    assert unknown.status_code == 200 and unknown.data["applied"] is False
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == total  # nothing changed so far
+    for _ in range(2):  # the bank delivers twice
+        paid = transfer(client, body)
+        assert paid.status_code == 200 and paid.data == {"applied": True, "invoice_id": order["invoice"]["id"],
+                                                         "status": "paid"}
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0
+    invoice = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data
+    assert invoice["status"] == "paid"

@@ -30,7 +30,7 @@ NOT_DEPLOYED = {"stripe", "requests", "urllib3", "charset_normalizer", "idna", "
 SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
             "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret",
-            "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
+            "UNSUBSCRIBE_SECRET": "unsubscribe-secret", "BANK_WEBHOOK_SECRET": "bank-webhook-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
     "on_email_message": {"CART_LINK_SECRET": "cart-link-secret", "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
     # The sweeps ask Stripe about unpaid orders before cancelling them (reconciliation).

@@ -1,13 +1,32 @@
 """Invoices: the shop's routes (list by status, read, mark paid) and the buyer's link to the PDF."""
 
+import hashlib
+import hmac
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from chalicelib import accounts
-from chalicelib.errors import EmailNotVerified, InvoiceVoid, ResourceMissing, Unauthenticated, not_found
-from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse_query, require_admin
+from chalicelib import accounts, config
+from chalicelib.errors import (
+    EmailNotVerified,
+    InvalidSignature,
+    InvoiceVoid,
+    ResourceMissing,
+    Unauthenticated,
+    not_found,
+)
+from chalicelib.handlers.common import (
+    BlankIsAbsent,
+    PageQuery,
+    body_bytes,
+    documented,
+    page,
+    parse,
+    parse_query,
+    require_admin,
+)
+from chalicelib.models import MAX_MONEY, Request
 from chalicelib.models.invoices import Invoice
 from chalicelib.responses import InvoicePage
 from chalicelib.services import customers, invoices, orders
@@ -66,3 +85,33 @@ def get_order_invoice(order_id):
     if order.invoice is None:
         raise not_found("invoice")
     return Response(body="", status_code=302, headers={"Location": invoices.document_link(order.invoice.id)})
+
+
+class BankTransferIn(Request):
+    model_config = ConfigDict(extra="ignore", strict=True)  # the bank's payload may carry more
+
+    transfer_id: Annotated[str, Field(min_length=1, max_length=200)]
+    reference: Annotated[str, Field(max_length=500)]
+    amount: Annotated[int, Field(ge=0, le=MAX_MONEY)]
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+
+
+@bp.route("/webhooks/bank-transfer", methods=["POST"])
+@documented({"type": "object", "properties": {"applied": {"type": "boolean"}, "invoice_id": {"type": "string"},
+                                              "status": {"type": "string"}, "reason": {"type": "string"}}},
+            request=BankTransferIn, errors=[InvalidSignature],
+            headers={"X-Signature": "Hex HMAC-SHA256 of the raw body under BANK_WEBHOOK_SECRET."},
+            summary="A bank transfer received (the bank's webhook): pays the invoice its reference quotes")
+def bank_transfer():
+    """The transfer pays the invoice whose number (`2026-000123`) its `reference` quotes when the amount and
+    currency are the invoice's total: the invoice is marked paid (its credit freed once). Anything else is
+    answered 200 with `applied: false` and a reason, for the shop to reconcile."""
+    request = bp.current_request
+    raw = body_bytes(request)
+    signature = (request.headers.get("x-signature") or "").strip().lower()
+    secrets = config.secret_list("BANK_WEBHOOK_SECRET")
+    if not secrets or not any(hmac.compare_digest(signature, hmac.new(secret.encode(), raw, hashlib.sha256)
+                                                  .hexdigest()) for secret in secrets):
+        raise InvalidSignature("The X-Signature header is missing or does not match the body.")
+    body = parse(BankTransferIn, request)
+    return invoices.settle_transfer(body.reference, body.amount, body.currency, body.transfer_id)

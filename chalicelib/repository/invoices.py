@@ -8,6 +8,7 @@
 | invoices by status, oldest due first  | GSI2: INVOICES#<status>, <due_at>#<id>             |
 | a company's open invoices by due date | GSI1: COMPANY_INVOICES#<company id>#<status>,      |
 |                                       | <due_at>#<id>                                      |
+| invoice by number (bank transfers)    | GSI3: INVOICE_NUMBER#<number>, <id>                |
 
 Issuing is three pieces of the checkout transaction (orders.place): the invoice, the year's counter
 moved from the number read to the next (conditioned on it: a concurrent checkout that took the number
@@ -43,12 +44,19 @@ def _item(invoice: InvoiceRecord) -> dict:
     stamp = f"{iso(invoice.due_at)}#{invoice.id}"
     return (invoice_key(invoice.id) | invoice.model_dump(mode="json")
             | {"GSI1PK": f"COMPANY_INVOICES#{invoice.buyer.company_id}#{invoice.status}", "GSI1SK": stamp,
-               "GSI2PK": f"INVOICES#{invoice.status}", "GSI2SK": stamp})
+               "GSI2PK": f"INVOICES#{invoice.status}", "GSI2SK": stamp,
+               "GSI3PK": f"INVOICE_NUMBER#{invoice.number}", "GSI3SK": invoice.id})
 
 
 def get(invoice_id: str) -> InvoiceRecord | None:
     item = dynamo.get(invoice_key(invoice_id))
     return InvoiceRecord.model_validate(item) if item else None
+
+
+def find_by_number(number: str) -> InvoiceRecord | None:
+    """The invoice with this number (one Query on GSI3, eventually consistent)."""
+    items, _ = dynamo.query_page("GSI3", "GSI3PK", f"INVOICE_NUMBER#{number}", 1, None)
+    return InvoiceRecord.model_validate(items[0]) if items else None
 
 
 def last_number(year: int) -> int:

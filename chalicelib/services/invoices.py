@@ -8,6 +8,8 @@ checkout's retry loop). So the numbers of a year are exactly 1..n, each on one p
 """
 
 import hashlib
+import logging
+import re
 from datetime import timedelta
 
 from chalicelib import clock, config, pdf
@@ -32,6 +34,7 @@ from chalicelib.retry import retried
 from chalicelib.services import companies
 
 PAYMENT_METHOD = "invoice"
+logger = logging.getLogger(__name__)
 
 
 def invoice_id_for(order_id: str) -> str:
@@ -140,6 +143,28 @@ def mark_paid(invoice_id: str, by: str = "admin") -> Invoice:
 
 class _Moved(Exception):
     pass
+
+
+NUMBER_PATTERN = re.compile(r"\b(\d{4}-\d{6})\b")
+
+
+def settle_transfer(reference: str, amount: int, currency: str, transfer_id: str) -> dict:
+    """A bank transfer the bank reports (the webhook): the invoice whose number the reference quotes is marked
+    paid when the amount and currency are its total's. Anything else changes nothing and is answered
+    `applied: false` with the reason (the shop reconciles it by hand; retrying would not change it). Safe to
+    repeat: a paid invoice stays paid once."""
+    found = NUMBER_PATTERN.search(reference)
+    invoice = invoices.find_by_number(found.group(1)) if found else None
+    if invoice is None:
+        return {"applied": False, "reason": "no invoice number in the reference matches an invoice"}
+    if amount != invoice.total or currency.upper() != invoice.currency:
+        logger.warning("bank transfer %s of %s %s does not match invoice %s (%s %s)", transfer_id, amount,
+                       currency, invoice.number, invoice.total, invoice.currency)
+        return {"applied": False, "invoice_id": invoice.id, "reason": "the amount or currency differs"}
+    if invoice.status == "void":
+        return {"applied": False, "invoice_id": invoice.id, "reason": "the invoice is void"}
+    paid = mark_paid(invoice.id, by=f"bank_transfer:{transfer_id}")
+    return {"applied": True, "invoice_id": paid.id, "status": paid.status}
 
 
 def void_for_cancelled_order(invoice_id: str) -> None:

@@ -4,7 +4,7 @@ import { problem } from "../api";
 import { useLoad } from "../components/useLoad";
 import { money, when } from "../format";
 
-type Status = "open" | "paid";
+type Status = "open" | "paid" | "void";
 
 /** Invoices by status (open ones oldest due first, overdue flagged); mark one paid, open its PDF. */
 export function Invoices({ client }: { client: CommerceClient }) {
@@ -38,7 +38,8 @@ export function Invoices({ client }: { client: CommerceClient }) {
       <h1>Invoices</h1>
       <div className="filters">
         <label>Status <select value={status} onChange={(e) => setStatus(e.target.value as Status)}>
-          <option value="open">open</option><option value="paid">paid</option></select></label>
+          <option value="open">open</option><option value="paid">paid</option>
+          <option value="void">void</option></select></label>
       </div>
       {error && <p role="alert" className="error">{error}</p>}
       <div aria-live="polite">{message && <p className="ok" role="status">{message}</p>}</div>
@@ -58,7 +59,8 @@ export function Invoices({ client }: { client: CommerceClient }) {
                   <td><a className="mono" href={`#/orders/${i.order_id}`}>{i.order_id}</a></td>
                   <td className="num">{money(i.total, i.currency)}</td>
                   <td>{when(i.due_at)}</td>
-                  <td>{i.status === "paid" ? `paid ${when(i.paid_at)}` : i.overdue ? <strong>overdue</strong> : "open"}
+                  <td>{i.status === "paid" ? `paid ${when(i.paid_at)}` : i.status === "void" ? "void"
+                    : i.overdue ? <strong>overdue</strong> : "open"}
                     {i.reminders > 0 && ` · ${i.reminders} reminder${i.reminders > 1 ? "s" : ""}`}</td>
                   <td>
                     <button type="button" className="link" onClick={() => openPdf(i.id)}>PDF</button>
