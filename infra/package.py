@@ -64,10 +64,10 @@ STACK_ENVIRONMENT = {
 }
 
 # API Gateway's Cognito authorizer (ID tokens of the customer pool) on the customer routes: every
-# method of a path that is /me or starts with /me/. The app verifies the tokens again (accounts.py);
+# method of a path under /me, /company (B2B buyers) or /quotes. The app verifies the tokens again (accounts.py);
 # routes that take a token or another credential (the order page, checkout) have no authorizer.
 CUSTOMER_AUTHORIZER = "CustomerPool"
-CUSTOMER_PATH = re.compile(r"^/me(/|$)")
+CUSTOMER_PATH = re.compile(r"^/(me|company|quotes)(/|$)")
 
 # Variables of the packaging shell that would leak into the app chalice imports (queue names, the
 # stream ARN) or into boto3; the stage's own values come from .chalice/config.json.

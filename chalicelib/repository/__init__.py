@@ -154,6 +154,9 @@ B2B invoices and quotes (repository/invoices.py, repository/quotes.py, repositor
 | mark paid, free the credit     | transaction: INVOICE# (on its version) +       | invoices.settle                    |
 |                                | CREDIT# - total + ORDER# payment_status        |                                    |
 | note a reminder                | PK=INVOICE#<id>, SK=INVOICE (on its version)   | invoices.record_reminder           |
+| void (its order cancelled)     | transaction: INVOICE# (on its version) +       | invoices.void                      |
+|                                | CREDIT# - total                                |                                    |
+| invoice by number (transfers)  | GSI3: INVOICE_NUMBER#<number> (Limit 1)        | invoices.find_by_number            |
 | open invoices due before       | GSI2: INVOICES#open, SK < <cutoff>             | invoices.each_open_due_before      |
 | invoices by status             | GSI2: INVOICES#<status>, <due_at>#<id>         | invoices.list_by_status            |
 | a company's overdue invoice    | GSI1: COMPANY_INVOICES#<co id>#open, SK <      | invoices.has_open_due_before       |
