@@ -330,7 +330,7 @@ def test_the_customer_routes_sit_behind_the_pools_cognito_authorizer(template):
     guarded = {(path, method) for path, methods in swagger["paths"].items() for method, operation in methods.items()
                if operation.get("security") == [{"CustomerPool": []}]}
     customer = {(path, method) for path, methods in swagger["paths"].items() for method in methods
-                if (path == "/me" or path.startswith("/me/")) and method != "options"}
+                if path.split("/")[1] in ("me", "company", "quotes") and method != "options"}
     assert customer and guarded == customer
     _, api = functions(template)["api"]
     assert api["Environment"]["Variables"]["COGNITO_USER_POOL_ID"] == {"Ref": "CustomerPool"}
