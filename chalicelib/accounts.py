@@ -171,6 +171,28 @@ def delete_user(username: str) -> None:
     _users.clear()
 
 
+def invite(email: str) -> bool:
+    """Invite a company buyer (AdminCreateUser: Cognito emails a temporary password; the shop vouches for the
+    address, so it is marked verified). False when the user exists already or no pool is configured (they
+    sign up or in as usual). Safe to repeat."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    pool = config.settings().cognito_user_pool_id
+    if not pool:
+        return False
+    try:
+        _cognito().admin_create_user(UserPoolId=pool, Username=email, DesiredDeliveryMediums=["EMAIL"],
+                                     UserAttributes=[{"Name": "email", "Value": email},
+                                                     {"Name": "email_verified", "Value": "true"}])
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "UsernameExistsException":
+            return False
+        raise UpstreamUnavailable("The sign-in service could not invite the buyer; please retry.") from error
+    except BotoCoreError as error:
+        raise UpstreamUnavailable("The sign-in service could not be reached; please retry.") from error
+
+
 def reset() -> None:
     """Forget the cached key set, users and client (tests)."""
     _jwks.update(url=None, at=0.0, keys=None)

@@ -61,8 +61,8 @@ PARAMETERS = {
                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
 }
 
-STATUS_TEXT = {200: "OK", 201: "Created", 400: "Bad request", 401: "Unauthenticated", 402: "Payment declined",
-               403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
+STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad request", 401: "Unauthenticated",
+               402: "Payment declined", 403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
                415: "Unsupported media type", 422: "Idempotency-Key reused", 429: "Too many requests",
                500: "Internal error", 502: "Upstream unavailable", 503: "Upstream unavailable"}
 DESCRIPTION = """\
@@ -217,6 +217,8 @@ def _components(table) -> tuple[dict, dict]:
             wanted[(doc.request, "validation")] = None
         if _is_model(doc.response):
             wanted[(doc.response, "serialization")] = None
+        for model in doc.other.values():
+            wanted[(model, "serialization")] = None
     keys, top = models_json_schema(list(wanted), ref_template=REF, schema_generator=_Schemas)
     return keys, dict(sorted(top.get("$defs", {}).items()))
 
@@ -257,6 +259,10 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
                                for target, parameters in doc.links.items()}
         answer["headers"] = _headers(method)
         operation["responses"][str(status)] = answer
+    for status, model in doc.other.items():
+        operation["responses"][str(status)] = {
+            "description": STATUS_TEXT.get(status, str(status)), "headers": _headers(method),
+            "content": {"application/json": {"schema": _schema_of(model, "serialization", names)}}}
     for status, codes in sorted(_error_codes(method, doc, admin).items()):
         lines = [f"- `{code}`: {ERROR_CODES[code][status]}" for code in codes]
         operation["responses"][str(status)] = {
@@ -308,9 +314,10 @@ def _parameters(path: str, method: str, doc: RouteDoc) -> list[dict]:
     if method == "POST":
         parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
     parameters.append({"$ref": "#/components/parameters/RequestId"})
-    for name, description in doc.headers.items():
-        parameters.append({"name": name, "in": "header", "required": True, "description": description,
-                           "schema": {"type": "string", "minLength": 1}})
+    for headers, required in ((doc.headers, True), (doc.optional_headers, False)):
+        for name, description in headers.items():
+            parameters.append({"name": name, "in": "header", "required": required, "description": description,
+                               "schema": {"type": "string", "minLength": 1}})
     return parameters
 
 

@@ -195,3 +195,9 @@ class PriceListPage(Page[PriceList]):
 
 class PurchaseRequestPage(Page[PurchaseRequest]):
     """A page of a company's purchase requests, newest first."""
+
+
+class PurchaseRequestAnswer(BaseModel):
+    """Checkout's 202: a company buyer's checkout above their spending limit, waiting for an approver."""
+
+    purchase_request: PurchaseRequest

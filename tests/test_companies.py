@@ -111,3 +111,26 @@ def test_nobody_outside_the_company_sees_it_or_its_orders(client, pool):
     for headers in (outsider,):
         assert client.get("/company", headers=headers).status_code == 404
         assert client.get("/company/orders", headers=headers).status_code == 404
+
+
+def test_adding_a_buyer_invites_them_to_sign_in_with_a_verified_email(client, pool):
+    import boto3
+
+    company = make_company(client)
+    body = {"email": "new.buyer@acme.example", "role": "buyer"}
+    assert client.post(f"/admin/companies/{company['id']}/buyers", body, headers=ADMIN).status_code == 201
+    user = boto3.client("cognito-idp").admin_get_user(UserPoolId=pool.pool_id, Username="new.buyer@acme.example")
+    attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD" and attributes["email_verified"] == "true"
+    # Again (a role change), and for somebody who already has an account: no second invitation, no error.
+    pool.sign_up("existing@acme.example")
+    for email in ("new.buyer@acme.example", "existing@acme.example"):
+        again = client.post(f"/admin/companies/{company['id']}/buyers", {"email": email, "role": "approver"},
+                            headers=ADMIN)
+        assert again.status_code == 201, again.data
+
+
+def test_without_a_user_pool_a_buyer_is_still_added(client):
+    company = make_company(client)
+    answer = client.post(f"/admin/companies/{company['id']}/buyers", {"email": "x@acme.example"}, headers=ADMIN)
+    assert answer.status_code == 201 and answer.data["customer_id"].startswith("cus_")

@@ -1,11 +1,13 @@
 import { useMemo, useState } from "react";
 import { clientFor } from "./api";
 import { currentCredential, signOut, type Credential } from "./auth";
+import { Companies } from "./pages/Companies";
 import { Dashboard } from "./pages/Dashboard";
 import { Discounts } from "./pages/Discounts";
 import { Invoices } from "./pages/Invoices";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
+import { PriceLists } from "./pages/PriceLists";
 import { Products } from "./pages/Products";
 import { Quotes } from "./pages/Quotes";
 import { SignIn } from "./pages/SignIn";
@@ -16,6 +18,8 @@ const SECTIONS = [
   { path: "orders", label: "Orders" },
   { path: "products", label: "Products" },
   { path: "discounts", label: "Discounts" },
+  { path: "companies", label: "Companies" },
+  { path: "price-lists", label: "Price lists" },
   { path: "quotes", label: "Quotes" },
   { path: "invoices", label: "Invoices" },
 ];
@@ -32,6 +36,8 @@ export function App() {
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "companies") page = <Companies client={client} />;
+  else if (section === "price-lists") page = <PriceLists client={client} />;
   else if (section === "quotes") page = <Quotes client={client} />;
   else if (section === "invoices") page = <Invoices client={client} />;
   else page = <Dashboard client={client} />;

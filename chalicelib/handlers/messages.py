@@ -52,7 +52,7 @@ def _customer_order(order_id: str) -> Order:
 
 @bp.route("/orders/{order_id}/messages", methods=["POST"])
 @documented(Message, status=201, request=MessageIn, errors=[*CUSTOMER_ERRORS, Conflict],
-            summary="Write to the shop about an order", headers=ORDER_TOKEN)
+            summary="Write to the shop about an order", optional_headers=ORDER_TOKEN)
 def write_message(order_id):
     body = parse(MessageIn, bp.current_request)
     message = messages.write(_customer_order(order_id), body.body)
@@ -61,7 +61,7 @@ def write_message(order_id):
 
 @bp.route("/orders/{order_id}/messages", methods=["GET"])
 @documented(MessageList, errors=CUSTOMER_ERRORS, summary="The conversation about an order (no internal notes)",
-            headers=ORDER_TOKEN)
+            optional_headers=ORDER_TOKEN)
 def read_messages(order_id):
     found = messages.read(_customer_order(order_id))
     return {"data": [m.model_dump(mode="json") for m in found]}

@@ -37,7 +37,7 @@ ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
 @bp.route("/orders/{order_id}", methods=["GET"])
 @documented(Order, errors=[ResourceMissing, Unauthenticated, EmailNotVerified],
             summary="Get an order (the customer's order page)",
-            headers={"X-Order-Token": "The `order_token` of the checkout answer; without the right one the "
+            optional_headers={"X-Order-Token": "The `order_token` of the checkout answer; without the right one the "
                                      "order is a 404. A signed-in owner may send `Authorization: Bearer <Cognito "
                                      "token>` instead."})
 def get_order(order_id):

@@ -142,6 +142,30 @@ Derived views of the catalogue (search index, channel feeds; repository/catalogu
 |                                |                                                | catalogue_views.head_object        |
 |                                |                                                | catalogue_views.object_url         |
 
+B2B companies, price lists and purchase requests (repository/companies.py, repository/purchase_requests.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| a company                      | PK=COMPANY#<co id>, SK=COMPANY                 | companies.get                      |
+|                                |                                                | companies.save                     |
+| companies, newest first        | GSI1: COMPANIES, <created_at>#<co id>          | companies.list_recent              |
+| a customer's membership        | PK=CUSTOMER#<cus id>, SK=COMPANY               | companies.membership               |
+| add a buyer                    | transaction: membership (conditional) +        | companies.add_buyer                |
+|                                | PK=COMPANY#<co id>, SK=BUYER#<cus id>          |                                    |
+| a company's buyers             | Query COMPANY#<co id>, SK begins_with BUYER#   | companies.buyers                   |
+| a price list                   | PK=PRICE_LIST#<pl id>, SK=PRICE_LIST           | companies.get_price_list           |
+| price lists, newest first      | GSI1: PRICE_LISTS, <created_at>#<pl id>        | companies.list_price_lists         |
+| write a list + company copies  | PRICE_LIST# + COMPANY#<co id>/PRICES#<cur>     | companies.save_price_list          |
+|                                | (conditional on holder and version)            |                                    |
+| who holds a company's currency | BatchGetItem COMPANY#<co id>/PRICES#<cur>      | companies.price_list_holders       |
+| price a buyer's cart           | BatchGetItem SKU#.., DISCOUNT#, CUSTOMER#/     | companies.pricing_batch            |
+|                                | COMPANY; then COMPANY + PRICES#<cur>           |                                    |
+| a company's orders, newest     | GSI4: COMPANY#<co id>, <created_at>#<id>       | orders.list_by_company             |
+| a purchase request             | PK=COMPANY#<co id>, SK=PURCHASE_REQUEST#<id>   | purchase_requests.get              |
+| open one (idempotent)          | Put attribute_not_exists(PK)                   | purchase_requests.open_request     |
+| decide one                     | Put on its version                             | purchase_requests.save             |
+| a company's requests, newest   | GSI1: COMPANY#<co id>#PURCHASE_REQUESTS, ..    | purchase_requests.list_recent      |
+
 B2B invoices and quotes (repository/invoices.py, repository/quotes.py, repository/documents.py):
 
 | pattern                        | key or index                                   | function                           |

@@ -164,23 +164,28 @@ def save_price_list(price_list: PriceList, dropped: list[str]) -> list[str]:
 # --- a buyer's cart ----------------------------------------------------------------------------------
 
 
-def pricing_batch(code: str | None, skus: list[str], company_id: str | None, currency: str
-                  ) -> tuple[DiscountRecord | None, dict[str, SkuRecord], Company | None, PriceList | None]:
-    """A cart's discount code, SKUs, and its buyer's company and company price list in `currency`, in one
-    BatchGetItem (plus one for the shards of sharded SKUs, as catalog.get_skus)."""
+def pricing_batch(code: str | None, skus: list[str], customer_id: str | None, currency: str
+                  ) -> tuple[DiscountRecord | None, dict[str, SkuRecord], Buyer | None, Company | None,
+                             PriceList | None]:
+    """A cart's discount code and SKUs, with the membership of its account's customer, in one BatchGetItem
+    (plus one for the shards of sharded SKUs, as catalog.get_skus); for a company buyer, one more for the
+    company and its price list in `currency`."""
     keys = [sku_key(s) for s in skus] + ([discount_key(code)] if code else [])
-    if company_id:
-        keys += [company_key(company_id), company_prices_key(company_id, currency)]
+    keys += [membership_key(customer_id)] if customer_id else []
     if not keys:
-        return None, {}, None, None
-    discount, company, price_list, found = None, None, None, {}
+        return None, {}, None, None, None
+    discount, buyer, company, price_list, found = None, None, None, None, {}
     for item in dynamo.batch_get(keys):
         if item["SK"] == "DISCOUNT":
             discount = DiscountRecord.model_validate(item)
-        elif item["SK"] == "COMPANY":
-            company = Company.model_validate(item)
-        elif item["SK"].startswith("PRICES#"):
-            price_list = PriceList.model_validate(item)
+        elif item["SK"] == "COMPANY" and item["PK"].startswith("CUSTOMER#"):
+            buyer = Buyer.model_validate(item)
         else:
             found[item["sku"]] = SkuRecord.model_validate(item)
-    return discount, catalog.with_shards(found), company, price_list
+    if buyer is not None:
+        for item in dynamo.batch_get([company_key(buyer.company_id), company_prices_key(buyer.company_id, currency)]):
+            if item["SK"] == "COMPANY":
+                company = Company.model_validate(item)
+            else:
+                price_list = PriceList.model_validate(item)
+    return discount, catalog.with_shards(found), buyer, company, price_list

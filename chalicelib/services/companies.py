@@ -6,7 +6,7 @@ with that verified email); a buyer sees their company and its orders, nobody els
 invoices.
 """
 
-from chalicelib import clock
+from chalicelib import accounts, clock
 from chalicelib.errors import InvalidRequest, not_found
 from chalicelib.models.companies import (
     Buyer,
@@ -77,12 +77,14 @@ def list_companies(limit: int, cursor: str | None) -> tuple[list[Company], str |
 
 
 def add_buyer(company_id: str, body: BuyerIn) -> Buyer:
-    """Make the customer of `email` a buyer (or approver) of the company; adding them again changes their
-    role and limit. Raises ResourceMissing, ResourceExists (a buyer of another company)."""
+    """Make the customer of `email` a buyer (or approver) of the company and invite them to sign in (a
+    Cognito user with that verified email, unless one exists); adding them again changes their role and
+    limit. Raises ResourceMissing, ResourceExists (a buyer of another company), UpstreamUnavailable."""
     get(company_id)
     buyer = Buyer(customer_id=customer_id_for(body.email), company_id=company_id, email=body.email,
                   role=body.role, spending_limit=body.spending_limit, created_at=clock.now())
     companies.add_buyer(buyer)
+    accounts.invite(body.email)  # after the membership: a retry after a failed invite invites again
     return buyer
 
 

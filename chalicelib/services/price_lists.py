@@ -135,12 +135,11 @@ def import_csv(price_list_id: str, text: str) -> PriceList:
 def pricing_inputs(record: CartRecord, skus: list[str], code: str | None
                    ) -> tuple[dict[str, SkuRecord], DiscountRecord | None, B2BTerms | None]:
     """The SKUs and discount code of a cart and, when the cart is a company buyer's account cart, the
-    company's price list in its currency and whether the sale is reverse-charged: one GetItem (the
-    membership, only for an account cart) and one BatchGetItem (SKUs, code, company, price list)."""
-    buyer = companies.membership(record.customer_id) if record.customer_id else None
-    discount, found, company, price_list = companies.pricing_batch(
-        code, skus, buyer.company_id if buyer else None, record.currency)
-    if company is None:
+    company's price list in its currency and whether the sale is reverse-charged: one BatchGetItem (SKUs,
+    code, the account's membership), and for a company buyer one more (company, its price list)."""
+    discount, found, buyer, company, price_list = companies.pricing_batch(code, skus, record.customer_id,
+                                                                          record.currency)
+    if buyer is None or company is None:
         return found, discount, None
     return found, discount, B2BTerms(company_id=company.id, buyer=buyer, price_list=price_list,
                                      reverse_charge=reverse_charged(company.vat_id, config.settings().shop_country))
