@@ -252,11 +252,11 @@ def test_an_invoiced_checkout_costs_a_fixed_number_of_calls_and_no_payment_provi
         answer = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
     assert answer.status_code == 201, answer.data
     print("invoiced checkout:", calls.by_operation())
-    # GetItem: the cart, the membership and the company (the invoice's terms, services/invoices.py), the year's
-    # number counter; BatchGetItem: the pricing inputs (SKUs, discount, membership; then company and price
-    # list); Query: the overdue check; one transaction; the PDF upload.
+    # GetItem: the cart, the year's number counter; BatchGetItem: the pricing inputs (SKUs, discount,
+    # membership; then the company, whose terms the invoice takes, and its price list); Query: the overdue
+    # check; one transaction; the PDF upload.
     assert calls.by_operation() == {
-        ("dynamodb", "GetItem"): 4, ("dynamodb", "BatchGetItem"): 2, ("dynamodb", "Query"): 1,
+        ("dynamodb", "GetItem"): 2, ("dynamodb", "BatchGetItem"): 2, ("dynamodb", "Query"): 1,
         ("dynamodb", "TransactWriteItems"): 1, ("s3", "PutObject"): 1}
 
 

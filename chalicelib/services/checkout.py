@@ -171,7 +171,7 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             raise ApprovalNeeded(purchase_requests.open_for(record, order, b2b.buyer, payment_method))
         order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
         if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
-            order, invoice = invoices.for_checkout(order, customer_id)
+            order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
         else:
             order = _with_payment(order)
         try:

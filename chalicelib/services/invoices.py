@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from chalicelib import clock, config, pdf
 from chalicelib.errors import Conflict, InvoiceNotAllowed, InvoicesOverdue, InvoiceVoid, not_found
+from chalicelib.models.companies import Company
 from chalicelib.models.invoices import (
     Invoice,
     InvoiceBuyer,
@@ -51,16 +52,20 @@ def pdf_url(order_id: str) -> str:
     return f"{config.settings().api_url.rstrip('/')}/orders/{order_id}/invoice"
 
 
-def for_checkout(order: OrderRecord, customer_id: str | None) -> tuple[OrderRecord, tuple[InvoiceRecord, int]]:
+def for_checkout(order: OrderRecord, customer_id: str | None,
+                 company: Company | None = None) -> tuple[OrderRecord, tuple[InvoiceRecord, int]]:
     """The order paid by invoice (status `paid` so fulfilment proceeds, payment_status `invoiced`, no
     provider payment), and for orders.place its invoice with the next number of the year and the company's
     credit limit in the order's currency. Raises InvoiceNotAllowed (not a signed-in buyer of a company with
-    payment terms), InvoicesOverdue (an invoice overdue past the grace period)."""
+    payment terms), InvoicesOverdue (an invoice overdue past the grace period). `company` is the buyer's as
+    the cart's pricing read it (an account cart); without it the signed-in customer's membership is read."""
     settings = config.settings()
-    membership = companies.membership(customer_id) if customer_id else None
-    if membership is None:
-        raise InvoiceNotAllowed("Paying by invoice needs a signed-in buyer of a company.", param="payment_method")
-    company, _ = membership
+    if company is None:
+        membership = companies.membership(customer_id) if customer_id else None
+        if membership is None:
+            raise InvoiceNotAllowed("Paying by invoice needs a signed-in buyer of a company.",
+                                    param="payment_method")
+        company, _ = membership
     if not company.payment_terms_days:
         raise InvoiceNotAllowed("The company has no payment terms; pay by card.", param="payment_method")
     now = order.created_at

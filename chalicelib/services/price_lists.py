@@ -141,7 +141,7 @@ def pricing_inputs(record: CartRecord, skus: list[str], code: str | None
                                                                           record.currency)
     if buyer is None or company is None:
         return found, discount, None
-    return found, discount, B2BTerms(company_id=company.id, buyer=buyer, price_list=price_list,
+    return found, discount, B2BTerms(company_id=company.id, buyer=buyer, price_list=price_list, company=company,
                                      reverse_charge=reverse_charged(company.vat_id, config.settings().shop_country))
 
 
