@@ -9,6 +9,8 @@ from chalicelib import clock
 from tests.b2b_support import account_cart, add_buyer, make_company
 from tests.conftest import ADMIN, make_product
 from tests.customers_support import bearer
+from tests.orders_support import Stream
+from tests.queue_support import consumers_fixture, mail_fixture, pump, sent_emails  # noqa: F401
 
 
 @pytest.fixture
@@ -128,3 +130,17 @@ def test_a_cart_changed_since_the_quote_cannot_be_accepted(shop, acme):
     assert shop.patch(f"/carts/{cart['id']}/lines/TEE-M", {"quantity": 50}).status_code == 200
     refused = shop.post(f"/quotes/{quote['id']}/accept", headers=acme["ada"])
     assert refused.status_code == 409 and refused.data["error"]["code"] == "quote_cart_changed"
+
+
+def test_the_shop_is_told_of_a_quote_request_and_the_buyer_of_each_answer(client, pool, mail, aws):
+    make_product(client, price=1999, on_hand=50)
+    company = make_company(client)
+    ada = add_buyer(client, pool, company["id"], "ada@acme.example")
+    stream = Stream()
+    quote, _ = asked(client, ada, {"TEE-M": 20})
+    answered(client, quote, {"TEE-M": 1700})
+    mail.raw.lambda_.invoke("on_table_change", {"Records": stream.read()})
+    pump(mail, "on_email_message", aws["EmailQueueUrl"])
+    sent = {(tuple(m.destinations["ToAddresses"]), m.subject) for m in sent_emails()}
+    assert (("owner@example.com",), f"[Demo Shop] Quote requested: {quote['id']}") in sent
+    assert (("ada@acme.example",), f"Demo Shop: Your quote {quote['id']} is ready") in sent

@@ -10,6 +10,7 @@ or index attributes.
 | STATS     | models.crm.CustomerStats (a customer's figures, repository/crm.py) |
 | MESSAGE#… | models.crm.MessageRecord (customer service, repository/messages.py) |
 | INVOICE   | models.invoices.InvoiceRecord (repository/invoices.py) |
+| QUOTE     | models.quotes.QuoteRecord (repository/quotes.py) |
 | PURCHASE_REQUEST#… | models.companies.PurchaseRequest (B2B approval, repository/purchase_requests.py) |
 
 Other items (events applied, deliveries, counters...) are not changes anyone listens to: None.
@@ -24,11 +25,13 @@ from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord
+from chalicelib.models.quotes import QuoteRecord
 from chalicelib.repository import dynamo
 
 KEYS = {"PK", "SK"}
 MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
-                                   "STATS": CustomerStats, "INVOICE": InvoiceRecord}
+                                   "STATS": CustomerStats, "INVOICE": InvoiceRecord,
+                                   "QUOTE": QuoteRecord}
 PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord, "PURCHASE_REQUEST#": PurchaseRequest}
 
 

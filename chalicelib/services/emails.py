@@ -55,6 +55,8 @@ TEMPLATES = {
     "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
     "InvoiceIssued": ("invoice_issued", "{shop}: Invoice {number}", False),
     "InvoiceReminder": ("invoice_reminder", "{shop}: Reminder - invoice {number} is overdue", False),
+    "QuoteRequested": ("quote_requested", "[{shop}] Quote requested: {quote}", True),
+    "QuoteAnswered": ("quote_answered", "{shop}: Your quote {quote} is ready", False),
     "PurchaseRequested": ("purchase_requested", "{shop}: A purchase request to approve", False),
     "PurchaseRequestApproved": ("purchase_request_decided", "{shop}: Your purchase request was approved", False),
     "PurchaseRequestRejected": ("purchase_request_decided", "{shop}: Your purchase request was rejected", False),
@@ -121,8 +123,10 @@ def render(event: dict) -> Email | None:
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
     if kind in ("WinBackOffered", "MessageReplied"):
         return _render_customer(event, template, subject)
-    if kind in ("InvoiceIssued", "InvoiceReminder"):
-        return _render_invoice(event, template, subject)
+    if kind in ("InvoiceIssued", "InvoiceReminder", "QuoteRequested", "QuoteAnswered"):
+        from chalicelib.services import quote_emails  # it builds on this module
+
+        return quote_emails.render(event, template, subject)
     if kind.startswith("PurchaseRequest"):
         return _render_purchase_request(event, template, subject.format(shop=settings.shop_name))
     order = data["order"]  # every field of the order as the shop sees it (events.py)
@@ -205,25 +209,6 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
     environment = _templates()
     return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
                  text=environment.get_template(f"{template}.txt").render(context), headers=headers)
-
-
-def _render_invoice(event: dict, template: str, subject: str) -> Email:
-    """The invoice (InvoiceIssued) and its reminders (InvoiceReminder), to the buyer who placed the order,
-    with the invoice's PDF rendered from the event (the same document as the one stored in S3)."""
-    from chalicelib import pdf
-    from chalicelib.models.invoices import InvoiceRecord, document_lines
-
-    settings = config.settings()
-    invoice = event["data"]["invoice"]
-    record = InvoiceRecord.model_validate(invoice)
-    document = pdf.render(document_lines(record), title=f"Invoice {record.number}")
-    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "invoice": invoice,
-               "currency": invoice["currency"]}
-    environment = _templates()
-    return Email(to=invoice["buyer"]["email"], subject=subject.format(shop=settings.shop_name, number=record.number),
-                 html=environment.get_template(f"{template}.html").render(context),
-                 text=environment.get_template(f"{template}.txt").render(context),
-                 attachments=((f"invoice-{record.number}.pdf", document, "application/pdf"),))
 
 
 def _render_purchase_request(event: dict, template: str, subject: str) -> Email:
