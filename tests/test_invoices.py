@@ -66,7 +66,7 @@ def test_a_buyer_checks_out_by_invoice_without_a_card(client, acme):
     assert invoice_store.open_credit(acme["company"]["id"], "EUR") == order["total"]
 
 
-def test_the_invoice_pdf_is_stored_and_linked_with_both_vat_ids_and_the_lines(client, acme, monkeypatch):
+def test_the_invoice_pdf_is_stored_and_linked_with_both_vat_ids_and_the_lines(client, acme, pool, monkeypatch):
     monkeypatch.setenv("SHOP_VAT_ID", "DE999999999")
     monkeypatch.setenv("SHOP_ADDRESS", "1 Marktplatz; 10117 Berlin")
     config.reset()
@@ -75,6 +75,10 @@ def test_the_invoice_pdf_is_stored_and_linked_with_both_vat_ids_and_the_lines(cl
     link = client.get(f"/orders/{order['id']}/invoice", headers={"X-Order-Token": answer.data["order_token"]})
     assert link.status_code == 302
     assert client.get(f"/orders/{order['id']}/invoice", headers={"X-Order-Token": "nope"}).status_code == 404
+    assert client.get(f"/orders/{order['id']}/invoice", headers=acme["headers"]).status_code == 302  # the owner
+    mallory = bearer(pool.sign_up("mallory@example.com")["id"])
+    assert client.get(f"/orders/{order['id']}/invoice", headers=mallory).status_code == 404
+    assert client.get(f"/admin/invoices/{order['invoice']['id']}").status_code == 401
     key = f"invoices/{clock.now().year}/{order['invoice']['number']}-{order['invoice']['id']}.pdf"
     stored = boto3.client("s3").get_object(Bucket=config.settings().documents_bucket, Key=key)["Body"].read()
     text = check_pdf(stored)["text"]
