@@ -29,6 +29,7 @@ from chalicelib.handlers import (
     recommendations,
     rendering,
     reports,
+    returns,
     schedules,
     search,
     webhooks,
@@ -42,7 +43,7 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, companies, invoices,
+                 admin_imports, admin_stock, categories, search, returns, companies, invoices,
                  price_lists, quotes):
     app.register_blueprint(handlers.bp)
 

@@ -111,6 +111,12 @@ class Settings:
     # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
     # of another member state buys reverse-charged (tax 0) when this is an EU member state.
     shop_country: str = "DE"
+    # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
+    # a return is worth return_store_credit_bonus_percent more than its refund would be.
+    return_window_days: int = 30
+    return_store_credit_bonus_percent: int = 0
+    # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
+    return_exchange_difference: str = "original"
 
 
 @lru_cache(maxsize=1)
@@ -160,6 +166,9 @@ def settings() -> Settings:
         invoice_reminder_days=int(os.environ.get("INVOICE_REMINDER_DAYS", "7")),
         invoice_grace_days=int(os.environ.get("INVOICE_GRACE_DAYS", "14")),
         shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
+        return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
+        return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
+        return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         **_cognito(),
     )
 

@@ -170,6 +170,14 @@ class RefundExceedsPayment(Conflict, code="refund_exceeds_payment"):
     """More than can still be refunded."""
 
 
+class ReturnExceedsShipment(Conflict, code="return_exceeds_shipment"):
+    """More than was shipped and not yet returned (or than was asked to be returned); `param` names the line."""
+
+
+class ReturnWindowClosed(Conflict, code="return_window_closed"):
+    """The order's return window has closed (or nothing of it has shipped yet)."""
+
+
 class DiscountRefused(Conflict):
     """The discount code's validity window, usage limit (total or per customer), currency, minimum or
     customer (a personal code) refused the cart or the order; each reason is a subclass (DISCOUNT_REFUSALS)."""
@@ -236,6 +244,18 @@ class QuoteCartChanged(Conflict, code="quote_cart_changed"):
     """The cart no longer holds exactly the quoted lines; ask for a new quote."""
 
 
+class StoreCreditInsufficient(Conflict, code="store_credit_insufficient"):
+    """The customer's store credit in that currency is smaller than the amount taken back or spent."""
+
+
+class GiftCardInsufficient(Conflict, code="gift_card_insufficient"):
+    """The gift card's balance no longer covers what the cart applied (read the cart again)."""
+
+
+class GiftCardUnusable(Conflict, code="gift_card_unusable"):
+    """The gift card is disabled, expired, or in another currency than the cart."""
+
+
 # --- 413 and above ---------------------------------------------------------------------------------
 
 
@@ -250,6 +270,10 @@ class IdempotencyKeyReused(CommerceError, code="idempotency_key_reused", status=
 # Answered by API Gateway itself (infra/package.py, GATEWAY_RESPONSES), never by a route.
 class RateLimited(CommerceError, code="rate_limited", status=429):
     """Too many requests (the stage's throttling); retry after `Retry-After` seconds."""
+
+
+class TooManyAttempts(RateLimited, code="too_many_attempts"):
+    """Too many gift-card lookups from this address in the last minutes; retry after `retry_after` seconds."""
 
 
 class UpstreamUnavailable(CommerceError, code="upstream_unavailable", status=502):

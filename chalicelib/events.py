@@ -23,6 +23,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 |               | answered (again): to the buyer                           | QuoteAnswered  | email  |
 | PurchaseRequest | created: one to each approver                        | PurchaseRequested | email |
 |             | an order recorded (approved) / rejected: to the buyer    | PurchaseRequestApproved / Rejected | email |
+| ReturnRecord | created, or its status changes (`return_events`; an     | Return<Status> | email  |
+|             | approved return also asks fulfilment for a return)       | (Approved)     | both   |
 """
 
 import json
@@ -35,6 +37,7 @@ from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import Order, OrderRecord
 from chalicelib.models.quotes import Quote, QuoteRecord
+from chalicelib.models.returns import Return, ReturnRecord
 
 FULFILMENT = "fulfilment"
 EMAIL = "email"
@@ -162,6 +165,18 @@ def purchase_request_events(old: PurchaseRequest | None, new: PurchaseRequest | 
     return []
 
 
+def return_events(old: ReturnRecord | None, new: ReturnRecord | None) -> list[Event]:
+    """ReturnRequested, ReturnApproved (to fulfilment too: a return request for the warehouse or 3PL),
+    ReturnRejected, ReturnReceived, ReturnRefunded: one per return and status."""
+    if not new or (old and old.status == new.status):
+        return []
+    kind = "Return" + new.status.capitalize()
+    data = {"return": Return.from_record(new).model_dump(mode="json"), "to": new.email, "currency": new.currency,
+            "order_token": new.order_token}
+    queues = (FULFILMENT, EMAIL) if new.status == "approved" else (EMAIL,)
+    return [Event(f"{new.id}.{kind}", kind, clock.iso(new.updated_at), data, queues)]
+
+
 def events_for_change(old: Record | None, new: Record | None, record_id: str = "") -> list[Event]:
     """All events for one change's images (domain models, repository/stream.py); `record_id` is
     the stream record's eventID (the same on every delivery of the record)."""
@@ -177,6 +192,8 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return message_events(old, new)
     if isinstance(new or old, PurchaseRequest):
         return purchase_request_events(old, new)
+    if isinstance(new or old, ReturnRecord):
+        return return_events(old, new)
     if isinstance(new or old, InvoiceRecord):
         return invoice_events(old, new)
     if isinstance(new or old, QuoteRecord):

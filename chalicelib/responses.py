@@ -15,6 +15,7 @@ from chalicelib.models.crm import AdminCustomer, Message, Thread
 from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Order
 from chalicelib.models.quotes import Quote
+from chalicelib.models.returns import Return
 
 T = TypeVar("T")
 
@@ -174,6 +175,14 @@ class SegmentCounts(BaseModel):
 
 class MessageList(BaseModel):
     data: list[Message]
+
+
+class ReturnList(BaseModel):
+    data: list[Return]
+
+
+class ReturnPage(Page[Return]):
+    """A page of returns in one status, oldest first."""
 
 
 class ThreadPage(Page[Thread]):

@@ -10,6 +10,7 @@ import { Orders } from "./pages/Orders";
 import { PriceLists } from "./pages/PriceLists";
 import { Products } from "./pages/Products";
 import { Quotes } from "./pages/Quotes";
+import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
 import { useRoute } from "./router";
 
@@ -17,6 +18,7 @@ const SECTIONS = [
   { path: "", label: "Dashboard" },
   { path: "orders", label: "Orders" },
   { path: "products", label: "Products" },
+  { path: "returns", label: "Returns" },
   { path: "discounts", label: "Discounts" },
   { path: "companies", label: "Companies" },
   { path: "price-lists", label: "Price lists" },
@@ -35,6 +37,7 @@ export function App() {
   if (section === "orders" && id) page = <OrderDetail client={client} orderId={id} />;
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
+  else if (section === "returns") page = <Returns client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
   else if (section === "companies") page = <Companies client={client} />;
   else if (section === "price-lists") page = <PriceLists client={client} />;

@@ -154,3 +154,15 @@ def require_admin(request) -> None:
         matched |= hmac.compare_digest(digest, known.lower())
     if not matched:
         raise Unauthenticated("The admin API key is not valid.")
+
+
+def customer_order(request, order_id: str):
+    """The order the caller proves is theirs, as GET /orders/{id}: its `X-Order-Token`, or else the owner's
+    bearer token (an invalid one is a 401; another customer's order the same 404 as an unknown one)."""
+    from chalicelib import accounts
+    from chalicelib.services import customers, orders
+
+    token = request.headers.get("x-order-token")
+    if token is None and accounts.bearer_present(request):
+        return customers.owned_order(accounts.from_request(request).customer_id, order_id)
+    return orders.get_for_customer(order_id, token)

@@ -4,11 +4,12 @@ detail with orders, tags and notes, segment counts and a segment's CSV export.""
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from chalicelib.errors import InvalidRequest, ResourceMissing, not_found
-from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query, require_admin
-from chalicelib.models import Request
+from chalicelib import clock
+from chalicelib.errors import InvalidRequest, ResourceMissing, StoreCreditInsufficient, not_found
+from chalicelib.handlers.common import PageQuery, admin_body, documented, page, parse, parse_query, require_admin
+from chalicelib.models import MAX_MONEY, Currency, Request
 from chalicelib.models.crm import SEGMENTS, Segment, Tag
 from chalicelib.responses import AdminCustomerDetail, AdminCustomerPage, SegmentCounts
 from chalicelib.services import crm
@@ -68,6 +69,23 @@ def annotate_customer(customer_id):
     require_admin(bp.current_request)
     body = parse(CustomerNotes, bp.current_request)
     return crm.annotate(customer_id, body.tags, body.note)
+
+
+class CreditChange(Request):
+    currency: Currency
+    amount: Annotated[int, Field(ge=-MAX_MONEY, le=MAX_MONEY, description="Minor units; negative takes credit back "
+                                                                            "(never below 0: a 409).")]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+@bp.route("/admin/customers/{customer_id}/credit", methods=["POST"])
+@documented(AdminCustomerDetail, request=CreditChange, errors=[ResourceMissing, StoreCreditInsufficient],
+            summary="Give or take back a customer's store credit", tag=TAG)
+def give_credit(customer_id):
+    """Store credit in one currency, with a reason written to the customer's credit ledger. Sent again
+    with the same `Idempotency-Key`, it answers the first answer and changes nothing."""
+    body = admin_body(CreditChange, bp.current_request)
+    return crm.give_credit(customer_id, body.currency, body.amount, body.reason, clock.new_id("cred"))
 
 
 @bp.route("/admin/segments", methods=["GET"])

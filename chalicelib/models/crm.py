@@ -75,9 +75,9 @@ class AdminCustomer(BaseModel):
     created_at: datetime
 
     @classmethod
-    def from_stats(cls, stats: CustomerStats) -> "AdminCustomer":
-        # Store credit is not kept yet (gift cards and credit are another issue): zero per currency seen.
-        credit = {currency: 0 for currency in stats.lifetime_value}
+    def from_stats(cls, stats: CustomerStats, store_credit: dict[str, int] | None = None) -> "AdminCustomer":
+        # Zero in each currency the customer bought in, and their balance where they have one.
+        credit = {currency: 0 for currency in stats.lifetime_value} | (store_credit or {})
         return cls(store_credit=credit, **stats.model_dump(include=set(cls.model_fields) - {"store_credit"}))
 
 

@@ -100,15 +100,18 @@ def get(order_id: str) -> OrderRecord | None:
     return OrderRecord.model_validate(item) if item else None
 
 
-def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None,
-          invoice: tuple[InvoiceRecord, int] | None = None, quote: QuoteRecord | None = None) -> None:
+def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord | None = None,
+          extra: list[dynamo.Piece] = (), invoice: tuple[InvoiceRecord, int] | None = None,
+          quote: QuoteRecord | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
     the `redeem` discount code, issue the `invoice` (with the company's credit limit: its number and
     the open credit, repository/invoices.py), accept the `quote` it is placed from and retire the cart at
     the version read; all or nothing. Raises StockShort naming a short SKU, DiscountUsedUp,
     CreditLimitExceeded, QuoteExpired (the quote lapsed or changed), CartChanged if the cart moved on or
-    was checked out (or the invoice number was taken meanwhile: read again)."""
+    was checked out (or the invoice number was taken meanwhile: read again). An order that settles a
+    return (an exchange: repository/returns.py) has no cart (`cart_version` None) and brings the return's
+    pieces (`extra`); their failures are raised as `dynamo.Cancelled`."""
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
@@ -116,13 +119,9 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
         pieces += invoices.issue(*invoice)
     if quote:
         pieces.append(quotes.accept(quote, order.id, iso(order.created_at)))
-    pieces.append(dynamo.update(
-        "cart", cart_key(order.cart_id),
-        # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
-        "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
-        "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
-        "#status = :open AND version = :version", {"#status": "status"},
-        done="checked_out", order=order.id, one=1, open="open", version=cart_version, now=iso(order.created_at)))
+    pieces += extra
+    if cart_version is not None:
+        pieces.append(_retire_cart(order, cart_version))
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
@@ -142,6 +141,16 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
             raise DiscountUsedUp(f"Discount code {order.discount_code} can no longer be used.",
                                  param="discount_code") from cancelled
         raise
+
+
+def _retire_cart(order: OrderRecord, cart_version: int) -> dynamo.Piece:
+    return dynamo.update(
+        "cart", cart_key(order.cart_id),
+        # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
+        "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
+        "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
+        "#status = :open AND version = :version", {"#status": "status"},
+        done="checked_out", order=order.id, one=1, open="open", version=cart_version, now=iso(order.created_at))
 
 
 def attach_payment(order_id: str, payment: PaymentRef) -> None:

@@ -12,6 +12,7 @@ or index attributes.
 | INVOICE   | models.invoices.InvoiceRecord (repository/invoices.py) |
 | QUOTE     | models.quotes.QuoteRecord (repository/quotes.py) |
 | PURCHASE_REQUEST#… | models.companies.PurchaseRequest (B2B approval, repository/purchase_requests.py) |
+| RETURN    | models.returns.ReturnRecord (repository/returns.py) |
 
 Other items (events applied, deliveries, counters...) are not changes anyone listens to: None.
 """
@@ -26,12 +27,13 @@ from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord
 from chalicelib.models.quotes import QuoteRecord
+from chalicelib.models.returns import ReturnRecord
 from chalicelib.repository import dynamo
 
 KEYS = {"PK", "SK"}
 MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
                                    "STATS": CustomerStats, "INVOICE": InvoiceRecord,
-                                   "QUOTE": QuoteRecord}
+                                   "QUOTE": QuoteRecord, "RETURN": ReturnRecord}
 PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord, "PURCHASE_REQUEST#": PurchaseRequest}
 
 

@@ -36,7 +36,9 @@ from chalicelib.models.crm import (
 from chalicelib.models.customers import customer_id_for
 from chalicelib.models.orders import Order, OrderRecord
 from chalicelib.repository import crm
+from chalicelib.repository import customers as accounts_repo
 from chalicelib.retry import retried
+from chalicelib.services import store_credit
 
 LOOKBACK = timedelta(days=7)  # the longest outage of the sweep it catches up on
 PAGE = 100
@@ -150,7 +152,24 @@ def customer(customer_id: str) -> dict:
     """A customer with their latest paid orders (newest first). Raises ResourceMissing."""
     stats = _stats(customer_id)
     orders = [Order.from_record(r).model_dump(mode="json") for r in crm.paid_orders(customer_id, DETAIL_ORDERS)]
-    return AdminCustomer.from_stats(stats).model_dump(mode="json") | {"orders": orders}
+    credit = store_credit.balance(customer_id)
+    return AdminCustomer.from_stats(stats, credit).model_dump(mode="json") | {"orders": orders}
+
+
+def give_credit(customer_id: str, currency: str, amount: int, reason: str, source_id: str) -> dict:
+    """The shop gives (or, negative, takes back) store credit; answers the customer. A customer is one
+    with a paid order or an account. Idempotent by `source_id`. Raises ResourceMissing, InvalidRequest,
+    StoreCreditInsufficient."""
+    stats = crm.get(customer_id) if customer_id.startswith("cus_") and len(customer_id) <= 64 else None
+    if stats is None:
+        profile = accounts_repo.get_profile(customer_id) if customer_id.startswith("cus_") else None
+        if profile is None:
+            raise not_found("customer")
+        stats = CustomerStats(id=customer_id, email=profile.email, created_at=profile.created_at or clock.now())
+    store_credit.grant(customer_id, currency, amount, reason, source_id)
+    orders = [Order.from_record(r).model_dump(mode="json") for r in crm.paid_orders(customer_id, DETAIL_ORDERS)]
+    credit = store_credit.balance(customer_id)
+    return AdminCustomer.from_stats(stats, credit).model_dump(mode="json") | {"orders": orders}
 
 
 def annotate(customer_id: str, tags: list[str] | None, note: str | None) -> dict:
@@ -166,7 +185,7 @@ def annotate(customer_id: str, tags: list[str] | None, note: str | None) -> dict
 def find(email: str) -> list[AdminCustomer]:
     """The customer with this email (one GetItem: the id is derived from it), as a list."""
     stats = crm.get(customer_id_for(email))
-    return [AdminCustomer.from_stats(stats)] if stats else []
+    return [AdminCustomer.from_stats(stats, store_credit.balance(stats.id))] if stats else []
 
 
 def list_customers(sort: str, segment: str | None, limit: int, cursor: str | None
@@ -175,7 +194,8 @@ def list_customers(sort: str, segment: str | None, limit: int, cursor: str | Non
         found, next_cursor = crm.list_segment(segment, limit, cursor)
     else:
         found, next_cursor = crm.list_customers(sort, limit, cursor)
-    return [AdminCustomer.from_stats(s) for s in found], next_cursor
+    credit = store_credit.balances_of([s.id for s in found])
+    return [AdminCustomer.from_stats(s, credit.get(s.id)) for s in found], next_cursor
 
 
 def segment_counts() -> list[dict]:

@@ -2,10 +2,11 @@
 only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
 
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
-ShipmentCreated, RefundCreated, OrderCancelled, CartAbandoned (the reminder, with a signed link
-that restores the cart: chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code,
-marketing, like CartAbandoned: see MARKETING) and MessageReplied (the shop's answer to a message about an order); the
-shop owner (SHOP_EMAIL) about OrderNeedsReview and StockLow. Other event types send nothing.
+ShipmentCreated, RefundCreated, OrderCancelled, each step of a return (Return*), CartAbandoned (the
+reminder, with a signed link that restores the cart: chalicelib/cart_links.py), WinBackOffered (a
+lapsed customer's personal code, marketing, like CartAbandoned: see MARKETING) and MessageReplied (the
+shop's answer to a message about an order); the shop owner (SHOP_EMAIL) about OrderNeedsReview and
+StockLow. Other event types send nothing.
 Templates are Jinja2 files in `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt`
 plain), rendered with the shop's name and storefront URL from config. Mail goes through SES v2 from
 EMAIL_SENDER, which SES (and moto) only accepts once that address or its domain is a verified
@@ -60,6 +61,12 @@ TEMPLATES = {
     "PurchaseRequested": ("purchase_requested", "{shop}: A purchase request to approve", False),
     "PurchaseRequestApproved": ("purchase_request_decided", "{shop}: Your purchase request was approved", False),
     "PurchaseRequestRejected": ("purchase_request_decided", "{shop}: Your purchase request was rejected", False),
+    # A return at each step (events.return_events): one template, worded by the return's status.
+    "ReturnRequested": ("return_changed", "{shop}: Your return request for order {order}", False),
+    "ReturnApproved": ("return_changed", "{shop}: Return {number} approved - how to send it back", False),
+    "ReturnRejected": ("return_changed", "{shop}: About your return request for order {order}", False),
+    "ReturnReceived": ("return_changed", "{shop}: Return {number} received", False),
+    "ReturnRefunded": ("return_changed", "{shop}: Return {number} settled", False),
 }
 
 
@@ -121,7 +128,7 @@ def render(event: dict) -> Email | None:
     settings = config.settings()
     if kind in ("StockLow", "CartAbandoned"):
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
-    if kind in ("WinBackOffered", "MessageReplied"):
+    if kind in ("WinBackOffered", "MessageReplied") or kind.startswith("Return"):
         return _render_customer(event, template, subject)
     if kind in ("InvoiceIssued", "InvoiceReminder", "QuoteRequested", "QuoteAnswered"):
         from chalicelib.services import quote_emails  # it builds on this module
@@ -201,6 +208,12 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
         extra, headers = marketing_parts(to)
         context |= {"winback": offer, "ends_on": offer["ends_at"][:10], **extra}
         subject = subject.format(shop=settings.shop_name, percent=offer["percent"])
+    elif "return" in data:
+        ret = data["return"]
+        to = data["to"]
+        context |= {"ret": ret, "currency": data["currency"],
+                    "order_url": order_url(ret["order_id"], data.get("order_token"))}
+        subject = subject.format(shop=settings.shop_name, order=ret["order_id"], number=ret["number"])
     else:
         to = data["to"]
         context |= {"order_id": data["order_id"], "message": data["message"],

@@ -279,22 +279,28 @@ def _settle(order_id: str, refund_id: str, status: str, provider_refund_id: str 
                    lambda: _kept_changing("The order kept changing while recording the refund."))
 
 
-def _refund(order_id: str, amount: int | None, reason: str | None) -> OrderRecord:
-    """Refund `amount` (everything refundable when None); returns the settled order."""
+def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: str | None = None) -> OrderRecord:
+    """Refund `amount` (everything refundable when None); returns the settled order. With `refund_id`, once:
+    a refund of that id already recorded is resumed (pending) or answered (succeeded), not made again."""
     def record_pending() -> tuple[OrderRecord, Refund]:
         order = _load(order_id)
+        done = next((r for r in order.refunds if refund_id and r.id == refund_id), None)
+        if done is not None:
+            return order, done
         if not order.amount_paid or not order.payment or not order.payment.payment_id:
             raise Conflict("Nothing has been paid for this order.")
         left = rules.refundable(order)
         wanted = left if amount is None else amount
         if wanted > left or wanted <= 0:
             raise RefundExceedsPayment(f"At most {left} can still be refunded on this order.", param="amount")
-        refund = Refund(id=clock.new_id("ref", 12), amount=wanted, status="pending", reason=reason,
+        refund = Refund(id=refund_id or clock.new_id("ref", 12), amount=wanted, status="pending", reason=reason,
                         created_at=clock.now())
         orders.save(order, order.model_copy(update={"refunds": [*order.refunds, refund]}))
         return order, refund
 
     order, refund = retried(record_pending, OrderChanged, _kept_changing)
+    if refund.status == "succeeded":
+        return order
     provider = payments.provider(order.payment.provider)
     try:
         provider_refund_id = provider.refund(order.payment.payment_id, refund.amount, idempotency_key=refund.id)
@@ -311,6 +317,12 @@ def refund(order_id: str, amount: int, reason: str | None) -> Order:
     if amount <= 0:
         raise InvalidRequest("amount must be positive.", param="amount")
     return Order.from_record(_refund(order_id, amount, reason))
+
+
+def refund_once(order_id: str, amount: int, reason: str | None, refund_id: str) -> Order:
+    """Refund `amount` under the caller's `refund_id` (a return's settlement): a repeat with the same id
+    moves no money again. Raises as `refund`."""
+    return Order.from_record(_refund(order_id, amount, reason, refund_id))
 
 
 def cancel(order_id: str, reason: str | None) -> Order:

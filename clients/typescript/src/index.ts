@@ -33,6 +33,8 @@ export type Discount = Schemas["Discount"];
 export type DiscountPage = Schemas["DiscountPage"];
 export type StockLevel = Schemas["StockLevel"];
 export type SalesReport = Schemas["SalesReport"];
+export type Return = Schemas["Return"];
+export type ReturnPage = Schemas["ReturnPage"];
 
 export type CreateCart = Schemas["CreateCart"];
 export type AddLine = Schemas["AddLine"];
@@ -51,6 +53,10 @@ export type AnswerIn = Schemas["AnswerIn"];
 export type AcceptIn = Schemas["AcceptIn"];
 export type Invoice = Schemas["Invoice"];
 export type InvoicePage = Schemas["InvoicePage"];
+export type ReturnIn = Schemas["ReturnIn"];
+export type DecisionIn = Schemas["DecisionIn"];
+export type ReceiveIn = Schemas["ReceiveIn"];
+export type SettleIn = Schemas["SettleIn"];
 
 export type Customer = Schemas["Customer"];
 export type SavedAddress = Schemas["SavedAddress"];
@@ -221,8 +227,16 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
     raw,
     rawAdmin,
 
-    listProducts: (query: { limit?: number; cursor?: string } = {}) =>
+    /** Active products: oldest first, or by `category` and `sort` (newest, price_asc, price_desc, title). */
+    listProducts: (query: NonNullable<operations["list_products"]["parameters"]["query"]> = {}) =>
       unwrap(raw.GET("/products", { params: { query } })),
+    /** The category tree: root categories with their `children`. */
+    categories: () => unwrap(raw.GET("/categories")),
+    /** A category's path from the root down to it. */
+    breadcrumbs: (slug: string) => unwrap(raw.GET("/categories/{slug}/breadcrumbs", { params: { path: { slug } } })),
+    /** Full-text search with facets (`q`, `category`, price range, `in_stock`, `sort`, paging). */
+    search: (query: NonNullable<operations["search_products"]["parameters"]["query"]> = {}) =>
+      unwrap(raw.GET("/search", { params: { query } })),
     getProduct: (productId: string) => unwrap(raw.GET("/products/{product_id}", { params: { path: { product_id: productId } } })),
     recommendations: (productId: string) =>
       unwrap(raw.GET("/products/{product_id}/recommendations", { params: { path: { product_id: productId } } })),
@@ -248,6 +262,15 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       }))),
     getOrder: (orderId: string, orderToken: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } } })),
+    /** Ask to return shipped lines (within the return window): 201 with the Return, `requested`. */
+    requestReturn: (orderId: string, orderToken: string, body: ReturnIn, post?: PostOptions) =>
+      unwrap(raw.POST("/orders/{order_id}/returns", {
+        params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken, ...keyed(post) } }, body,
+      })),
+    listReturns: (orderId: string, orderToken: string) =>
+      unwrap(raw.GET("/orders/{order_id}/returns", {
+        params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } },
+      })),
 
     /** The calls of the customer whose Cognito token this is (sign-in is Cognito's, never the API's). */
     customer: (token: string) => customerHelpers(common, token),
@@ -305,6 +328,25 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       importPriceList: (priceListId: string, csv: string, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/price-lists/{price_list_id}/import", {
           params: { path: { price_list_id: priceListId }, header: keyed(post) }, body: { csv },
+      /** Returns in one status (`requested` by default), oldest first. */
+      listReturns: (query: NonNullable<operations["list_returns"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/returns", { params: { query } })),
+      approveReturn: (returnId: string, body: DecisionIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/approve", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
+        })),
+      rejectReturn: (returnId: string, body: DecisionIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/reject", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
+        })),
+      receiveReturn: (returnId: string, body: ReceiveIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/receive", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
+        })),
+      /** Settle once: `original` refund, `store_credit`, or `exchange` with `exchange_lines`. */
+      settleReturn: (returnId: string, body: SettleIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/refund", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
         })),
       salesReport: (query: NonNullable<operations["sales_report"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/reports/sales", { params: { query } })),

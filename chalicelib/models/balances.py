@@ -1,0 +1,87 @@
+"""Money that is not card money: store credit and gift cards, each a balance with a ledger. No I/O.
+
+Every change of a balance is one ledger entry written in the same transaction as the balance, so the
+sum of a ledger is its balance. A spend or give-back is keyed by its source (an order and the reason),
+which makes it happen once however often it is retried.
+"""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from chalicelib.models import Record
+
+GiftCardStatus = Literal["active", "disabled", "expired"]
+LedgerKind = Literal["issue", "spend", "give_back", "refund", "disable", "adjust", "grant"]
+
+
+class CreditEntry(Record):
+    """One change of a customer's store credit in one currency."""
+
+    source_id: str
+    currency: str
+    amount: int
+    reason: str
+    at: datetime
+    order_id: str | None = None
+
+
+class GiftCardEntry(Record):
+    """One change of a gift card's balance (API.md, GiftCard `ledger`)."""
+
+    amount: int
+    kind: LedgerKind
+    order_id: str | None = None
+    at: datetime
+
+
+class GiftCardRecord(Record):
+    """A gift card as stored: the code itself is never stored, only its keyed hash (`code_hash`)."""
+
+    id: str
+    last4: str
+    code_hash: str
+    currency: str
+    initial_amount: int
+    balance: int
+    disabled: bool = False
+    valid_until: datetime | None = None  # not `expires_at`: that is the table's TTL attribute
+    recipient_email: str | None = None
+    message: str | None = None
+    send_at: datetime | None = None
+    order_id: str | None = None
+    created_at: datetime
+    version: int = 0
+
+    def status_at(self, now: datetime) -> GiftCardStatus:
+        if self.disabled:
+            return "disabled"
+        if self.valid_until is not None and self.valid_until <= now:
+            return "expired"
+        return "active"
+
+
+class GiftCard(BaseModel):
+    """A gift card as the shop sees it (API.md, GiftCard); `code` only in the answer that issued it."""
+
+    id: str
+    last4: str
+    currency: str
+    initial_amount: int
+    balance: int
+    status: GiftCardStatus
+    expires_at: datetime | None
+    created_at: datetime
+    recipient_email: str | None = None
+    order_id: str | None = None
+    code: str | None = None
+    ledger: list[GiftCardEntry] | None = None
+
+    @classmethod
+    def from_record(cls, record: GiftCardRecord, now: datetime, ledger: list[GiftCardEntry] | None = None,
+                    code: str | None = None) -> "GiftCard":
+        return cls(id=record.id, last4=record.last4, currency=record.currency, initial_amount=record.initial_amount,
+                   balance=record.balance, status=record.status_at(now), expires_at=record.valid_until,
+                   created_at=record.created_at, recipient_email=record.recipient_email, order_id=record.order_id,
+                   code=code, ledger=ledger)
