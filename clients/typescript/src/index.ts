@@ -328,6 +328,7 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       importPriceList: (priceListId: string, csv: string, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/price-lists/{price_list_id}/import", {
           params: { path: { price_list_id: priceListId }, header: keyed(post) }, body: { csv },
+        })),
       /** Returns in one status (`requested` by default), oldest first. */
       listReturns: (query: NonNullable<operations["list_returns"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/returns", { params: { query } })),
