@@ -134,3 +134,13 @@ def test_without_a_user_pool_a_buyer_is_still_added(client):
     company = make_company(client)
     answer = client.post(f"/admin/companies/{company['id']}/buyers", {"email": "x@acme.example"}, headers=ADMIN)
     assert answer.status_code == 201 and answer.data["customer_id"].startswith("cus_")
+
+
+def test_an_erased_buyer_leaves_no_trace_in_the_company(shop, pool):
+    company = make_company(shop)
+    ada = add_buyer(shop, pool, company["id"], "ada@acme.example", role="approver")
+    bob = add_buyer(shop, pool, company["id"], "bob@acme.example")
+    assert shop.delete("/me", headers=bob).status_code == 204
+    assert [b["email"] for b in shop.get("/company", headers=ada).data["buyers"]] == ["ada@acme.example"]
+    assert [b["email"] for b in shop.get(f"/admin/companies/{company['id']}", headers=ADMIN).data["buyers"]] == [
+        "ada@acme.example"]

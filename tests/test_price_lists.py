@@ -172,3 +172,34 @@ def test_reverse_charge_by_the_companys_vat_id(shop, pool, monkeypatch, vat_id, 
     assert placed.status_code == 201, placed.data
     assert placed.data["order"]["reverse_charge"] is reverse_charge
     assert placed.data["order"]["tax_total"] == cart["tax_total"]
+
+
+def test_a_customer_group_list_prices_its_segment_outside_companies_and_a_company_list_comes_first(client, pool):
+    """Customer groups are the CRM's segments (the STATS item the relay keeps; written here directly)."""
+    import boto3
+
+    from chalicelib.models.customers import customer_id_for
+    from chalicelib.repository import crm, dynamo
+
+    make_product(client, sku_prefix="BOLT", sizes=("M8",), price=1500, on_hand=500)
+    price_list(client, [], [{"sku": "BOLT-M8", "tiers": [{"min_quantity": 1, "price": 1400}]}], name="VIP")
+    lists = client.get("/admin/price-lists", headers=ADMIN).data["data"]
+    replaced = client.put(f"/admin/price-lists/{lists[0]['id']}", {
+        "name": "VIP", "currency": "EUR", "customer_groups": ["vip"],
+        "prices": [{"sku": "BOLT-M8", "tiers": [{"min_quantity": 1, "price": 1400}]}]}, headers=ADMIN)
+    assert replaced.status_code == 200, replaced.data
+    clash = client.post("/admin/price-lists", {"name": "Other", "currency": "EUR", "customer_groups": ["vip"]},
+                        headers=ADMIN)
+    assert clash.status_code == 409 and clash.data["error"]["param"] == "customer_groups.0"
+    for email, segment in (("vip@example.com", "vip"), ("new@example.com", "new")):
+        item = crm.stats_key(customer_id_for(email)) | {"id": customer_id_for(email), "email": email,
+                                                        "segment": segment}
+        boto3.client("dynamodb").put_item(TableName=dynamo.table(), Item=dynamo.to_item(item))
+    vip = bearer(pool.sign_up("vip@example.com")["id"])
+    newcomer = bearer(pool.sign_up("new@example.com")["id"])
+    assert account_cart(client, vip, {"BOLT-M8": 2})["lines"][0]["unit_price"] == 1400
+    assert account_cart(client, newcomer, {"BOLT-M8": 2})["lines"][0]["unit_price"] == 1500
+    # A VIP who buys for a company gets the company's list (here none for BOLT-M8: the public price).
+    company = make_company(client)
+    client.post(f"/admin/companies/{company['id']}/buyers", {"email": "vip@example.com"}, headers=ADMIN)
+    assert account_cart(client, vip, {"BOLT-M8": 2})["lines"][0]["unit_price"] == 1500

@@ -161,3 +161,16 @@ def test_two_approvers_approving_at_once_place_one_order(moto_server, localstrip
     assert all(isinstance(e, CartChanged) for e in lost), lost
     assert won and len({o.order_id for o in won}) == 1 and None not in {o.order_id for o in won}
     assert assert_stock_adds_up()["DESK-OAK"] == {"on_hand": 10, "reserved": 3, "available": 7}
+
+
+def test_an_approver_above_their_own_limit_needs_another_approver(shop, pool):
+    make_product(shop, sku_prefix="DESK", sizes=("OAK",), price=6000, on_hand=50)
+    company = make_company(shop)
+    ada = add_buyer(shop, pool, company["id"], "ada@acme.example", role="approver", spending_limit=LIMIT)
+    cy = add_buyer(shop, pool, company["id"], "cy@acme.example", role="approver")
+    cart = account_cart(shop, ada, {"DESK-OAK": 2})
+    request = shop.post(f"/carts/{cart['id']}/checkout", {}, headers=ada).data["purchase_request"]
+    assert request["approvers"] == ["cy@acme.example"]  # not the one asking
+    own = shop.post(f"/company/purchase-requests/{request['id']}/approve", {}, headers=ada)
+    assert own.status_code == 403, own.data
+    assert shop.post(f"/company/purchase-requests/{request['id']}/approve", {}, headers=cy).status_code == 200

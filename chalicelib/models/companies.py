@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from chalicelib.models import Address, CartLine, Currency, Money, PriceSource, Quantity, Record, Request, Sku, Text
+from chalicelib.models.crm import Segment
 
 # The format of the digits after the prefix, per EU VAT prefix (the European Commission's VIES rules).
 EU_VAT_FORMATS: dict[str, str] = {
@@ -160,6 +161,9 @@ class PriceListIn(Request):
     currency: Currency
     companies: Annotated[list[Annotated[str, StringConstraints(pattern=r"^co_[A-Za-z0-9]{1,40}$")]],
                          Field(max_length=100)] = []
+    customer_groups: list[Segment] = Field(
+        default_factory=list, description="Customer groups (the CRM's segments) priced by this list when they are "
+                                          "not buying for a company.")
     prices: Annotated[list[SkuPrice], Field(max_length=MAX_PRICE_LIST_SKUS)] = []
 
 
@@ -168,6 +172,7 @@ class PriceList(Record):
     name: str
     currency: str
     companies: list[str] = []
+    customer_groups: list[str] = []
     prices: list[SkuPrice] = []
     version: int = 0
     created_at: datetime
@@ -194,6 +199,8 @@ def price_list_problem(body: PriceListIn) -> tuple[str, str] | None:
                         "Tiers are listed by rising min_quantity.")
     if len(set(body.companies)) != len(body.companies):
         return "companies", "A company is listed twice."
+    if len(set(body.customer_groups)) != len(body.customer_groups):
+        return "customer_groups", "A customer group is listed twice."
     return None
 
 
@@ -254,7 +261,7 @@ class B2BTerms(BaseModel):
     """What a buyer's company changes in pricing a cart: its price list for the cart's currency and
     whether the sale is reverse-charged (tax 0)."""
 
-    company_id: str
+    company_id: str | None = None  # None: priced for the customer's group, not for a company
     buyer: Buyer | None = None
     price_list: PriceList | None = None
     reverse_charge: bool = False

@@ -8,10 +8,13 @@
 |   company)                           |                                                                   |
 | a company's buyers                   | Query PK=COMPANY#<co id>, SK begins_with BUYER#                   |
 | add a buyer                          | transaction: membership + BUYER#<cus id> (conditional)            |
+| forget a buyer (erasure)             | transaction: delete membership + BUYER#<cus id>                   |
 | a price list                         | PK=PRICE_LIST#<pl id>, SK=PRICE_LIST                              |
 | price lists, newest first            | GSI1: GSI1PK=PRICE_LISTS, GSI1SK=<created_at>#<id>                |
 | a company's price list in a currency | PK=COMPANY#<co id>, SK=PRICES#<currency>: a copy of the list,      |
 |                                      | read in the cart's one BatchGetItem with its SKUs (`pricing_batch`)|
+| a customer group's price list        | PK=CUSTOMER_GROUP#<segment>, SK=PRICES#<currency>: a copy, like a   |
+|                                      | company's (groups are the CRM's segments, from the STATS item)     |
 | a company's orders, newest first     | GSI4: GSI4PK=COMPANY#<co id>, GSI4SK=<created_at>#<id> (orders.py) |
 
 The company's copy of a price list is written after the list itself, conditioned on no other list holding
@@ -26,6 +29,7 @@ from chalicelib.models import DiscountRecord, SkuRecord
 from chalicelib.models.companies import Buyer, Company, PriceList
 from chalicelib.repository import catalog, dynamo
 from chalicelib.repository.catalog import sku_key
+from chalicelib.repository.crm import stats_key
 from chalicelib.repository.discounts import discount_key
 
 
@@ -47,6 +51,15 @@ def price_list_key(price_list_id: str) -> dict:
 
 def company_prices_key(company_id: str, currency: str) -> dict:
     return {"PK": f"COMPANY#{company_id}", "SK": f"PRICES#{currency}"}
+
+
+def group_prices_key(group: str, currency: str) -> dict:
+    return {"PK": f"CUSTOMER_GROUP#{group}", "SK": f"PRICES#{currency}"}
+
+
+def _holder_key(holder: str, currency: str) -> dict:
+    """The copy of a list for a company (`co_...`) or a customer group (a segment name)."""
+    return company_prices_key(holder, currency) if holder.startswith("co_") else group_prices_key(holder, currency)
 
 
 def _put(item: dict, condition: str | None = None, **condition_values) -> bool:
@@ -108,6 +121,14 @@ def add_buyer(buyer: Buyer) -> None:
         raise
 
 
+def forget_buyer(customer_id: str) -> None:
+    """Delete the customer's membership and the company's buyer item (erasure; safe to repeat)."""
+    buyer = membership(customer_id)
+    if buyer is not None:
+        dynamo.transact([dynamo.delete("buyer", buyer_key(buyer.company_id, customer_id)),
+                         dynamo.delete("membership", membership_key(customer_id))])
+
+
 def buyers(company_id: str) -> list[Buyer]:
     found, cursor = [], None
     while True:
@@ -131,27 +152,27 @@ def list_price_lists(limit: int, cursor: str | None) -> tuple[list[PriceList], s
     return [PriceList.model_validate(item) for item in items], next_cursor
 
 
-def price_list_holders(company_ids: list[str], currency: str) -> dict[str, str]:
-    """company id → the id of the price list it has in `currency` (companies with none left out)."""
-    items = dynamo.batch_get([company_prices_key(c, currency) for c in company_ids])
-    return {item["PK"].removeprefix("COMPANY#"): item["id"] for item in items}
+def price_list_holders(holders: list[str], currency: str) -> dict[str, str]:
+    """company id or customer group → the id of the price list it has in `currency` (those with none left out)."""
+    items = dynamo.batch_get([_holder_key(h, currency) for h in holders]) if holders else []
+    return {item["PK"].split("#", 1)[1]: item["id"] for item in items}
 
 
 def save_price_list(price_list: PriceList, dropped: list[str]) -> list[str]:
-    """Write the list, then each assigned company's copy (on no other list holding that company in the
-    currency, and no newer version of this one), and delete the copies of `dropped` companies. Returns the
-    companies another list holds (their copy is not written). Safe to repeat."""
+    """Write the list, then each assigned company's and customer group's copy (on no other list holding it in
+    the currency, and no newer version of this one), and delete the copies of `dropped` holders. Returns the
+    holders another list holds (their copy is not written). Safe to repeat."""
     data = price_list.model_dump(mode="json")
     _put(price_list_key(price_list.id) | data
          | {"GSI1PK": "PRICE_LISTS", "GSI1SK": f"{iso(price_list.created_at)}#{price_list.id}"})
     refused = []
-    for company_id in price_list.companies:
-        if not _put(company_prices_key(company_id, price_list.currency) | data,
+    for company_id in [*price_list.companies, *price_list.customer_groups]:
+        if not _put(_holder_key(company_id, price_list.currency) | data,
                     "attribute_not_exists(PK) OR (id = :id AND version <= :version)",
                     id=price_list.id, version=price_list.version):
             refused.append(company_id)
     for company_id in dropped:
-        key = dynamo.to_item(company_prices_key(company_id, price_list.currency))
+        key = dynamo.to_item(_holder_key(company_id, price_list.currency))
         try:
             dynamo.call("delete_item", TableName=dynamo.table(), Key=key, ConditionExpression="id = :id",
                         ExpressionAttributeValues=dynamo.values(id=price_list.id))
@@ -167,19 +188,22 @@ def save_price_list(price_list: PriceList, dropped: list[str]) -> list[str]:
 def pricing_batch(code: str | None, skus: list[str], customer_id: str | None, currency: str
                   ) -> tuple[DiscountRecord | None, dict[str, SkuRecord], Buyer | None, Company | None,
                              PriceList | None]:
-    """A cart's discount code and SKUs, with the membership of its account's customer, in one BatchGetItem
-    (plus one for the shards of sharded SKUs, as catalog.get_skus); for a company buyer, one more for the
-    company and its price list in `currency`."""
+    """A cart's discount code and SKUs, with the membership and CRM segment of its account's customer, in one
+    BatchGetItem (plus one for the shards of sharded SKUs, as catalog.get_skus); for a company buyer one more
+    for the company and its price list in `currency`; for a customer in a segment one GetItem of the
+    segment's price list."""
     keys = [sku_key(s) for s in skus] + ([discount_key(code)] if code else [])
-    keys += [membership_key(customer_id)] if customer_id else []
+    keys += [membership_key(customer_id), stats_key(customer_id)] if customer_id else []
     if not keys:
         return None, {}, None, None, None
-    discount, buyer, company, price_list, found = None, None, None, None, {}
+    discount, buyer, company, price_list, segment, found = None, None, None, None, None, {}
     for item in dynamo.batch_get(keys):
         if item["SK"] == "DISCOUNT":
             discount = DiscountRecord.model_validate(item)
         elif item["SK"] == "COMPANY" and item["PK"].startswith("CUSTOMER#"):
             buyer = Buyer.model_validate(item)
+        elif item["SK"] == "STATS":
+            segment = item.get("segment")
         else:
             found[item["sku"]] = SkuRecord.model_validate(item)
     if buyer is not None:
@@ -188,4 +212,7 @@ def pricing_batch(code: str | None, skus: list[str], customer_id: str | None, cu
                 company = Company.model_validate(item)
             else:
                 price_list = PriceList.model_validate(item)
+    elif segment:
+        item = dynamo.get(group_prices_key(segment, currency), consistent=False)
+        price_list = PriceList.model_validate(item) if item else None
     return discount, catalog.with_shards(found), buyer, company, price_list

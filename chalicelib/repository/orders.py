@@ -42,10 +42,10 @@ def event_key(provider: str, event_id: str) -> dict:
 
 def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
-    order = order.model_copy(update={"correlation_id": observability.correlation_id() or order.correlation_id})
     customer = {"GSI3PK": f"CUSTOMER#{order.customer_id}", "GSI3SK": stamp} if order.customer_id else {}
     company = {"GSI4PK": f"COMPANY#{order.company_id}", "GSI4SK": stamp} if order.company_id else {}
     return (order_key(order.id) | order.model_dump(mode="json")
+            | {"correlation_id": observability.correlation_id() or order.correlation_id}
             | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp}
             | customer | company)
 

@@ -10,7 +10,7 @@ from chalicelib.errors import CartChanged, CartCheckedOut, OrderChanged, TooMany
 from chalicelib.models import MAX_QUANTITY, Address, Cart, CartLineRecord, CartRecord
 from chalicelib.models.customers import Customer, MarketingConsent, SavedAddress
 from chalicelib.models.orders import Order, OrderRecord
-from chalicelib.repository import carts, customers, orders
+from chalicelib.repository import carts, companies, customers, orders
 from chalicelib.retry import retried
 from chalicelib.services import crm
 from chalicelib.services.carts import _expiry, _inputs, _priced
@@ -215,5 +215,6 @@ def erase(customer_id: str) -> int:
         if not cursor:
             break
     crm.forget(customer_id)  # the shop's view first: its index items and counts outside the partition
+    companies.forget_buyer(customer_id)  # a B2B buyer's item in the company's partition names them too
     customers.erase(customer_id)
     return count

@@ -1,9 +1,11 @@
 """Price lists: negotiated prices per currency with volume tiers and quantity rules per SKU, assigned to
-companies; and what a buyer's cart is priced with (`pricing_inputs`).
+companies and customer groups (the CRM's segments: `vip`, `repeat`...); and what an account's cart is priced
+with (`pricing_inputs`).
 
 Price resolution for a line of a company buyer's cart (models/pricing.unit_price): the company's price list
 in the cart's currency, at the tier for the line's quantity (first tier: `price_list`, later: `tier`), else
-the catalogue's price (`public`). A quote's accepted prices (`quote`) come before all of these.
+the catalogue's price (`public`). A customer outside any company gets their group's list the same way. A
+quote's accepted prices (`quote`) come before all of these.
 """
 
 import csv
@@ -40,21 +42,29 @@ def _check(body: PriceListIn) -> None:
 
 
 def _save(price_list: PriceList, before: PriceList | None) -> PriceList:
+    wanted = [*price_list.companies, *price_list.customer_groups]
+    had = [*before.companies, *before.customer_groups] if before else []
     if before is None or before.currency == price_list.currency:
-        dropped = [c for c in (before.companies if before else []) if c not in price_list.companies]
-    else:  # the currency changed: every company's copy in the old currency goes
-        companies.save_price_list(before.model_copy(update={"companies": []}), before.companies)
+        dropped = [h for h in had if h not in wanted]
+    else:  # the currency changed: every copy in the old currency goes
+        companies.save_price_list(before.model_copy(update={"companies": [], "customer_groups": []}), had)
         dropped = []
-    holders = companies.price_list_holders(price_list.companies, price_list.currency)
-    taken = [c for c, holder in holders.items() if holder != price_list.id]
+    holders = companies.price_list_holders(wanted, price_list.currency)
+    taken = [h for h, holder in holders.items() if holder != price_list.id]
     if taken:
-        raise ResourceExists(f"Company {taken[0]} has another price list in {price_list.currency}.",
-                             param=f"companies.{price_list.companies.index(taken[0])}")
+        raise _taken(price_list, taken[0])
     refused = companies.save_price_list(price_list, dropped)
     if refused:  # a concurrent PUT assigned it meanwhile
-        raise ResourceExists(f"Company {refused[0]} has another price list in {price_list.currency}.",
-                             param=f"companies.{price_list.companies.index(refused[0])}")
+        raise _taken(price_list, refused[0])
     return price_list
+
+
+def _taken(price_list: PriceList, holder: str) -> ResourceExists:
+    if holder in price_list.companies:
+        param = f"companies.{price_list.companies.index(holder)}"
+    else:
+        param = f"customer_groups.{price_list.customer_groups.index(holder)}"
+    return ResourceExists(f"{holder} has another price list in {price_list.currency}.", param=param)
 
 
 def create(body: PriceListIn) -> PriceList:
@@ -125,7 +135,8 @@ def import_csv(price_list_id: str, text: str) -> PriceList:
         except ValueError as error:
             raise InvalidRequest(f"SKU {entry['sku']}: {error.errors()[0]['msg']}",  # type: ignore[attr-defined]
                                  param="rows") from None
-    body = PriceListIn(name=before.name, currency=before.currency, companies=before.companies, prices=prices)
+    body = PriceListIn(name=before.name, currency=before.currency, companies=before.companies,
+                       customer_groups=before.customer_groups, prices=prices)
     return replace(price_list_id, body)
 
 
@@ -140,7 +151,8 @@ def pricing_inputs(record: CartRecord, skus: list[str], code: str | None
     discount, found, buyer, company, price_list = companies.pricing_batch(code, skus, record.customer_id,
                                                                           record.currency)
     if buyer is None or company is None:
-        return found, discount, None
+        # A customer outside any company: their group's (CRM segment's) price list, if it has one.
+        return found, discount, B2BTerms(price_list=price_list) if price_list else None
     return found, discount, B2BTerms(company_id=company.id, buyer=buyer, price_list=price_list, company=company,
                                      reverse_charge=reverse_charged(company.vat_id, config.settings().shop_country))
 

@@ -28,7 +28,8 @@ def request_id(record: CartRecord) -> str:
 def open_for(record: CartRecord, order: OrderRecord, buyer: Buyer, payment_method: str | None) -> PurchaseRequest:
     """The purchase request for a checkout above the buyer's limit (the order it would have placed: lines and
     totals), with the emails of the company's approvers. Idempotent per cart version."""
-    approvers = [b.email for b in companies.buyers(buyer.company_id) if b.role == "approver"]
+    approvers = [b.email for b in companies.buyers(buyer.company_id)
+                 if b.role == "approver" and b.customer_id != buyer.customer_id]
     limit = (buyer.spending_limit or {}).get(order.currency)
     request = PurchaseRequest(
         id=request_id(record), company_id=buyer.company_id, cart_id=record.id, cart_version=record.version,
@@ -74,14 +75,16 @@ def _busy() -> CartChanged:
 
 def approve(customer_id: str, request_id_: str, message: str | None) -> PurchaseRequest:
     """Approve and check the cart out as the buyer (stock reserved now). Safe to repeat and to race: one
-    order. Raises ResourceMissing, Forbidden (not an approver), Conflict (rejected), CartChanged (the buyer
-    changed the cart since), and checkout's errors (OutOfStock...: the request is pending again)."""
+    order. Raises ResourceMissing, Forbidden (not an approver, or their own request), Conflict (rejected),
+    CartChanged (the buyer changed the cart since), and checkout's errors (OutOfStock...: pending again)."""
     from chalicelib.services import checkout  # checkout opens requests: import it when deciding one
 
     company_id, approver = _approver(customer_id)
 
     def claim() -> PurchaseRequest:
         request = _request(company_id, request_id_)
+        if request.customer_id == approver.customer_id:
+            raise Forbidden("Another approver of the company decides your own purchase request.")
         if request.status == "rejected":
             raise Conflict("This purchase request was rejected.")
         if request.status == "approved":

@@ -11,6 +11,7 @@ export function PriceLists({ client }: { client: CommerceClient }) {
   const [name, setName] = useState("");
   const [currency, setCurrency] = useState("EUR");
   const [assigned, setAssigned] = useState<string[]>([]);
+  const [groups, setGroups] = useState<Array<"new" | "repeat" | "vip" | "at_risk" | "lapsed">>([]);
   const [target, setTarget] = useState("");
   const [csv, setCsv] = useState("sku,min_quantity,price,sku_min_quantity,step\n");
   const [error, setError] = useState("");
@@ -19,9 +20,11 @@ export function PriceLists({ client }: { client: CommerceClient }) {
   async function create(event: FormEvent) {
     event.preventDefault();
     try {
-      const created = await client.admin.createPriceList({ name, currency, companies: assigned, prices: [] });
+      const created = await client.admin.createPriceList({
+        name, currency, companies: assigned, customer_groups: groups, prices: [],
+      });
       setError(""); setMessage(`${created.name} created (${created.id}).`);
-      setName(""); setAssigned([]); setTarget(created.id);
+      setName(""); setAssigned([]); setGroups([]); setTarget(created.id);
       loaded.reload();
     } catch (caught) {
       setError(problem(caught));
@@ -51,6 +54,10 @@ export function PriceLists({ client }: { client: CommerceClient }) {
           <label>Companies <select multiple value={assigned}
             onChange={(e) => setAssigned(Array.from(e.target.selectedOptions, (o) => o.value))}>
             {companies.data?.data.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}</select></label>
+          <label>Customer groups <select multiple value={groups}
+            onChange={(e) => setGroups(Array.from(e.target.selectedOptions, (o) => o.value as (typeof groups)[number]))}>
+            {(["new", "repeat", "vip", "at_risk", "lapsed"] as const).map((g) => <option key={g} value={g}>{g}</option>)}
+          </select></label>
         </div>
         <button type="submit">Create</button>
       </form>
@@ -70,7 +77,7 @@ export function PriceLists({ client }: { client: CommerceClient }) {
       {loaded.data && (
         <div className="table-wrap">
           <table>
-            <thead><tr><th scope="col">Price list</th><th scope="col">Currency</th><th scope="col">Companies</th>
+            <thead><tr><th scope="col">Price list</th><th scope="col">Currency</th><th scope="col">Companies</th><th scope="col">Groups</th>
               <th scope="col">Prices</th><th scope="col">Updated</th></tr></thead>
             <tbody>
               {loaded.data.data.map((p) => (
@@ -78,6 +85,7 @@ export function PriceLists({ client }: { client: CommerceClient }) {
                   <td>{p.name} <span className="mono">{p.id}</span></td>
                   <td>{p.currency}</td>
                   <td className="num">{p.companies?.length ?? 0}</td>
+                  <td>{(p.customer_groups ?? []).join(", ") || "—"}</td>
                   <td>{(p.prices ?? []).slice(0, 3).map((entry) => `${entry.sku}: ${entry.tiers
                     .map((t) => `${t.min_quantity}+ ${money(t.price, p.currency)}`).join(" / ")}`).join("; ")}
                     {(p.prices?.length ?? 0) > 3 ? ` … (${p.prices?.length})` : ""}</td>
