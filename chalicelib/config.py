@@ -111,12 +111,22 @@ class Settings:
     # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
     # of another member state buys reverse-charged (tax 0) when this is an EU member state.
     shop_country: str = "DE"
+    # A checkout after a price went up (a sale ended) charges what the cart showed if the cart was priced
+    # at most this long ago; else it reprices the cart and answers 409 price_changed.
+    sale_grace_seconds: int = 600
+    # Product images: uploaded by presigned PUT into images_bucket, served from images_base_url (the
+    # CloudFront distribution in front of the bucket; default: the bucket's S3 URL).
+    images_bucket: str = ""
+    images_base_url: str = ""
     # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
     # a return is worth return_store_credit_bonus_percent more than its refund would be.
     return_window_days: int = 30
     return_store_credit_bonus_percent: int = 0
     # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
     return_exchange_difference: str = "original"
+    # How long a dearer exchange's order waits for the difference (the customer pays from an email) before it
+    # expires like an unpaid checkout and the return can be settled again.
+    exchange_payment_window_hours: int = 72
 
 
 @lru_cache(maxsize=1)
@@ -166,9 +176,13 @@ def settings() -> Settings:
         invoice_reminder_days=int(os.environ.get("INVOICE_REMINDER_DAYS", "7")),
         invoice_grace_days=int(os.environ.get("INVOICE_GRACE_DAYS", "14")),
         shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
+        sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
+        images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),
+        images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
         return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
         return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
         return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
+        exchange_payment_window_hours=int(os.environ.get("EXCHANGE_PAYMENT_WINDOW_HOURS", "72")),
         **_cognito(),
     )
 

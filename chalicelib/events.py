@@ -173,6 +173,10 @@ def return_events(old: ReturnRecord | None, new: ReturnRecord | None) -> list[Ev
     kind = "Return" + new.status.capitalize()
     data = {"return": Return.from_record(new).model_dump(mode="json"), "to": new.email, "currency": new.currency,
             "order_token": new.order_token}
+    if new.status == "refunded" and new.refund and new.refund.method == "exchange" and new.exchange_due > 0:
+        # The exchange order waits for the difference: the email links to its pay page.
+        data["exchange"] = {"order_id": new.refund.order_id, "order_token": new.exchange_token,
+                            "amount_due": new.exchange_due}
     queues = (FULFILMENT, EMAIL) if new.status == "approved" else (EMAIL,)
     return [Event(f"{new.id}.{kind}", kind, clock.iso(new.updated_at), data, queues)]
 

@@ -7,6 +7,7 @@ admin key hashes from SSM), only pointed at moto and localstripe.
 """
 
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -81,6 +82,10 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
         VIEWS_BUCKET=outputs["ViewsBucketName"],
         DOCUMENTS_BUCKET=outputs["DocumentsBucketName"],
+        IMAGES_BUCKET=outputs["ImagesBucketName"],
+        # No CloudFront locally: images are read from the moto server's S3 (path style).
+        IMAGES_BASE_URL=(os.environ.get("IMAGES_BASE_URL")
+                         or f"{os.environ['AWS_ENDPOINT_URL']}/{outputs['ImagesBucketName']}"),
         ADMIN_KEY_HASHES_PARAM=ADMIN_KEY_HASHES_PARAM,
         STRIPE_API_BASE=f"http://{HOST}:{ports['STRIPE_PORT']}",
         STRIPE_SECRET_KEY="sk_test_local_devstack",  # noqa: S106 - localstripe accepts any sk_test_ key
@@ -103,7 +108,17 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
     config.reset()
     # SES (and moto) refuse mail from an unverified sender.
     boto3.client("sesv2").create_email_identity(EmailIdentity=config.settings().email_sender)
+    _serve_images(boto3.client("s3"), outputs["ImagesBucketName"])
     return outputs
+
+
+def _serve_images(s3, bucket: str) -> None:
+    """What CloudFront does in AWS (reads the private images bucket for shoppers): locally, browsers read
+    the images straight from the moto server, which a bucket policy lets them do without signing."""
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "LocalShoppersReadImages", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
 
 
 def _register_webhook(stripe_url: str, api_url: str, webhook_secret: str) -> None:

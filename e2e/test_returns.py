@@ -1,6 +1,8 @@
 """Returns in real browsers against the local stack: the customer asks for a return on the demo storefront's
 order page, the shop approves it, records it received and refunds it on the back office's Returns page
-(which passes axe-core with no serious or critical violation); the approval email lands in the outbox."""
+(which passes axe-core with no serious or critical violation); the approval email lands in the outbox. A return
+settled as a dearer exchange: the settled email links to the pay page, the exchange order's page offers "pay the
+difference", and the customer pays it with the Stripe.js stand-in until the webhook marks the order paid."""
 
 import re
 import time
@@ -12,9 +14,9 @@ from playwright.sync_api import expect
 
 from devstack.admin import DIST
 from e2e.test_admin import ADDRESS, admin_headers, serious_violations, sign_in
-from e2e.test_storefront import emails_mentioning
+from e2e.test_storefront import emails_mentioning, pay_with
 
-pytestmark = pytest.mark.skipif(not (DIST / "index.html").is_file(), reason="admin/dist missing: run `make admin`")
+needs_admin = pytest.mark.skipif(not (DIST / "index.html").is_file(), reason="admin/dist missing: run `make admin`")
 
 
 def shipped(stack, lines: dict[str, int]) -> tuple[str, str]:
@@ -39,6 +41,7 @@ def shipped(stack, lines: dict[str, int]) -> tuple[str, str]:
     raise AssertionError(f"order {order_id} could not be shipped: {answer.text}")
 
 
+@needs_admin
 def test_a_customer_asks_for_a_return_and_the_shop_settles_it(stack, browser):
     order_id, token = shipped(stack, {"TEE-M": 2})
     page = browser.page
@@ -76,3 +79,49 @@ def test_a_customer_asks_for_a_return_and_the_shop_settles_it(stack, browser):
     while not emails_mentioning(stack.outbox, number) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert emails_mentioning(stack.outbox, number), "no approval email in the outbox"
+
+
+def test_a_customer_pays_the_difference_of_a_dearer_exchange(stack, browser):
+    api, admin = stack.api, admin_headers(stack)
+    order_id, token = shipped(stack, {"TEE-M": 1})
+    asked = requests.post(f"{api}/orders/{order_id}/returns", timeout=10,
+                          json={"lines": [{"sku": "TEE-M", "quantity": 1, "reason": "size_or_fit"}]},
+                          headers={"X-Order-Token": token, "Idempotency-Key": str(uuid.uuid4())})
+    assert asked.status_code == 201, asked.text
+    return_id = asked.json()["id"]
+    approved = requests.post(f"{api}/admin/returns/{return_id}/approve", json={}, headers=admin, timeout=10)
+    assert approved.status_code == 200, approved.text
+    settled = requests.post(f"{api}/admin/returns/{return_id}/refund", headers=admin, timeout=30, json={
+        "method": "exchange", "exchange_lines": [{"sku": "TEE-S", "quantity": 2}]})
+    assert settled.status_code == 200, settled.text
+    exchange_id = settled.json()["refund"]["order_id"]
+
+    # The settled email says what is left to pay and links to the storefront's pay page.
+    deadline = time.monotonic() + 60
+    while not (found := emails_mentioning(stack.outbox, f"pay.html?id={exchange_id}")):
+        assert time.monotonic() < deadline, f"no email with the pay link of {exchange_id}:\n{stack.log}"
+        time.sleep(0.5)
+    text = found[0].get_body(("plain",)).get_content()
+    assert "pay the difference of" in text
+    link = re.search(r"(http\S+/pay\.html\?id=ord_\w+&token=\S+)", text).group(1)
+    exchange_token = re.search(r"token=(\S+)", link).group(1)
+
+    # The exchange order's page offers to pay the difference; the pay page takes the card like checkout.
+    page = browser.page
+    page.goto(f"{stack.storefront}/order.html?id={exchange_id}&token={exchange_token}")
+    offer = page.get_by_role("link", name=re.compile(r"^Pay the difference"))
+    expect(offer).to_be_visible(timeout=30_000)
+    offer.click()
+    page.wait_for_url("**/pay.html?*")
+    expect(page.get_by_role("heading", name="Pay the difference")).to_be_visible()
+    expect(page.locator("#order-id")).to_have_text(exchange_id)
+    pay_with(page, "4242 4242 4242 4242")
+    page.wait_for_url(re.compile(r"/order\.html\?id=ord_\w+&token="))
+    expect(page.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=30_000)
+    expect(page.locator("#pay-due")).to_be_hidden()
+    order = requests.get(f"{api}/admin/orders/{exchange_id}", headers=admin, timeout=10).json()
+    assert (order["status"], order["payment_status"]) == ("paid", "paid") and order["amount_paid"] == order["total"] > 0
+
+    # The link of the email, followed again, has nothing left to pay.
+    page.goto(link)
+    expect(page.get_by_text("There is nothing left to pay on this order.")).to_be_visible()

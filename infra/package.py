@@ -57,6 +57,9 @@ STACK_ENVIRONMENT = {
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
     "VIEWS_BUCKET": {"Ref": "ViewsBucket"},
     "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
+    # Product images: uploaded into the bucket (presigned PUT), served through their CloudFront (deploy.yaml).
+    "IMAGES_BUCKET": {"Ref": "ImagesBucket"},
+    "IMAGES_BASE_URL": {"Fn::Sub": "https://${ImagesDistribution.DomainName}"},
     "COGNITO_USER_POOL_ID": {"Ref": "CustomerPool"},
     "COGNITO_CLIENT_ID": {"Ref": "StorefrontClient"},
     # The back office's CloudFront origin (deploy.yaml), allowed by CORS next to the storefront's.

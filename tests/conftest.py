@@ -39,6 +39,7 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
         VIEWS_BUCKET=outputs["ViewsBucketName"],
         DOCUMENTS_BUCKET=outputs["DocumentsBucketName"],
+        IMAGES_BUCKET=outputs["ImagesBucketName"],
         ADMIN_KEY_HASHES=hashlib.sha256(ADMIN_KEY.encode()).hexdigest(),
     )
     reset_clients()
@@ -47,7 +48,7 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
 
 def reset_clients() -> None:
     from chalicelib import config, publishing
-    from chalicelib.repository import catalogue_views, documents, dynamo
+    from chalicelib.repository import catalogue_views, documents, dynamo, images
     from chalicelib.services import search
 
     config.reset()
@@ -55,6 +56,7 @@ def reset_clients() -> None:
     publishing._sqs.cache_clear()
     catalogue_views.s3.cache_clear()
     documents.s3.cache_clear()
+    images.s3.cache_clear()
     search.forget()
 
 

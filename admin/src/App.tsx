@@ -10,6 +10,7 @@ import { Orders } from "./pages/Orders";
 import { PriceLists } from "./pages/PriceLists";
 import { Products } from "./pages/Products";
 import { Quotes } from "./pages/Quotes";
+import { Sales } from "./pages/Sales";
 import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
 import { useRoute } from "./router";
@@ -24,6 +25,7 @@ const SECTIONS = [
   { path: "price-lists", label: "Price lists" },
   { path: "quotes", label: "Quotes" },
   { path: "invoices", label: "Invoices" },
+  { path: "sales", label: "Sales" },
 ];
 
 export function App() {
@@ -43,6 +45,7 @@ export function App() {
   else if (section === "price-lists") page = <PriceLists client={client} />;
   else if (section === "quotes") page = <Quotes client={client} />;
   else if (section === "invoices") page = <Invoices client={client} />;
+  else if (section === "sales") page = <Sales client={client} />;
   else page = <Dashboard client={client} />;
 
   return (

@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, crm, invoices, messages, orders
+from chalicelib.services import abandoned_carts, catalogue_views, crm, invoices, messages, orders, sales
 
 bp = Blueprint(__name__)
 
@@ -48,3 +48,10 @@ def measure_open_threads(event):
 def remind_overdue_invoices(event):
     """Open invoices past their due date get a reminder email (at once, then every INVOICE_REMINDER_DAYS)."""
     return {"reminded": invoices.remind_overdue()}
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def apply_sales(event):
+    """Start the sales due to start and end those due to end (services/sales.py): prices change within
+    a minute of a sale's start and end. Idempotent; one Query per edge when nothing is due."""
+    return sales.run()

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models.kept import KeptAnswer
 
@@ -87,6 +88,14 @@ class SkuRecord(Record):
     low_stock_threshold: int | None = None
     shards: int = 1
     shard_levels: list[ShardLevel] = []
+    # While a sale is on it (models/sales.py): the regular prices, each sale's terms, the lowest price of
+    # the 30 days before the reduction per currency (EU Omnibus), and the shown sale's window (feeds).
+    compare_at_prices: dict[str, int] = {}
+    sales: dict[str, dict] = {}
+    lowest_prices_30d: dict[str, int] = {}
+    sale_starts_at: str | None = None
+    sale_ends_at: str | None = None
+    price_version: int = 0  # bumped by every price write: a sale's read-modify-write is conditioned on it
 
     @model_validator(mode="after")
     def _default_price_is_a_price(self) -> "SkuRecord":
@@ -103,6 +112,12 @@ class SkuRecord(Record):
         return f"{self.product_title} – {self.title}" if self.title else self.product_title
 
 
+class Image(BaseModel):
+    id: str
+    url: str
+    alt: str = ""
+
+
 class ProductRecord(Record):
     id: str
     title: str
@@ -112,6 +127,7 @@ class ProductRecord(Record):
     categories: list[str] = []  # category slugs
     tags: list[str] = []
     listing_price: int | None = None  # lowest variant price in the default currency: the price sort
+    images: list[Image] = []
     created_at: datetime
     updated_at: datetime
 
@@ -123,6 +139,11 @@ class Variant(BaseModel):
     currency: str
     prices: dict[str, int] = Field(description="The price in each currency the variant is sold in.")
     available: int
+    # Present only during a sale (absent, not null, otherwise).
+    compare_at_price: int | SkipJsonSchema[None] = Field(None, exclude_if=lambda v: v is None, description=(
+        "During a sale only: the regular price in `currency`."))
+    lowest_price_30d: int | SkipJsonSchema[None] = Field(None, exclude_if=lambda v: v is None, description=(
+        "During a sale only: the lowest price in `currency` of the 30 days before the reduction (EU Omnibus)."))
 
     @classmethod
     def from_record(cls, s: SkuRecord, currency: str | None = None) -> "Variant | None":
@@ -131,8 +152,13 @@ class Variant(BaseModel):
         price = s.price_in(currency)
         if price is None:
             return None
+        before = s.compare_at_prices.get(currency)
+        on_sale = before is not None and before > price
         return cls(sku=s.sku, title=s.title, price=price, currency=currency, prices=dict(s.prices),
-                   available=max(s.available, 0))
+                   available=max(s.available, 0), compare_at_price=before if on_sale else None,
+                   lowest_price_30d=s.lowest_prices_30d.get(currency, before) if on_sale else None)
+
+
 
 
 class Product(BaseModel):
@@ -142,6 +168,7 @@ class Product(BaseModel):
     active: bool
     categories: list[str] = Field(default_factory=list, description="The slugs of the product's categories.")
     tags: list[str] = Field(default_factory=list)
+    images: list[Image] = Field(default_factory=list, description="In the shop's order; the first is the main one.")
     variants: list[Variant]
 
     @classmethod
@@ -150,7 +177,7 @@ class Product(BaseModel):
         shown = (Variant.from_record(s, currency) for s in (skus.get(sku) for sku in product.skus) if s is not None)
         variants = [v for v in shown if v is not None]
         return cls(id=product.id, title=product.title, description=product.description, active=product.active,
-                   categories=product.categories, tags=product.tags, variants=variants)
+                   categories=product.categories, tags=product.tags, images=product.images, variants=variants)
 
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -184,6 +211,12 @@ class CollectionRule(BaseModel):
     tag: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
     price_min: Money | None = None
     price_max: Money | None = None
+    on_sale: bool | None = Field(None, description="Only products with a variant on sale now (true), or none (false).")
+
+    def on_sale_matches(self, skus: list[SkuRecord]) -> bool:
+        """Whether products with these variants pass `on_sale` (a variant is on sale while a sale lowers it)."""
+        return self.on_sale is None or self.on_sale == any(
+            s.active and any(p > s.prices.get(c, p) for c, p in s.compare_at_prices.items()) for s in skus)
 
     def matches(self, product: "ProductRecord") -> bool:
         price = product.listing_price
@@ -245,6 +278,10 @@ class CartRecord(Record):
     customer_id: str | None = None  # the account it is attached to (POST /me/carts)
     marketing_consent: bool | None = None  # a guest's answer to the marketing question, recorded at checkout
     version: int = 0
+    # What the storefront was last shown (unit price per SKU) and when: a checkout honours it within
+    # SALE_GRACE_SECONDS when a price went up since (a sale ended), else answers price_changed.
+    priced_at: datetime | None = None
+    shown_prices: dict[str, int] = {}
     created_at: datetime
     updated_at: datetime
     expires_at: int  # epoch seconds: the table's TTL attribute
@@ -286,6 +323,9 @@ class CartLine(BaseModel):
     line_total: int
     free: bool = False  # added by an automatic promotion (buy X get Y)
     price_source: PriceSource = "public"
+    # The catalogue's price when a checkout charges the shown one (SALE_GRACE_SECONDS): what the
+    # reservation checks. Never shown nor stored.
+    catalogue_price: int | None = Field(None, exclude=True)
 
 
 # --- promotions ------------------------------------------------------------------------------

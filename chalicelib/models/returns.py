@@ -63,6 +63,10 @@ class ReturnRecord(Record):
     settling: Settling | None = None
     listed_at: str | None = None  # created_at to the microsecond: the list order (repository/returns.py)
     owed_back: int = 0  # an exchange worth less than the return: refunded to the original payment
+    # An exchange dearer than the return: what its order (refund.order_id) charges, and that order's token, for the
+    # pay link in the settled email.
+    exchange_due: int = 0
+    exchange_token: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 0

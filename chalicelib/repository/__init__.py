@@ -30,6 +30,7 @@ and each function it names exists.
 | cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
 | write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
 |                                |                                                | carts.save                         |
+| what a read of a cart showed   | PK=CART#<id>, SK=CART (on its version, kept)   | carts.stamp_shown                  |
 | discount by code               | PK=DISCOUNT#<CODE>, SK=DISCOUNT                | discounts.get                      |
 |                                |                                                | discounts.create                   |
 | discounts, newest first        | GSI1: DISCOUNTS, <created_at>#<id>             | discounts.list_recent              |
@@ -220,6 +221,26 @@ B2B invoices and quotes (repository/invoices.py, repository/quotes.py, repositor
 | answer a quote                 | PK=QUOTE#<quo id>, SK=QUOTE (on its version)   | quotes.save                        |
 | accept a quote (checkout)      | a piece of orders.place (answered, unexpired)  | quotes.accept                      |
 | quotes by status (inbox)       | GSI1: QUOTES#<status>, <created_at>#<id>       | quotes.list_by_status              |
+
+Sales, price history and product images (repository/sales.py, prices.py, images.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| sale by id, create             | PK=SALE#<id>, SK=SALE                          | sales.create                       |
+|                                |                                                | sales.get                          |
+| sales, newest first            | GSI2: SALES, <created_at>#<id>                 | sales.list_recent                  |
+| sales due to start / to end    | GSI1: SALES#starts / SALES#ends, <time>#<id>   | sales.due                          |
+|                                | (sparse: an ended sale is in neither)          |                                    |
+| move a sale on (its status)    | PK=SALE#<id>, SK=SALE (conditional update)     | sales.fix_targets                  |
+|                                |                                                | sales.mark_started                 |
+|                                |                                                | sales.mark_ended                   |
+| a SKU's price history          | Query PK=PRICES#<sku>, SK <= <at>, descending  | prices.history                     |
+| record a price change          | PK=PRICES#<sku>, SK=<at>#<reason>[#<ref>]      | prices.history_piece               |
+|                                | (a piece of the transaction changing it)       |                                    |
+| lower / restore a SKU's prices | transaction: SKU#<sku> (on price_version) +    | prices.reprice                     |
+|                                | SHARD#<nn> copies + PRICES#<sku> entry         |                                    |
+| add an image to a product      | PK=PRODUCT#<id>, SK=PRODUCT (list_append)      | images.add_image                   |
+| an image's upload URL          | S3 presigned PUT <IMAGES_BUCKET>/products/...  | images.upload_url                  |
 
 Items that expire carry `expires_at` (epoch seconds), the table's TTL attribute. TTL deletion lags
 by up to two days, so reads treat an item past its `expires_at` as gone.

@@ -80,8 +80,10 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
     # Conditioned on the catalogue price only where the line has it (a company's price list sets its own; a
-    # quoted price is the quote's, whose piece is in the transaction).
-    prices = {line.sku: line.unit_price for line in order.lines if not line.free and line.price_source == "public"}
+    # quoted price is the quote's, whose piece is in the transaction). A line charged as the cart showed it
+    # (checkout's grace after a sale) reserves at the catalogue's price.
+    prices = {line.sku: line.unit_price if line.catalogue_price is None else line.catalogue_price
+              for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]

@@ -118,6 +118,13 @@ def order_url(order_id: str, token: str | None) -> str | None:
     return f"{config.settings().storefront_url.rstrip('/')}/order.html?{urlencode({'id': order_id, 'token': token})}"
 
 
+def pay_url(order_id: str, token: str | None) -> str | None:
+    """The storefront's page that pays an order waiting for its payment (e.g. a dearer exchange's difference)."""
+    if not token:
+        return None
+    return f"{config.settings().storefront_url.rstrip('/')}/pay.html?{urlencode({'id': order_id, 'token': token})}"
+
+
 def render(event: dict) -> Email | None:
     """The email for `event`, or None for a type that sends none. Raises on a malformed event."""
     kind = event["type"]
@@ -211,8 +218,12 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
     elif "return" in data:
         ret = data["return"]
         to = data["to"]
+        exchange = data.get("exchange")
         context |= {"ret": ret, "currency": data["currency"],
-                    "order_url": order_url(ret["order_id"], data.get("order_token"))}
+                    "order_url": order_url(ret["order_id"], data.get("order_token")),
+                    "amount_due": exchange["amount_due"] if exchange else 0,
+                    "pay_url": pay_url(exchange["order_id"], exchange["order_token"]) if exchange else None,
+                    "pay_hours": settings.exchange_payment_window_hours}
         subject = subject.format(shop=settings.shop_name, order=ret["order_id"], number=ret["number"])
     else:
         to = data["to"]

@@ -12,6 +12,8 @@ source, is derived from the exchange order): to the original payment, or as stor
 (RETURN_EXCHANGE_DIFFERENCE).
 """
 
+from datetime import timedelta
+
 from chalicelib import clock, config
 from chalicelib.errors import (
     CartChanged,
@@ -69,7 +71,9 @@ def _exchange_order(record: ReturnRecord, original: OrderRecord, lines: list[tup
     if order.total == 0:
         return order.model_copy(update={"status": "paid", "payment_status": "paid", "paid_at": now,
                                         "payment": None}), covered
-    return checkout._with_payment(order), covered
+    # The customer pays the difference from the settled email: the order waits longer than a checkout's.
+    deadline = now + timedelta(hours=config.settings().exchange_payment_window_hours)
+    return checkout._with_payment(order.model_copy(update={"payment_deadline": deadline})), covered
 
 
 def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
@@ -95,7 +99,8 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
         owed = settling.amount - covered
         refund = ReturnRefund(method="exchange", amount=covered, order_id=order.id)
         after = fresh.model_copy(update={"status": "refunded", "refund": refund, "settling": None,
-                                         "owed_back": owed, "updated_at": clock.now()})
+                                         "owed_back": owed, "exchange_due": order.total,
+                                         "exchange_token": order.token, "updated_at": clock.now()})
         returns.settle_as_order(fresh, after, order)
         return after
 

@@ -27,6 +27,7 @@ export type CartLine = Schemas["CartLine"];
 export type Address = Schemas["Address-Input"];
 export type Checkout = Schemas["Checkout"];
 export type Payment = Schemas["Payment"];
+export type OrderPayment = Schemas["OrderPayment"];
 export type Order = Schemas["Order"];
 export type OrderPage = Schemas["OrderPage"];
 export type Discount = Schemas["Discount"];
@@ -53,6 +54,12 @@ export type AnswerIn = Schemas["AnswerIn"];
 export type AcceptIn = Schemas["AcceptIn"];
 export type Invoice = Schemas["Invoice"];
 export type InvoicePage = Schemas["InvoicePage"];
+export type Sale = Schemas["Sale"];
+export type SalePage = Schemas["SalePage"];
+export type SaleIn = Schemas["SaleIn"];
+export type Image = Schemas["Image"];
+export type ImageUpload = Schemas["ImageUpload"];
+export type ImageUploadIn = Schemas["ImageUploadIn"];
 export type ReturnIn = Schemas["ReturnIn"];
 export type DecisionIn = Schemas["DecisionIn"];
 export type ReceiveIn = Schemas["ReceiveIn"];
@@ -210,6 +217,9 @@ function customerHelpers(common: { baseUrl: string; fetch?: (input: Request) => 
      * pays on the company's terms. */
     acceptQuote: (quoteId: string, body: AcceptIn = {}, post?: PostOptions) =>
       unwrap(raw.POST("/quotes/{quote_id}/accept", { params: { path: { quote_id: quoteId }, header: keyed(post) }, body })),
+    /** The owner's order waiting for its payment: see `orderPayment`. */
+    orderPayment: (orderId: string) =>
+      unwrap(raw.GET("/orders/{order_id}/payment", { params: { path: { order_id: orderId } } })),
   };
 }
 
@@ -262,6 +272,13 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       }))),
     getOrder: (orderId: string, orderToken: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } } })),
+    /** An order waiting for its payment (e.g. a dearer exchange's difference): confirm `client_secret` with
+     * Stripe.js (`confirmCardPayment`) as after checkout; the webhook marks the order paid. 409 once it is paid
+     * or cancelled. */
+    orderPayment: (orderId: string, orderToken: string) =>
+      unwrap(raw.GET("/orders/{order_id}/payment", {
+        params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } },
+      })),
     /** Ask to return shipped lines (within the return window): 201 with the Return, `requested`. */
     requestReturn: (orderId: string, orderToken: string, body: ReturnIn, post?: PostOptions) =>
       unwrap(raw.POST("/orders/{order_id}/returns", {
@@ -328,6 +345,15 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       importPriceList: (priceListId: string, csv: string, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/price-lists/{price_list_id}/import", {
           params: { path: { price_list_id: priceListId }, header: keyed(post) }, body: { csv },
+        })),
+      createSale: (body: SaleIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/sales", { params: { header: keyed(post) }, body })),
+      listSales: (query: { limit?: number; cursor?: string } = {}) =>
+        unwrap(rawAdmin.GET("/admin/sales", { params: { query } })),
+      /** A new image of the product: PUT its bytes to `upload_url` with the same Content-Type. */
+      addProductImage: (productId: string, body: ImageUploadIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/products/{product_id}/images", {
+          params: { path: { product_id: productId }, header: keyed(post) }, body,
         })),
       /** Returns in one status (`requested` by default), oldest first. */
       listReturns: (query: NonNullable<operations["list_returns"]["parameters"]["query"]> = {}) =>

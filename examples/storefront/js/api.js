@@ -101,6 +101,10 @@ export const api = {
   // With the order token (links, guests) or else the owner's bearer token.
   getOrder: (orderId, token) =>
     request("GET", `/orders/${id(orderId)}`, { headers: token ? { "X-Order-Token": token } : bearer() }),
+  // An order waiting for its payment (a dearer exchange's difference): the client secret for Stripe.js, the
+  // provider's live status and the amount due; 409 invalid_state once it is paid or cancelled.
+  orderPayment: (orderId, token) =>
+    request("GET", `/orders/${id(orderId)}/payment`, { headers: token ? { "X-Order-Token": token } : bearer() }),
   // Returns of an order, with the same proof as the order page.
   listReturns: (orderId, token) =>
     request("GET", `/orders/${id(orderId)}/returns`, { headers: token ? { "X-Order-Token": token } : bearer() }),

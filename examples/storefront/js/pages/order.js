@@ -96,6 +96,30 @@ async function askForReturn(event) {
   }
 }
 
+const UNPAID = ["requires_payment_method", "requires_confirmation", "requires_action"];
+
+/** An order waiting for a payment nobody has made (a dearer exchange's difference): say what is due and link to
+ * the pay page. True when it does (the page then stops waiting for the payment). */
+async function offerPayment(order) {
+  let payment;
+  try {
+    payment = await api.orderPayment(orderId, token);
+  } catch {
+    return false; // paid or closed meanwhile: the order's own status tells
+  }
+  if (!UNPAID.includes(payment.status)) return false;
+  const due = formatMoney(payment.amount_due, payment.currency);
+  $("pay-due-text").textContent = payment.exchange_of
+    ? `Your exchange costs ${due} more than the items you returned. `
+    : `${due} is waiting to be paid. `;
+  const link = $("pay-link");
+  link.textContent = payment.exchange_of ? `Pay the difference (${due})` : `Pay ${due}`;
+  link.href = `pay.html?id=${encodeURIComponent(order.id)}${token ? `&token=${encodeURIComponent(token)}` : ""}`;
+  $("pay-due").hidden = false;
+  $("order-status").textContent = "Waiting for your payment.";
+  return true;
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function poll() {
@@ -106,13 +130,19 @@ async function poll() {
   }
   const started = Date.now();
   let interval = 1000;
+  let asked = false;
   for (;;) {
     try {
       const order = await api.getOrder(orderId, token);
       render(order);
       if (order.status !== "pending_payment") {
+        $("pay-due").hidden = true;
         await renderReturns(order).catch((error) => showError($("return-notice"), error));
         return;
+      }
+      if (!asked) {
+        asked = true;
+        if (await offerPayment(order)) return;
       }
     } catch (error) {
       $("loading").hidden = true;
