@@ -111,6 +111,15 @@ class Settings:
     # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
     # of another member state buys reverse-charged (tax 0) when this is an EU member state.
     shop_country: str = "DE"
+    # Staff (the back office): Cognito tokens of this pool and app client whose `cognito:groups` name a
+    # role (chalicelib/permissions.py). Unset: the customer pool and client (staff are then users of that
+    # pool put in a role group by the owner). A support user's refunds are capped at
+    # support_refund_limit minor units of the order's currency.
+    staff_user_pool_id: str = ""
+    staff_client_id: str = ""
+    staff_issuer: str = ""
+    staff_jwks_url: str = ""
+    support_refund_limit: int = 5000
     # A checkout after a price went up (a sale ended) charges what the cart showed if the cart was priced
     # at most this long ago; else it reprices the cart and answers 409 price_changed.
     sale_grace_seconds: int = 600
@@ -176,6 +185,7 @@ def settings() -> Settings:
         invoice_reminder_days=int(os.environ.get("INVOICE_REMINDER_DAYS", "7")),
         invoice_grace_days=int(os.environ.get("INVOICE_GRACE_DAYS", "14")),
         shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
+        support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
         sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
         images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),
         images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
@@ -184,6 +194,7 @@ def settings() -> Settings:
         return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         exchange_payment_window_hours=int(os.environ.get("EXCHANGE_PAYMENT_WINDOW_HOURS", "72")),
         **_cognito(),
+        **_staff_pool(),
     )
 
 
@@ -204,6 +215,19 @@ def _cognito() -> dict:
     return {"cognito_user_pool_id": pool, "cognito_client_id": os.environ.get("COGNITO_CLIENT_ID", ""),
             "cognito_issuer": issuer, "cognito_jwks_url": jwks,
             "jwks_ttl_seconds": int(os.environ.get("JWKS_TTL_SECONDS", "3600"))}
+
+
+def _staff_pool() -> dict:
+    pool = os.environ.get("STAFF_USER_POOL_ID") or os.environ.get("COGNITO_USER_POOL_ID", "")
+    client = os.environ.get("STAFF_CLIENT_ID") or os.environ.get("COGNITO_CLIENT_ID", "")
+    if not os.environ.get("STAFF_USER_POOL_ID"):  # the customer pool: its issuer and JWKS
+        customer = _cognito()
+        return {"staff_user_pool_id": pool, "staff_client_id": client, "staff_issuer": customer["cognito_issuer"],
+                "staff_jwks_url": customer["cognito_jwks_url"]}
+    region = pool.split("_", 1)[0] if "_" in pool else os.environ.get("AWS_REGION", "us-east-1")
+    issuer = os.environ.get("STAFF_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    jwks = os.environ.get("STAFF_JWKS_URL") or f"{issuer}/.well-known/jwks.json"
+    return {"staff_user_pool_id": pool, "staff_client_id": client, "staff_issuer": issuer, "staff_jwks_url": jwks}
 
 
 def _queue_name(prefix: str, queue: str) -> str:

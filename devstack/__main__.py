@@ -163,7 +163,8 @@ def _banner(ports: dict[str, int], admin_key: str, generated: bool, pumped: list
         "",
         "commerce local stack",
         f"  storefront   http://{HOST}:{ports['STOREFRONT_PORT']}  (demo shop; test card 4242 4242 4242 4242)",
-        f"  back office  http://{HOST}:{ports['ADMIN_PORT']}  (sign in with the admin key"
+        f"  back office  http://{HOST}:{ports['ADMIN_PORT']}  (staff: owner|manager|support|fulfilment"
+        "@staff.example.com / Demo-staff-01, or the admin key"
         + (")" if admin_built() else "; not built yet: run `make admin`)"),
         f"  API          {api}",
         f"  moto (AWS)   http://{HOST}:{ports['MOTO_PORT']}",
@@ -224,7 +225,7 @@ def main() -> int:
         server, api_thread = _start_api(app, ports["API_PORT"])
         cognito = {"endpoint": moto.url, "region": REGION, "clientId": os.environ["COGNITO_CLIENT_ID"]}
         storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url, cognito).start()
-        admin_site = AdminSite(HOST, ports["ADMIN_PORT"], api_url).start()
+        admin_site = AdminSite(HOST, ports["ADMIN_PORT"], api_url, cognito).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],
                     stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
                     schedule_seconds=float(os.environ.get("PUMP_SCHEDULE_SECONDS", "30")))

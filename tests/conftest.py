@@ -213,4 +213,4 @@ def moto_server():
         server.stop()
 
 
-pytest_plugins = ["tests.stripe_support", "tests.customers_support"]
+pytest_plugins = ["tests.stripe_support", "tests.customers_support", "tests.staff_support"]

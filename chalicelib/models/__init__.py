@@ -359,6 +359,7 @@ class DiscountRecord(DiscountTerms, Record):
     customer_id: str | None = None  # a personal code (win-back): only carts with that customer's email
     times_used: int = 0
     created_at: datetime
+    disabled_at: datetime | None = None  # disabled by the shop (its ends_at is then that moment)
 
 
 class DiscountStatus(BaseModel):

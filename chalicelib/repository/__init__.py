@@ -33,6 +33,7 @@ and each function it names exists.
 | what a read of a cart showed   | PK=CART#<id>, SK=CART (on its version, kept)   | carts.stamp_shown                  |
 | discount by code               | PK=DISCOUNT#<CODE>, SK=DISCOUNT                | discounts.get                      |
 |                                |                                                | discounts.create                   |
+| disable a code (it ends now)   | DISCOUNT#<CODE> (conditional update)           | discounts.disable                  |
 | discounts, newest first        | GSI1: DISCOUNTS, <created_at>#<id>             | discounts.list_recent              |
 | a cart's discount and SKUs     | BatchGetItem DISCOUNT#<CODE> + SKU#<sku>...    | discounts.get_with_skus            |
 | count / give back a code's use | DISCOUNT#<CODE> + PK=DISCOUNT#<CODE>,          | discounts.redeem                   |
@@ -73,6 +74,12 @@ and each function it names exists.
 |                                |                                                | deliveries.claim                   |
 |                                |                                                | deliveries.complete                |
 |                                |                                                | deliveries.release                 |
+| an order's emails, oldest first| GSI1: ORDER_EMAILS#<order id>, <sent>#<event>  | deliveries.order_emails            |
+|                                | (set on the delivery record when completed)    | deliveries.order_email             |
+| audit record of an admin write | PK=AUDIT#<yyyy-mm>, SK=<at µs>Z#<aud id>, one  | audited.call                       |
+|                                | more item of the write's own transaction       |                                    |
+| audit log, newest first        | Query AUDIT#<month> per month, SK between days | audit.page                         |
+|                                | (filters: actor, resource prefix)              |                                    |
 | stream images as models        | the `SK` of the item says which model          | stream.change                      |
 |                                |                                                | stream.images                      |
 

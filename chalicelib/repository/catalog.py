@@ -166,9 +166,9 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             pieces.append(dynamo.update(f"retired:{sku}", sku_key(sku), "SET active = :false",
                                         f"product_id = :pid AND {UNSHARDED}", false=False, pid=product.id, one=1))
     pieces += listing
-    room = MAX_ACTIONS - len(pieces)
+    room = dynamo.transaction_room() - len(pieces)  # the audit record of an admin write takes one
     pieces, later = pieces + list(history[:max(room, 0)]), history[max(room, 0):]
-    if len(pieces) > MAX_ACTIONS:
+    if len(pieces) > dynamo.transaction_room():
         raise InvalidRequest(f"The product's SKUs and their stock shards are {len(pieces)} items, more than "
                              f"{MAX_ACTIONS} can be written together; fewer variants or shards.", param="variants")
     try:

@@ -3,12 +3,14 @@ import type { CommerceClient, Image, Product, ProductIn, StockLevel } from "@com
 import { adjustStock, allProducts, stockLedger, stockLevels, type LedgerEntry } from "../admin";
 import { problem } from "../api";
 import { CsvTransfer } from "../components/CsvTransfer";
+import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
 
 type VariantRow = { sku: string; title: string; price: string; currency: string; on_hand: string };
 
 export function Products({ client }: { client: CommerceClient }) {
+  const can = useCan();
   const loaded = useLoad(async () => {
     const products = await allProducts(client);
     const levels = await stockLevels(client, products.flatMap((p) => p.variants.map((v) => v.sku)));
@@ -21,10 +23,10 @@ export function Products({ client }: { client: CommerceClient }) {
     <>
       <div className="row spread">
         <h1>Products and inventory</h1>
-        <button type="button" onClick={() => setEditing("new")}>New product</button>
+        {can("products:write") && <button type="button" onClick={() => setEditing("new")}>New product</button>}
       </div>
       <div aria-live="polite">{message && <p className="ok" role="status">{message}</p>}</div>
-      <CsvTransfer client={client} onImported={(text) => { setMessage(text); loaded.reload(); }} />
+      {can("products:write") && <CsvTransfer client={client} onImported={(text) => { setMessage(text); loaded.reload(); }} />}
       {editing && (
         <ProductForm client={client} product={editing === "new" ? null : editing} stock={loaded.data?.stock}
           onDone={(text) => { setEditing(null); setMessage(text); loaded.reload(); }} onClose={() => setEditing(null)} />
@@ -35,7 +37,7 @@ export function Products({ client }: { client: CommerceClient }) {
         <section key={p.id} className="card" aria-labelledby={`p-${p.id}`}>
           <div className="row spread">
             <h2 id={`p-${p.id}`}>{p.title}</h2>
-            <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.title}`}>Edit</button>
+            {can("products:write") && <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.title}`}>Edit</button>}
           </div>
           <div className="table-wrap">
             <table>
@@ -51,7 +53,7 @@ export function Products({ client }: { client: CommerceClient }) {
                       <td className="num">{s?.on_hand}</td><td className="num">{s?.reserved}</td>
                       <td className="num">{s?.available}{low && <span className="sr-only"> (low)</span>}</td>
                       <td className="num">{s?.low_stock_threshold ?? "—"}</td>
-                      <td>{s && <StockForm client={client} level={s} onDone={(text) => { setMessage(text); loaded.reload(); }} />}</td>
+                      <td>{s && can("stock:write") && <StockForm client={client} level={s} onDone={(text) => { setMessage(text); loaded.reload(); }} />}</td>
                     </tr>
                   );
                 })}

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import type { CommerceClient, SaleIn } from "@commerce/client";
 import { problem } from "../api";
+import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
 
@@ -10,6 +11,7 @@ type Scope = "skus" | "category" | "collection";
 const utc = (local: string) => new Date(local).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export function Sales({ client }: { client: CommerceClient }) {
+  const can = useCan();
   const loaded = useLoad(() => client.admin.listSales({ limit: 100 }), [client]);
   const [name, setName] = useState("");
   const [startsAt, setStartsAt] = useState("");
@@ -44,7 +46,7 @@ export function Sales({ client }: { client: CommerceClient }) {
   return (
     <>
       <h1>Sales</h1>
-      <form className="card" onSubmit={submit} aria-labelledby="new-sale">
+      {can("sales:write") && <form className="card" onSubmit={submit} aria-labelledby="new-sale">
         <h2 id="new-sale">New sale</h2>
         <p>Prices drop at the start and come back at the end by themselves (within a minute). When sales overlap, the best price wins.</p>
         <div className="filters">
@@ -64,7 +66,7 @@ export function Sales({ client }: { client: CommerceClient }) {
         {error && <p role="alert" className="error">{error}</p>}
         <div aria-live="polite">{message && <p className="ok" role="status">{message}</p>}</div>
         <button type="submit">Schedule</button>
-      </form>
+      </form>}
       {loaded.error && <p role="alert" className="error">{loaded.error}</p>}
       {loaded.data && (
         <div className="table-wrap">

@@ -303,6 +303,9 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.GET("/admin/orders", { params: { query } })),
       getOrder: (orderId: string) =>
         unwrap(rawAdmin.GET("/admin/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+      /** The emails sent about an order (its timeline), oldest first. */
+      orderEmails: (orderId: string) =>
+        unwrap(rawAdmin.GET("/admin/orders/{order_id}/emails", { params: { path: { order_id: orderId } } })),
       createShipment: (orderId: string, body: ShipmentIn, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/orders/{order_id}/shipments", {
           params: { path: { order_id: orderId }, header: keyed(post) }, body,
@@ -392,6 +395,30 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.POST("/admin/invoices/{invoice_id}/paid", {
           params: { path: { invoice_id: invoiceId }, header: keyed(post) },
         })),
+      disableDiscount: (code: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/discounts/{code}/disable", { params: { path: { code }, header: keyed(post) } })),
+      listCustomers: (query: NonNullable<operations["list_customers"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/customers", { params: { query } })),
+      getCustomer: (customerId: string) =>
+        unwrap(rawAdmin.GET("/admin/customers/{customer_id}", { params: { path: { customer_id: customerId } } })),
+      annotateCustomer: (customerId: string, body: Schemas["CustomerNotes"]) =>
+        unwrap(rawAdmin.PATCH("/admin/customers/{customer_id}", { params: { path: { customer_id: customerId } }, body })),
+      segmentCounts: () => unwrap(rawAdmin.GET("/admin/segments", {})),
+      inbox: (query: NonNullable<operations["inbox"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/messages", { params: { query } })),
+      orderMessages: (orderId: string) =>
+        unwrap(rawAdmin.GET("/admin/orders/{order_id}/messages", { params: { path: { order_id: orderId } } })),
+      reply: (orderId: string, body: Schemas["ReplyIn"], post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/orders/{order_id}/messages", {
+          params: { path: { order_id: orderId }, header: keyed(post) }, body,
+        })),
+      closeThread: (orderId: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/orders/{order_id}/messages/close", {
+          params: { path: { order_id: orderId }, header: keyed(post) }, body: {},
+        })),
+      /** The audit log (owner only): newest first, filtered by actor, resource prefix and days. */
+      audit: (query: NonNullable<operations["audit_entries"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/audit", { params: { query } })),
     },
   };
 }
