@@ -21,10 +21,12 @@ from chalicelib.handlers import (
     customers,
     discounts,
     docs,
+    invoices,
     messages,
     orders,
     price_lists,
     queues,
+    quotes,
     recommendations,
     rendering,
     reports,
@@ -43,8 +45,8 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, sales, audit, returns, companies,
-                 price_lists):
+                 admin_imports, admin_stock, categories, search, sales, audit, returns, companies, invoices,
+                 price_lists, quotes):
     app.register_blueprint(handlers.bp)
 
 

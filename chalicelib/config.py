@@ -98,6 +98,16 @@ class Settings:
     # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
     # raises it, since its one moto server queues every call behind one lock on a loaded machine.
     dynamodb_read_timeout_seconds: float = 5.0
+    # Invoices (pay by invoice): the seller's legal address lines (SHOP_ADDRESS, separated by ";") and VAT id
+    # printed on them; the private bucket their PDFs are kept in; links to a PDF (presigned) last
+    # invoice_link_seconds. An open invoice past its due date is reminded every invoice_reminder_days; past
+    # due + invoice_grace_days its company cannot check out by invoice.
+    shop_address: tuple[str, ...] = ()
+    shop_vat_id: str = ""
+    documents_bucket: str = ""
+    invoice_link_seconds: int = 3600
+    invoice_reminder_days: int = 7
+    invoice_grace_days: int = 14
     # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
     # of another member state buys reverse-charged (tax 0) when this is an EU member state.
     shop_country: str = "DE"
@@ -168,6 +178,12 @@ def settings() -> Settings:
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
+        shop_address=tuple(p.strip() for p in os.environ.get("SHOP_ADDRESS", "").split(";") if p.strip()),
+        shop_vat_id=os.environ.get("SHOP_VAT_ID", ""),
+        documents_bucket=os.environ.get("DOCUMENTS_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-documents"),
+        invoice_link_seconds=int(os.environ.get("INVOICE_LINK_SECONDS", "3600")),
+        invoice_reminder_days=int(os.environ.get("INVOICE_REMINDER_DAYS", "7")),
+        invoice_grace_days=int(os.environ.get("INVOICE_GRACE_DAYS", "14")),
         shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
         support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
         sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),

@@ -17,6 +17,10 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | CartRecord  | `reminded_at` appears (set by the abandoned-cart sweep)  | CartAbandoned  | email  |
 | CustomerStats | a new `winback` (set by the customer sweep, once a lapse) | WinBackOffered | email |
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
+| InvoiceRecord | created (with its order, paid by invoice)               | InvoiceIssued  | email  |
+|               | `reminders` grows (the overdue schedule)                | InvoiceReminder | email |
+| QuoteRecord   | created: to the shop (SHOP_EMAIL)                        | QuoteRequested | email  |
+|               | answered (again): to the buyer                           | QuoteAnswered  | email  |
 | PurchaseRequest | created: one to each approver                        | PurchaseRequested | email |
 |             | an order recorded (approved) / rejected: to the buyer    | PurchaseRequestApproved / Rejected | email |
 | ReturnRecord | created, or its status changes (`return_events`; an     | Return<Status> | email  |
@@ -30,7 +34,9 @@ from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
+from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import Order, OrderRecord
+from chalicelib.models.quotes import Quote, QuoteRecord
 from chalicelib.models.returns import Return, ReturnRecord
 
 FULFILMENT = "fulfilment"
@@ -192,4 +198,35 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return purchase_request_events(old, new)
     if isinstance(new or old, ReturnRecord):
         return return_events(old, new)
+    if isinstance(new or old, InvoiceRecord):
+        return invoice_events(old, new)
+    if isinstance(new or old, QuoteRecord):
+        return quote_events(old, new)
+    return []
+
+
+def quote_events(old: QuoteRecord | None, new: QuoteRecord | None) -> list[Event]:
+    """QuoteRequested when a buyer asks, QuoteAnswered on each answer of the shop (a new `answered_at`)."""
+    if not new:
+        return []
+    data = {"quote": Quote.from_record(new, clock.now()).model_dump(mode="json") | {"email": new.email}}
+    if old is None:
+        return [Event(f"{new.id}.QuoteRequested", "QuoteRequested", clock.iso(new.created_at), data)]
+    if new.status == "answered" and new.answered_at and new.answered_at != old.answered_at:
+        at = clock.iso(new.answered_at)
+        return [Event(f"{new.id}.QuoteAnswered.{at}", "QuoteAnswered", at, data)]
+    return []
+
+
+def invoice_events(old: InvoiceRecord | None, new: InvoiceRecord | None) -> list[Event]:
+    """InvoiceIssued when an invoice is written, InvoiceReminder for each new reminder: both carry the whole
+    invoice (the email consumer renders its PDF from it, models/invoices.py)."""
+    if not new:
+        return []
+    data = {"invoice": new.model_dump(mode="json", exclude={"version"})}
+    if old is None:
+        return [Event(f"{new.id}.InvoiceIssued", "InvoiceIssued", clock.iso(new.issued_at), data)]
+    if new.reminders > old.reminders:
+        return [Event(f"{new.id}.InvoiceReminder.{new.reminders}", "InvoiceReminder",
+                      clock.iso(new.reminded_at or clock.now()), data)]
     return []

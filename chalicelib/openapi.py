@@ -41,7 +41,8 @@ REF = "#/components/schemas/{model}"
 ADMIN_PREFIX = "/admin/"
 ADMIN_SCHEME = "adminKey"
 CUSTOMER_PREFIX = "/me"
-CUSTOMER_PREFIXES = (CUSTOMER_PREFIX, "/company")  # a signed-in customer: /me, and a B2B buyer's /company
+# A signed-in customer: /me, and a B2B buyer's /company and /quotes.
+CUSTOMER_PREFIXES = (CUSTOMER_PREFIX, "/company", "/quotes")
 CUSTOMER_SCHEME = "customerToken"
 HEADERS = {
     "X-Request-Id": {"description": "The request's correlation id (the one sent, if it was a sane token), as "

@@ -12,7 +12,9 @@ from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models import DiscountRecord, Product
 from chalicelib.models.crm import AdminCustomer, Message, Thread
+from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Order
+from chalicelib.models.quotes import Quote
 from chalicelib.models.returns import Return
 
 T = TypeVar("T")
@@ -44,6 +46,14 @@ class Discount(DiscountRecord):
 
 class DiscountPage(Page[Discount]):
     """A page of discount codes, newest first."""
+
+
+class QuotePage(Page[Quote]):
+    """A page of quotes of one status, oldest first."""
+
+
+class InvoicePage(Page[Invoice]):
+    """A page of invoices of one status, oldest due date first."""
 
 
 class Recommendations(BaseModel):

@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, crm, messages, orders, sales
+from chalicelib.services import abandoned_carts, catalogue_views, crm, invoices, messages, orders, sales
 
 bp = Blueprint(__name__)
 
@@ -42,6 +42,12 @@ def sweep_customers(event):
 def measure_open_threads(event):
     """The age of the oldest open customer service thread as a metric (alarmed in infra/deploy.yaml)."""
     return {"oldest_open_seconds": messages.measure_oldest_open()}
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def remind_overdue_invoices(event):
+    """Open invoices past their due date get a reminder email (at once, then every INVOICE_REMINDER_DAYS)."""
+    return {"reminded": invoices.remind_overdue()}
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

@@ -265,3 +265,4 @@ class B2BTerms(BaseModel):
     buyer: Buyer | None = None
     price_list: PriceList | None = None
     reverse_charge: bool = False
+    company: Company | None = None  # as read for pricing: its terms and credit limit serve paying by invoice

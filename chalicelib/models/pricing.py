@@ -158,18 +158,21 @@ def unit_price(sku: SkuRecord, quantity: int, currency: str, b2b: B2BTerms | Non
 
 
 def price_cart(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               context: PricingContext, b2b: B2BTerms | None = None) -> Cart:
+               context: PricingContext, b2b: B2BTerms | None = None, quoted: Mapping[str, int] | None = None) -> Cart:
     """The cart as the storefront sees it, every price taken from the catalogue now (for a company's
     buyer, `b2b`: from the company's price list first, and no tax when the sale is reverse-charged).
     Lines whose variant is gone, inactive or priced in another currency are left out of the view and
     totals. `skus` must hold the promotions' free SKUs too; `discount` is the cart's code, if any (None
-    also when the cart names a code that no longer exists)."""
+    also when the cart names a code that no longer exists). `quoted` are the unit prices of an accepted
+    quote (models/quotes.py), which replace any other for their SKUs (`price_source: "quote"`)."""
     lines = []
     for line in record.lines:
         sku = skus.get(line.sku)
         if sku is None or not sku.active or sku.price_in(record.currency) is None:
             continue
         price, source = unit_price(sku, line.quantity, record.currency, b2b)
+        if quoted and line.sku in quoted:
+            price, source = quoted[line.sku], "quote"
         lines.append(CartLine(sku=sku.sku, product_id=sku.product_id, title=sku.line_title, quantity=line.quantity,
                               unit_price=price, line_total=price * line.quantity, price_source=source))
     lines += free_items(lines, context.promotions, skus, record.currency)

@@ -12,10 +12,20 @@ from botocore.exceptions import ClientError
 
 from chalicelib import observability
 from chalicelib.clock import iso
-from chalicelib.errors import CartChanged, DiscountUsedUp, DuplicateEvent, OrderChanged, StockShort
+from chalicelib.errors import (
+    CartChanged,
+    CreditLimitExceeded,
+    DiscountUsedUp,
+    DuplicateEvent,
+    OrderChanged,
+    QuoteExpired,
+    StockShort,
+)
 from chalicelib.models import DiscountRecord
+from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord, PaymentRef, StockMove, quantities
-from chalicelib.repository import discounts, dynamo
+from chalicelib.models.quotes import QuoteRecord
+from chalicelib.repository import discounts, dynamo, invoices, quotes
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import shard_key, sku_key
 
@@ -69,8 +79,9 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    # A line charged as the cart showed it (checkout's grace after a sale) reserves at the catalogue's price;
-    # a line priced by a company's or group's price list is not conditioned on the catalogue's price at all.
+    # Conditioned on the catalogue price only where the line has it (a company's price list sets its own; a
+    # quoted price is the quote's, whose piece is in the transaction). A line charged as the cart showed it
+    # (checkout's grace after a sale) reserves at the catalogue's price.
     prices = {line.sku: line.unit_price if line.catalogue_price is None else line.catalogue_price
               for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
@@ -92,29 +103,42 @@ def get(order_id: str) -> OrderRecord | None:
 
 
 def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord | None = None,
-          extra: list[dynamo.Piece] = ()) -> None:
+          extra: list[dynamo.Piece] = (), invoice: tuple[InvoiceRecord, int] | None = None,
+          quote: QuoteRecord | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
-    the `redeem` discount code and retire the cart at the version read; all or nothing. Raises
-    StockShort naming a short SKU, DiscountUsedUp, CartChanged if the cart moved on or was checked
-    out. An order that settles a return (an exchange: repository/returns.py) has no cart (`cart_version`
-    None) and brings the return's pieces (`extra`); their failures are raised as `dynamo.Cancelled`."""
+    the `redeem` discount code, issue the `invoice` (with the company's credit limit: its number and
+    the open credit, repository/invoices.py), accept the `quote` it is placed from and retire the cart at
+    the version read; all or nothing. Raises StockShort naming a short SKU, DiscountUsedUp,
+    CreditLimitExceeded, QuoteExpired (the quote lapsed or changed), CartChanged if the cart moved on or
+    was checked out (or the invoice number was taken meanwhile: read again). An order that settles a
+    return (an exchange: repository/returns.py) has no cart (`cart_version` None) and brings the return's
+    pieces (`extra`); their failures are raised as `dynamo.Cancelled`."""
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
+    if invoice:
+        pieces += invoices.issue(*invoice)
+    if quote:
+        pieces.append(quotes.accept(quote, order.id, iso(order.created_at)))
     pieces += extra
     if cart_version is not None:
         pieces.append(_retire_cart(order, cart_version))
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
-        if cancelled.failed("cart") or cancelled.conflict:
+        if cancelled.failed("cart") or cancelled.failed("invoice_number") or cancelled.conflict:
             # TransactionConflict: another transaction held one of the items (a SKU or the
             # discount code, under a sale-day rush); the caller reads again and retries.
             raise CartChanged("The cart changed while checking out.") from cancelled
         short = _short(cancelled)
         if short:
             raise short from cancelled
+        if cancelled.failed("quote"):
+            raise QuoteExpired("The quote lapsed or changed meanwhile; read it again.") from cancelled
+        if cancelled.failed("credit"):
+            raise CreditLimitExceeded("The order would take the company over its credit limit.",
+                                      param="payment_method") from cancelled
         if cancelled.failed("discount") or cancelled.failed("discount_use"):
             raise DiscountUsedUp(f"Discount code {order.discount_code} can no longer be used.",
                                  param="discount_code") from cancelled

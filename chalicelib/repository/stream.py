@@ -9,6 +9,8 @@ or index attributes.
 | CART      | models.CartRecord      |
 | STATS     | models.crm.CustomerStats (a customer's figures, repository/crm.py) |
 | MESSAGE#… | models.crm.MessageRecord (customer service, repository/messages.py) |
+| INVOICE   | models.invoices.InvoiceRecord (repository/invoices.py) |
+| QUOTE     | models.quotes.QuoteRecord (repository/quotes.py) |
 | PURCHASE_REQUEST#… | models.companies.PurchaseRequest (B2B approval, repository/purchase_requests.py) |
 | RETURN    | models.returns.ReturnRecord (repository/returns.py) |
 
@@ -22,13 +24,16 @@ from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
+from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord
+from chalicelib.models.quotes import QuoteRecord
 from chalicelib.models.returns import ReturnRecord
 from chalicelib.repository import dynamo
 
 KEYS = {"PK", "SK"}
 MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
-                                   "STATS": CustomerStats, "RETURN": ReturnRecord}
+                                   "STATS": CustomerStats, "INVOICE": InvoiceRecord,
+                                   "QUOTE": QuoteRecord, "RETURN": ReturnRecord}
 PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord, "PURCHASE_REQUEST#": PurchaseRequest}
 
 

@@ -22,9 +22,11 @@ from chalicelib import clock, config, payments
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
+    CartCheckedOut,
     InvalidRequest,
     OutOfStock,
     PriceChanged,
+    QuoteCartChanged,
     StockShort,
     not_found,
 )
@@ -34,10 +36,11 @@ from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.kept import Keyed, find, key_reused
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
+from chalicelib.models.quotes import QuoteRecord, matches_cart
 from chalicelib.models.stock import Plan, plan_reservation
 from chalicelib.repository import carts, catalog, customers, orders
 from chalicelib.retry import retried
-from chalicelib.services import price_lists, purchase_requests
+from chalicelib.services import invoices, price_lists, purchase_requests
 
 PROVIDER = "stripe"
 
@@ -82,7 +85,8 @@ def _order_id(record: CartRecord) -> str:
 
 
 def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               keyed: Keyed | None, customer_id: str | None = None, b2b: B2BTerms | None = None) -> OrderRecord:
+               keyed: Keyed | None, customer_id: str | None = None, b2b: B2BTerms | None = None,
+               quote: QuoteRecord | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
@@ -91,8 +95,9 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
             raise _short(index, line.sku, variant)
         price_lists.check_quantity(b2b, line.sku, line.quantity, f"lines.{index}.quantity")
     now = clock.now()
-    cart = _as_shown(record, skus, discount, price_cart(record, skus, discount, settings.pricing.at(now), b2b), now,
-                     b2b)
+    cart = price_cart(record, skus, discount, settings.pricing.at(now), b2b, quoted=quote.prices() if quote else None)
+    if quote is None:  # a quote's prices are the shop's answer, not what a cart read showed
+        cart = _as_shown(record, skus, discount, cart, now, b2b)
     if cart.discount and not cart.discount.applied:
         raise DISCOUNT_REFUSALS[cart.discount.reason](cart.discount.message or "The discount code does not apply.",
                                                      param="discount_code")
@@ -108,7 +113,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
         recovered=record.recovered, shipping_total=cart.shipping_total, tax_total=cart.tax_total,
         total=cart.total, created_at=now, payment_deadline=now + timedelta(minutes=settings.payment_window_minutes),
-        payment=PaymentRef(provider=PROVIDER),
+        payment=PaymentRef(provider=PROVIDER), quote_id=quote.id if quote else None,
     )
 
 
@@ -168,7 +173,7 @@ class ApprovalNeeded(Exception):
 
 
 def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None, approved: bool = False,
-                   payment_method: str | None = None) -> tuple[OrderRecord, bool]:
+                   payment_method: str | None = None, quote: QuoteRecord | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
@@ -184,16 +189,28 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             if (keyed and order.checkout_key and order.checkout_key.scope == keyed.scope
                     and order.checkout_key.fingerprint != keyed.fingerprint):
                 raise key_reused()
+            if quote and order.quote_id != quote.id:
+                raise CartCheckedOut("The quote's cart was checked out without it.")
             return order, False
+        if quote:  # the quoted lines, at the quoted prices, without a discount code
+            if not matches_cart(quote, {line.sku: line.quantity for line in record.lines}):
+                raise QuoteCartChanged("The cart no longer holds the quoted lines; ask for a new quote.")
+            record = record.model_copy(update={"discount_code": None})
         _require(record)
         skus, discount, b2b = price_lists.pricing_inputs(record, [line.sku for line in record.lines] + promoted,
                                                          record.discount_code)
-        order = _new_order(record, skus, discount, keyed, customer_id, b2b)
-        if b2b and b2b.buyer and not approved and not b2b.buyer.within_limit(order.total, order.currency):
+        order = _new_order(record, skus, discount, keyed, customer_id, b2b, quote)
+        # An accepted quote is the shop's own answer: no purchase request on top of it.
+        if b2b and b2b.buyer and not approved and not quote and not b2b.buyer.within_limit(order.total, order.currency):
             raise ApprovalNeeded(purchase_requests.open_for(record, order, b2b.buyer, payment_method))
-        order = _with_payment(order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
+        order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
+        if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
+            order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
+        else:
+            order = _with_payment(order)
         try:
-            orders.place(order, record.version, redeem=discount if order.discount_code else None)
+            orders.place(order, record.version, redeem=discount if order.discount_code else None, invoice=invoice,
+                         quote=quote)
         except StockShort as short:
             index = next(i for i, line in enumerate(order.lines) if line.sku == short.sku)
             wanted = sum(line.quantity for line in order.lines if line.sku == short.sku)
@@ -201,6 +218,8 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             if variant is None or not variant.active or variant.available < wanted:
                 raise _short(index, short.sku, variant) from None
             raise  # only the price moved under us: price it again
+        if invoice:
+            invoices.store_document(invoice[0])
         return order, True
 
     # CartChanged: changed or checked out by a concurrent request; read it again. Jittered back-off
@@ -211,8 +230,11 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
 
 
 def _payment(order: OrderRecord, payment_method: str | None) -> dict:
-    provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
     settings = config.settings()
+    if order.invoice:  # paid by invoice (services/invoices.py): nothing to take now
+        return {"provider": invoices.PAYMENT_METHOD, "status": order.payment_status, "client_secret": None,
+                "publishable_key": settings.stripe_publishable_key}
+    provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
     if order.payment_status == "paid" or order.status != "pending_payment":
         status = "succeeded" if order.amount_paid else order.status
         return {"provider": provider.NAME, "status": status, "client_secret": None,
@@ -237,7 +259,7 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
 
 def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None,
              customer_id: str | None = None, marketing_consent: bool | None = None,
-             approved: bool = False) -> CheckoutResult:
+             approved: bool = False, quote: QuoteRecord | None = None) -> CheckoutResult:
     """Check the cart out: one order per cart, stock reserved, written with its payment. Safe to retry:
     a repeat returns the same order (created=False; with the Idempotency-Key (`keyed`) that placed it,
     replayed=True) and confirms with a new payment method. Raises ResourceMissing, InvalidRequest
@@ -247,11 +269,12 @@ def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | Non
     The order's `customer_id` is the signed-in customer's (`customer_id`), else the one of its email: guest
     orders belong to the account of that email by construction. A cart attached to another account is a
     404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
-    profile with source "checkout" when the order is placed.
+    profile with source "checkout" when the order is placed. With an answered `quote` (services/quotes.py) the
+    cart must hold exactly its lines, which are charged at its prices.
 
     A company buyer's checkout above their spending limit raises ApprovalNeeded with the purchase request
     (nothing placed) unless `approved` (an approver's decision: services/purchase_requests.py)."""
-    order, created = _place_or_find(cart_id, keyed, customer_id, approved, payment_method)
+    order, created = _place_or_find(cart_id, keyed, customer_id, approved, payment_method, quote)
     if created and marketing_consent is not None:
         customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
             granted=marketing_consent, at=order.created_at, source="checkout"))

@@ -153,7 +153,7 @@ def pricing_inputs(record: CartRecord, skus: list[str], code: str | None
     if buyer is None or company is None:
         # A customer outside any company: their group's (CRM segment's) price list, if it has one.
         return found, discount, B2BTerms(price_list=price_list) if price_list else None
-    return found, discount, B2BTerms(company_id=company.id, buyer=buyer, price_list=price_list,
+    return found, discount, B2BTerms(company_id=company.id, buyer=buyer, price_list=price_list, company=company,
                                      reverse_charge=reverse_charged(company.vat_id, config.settings().shop_country))
 
 

@@ -47,6 +47,13 @@ export type ShipmentIn = Schemas["ShipmentIn"];
 export type CancelIn = Schemas["CancelIn"];
 export type RefundIn = Schemas["RefundIn"];
 export type DiscountIn = Schemas["DiscountIn"];
+export type Quote = Schemas["Quote"];
+export type QuotePage = Schemas["QuotePage"];
+export type QuoteIn = Schemas["QuoteIn"];
+export type AnswerIn = Schemas["AnswerIn"];
+export type AcceptIn = Schemas["AcceptIn"];
+export type Invoice = Schemas["Invoice"];
+export type InvoicePage = Schemas["InvoicePage"];
 export type Sale = Schemas["Sale"];
 export type SalePage = Schemas["SalePage"];
 export type SaleIn = Schemas["SaleIn"];
@@ -202,6 +209,14 @@ function customerHelpers(common: { baseUrl: string; fetch?: (input: Request) => 
     /** The owner's order with the bearer token instead of X-Order-Token (optional in openapi.json). */
     getOrder: (orderId: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+    /** B2B: ask the shop for prices on the buyer's account cart. */
+    requestQuote: (cartId: string, body: QuoteIn = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/carts/{cart_id}/quote", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
+    getQuote: (quoteId: string) => unwrap(raw.GET("/quotes/{quote_id}", { params: { path: { quote_id: quoteId } } })),
+    /** The quote's cart checked out at the quoted prices (one order per quote); `{payment_method: "invoice"}`
+     * pays on the company's terms. */
+    acceptQuote: (quoteId: string, body: AcceptIn = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/quotes/{quote_id}/accept", { params: { path: { quote_id: quoteId }, header: keyed(post) }, body })),
     /** The owner's order waiting for its payment: see `orderPayment`. */
     orderPayment: (orderId: string) =>
       unwrap(raw.GET("/orders/{order_id}/payment", { params: { path: { order_id: orderId } } })),
@@ -365,6 +380,21 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         })),
       salesReport: (query: NonNullable<operations["sales_report"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/reports/sales", { params: { query } })),
+      listQuotes: (query: NonNullable<operations["list_quotes"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/quotes", { params: { query } })),
+      answerQuote: (quoteId: string, body: AnswerIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/quotes/{quote_id}/answer", {
+          params: { path: { quote_id: quoteId }, header: keyed(post) }, body,
+        })),
+      listInvoices: (query: NonNullable<operations["list_invoices"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/invoices", { params: { query } })),
+      /** The invoice with `url`: a short-lived link to its PDF. */
+      getInvoice: (invoiceId: string) =>
+        unwrap(rawAdmin.GET("/admin/invoices/{invoice_id}", { params: { path: { invoice_id: invoiceId } } })),
+      markInvoicePaid: (invoiceId: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/invoices/{invoice_id}/paid", {
+          params: { path: { invoice_id: invoiceId }, header: keyed(post) },
+        })),
       disableDiscount: (code: string, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/discounts/{code}/disable", { params: { path: { code }, header: keyed(post) } })),
       listCustomers: (query: NonNullable<operations["list_customers"]["parameters"]["query"]> = {}) =>
