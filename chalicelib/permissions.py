@@ -64,17 +64,6 @@ ROUTES: dict[str, str] = {
     "GET /admin/discounts": "discounts:read",
     "POST /admin/discounts": "discounts:write",
     "POST /admin/discounts/{code}/disable": "discounts:write",
-    # B2B: companies, their buyers and price lists (commercial terms: a manager's to change)
-    "GET /admin/companies": "companies:read",
-    "GET /admin/companies/{company_id}": "companies:read",
-    "POST /admin/companies": "companies:write",
-    "PATCH /admin/companies/{company_id}": "companies:write",
-    "POST /admin/companies/{company_id}/buyers": "companies:write",
-    "GET /admin/price-lists": "companies:read",
-    "GET /admin/price-lists/{price_list_id}": "companies:read",
-    "POST /admin/price-lists": "companies:write",
-    "PUT /admin/price-lists/{price_list_id}": "companies:write",
-    "POST /admin/price-lists/{price_list_id}/import": "companies:write",
     # Reports (the dashboard every role lands on)
     "GET /admin/reports/sales": "reports:read",
     "GET /admin/reports/funnel": "reports:read",
