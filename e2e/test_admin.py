@@ -231,10 +231,12 @@ def test_import_a_csv_with_an_error_then_a_good_one_then_count_stock(stack, brow
     assert serious_violations(page) == []
 
 
+B2B = ["Companies", "Price lists", "Quotes", "Invoices"]
 NAVIGATION = {
-    "owner": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages", "Audit"],
-    "manager": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages"],
-    "support": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages"],
+    "owner": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", *B2B, "Customers", "Messages",
+              "Audit"],
+    "manager": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", *B2B, "Customers", "Messages"],
+    "support": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", *B2B, "Customers", "Messages"],
     "fulfilment": ["Dashboard", "Orders", "Products", "Returns"],
 }
 

@@ -114,6 +114,22 @@ def test_editing_a_product_moves_it_between_categories_and_out_when_inactive(cli
     assert titles(client, "sort=title") == []
 
 
+def test_a_replace_without_categories_or_tags_keeps_them_and_an_empty_list_clears_them(client):
+    """The back office's editor sends no categories: saving a product there must not drop it from its listings."""
+    category(client, "clothing")
+    tee = product(client, "Tee", 1000, ["clothing"])
+    body = {"title": "Tee", "variants": [{"sku": "TEE", "price": 900, "currency": "EUR", "on_hand": 3}]}
+
+    kept = client.put(f"/admin/products/{tee['id']}", body, headers=ADMIN)
+    assert kept.status_code == 200, kept.data
+    assert (kept.data["categories"], kept.data["tags"]) == (["clothing"], ["summer"])
+    assert titles(client, "category=clothing") == ["Tee"]
+
+    cleared = client.put(f"/admin/products/{tee['id']}", body | {"categories": [], "tags": []}, headers=ADMIN)
+    assert (cleared.data["categories"], cleared.data["tags"]) == ([], [])
+    assert titles(client, "category=clothing") == []
+
+
 def test_the_admin_lists_every_product_or_by_state(client, monkeypatch):
     one_a_minute(monkeypatch)
     product(client, "On", 100)

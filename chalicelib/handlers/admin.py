@@ -51,9 +51,10 @@ class ProductIn(Request):
     description: Annotated[str, Field(max_length=5000)] = ""
     active: bool = True
     variants: Annotated[list[VariantIn], Field(min_length=1, max_length=50)]
-    categories: Annotated[list[Slug], Field(max_length=5, description="Category slugs (at most 5).")] = []
+    categories: Annotated[list[Slug], Field(max_length=5, description=(
+        "Category slugs (at most 5); on a replace, kept when absent."))] | None = None
     tags: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]],
-                    Field(max_length=20)] = []
+                    Field(max_length=20, description="On a replace, kept when absent.")] | None = None
     images: Annotated[list[ImageIn], Field(max_length=20, description=(
         "The product's images in this order, with their alt text (kept when absent; an image left out is "
         "dropped)."))] | None = None
@@ -81,8 +82,9 @@ PRODUCT = {"product_id": "$response.body#/id"}
 
 def _product_args(body: ProductIn) -> dict:
     return {"title": body.title, "description": body.description, "active": body.active,
-            "variants": [v.model_dump() for v in body.variants], "categories": list(dict.fromkeys(body.categories)),
-            "tags": list(dict.fromkeys(body.tags)),
+            "variants": [v.model_dump() for v in body.variants],
+            "categories": None if body.categories is None else list(dict.fromkeys(body.categories)),
+            "tags": None if body.tags is None else list(dict.fromkeys(body.tags)),
             "images": [i.model_dump() for i in body.images] if body.images is not None else None}
 
 

@@ -82,7 +82,7 @@ def _classified(variants: list[dict], categories: list[str], tags: list[str]) ->
 
 
 def create_product(title: str, description: str, active: bool, variants: list[dict],
-                   categories: list[str] = (), tags: list[str] = (), product_id: str | None = None,
+                   categories: list[str] | None = (), tags: list[str] | None = (), product_id: str | None = None,
                    images: list[dict] | None = None, reason: str = "admin") -> Product:
     """Create a product, its variants' stock and its listings, and record its prices (history, for
     `reason`). Not idempotent by itself (a new id each call): retries are made safe by the
@@ -95,7 +95,7 @@ def create_product(title: str, description: str, active: bool, variants: list[di
     now = clock.now()
     record = ProductRecord(id=product_id or clock.new_id("prod", 8), title=title, description=description,
                            active=active, skus=[v["sku"] for v in variants], created_at=now, updated_at=now,
-                           **_classified(variants, list(categories), list(tags)))
+                           **_classified(variants, list(categories or ()), list(tags or ())))
     catalog.save_product(record, variants, retired_skus=[], create=True,
                          listing=listings.product_pieces(None, record), history=_history(variants, {}, reason))
     return get_product(record.id, include_inactive=True)
