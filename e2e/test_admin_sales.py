@@ -53,7 +53,8 @@ def test_schedule_a_sale_then_upload_an_image_during_it(stack, browser):
     page.get_by_label("Name").fill("Winter sale")
     page.get_by_label("Starts").fill(local(now - dt.timedelta(minutes=1)))
     page.get_by_label("Ends").fill(local(now + dt.timedelta(minutes=15)))
-    page.get_by_role("textbox", name="Percent").fill("25")
+    # 10 %: the beanie (32 €) stays dearer than the T-shirt (25 €), as the storefront's category test sorts them.
+    page.get_by_role("textbox", name="Percent").fill("10")
     page.get_by_label("SKUs (comma-separated)").fill(SKU)
     page.get_by_role("button", name="Schedule").click()
     expect(page.get_by_role("status")).to_have_text("Winter sale scheduled.")
@@ -64,7 +65,7 @@ def test_schedule_a_sale_then_upload_an_image_during_it(stack, browser):
     while time.monotonic() < deadline and variant_of(stack, SKU)["price"] == regular:
         time.sleep(1)
     on_sale = variant_of(stack, SKU)
-    assert (on_sale["price"], on_sale["compare_at_price"]) == (regular - regular // 4, regular)
+    assert (on_sale["price"], on_sale["compare_at_price"]) == (regular - regular // 10, regular)
     page.reload()
     expect(page.get_by_role("row", name="Winter sale")).to_contain_text("active")
 
