@@ -39,6 +39,7 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
         VIEWS_BUCKET=outputs["ViewsBucketName"],
         ADMIN_KEY_HASHES=hashlib.sha256(ADMIN_KEY.encode()).hexdigest(),
+        GIFT_CARD_SECRET="gift-card-test-secret",
     )
     reset_clients()
     return outputs

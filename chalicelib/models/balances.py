@@ -37,11 +37,11 @@ class GiftCardEntry(Record):
 
 
 class GiftCardRecord(Record):
-    """A gift card as stored: the code itself is never stored, only its keyed hash (`code_hash`)."""
+    """A gift card as stored."""
 
-    id: str
+    id: str  # gc_ + a keyed hash of the code (chalicelib/gift_codes.py)
     last4: str
-    code_hash: str
+    seed: str  # the code is made from it with the GIFT_CARD_SECRET; the code itself is never stored
     currency: str
     initial_amount: int
     balance: int

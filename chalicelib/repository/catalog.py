@@ -103,7 +103,8 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
     for index, variant in enumerate(variants):
         fields = {"sku": variant["sku"], "product_id": product.id, "product_title": product.title,
                   "title": variant["title"], "price": variant["price"], "currency": variant["currency"],
-                  "prices": variant["prices"], "active": product.active}
+                  "prices": variant["prices"], "active": product.active,
+                  "gift_card": bool(variant.get("gift_card"))}
         if variant["sku"] in sharded:
             record = sharded[variant["sku"]]
             try:
@@ -116,13 +117,13 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
         pieces.append(dynamo.update(
             f"variant:{index}", sku_key(variant["sku"]),
             "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
-            "currency = :currency, prices = :prices, active = :active, on_hand = :on_hand, "
+            "currency = :currency, prices = :prices, active = :active, gift_card = :gift_card, on_hand = :on_hand, "
             "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero)",
             "attribute_not_exists(PK) OR "
             f"(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand) AND {UNSHARDED})",
             sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
             price=variant["price"], currency=variant["currency"], prices=variant["prices"], active=product.active,
-            on_hand=variant["on_hand"], zero=0, one=1))
+            gift_card=bool(variant.get("gift_card")), on_hand=variant["on_hand"], zero=0, one=1))
     for sku in retired_skus:
         if sku in sharded:
             pieces += [dynamo.update(f"retired:{sku}" + (f"@{i}" if i else ""), shard_key(sku, i),
