@@ -19,6 +19,7 @@ from chalicelib.handlers import (
     customers,
     discounts,
     docs,
+    gift_cards,
     messages,
     orders,
     queues,
@@ -38,7 +39,7 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search):
+                 admin_imports, admin_stock, categories, search, gift_cards):
     app.register_blueprint(handlers.bp)
 
 

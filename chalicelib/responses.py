@@ -70,7 +70,7 @@ class Checkout(BaseModel):
 
     order: Order
     order_token: str = Field(description="Send as `X-Order-Token` to GET /orders/{order_id}.")
-    payment: Payment
+    payment: Payment | None = Field(description="null when gift cards and store credit paid the whole order.")
 
 
 class Received(BaseModel):

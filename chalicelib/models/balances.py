@@ -85,3 +85,33 @@ class GiftCard(BaseModel):
                    balance=record.balance, status=record.status_at(now), expires_at=record.valid_until,
                    created_at=record.created_at, recipient_email=record.recipient_email, order_id=record.order_id,
                    code=code, ledger=ledger)
+
+
+def split(total: int, currency: str, applied: list[tuple[str, str]], cards: dict[str, GiftCardRecord],
+          credit: int, now: datetime) -> tuple[list[tuple[str, str, int]], int, int]:
+    """How a total is paid: from each applied gift card in turn ((id, last4) pairs; a card that is
+    gone, unusable now or in another currency pays nothing), then from `credit` (store credit in the
+    currency), the rest by the provider. Answers ([(id, last4, amount)], credit amount, amount due)."""
+    left = total
+    paid_by_cards = []
+    for card_id, last4 in applied:
+        card = cards.get(card_id)
+        usable = card is not None and card.currency == currency and card.status_at(now) == "active"
+        amount = min(left, max(card.balance, 0)) if usable else 0
+        paid_by_cards.append((card_id, last4, amount))
+        left -= amount
+    from_credit = min(left, max(credit, 0))
+    return paid_by_cards, from_credit, left - from_credit
+
+
+def allocate(amounts: list[int], already: int, amount: int) -> list[int]:
+    """How `amount` given back is spread over parts paid (`amounts`, in order: gift cards first),
+    after `already` was given back to the first of them: each part gets at most what is left of it."""
+    given = []
+    for part in amounts:
+        taken = min(part, already)
+        already -= taken
+        share = min(part - taken, amount)
+        amount -= share
+        given.append(share)
+    return given

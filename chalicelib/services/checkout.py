@@ -21,9 +21,11 @@ from chalicelib import clock, config, payments
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
+    GiftCardInsufficient,
     InvalidRequest,
     OutOfStock,
     StockShort,
+    StoreCreditInsufficient,
     not_found,
 )
 from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
@@ -34,6 +36,7 @@ from chalicelib.models.pricing import price_cart
 from chalicelib.models.stock import Plan, plan_reservation
 from chalicelib.repository import carts, catalog, customers, discounts, orders
 from chalicelib.retry import retried
+from chalicelib.services import tenders
 
 PROVIDER = "stripe"
 
@@ -42,7 +45,7 @@ PROVIDER = "stripe"
 class CheckoutResult:
     order: Order
     order_token: str
-    payment: dict
+    payment: dict | None
     created: bool
     replayed: bool = False  # the answer to a retry of the checkout (same Idempotency-Key) that placed the order
 
@@ -115,8 +118,8 @@ def _shard_plan(order: OrderRecord, skus: dict[str, SkuRecord]) -> dict[str, Pla
 def _with_payment(order: OrderRecord) -> OrderRecord:
     """The order with its PaymentIntent, created before the order is written (one per order id and amount)."""
     provider = payments.provider(PROVIDER)
-    created = provider.create_payment(order.id, order.total, order.currency, order.email,
-                                      idempotency_key=f"{order.id}:{order.total}{order.currency}:create-payment")
+    created = provider.create_payment(order.id, order.due, order.currency, order.email,
+                                      idempotency_key=f"{order.id}:{order.due}{order.currency}:create-payment")
     return order.model_copy(update={"payment": PaymentRef(provider=provider.NAME, payment_id=created.payment_id,
                                                           client_secret=created.client_secret,
                                                           status=created.status)})
@@ -142,7 +145,9 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
         _require(record)
         discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
         order = _new_order(record, skus, discount, keyed, customer_id)
-        order = _with_payment(order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
+        order = tenders.for_order(record, order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
+        if order.due:
+            order = _with_payment(order)
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None)
         except StockShort as short:
@@ -156,12 +161,15 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
 
     # CartChanged: changed or checked out by a concurrent request; read it again. Jittered back-off
     # spreads racing transactions.
-    return retried(attempt, (CartChanged, StockShort),
+    # A balance that moved (another cart spent the gift card) is split again on the next attempt.
+    return retried(attempt, (CartChanged, StockShort, GiftCardInsufficient, StoreCreditInsufficient),
                    lambda: CartChanged("The cart kept changing during checkout; read it and try again."),
                    backoff=0.05)
 
 
-def _payment(order: OrderRecord, payment_method: str | None) -> dict:
+def _payment(order: OrderRecord, payment_method: str | None) -> dict | None:
+    if order.amount_due == 0:
+        return None  # gift cards and store credit paid it all: no provider payment
     provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
     settings = config.settings()
     if order.payment_status == "paid" or order.status != "pending_payment":
@@ -170,7 +178,7 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
                 "publishable_key": settings.stripe_publishable_key}
     ref = order.payment
     if not (ref and ref.payment_id):
-        created = provider.create_payment(order.id, order.total, order.currency, order.email,
+        created = provider.create_payment(order.id, order.due, order.currency, order.email,
                                           idempotency_key=f"{order.id}:create-payment")
         ref = PaymentRef(provider=provider.NAME, payment_id=created.payment_id, client_secret=created.client_secret,
                          status=created.status)

@@ -7,6 +7,7 @@ variants, each with its prices (a 25 EUR card is a variant priced 2500). Its car
 recipient (`gift_card: {recipient_email, message?, send_at?}`).
 """
 
+import contextlib
 import hashlib
 from datetime import datetime
 
@@ -113,10 +114,8 @@ def disable(card_id: str) -> GiftCard:
     if card is None:
         raise not_found("gift card")
     if not card.disabled:
-        try:
+        with contextlib.suppress(gift_cards.AlreadyApplied):
             gift_cards.disable(card, clock.iso(clock.now()))
-        except gift_cards.AlreadyApplied:
-            pass
     return get(card_id)
 
 
