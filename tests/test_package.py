@@ -30,9 +30,11 @@ NOT_DEPLOYED = {"stripe", "requests", "urllib3", "charset_normalizer", "idna", "
 SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
             "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret",
-            "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
+            "UNSUBSCRIBE_SECRET": "unsubscribe-secret", "GIFT_CARD_SECRET": "gift-card-secret"},
+    "on_table_change": {"GIFT_CARD_SECRET": "gift-card-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
-    "on_email_message": {"CART_LINK_SECRET": "cart-link-secret", "UNSUBSCRIBE_SECRET": "unsubscribe-secret"},
+    "on_email_message": {"CART_LINK_SECRET": "cart-link-secret", "UNSUBSCRIBE_SECRET": "unsubscribe-secret",
+                         "GIFT_CARD_SECRET": "gift-card-secret"},
     # The sweeps ask Stripe about unpaid orders before cancelling them (reconciliation).
     "expire_unpaid_orders": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
     "reconcile_payments": {"STRIPE_SECRET_KEY": "stripe-secret-key"},

@@ -50,6 +50,7 @@ class GiftCardRecord(Record):
     recipient_email: str | None = None
     message: str | None = None
     send_at: datetime | None = None
+    released: bool = True  # its email may go out (False until `send_at` for a card sent later)
     order_id: str | None = None
     created_at: datetime
     version: int = 0

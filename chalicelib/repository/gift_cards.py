@@ -5,6 +5,7 @@
 | a card (id = keyed hash of its code) | PK=GIFTCARD#<gc id>, SK=GIFTCARD                          |
 |   cards, newest first                | GSI1: GIFTCARDS, <created_at>#<gc id>                     |
 | ledger entry, once per source        | PK=GIFTCARD#<gc id>, SK=LEDGER#<source id>                |
+|   cards to send in an hour (sparse)  | GSI2: GIFTSEND#<YYYY-MM-DDTHH>, <send_at>#<gc id>         |
 | balance lookups of one address       | PK=LOOKUPS#<ip>#<minute>, SK=LOOKUPS (ADD; TTL 10 min)    |
 
 Every change of a balance is one transaction: the card (conditioned on the balance covering a spend,
@@ -14,6 +15,8 @@ retried change applies once and the ledger sums to the balance.
 """
 
 import time
+
+from botocore.exceptions import ClientError
 
 from chalicelib.clock import iso
 from chalicelib.errors import GiftCardInsufficient, ResourceExists
@@ -34,7 +37,11 @@ def entry_key(card_id: str, source_id: str) -> dict:
 
 
 def _item(card: GiftCardRecord) -> dict:
-    return (card_key(card.id) | card.model_dump(mode="json")
+    later = {}
+    if not card.released and card.send_at:
+        later = {"GSI2PK": f"GIFTSEND#{card.send_at.strftime('%Y-%m-%dT%H')}",
+                 "GSI2SK": f"{iso(card.send_at)}#{card.id}"}
+    return (card_key(card.id) | card.model_dump(mode="json") | later
             | {"GSI1PK": "GIFTCARDS", "GSI1SK": f"{iso(card.created_at)}#{card.id}"})
 
 
@@ -144,3 +151,28 @@ def count_lookup(source: str, window_seconds: int = 60) -> int:
                          ExpressionAttributeValues=dynamo.values(one=1, expires=now + 600),
                          ReturnValues="UPDATED_NEW")
     return int(dynamo.from_item(answer["Attributes"])["attempts"])
+
+
+def due_in(hour: str, now: str) -> list[str]:
+    """Ids of the unreleased cards whose send date is in `hour` (YYYY-MM-DDTHH) and not after `now`."""
+    found, cursor = [], None
+    while True:
+        items, cursor = dynamo.query_page("GSI2", "GSI2PK", f"GIFTSEND#{hour}", 100, cursor,
+                                          sk_condition=" AND #sk <= :upto", upto=now + "~")
+        found += [item["id"] for item in items]
+        if not cursor:
+            return found
+
+
+def release(card_id: str) -> bool:
+    """Mark a card released (its email may go) and take it out of the send index; False if it was already."""
+    try:
+        dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(card_key(card_id)),
+                    UpdateExpression="SET released = :true, version = version + :one REMOVE GSI2PK, GSI2SK",
+                    ConditionExpression="released = :false",
+                    ExpressionAttributeValues=dynamo.values(true=True, false=False, one=1))
+        return True
+    except ClientError as error:
+        if dynamo.error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise

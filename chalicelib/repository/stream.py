@@ -9,6 +9,7 @@ or index attributes.
 | CART      | models.CartRecord      |
 | STATS     | models.crm.CustomerStats (a customer's figures, repository/crm.py) |
 | MESSAGE#… | models.crm.MessageRecord (customer service, repository/messages.py) |
+| GIFTCARD  | models.balances.GiftCardRecord (repository/gift_cards.py) |
 
 Other items (events applied, deliveries, counters...) are not changes anyone listens to: None.
 """
@@ -18,13 +19,14 @@ from datetime import UTC, datetime
 
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
+from chalicelib.models.balances import GiftCardRecord
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.orders import OrderRecord
 from chalicelib.repository import dynamo
 
 KEYS = {"PK", "SK"}
 MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
-                                   "STATS": CustomerStats}
+                                   "STATS": CustomerStats, "GIFTCARD": GiftCardRecord}
 PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord}
 
 

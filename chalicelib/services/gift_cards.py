@@ -9,7 +9,7 @@ recipient (`gift_card: {recipient_email, message?, send_at?}`).
 
 import contextlib
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib import clock, config, gift_codes
 from chalicelib.errors import (
@@ -63,9 +63,11 @@ def issue_for_order(order: OrderRecord) -> int:
             continue
         for unit in range(line.quantity):
             seed = hashlib.sha256(f"{order.id}:{index}:{line.sku}:{unit}".encode()).hexdigest()[:32]
+            send_at = line.gift_card.send_at
             record, _ = _card(seed, order.currency, line.unit_price, order.paid_at or clock.now(),
                               recipient_email=line.gift_card.recipient_email, message=line.gift_card.message,
-                              send_at=line.gift_card.send_at, order_id=order.id)
+                              send_at=send_at, released=send_at is None or send_at <= clock.now(),
+                              order_id=order.id)
             try:
                 gift_cards.issue(record)
                 issued += 1
@@ -123,3 +125,19 @@ def list_recent(limit: int, cursor: str | None) -> tuple[list[GiftCard], str | N
     now = clock.now()
     found, next_cursor = gift_cards.list_recent(limit, cursor)
     return [GiftCard.from_record(card, now) for card in found], next_cursor
+
+
+RELEASE_LOOKBACK_HOURS = 48  # the longest outage of the release schedule it catches up on
+
+
+def release_due(now: datetime | None = None) -> int:
+    """Release the cards whose send date has come (their email then follows from the stream): a Query
+    per hour bucket of the send dates from RELEASE_LOOKBACK_HOURS ago to now, no Scan. Safe to repeat
+    and to run concurrently (each release is conditional). Returns how many were released now."""
+    now = now or clock.now()
+    released = 0
+    for hours_ago in range(RELEASE_LOOKBACK_HOURS, -1, -1):
+        bucket = (now - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H")
+        for card_id in gift_cards.due_in(bucket, clock.iso(now)):
+            released += gift_cards.release(card_id)
+    return released
