@@ -5,10 +5,11 @@ sum of a ledger is its balance. A spend or give-back is keyed by its source (an 
 which makes it happen once however often it is retried.
 """
 
+import time
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chalicelib.models import Record
 
@@ -25,6 +26,7 @@ class CreditEntry(Record):
     reason: str
     at: datetime
     order_id: str | None = None
+    seq: int = Field(default_factory=time.time_ns)  # orders entries within one second
 
 
 class GiftCardEntry(Record):
@@ -34,6 +36,8 @@ class GiftCardEntry(Record):
     kind: LedgerKind
     order_id: str | None = None
     at: datetime
+    # Orders entries written within one second (`at` is to the second): nanoseconds when written.
+    seq: int = Field(default_factory=time.time_ns, exclude=True)
 
 
 class GiftCardRecord(Record):

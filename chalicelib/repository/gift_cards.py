@@ -47,7 +47,7 @@ def _item(card: GiftCardRecord) -> dict:
 
 def _entry(card_id: str, source_id: str, entry: GiftCardEntry, name: str) -> dynamo.Piece:
     item = entry_key(card_id, source_id) | entry.model_dump(mode="json") | {"gift_card_id": card_id,
-                                                                              "source_id": source_id}
+                                                                              "source_id": source_id, "seq": entry.seq}
     return dynamo.put(name, item, "attribute_not_exists(PK)")
 
 
@@ -85,7 +85,7 @@ def with_ledger(card_id: str) -> tuple[GiftCardRecord | None, list[GiftCardEntry
             break
     card = next((GiftCardRecord.model_validate(i) for i in found if i["SK"] == "GIFTCARD"), None)
     ledger = sorted((GiftCardEntry.model_validate(i) for i in found if i["SK"].startswith("LEDGER#")),
-                    key=lambda e: e.at)
+                    key=lambda e: (e.at, e.seq))
     return card, ledger
 
 
