@@ -320,3 +320,12 @@ def settle_refund(order: OrderRecord, refund_id: str, status: str, provider_refu
     refunded = max(order.amount_refunded, succeeded)
     return order.model_copy(update={"refunds": refunds, "amount_refunded": refunded,
                                     "payment_status": refunded_status(order.amount_paid, refunded)})
+
+
+def balance_share(order: OrderRecord, amount: int, balances_first: bool) -> int:
+    """How much of a refund of `amount` goes back to the gift cards and store credit the order spent:
+    as much as is left of them first (`balances_first`), else only what the provider's part cannot take."""
+    balances_left = max(order.tendered - order.refunded_to_balances, 0)
+    provider_left = refundable(order) - balances_left
+    share = min(amount, balances_left) if balances_first else max(amount - provider_left, 0)
+    return min(share, balances_left)
