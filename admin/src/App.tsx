@@ -3,6 +3,7 @@ import { clientFor } from "./api";
 import { currentCredential, signOut, type Credential } from "./auth";
 import { Dashboard } from "./pages/Dashboard";
 import { Discounts } from "./pages/Discounts";
+import { GiftCards } from "./pages/GiftCards";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { Products } from "./pages/Products";
@@ -14,6 +15,7 @@ const SECTIONS = [
   { path: "orders", label: "Orders" },
   { path: "products", label: "Products" },
   { path: "discounts", label: "Discounts" },
+  { path: "gift-cards", label: "Gift cards" },
 ];
 
 export function App() {
@@ -28,6 +30,7 @@ export function App() {
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "gift-cards") page = <GiftCards client={client} />;
   else page = <Dashboard client={client} />;
 
   return (
