@@ -187,3 +187,30 @@ def test_a_bought_gift_card_is_issued_once_when_paid_and_emailed_to_the_recipien
     assert len(gift_mails) == 2 and all(m.destinations["ToAddresses"] == ["grace@example.com"] for m in gift_mails)
     codes = [re.search(r"[A-Z2-9]{4}(?:-[A-Z2-9]{4}){4}", m.body).group(0) for m in gift_mails]
     assert {gift_codes.card_id_for(code) for code in codes} == {c["id"] for c in cards}
+
+
+def test_a_card_sent_later_is_emailed_once_its_send_date_has_come(shop, gift_product, mail, aws):
+    from chalicelib.services import gift_cards
+
+    stream = Stream()
+    send_at = clock.now().replace(microsecond=0) + timedelta(days=2)
+    cart = ready_cart(shop, {})
+    answer = shop.post(f"/carts/{cart['id']}/lines", {"sku": "GIFT-25", "quantity": 1, "gift_card": {
+        "recipient_email": "grace@example.com", "send_at": clock.iso(send_at)}})
+    assert answer.status_code == 200, answer.data
+    result = shop.post(f"/carts/{cart['id']}/checkout", {}).data
+    post_event(shop, paid_event(result))
+    relay(shop, stream)
+    relay(shop, stream)
+    assert len(shop.get("/admin/gift-cards", headers=ADMIN).data["data"]) == 1
+    assert not [m for m in sent_emails() if "gift card" in m.subject]
+    while pump(mail, "on_email_message", aws["EmailQueueUrl"])["received"]:
+        pass
+    assert not [m for m in sent_emails() if "gift card" in m.subject]
+    assert gift_cards.release_due(send_at - timedelta(minutes=1)) == 0
+    assert gift_cards.release_due(send_at + timedelta(minutes=3)) == 1
+    assert gift_cards.release_due(send_at + timedelta(minutes=8)) == 0
+    relay(shop, stream)
+    while pump(mail, "on_email_message", aws["EmailQueueUrl"])["received"]:
+        pass
+    assert len([m for m in sent_emails() if "gift card" in m.subject]) == 1

@@ -226,8 +226,11 @@ class StockLevel(BaseModel):
 # --- carts -----------------------------------------------------------------------------------
 
 
-class GiftCardLine(Request):
-    """Who a gift-card line's cards go to: one card per unit, emailed at `send_at` (now when absent)."""
+class GiftCardLine(BaseModel):
+    """Who a gift-card line's cards go to: one card per unit, emailed at `send_at` (now when absent).
+    Not strict like a Request: it is also read back from the stored cart (a `send_at` string)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     recipient_email: Email
     message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
