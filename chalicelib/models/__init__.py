@@ -7,7 +7,15 @@ top of the discounted subtotal plus shipping, at the rate of the destination cou
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.models.kept import KeptAnswer
 
@@ -124,7 +132,9 @@ class Variant(BaseModel):
     currency: str
     prices: dict[str, int] = Field(description="The price in each currency the variant is sold in.")
     available: int
-    gift_card: bool = Field(False, description="A gift card of the price's value; its cart line needs `gift_card`.")
+    gift_card: bool = Field(False, exclude_if=lambda value: not value,
+                            description="A gift card of the price's value; its cart line needs `gift_card`. "
+                                        "Present only when true.")
 
     @classmethod
     def from_record(cls, s: SkuRecord, currency: str | None = None) -> "Variant | None":
@@ -305,7 +315,8 @@ class CartLine(BaseModel):
     unit_price: int
     line_total: int
     free: bool = False  # added by an automatic promotion (buy X get Y)
-    gift_card: GiftCardLine | None = None  # a gift-card line's recipient
+    gift_card: GiftCardLine | None = Field(None, exclude_if=lambda value: value is None,
+                                           description="A gift-card line's recipient (present only on those).")
 
 
 # --- promotions ------------------------------------------------------------------------------
