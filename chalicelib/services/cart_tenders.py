@@ -41,7 +41,7 @@ def apply_gift_card(cart_id: str, code: str, source: str) -> Cart:
     ResourceMissing (no such cart or card, or a disabled one), GiftCardUnusable (expired, another
     currency), InvalidRequest (too many cards), CartCheckedOut."""
     if gift_cards.count_lookup(source) > config.settings().gift_card_lookups_per_minute:
-        raise TooManyAttempts("Too many gift card attempts; wait a minute.", retry_after=60)
+        raise TooManyAttempts("Too many gift card attempts; wait a minute.")
     card_id = gift_codes.card_id_for(code)
     card = gift_cards.get(card_id) if card_id else None
     if card is None or card.disabled:

@@ -86,7 +86,7 @@ def balance(code: str, source: str) -> dict:
     Raises TooManyAttempts, ResourceMissing (unknown or disabled: never says which)."""
     settings = config.settings()
     if gift_cards.count_lookup(source) > settings.gift_card_lookups_per_minute:
-        raise TooManyAttempts("Too many gift card lookups; wait a minute.", retry_after=60)
+        raise TooManyAttempts("Too many gift card lookups; wait a minute.")
     card = _by_code(code)
     if card is None or card.disabled:
         raise not_found("gift card")
