@@ -26,6 +26,7 @@ from chalicelib.handlers import (
     recommendations,
     rendering,
     reports,
+    returns,
     schedules,
     search,
     webhooks,
@@ -39,7 +40,7 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, gift_cards):
+                 admin_imports, admin_stock, categories, search, returns, gift_cards):
     app.register_blueprint(handlers.bp)
 
 

@@ -2,7 +2,7 @@
 package size, the flash-sale simulation, load.
 
     python -m bench                      (BENCH_SHOPPERS=30, BENCH_SIZES=1000,100000,
-                                          BENCH_SEARCH_SIZES=10000,50000,
+                                          BENCH_SEARCH_SIZES=10000,50000,200000,
                                           BENCH_LOAD_USERS=50, BENCH_LOAD_REQUESTS=3000;
                                           BENCH_LOAD_REQUESTS=0 skips the load run)
 
@@ -76,7 +76,7 @@ def main() -> int:
     results["package"] = shopper.package_size()
     results["flash_sale"] = flash_sale.run((1, 4, 16))
     results["flash_sale_onset"] = flash_sale.onset()
-    search_sizes = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "10000,50000").split(",") if s.strip()]
+    search_sizes = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "10000,50000,200000").split(",") if s.strip()]
     print(f"search index at {search_sizes} products...", file=sys.stderr)
     results["search"] = [search_bench.measure(size) for size in search_sizes]
 

@@ -106,6 +106,15 @@ class Settings:
     refund_to: str = "balances"
     # The largest amount the shop issues one gift card for (minor units).
     gift_card_max_amount: int = 100000_00
+    # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
+    # a return is worth return_store_credit_bonus_percent more than its refund would be.
+    return_window_days: int = 30
+    return_store_credit_bonus_percent: int = 0
+    # Where a cheaper exchange's difference goes back: "original" (the order's payment) or "store_credit".
+    return_exchange_difference: str = "original"
+    # How long a dearer exchange's order waits for the difference (the customer pays from an email) before it
+    # expires like an unpaid checkout and the return can be settled again.
+    exchange_payment_window_hours: int = 72
 
 
 @lru_cache(maxsize=1)
@@ -152,6 +161,10 @@ def settings() -> Settings:
         gift_card_lookups_per_minute=int(os.environ.get("GIFT_CARD_LOOKUPS_PER_MINUTE", "10")),
         refund_to=os.environ.get("REFUND_TO", "balances"),
         gift_card_max_amount=int(os.environ.get("GIFT_CARD_MAX_AMOUNT", "10000000")),
+        return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
+        return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
+        return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
+        exchange_payment_window_hours=int(os.environ.get("EXCHANGE_PAYMENT_WINDOW_HOURS", "72")),
         **_cognito(),
     )
 

@@ -170,6 +170,14 @@ class RefundExceedsPayment(Conflict, code="refund_exceeds_payment"):
     """More than can still be refunded."""
 
 
+class ReturnExceedsShipment(Conflict, code="return_exceeds_shipment"):
+    """More than was shipped and not yet returned (or than was asked to be returned); `param` names the line."""
+
+
+class ReturnWindowClosed(Conflict, code="return_window_closed"):
+    """The order's return window has closed (or nothing of it has shipped yet)."""
+
+
 class DiscountRefused(Conflict):
     """The discount code's validity window, usage limit (total or per customer), currency, minimum or
     customer (a personal code) refused the cart or the order; each reason is a subclass (DISCOUNT_REFUSALS)."""

@@ -18,6 +18,8 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | CustomerStats | a new `winback` (set by the customer sweep, once a lapse) | WinBackOffered | email |
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
 | GiftCardRecord | with a recipient, released (now, or at its `send_at`)    | GiftCardIssued | email  |
+| ReturnRecord | created, or its status changes (`return_events`; an     | Return<Status> | email  |
+|             | approved return also asks fulfilment for a return)       | (Approved)     | both   |
 """
 
 import json
@@ -28,6 +30,7 @@ from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.balances import GiftCardRecord
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.orders import Order, OrderRecord
+from chalicelib.models.returns import Return, ReturnRecord
 
 FULFILMENT = "fulfilment"
 EMAIL = "email"
@@ -145,6 +148,20 @@ def gift_card_events(old: GiftCardRecord | None, new: GiftCardRecord | None) -> 
                                                 "recipient_email", "message", "order_id", "seed"})
     return [Event(f"{new.id}.GiftCardIssued", "GiftCardIssued", clock.iso(clock.now()), {"gift_card": card},
                   (EMAIL,))]
+def return_events(old: ReturnRecord | None, new: ReturnRecord | None) -> list[Event]:
+    """ReturnRequested, ReturnApproved (to fulfilment too: a return request for the warehouse or 3PL),
+    ReturnRejected, ReturnReceived, ReturnRefunded: one per return and status."""
+    if not new or (old and old.status == new.status):
+        return []
+    kind = "Return" + new.status.capitalize()
+    data = {"return": Return.from_record(new).model_dump(mode="json"), "to": new.email, "currency": new.currency,
+            "order_token": new.order_token}
+    if new.status == "refunded" and new.refund and new.refund.method == "exchange" and new.exchange_due > 0:
+        # The exchange order waits for the difference: the email links to its pay page.
+        data["exchange"] = {"order_id": new.refund.order_id, "order_token": new.exchange_token,
+                            "amount_due": new.exchange_due}
+    queues = (FULFILMENT, EMAIL) if new.status == "approved" else (EMAIL,)
+    return [Event(f"{new.id}.{kind}", kind, clock.iso(new.updated_at), data, queues)]
 
 
 def events_for_change(old: Record | None, new: Record | None, record_id: str = "") -> list[Event]:
@@ -162,4 +179,6 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return message_events(old, new)
     if isinstance(new or old, GiftCardRecord):
         return gift_card_events(old, new)
+    if isinstance(new or old, ReturnRecord):
+        return return_events(old, new)
     return []

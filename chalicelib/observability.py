@@ -14,7 +14,7 @@ units), `CheckoutFailed` (per reason code).
 import contextvars
 import logging
 import re
-import uuid
+import secrets
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -29,13 +29,16 @@ _package = logging.getLogger("chalicelib")
 _package.addHandler(logger.registered_handler)
 _package.setLevel(logger.log_level)
 _package.propagate = False
+# The JSON formatter the correlation id is set on: looked up once (Logger.set_correlation_id looks up the
+# handler and its formatter on every call).
+_formatter = logger.registered_formatter
 
 
 def start(correlation_id: str | None = None, fallback: str | None = None) -> str:
     """Adopt `correlation_id` if it is a sane token, else `fallback`, else a new id; return it."""
-    chosen = next((c for c in (correlation_id, fallback) if c and _TOKEN.match(c)), None) or uuid.uuid4().hex
+    chosen = next((c for c in (correlation_id, fallback) if c and _TOKEN.match(c)), None) or secrets.token_hex(16)
     _correlation.set(chosen)
-    logger.set_correlation_id(chosen)
+    _formatter.append_keys(correlation_id=chosen)
     return chosen
 
 

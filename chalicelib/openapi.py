@@ -306,9 +306,10 @@ def _parameters(path: str, method: str, doc: RouteDoc) -> list[dict]:
     if method == "POST":
         parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
     parameters.append({"$ref": "#/components/parameters/RequestId"})
-    for name, description in doc.headers.items():
-        parameters.append({"name": name, "in": "header", "required": True, "description": description,
-                           "schema": {"type": "string", "minLength": 1}})
+    for headers, required in ((doc.headers, True), (doc.optional_headers, False)):
+        for name, description in headers.items():
+            parameters.append({"name": name, "in": "header", "required": required, "description": description,
+                               "schema": {"type": "string", "minLength": 1}})
     return parameters
 
 

@@ -13,6 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 from chalicelib.models import DiscountRecord, Product
 from chalicelib.models.crm import AdminCustomer, Message, Thread
 from chalicelib.models.orders import Order
+from chalicelib.models.returns import Return
 
 T = TypeVar("T")
 
@@ -63,6 +64,20 @@ class Payment(BaseModel):
     publishable_key: str
     next_action: dict | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
                                      description="With `requires_action`: what the browser must do next.")
+
+
+class OrderPayment(Payment):
+    """An order's payment while the order waits for it (GET /orders/{order_id}/payment): pay `amount_due` with the
+    provider's browser library and `client_secret`, as after checkout (e.g. the difference of a dearer exchange)."""
+
+    status: str = Field(description="The provider's payment status as it is now (`requires_payment_method`: not "
+                                    "paid yet; `requires_action`; `processing` or `succeeded`: paid, the order "
+                                    "follows when the provider's webhook arrives).")
+    client_secret: str = Field(description="For the provider's browser library (Stripe.js `confirmCardPayment`).")
+    amount_due: int = Field(description="What the customer pays, in `currency`'s minor unit.")
+    currency: str
+    exchange_of: str | None = Field(description="The return this order settles as an exchange (the storefront says "
+                                                 "\"pay the difference\"); null for a checkout's order.")
 
 
 class Checkout(BaseModel):
@@ -174,6 +189,14 @@ class SegmentCounts(BaseModel):
 
 class MessageList(BaseModel):
     data: list[Message]
+
+
+class ReturnList(BaseModel):
+    data: list[Return]
+
+
+class ReturnPage(Page[Return]):
+    """A page of returns in one status, oldest first."""
 
 
 class ThreadPage(Page[Thread]):

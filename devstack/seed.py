@@ -1,10 +1,23 @@
-"""The demo catalogue, created through the catalogue service like any admin would create it.
+"""The demo catalogue, created through the catalogue service like any admin would create it: a small
+category tree (a product is in its category and that category's parent, so both pages list it) and
+five products.
 
 Prices are in EUR cents. The art print has 3 units (low-stock threshold 5), so an order of 4 shows
 the out-of-stock answer and a few orders show the low-stock path.
 """
 
 LOW_STOCK_SKU = "PRINT-A3"
+
+CATEGORIES = [  # (slug, title, parent): parents first
+    ("clothing", "Clothing", None), ("tops", "Tops", "clothing"), ("hats", "Hats", "clothing"),
+    ("home", "Home", None), ("kitchen", "Kitchen", "home"), ("art", "Art prints", "home"), ("bags", "Bags", None),
+]
+
+# Each product is in its category and that category's parent, so both pages list it.
+PRODUCT_CATEGORIES = {
+    "Organic cotton T-shirt": ["clothing", "tops"], "Merino beanie": ["clothing", "hats"],
+    "Canvas tote bag": ["bags"], "Enamel mug": ["home", "kitchen"], "Limited-edition art print": ["home", "art"],
+}
 
 CATALOGUE = [
     {"title": "Organic cotton T-shirt", "description": "Heavyweight organic cotton, boxy fit.", "variants": [
@@ -30,12 +43,16 @@ CATALOGUE = [
 
 
 def seed() -> list:
-    """Create the demo products (not idempotent: run it once on a fresh table). Returns them."""
-    from chalicelib.services import catalog
+    """Create the demo categories and products (not idempotent: run it once on a fresh table). Returns
+    the products."""
+    from chalicelib.services import catalog, categories
 
+    for slug, title, parent in CATEGORIES:
+        categories.create_category(slug, title, parent)
     products = [
         catalog.create_product(title=item["title"], description=item["description"], active=True,
-                               variants=[variant | {"currency": "EUR"} for variant in item["variants"]])
+                               variants=[variant | {"currency": "EUR"} for variant in item["variants"]],
+                               categories=PRODUCT_CATEGORIES[item["title"]])
         for item in CATALOGUE
     ]
     catalog.set_inventory(LOW_STOCK_SKU, 3, 5)

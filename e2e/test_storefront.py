@@ -183,3 +183,63 @@ def test_search_finds_products_as_the_shopper_types_typos_and_all(stack, browser
     expect(page.get_by_role("link", name="Organic cotton T-shirt")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+
+
+@pytest.mark.parametrize("browser", [PHONE], indirect=True)
+def test_category_pages_list_their_products_sorted_with_breadcrumbs(stack, browser):
+    """The seeded tree (devstack/seed.py): Clothing > Tops, Hats; Home > Kitchen, Art prints; Bags."""
+    page = browser.page
+    page.goto(f"{stack.storefront}/index.html")
+    categories = page.get_by_role("navigation", name="Categories")
+    expect(categories.get_by_role("link", name="All products")).to_have_attribute("aria-current", "page")
+    categories.get_by_role("link", name="Clothing", exact=True).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Clothing")
+    crumbs = page.get_by_role("navigation", name="Breadcrumb")
+    expect(crumbs.locator("li")).to_have_text(["All products", "Clothing"])
+    expect(page.locator("#products li h2")).to_have_count(2)
+    expect(page.get_by_label("Sort by")).to_have_value("newest")
+    page.get_by_label("Sort by").select_option(label="Price: high to low")
+    expect(page.locator("#products li h2")).to_have_text(["Merino beanie", "Organic cotton T-shirt"])  # 32 €, 25 €
+    page.get_by_label("Sort by").select_option(label="Price: low to high")
+    expect(page.locator("#products li h2")).to_have_text(["Organic cotton T-shirt", "Merino beanie"])
+    assert "sort=price_asc" in page.url  # a reload or a shared link keeps the order
+    assert fits_the_width(page)
+
+    # A sub-category, its breadcrumbs back up the tree, and the sort kept on the way.
+    categories.get_by_role("link", name="Hats").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hats")
+    expect(crumbs.locator("li")).to_have_text(["All products", "Clothing", "Hats"])
+    expect(crumbs.locator("[aria-current=page]")).to_have_text("Hats")
+    expect(page.locator("#products li h2")).to_have_text(["Merino beanie"])
+    expect(categories.get_by_role("link", name="Hats")).to_have_attribute("aria-current", "page")
+    crumbs.get_by_role("link", name="Clothing").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Clothing")
+    expect(page.get_by_label("Sort by")).to_have_value("price_asc")
+    expect(page.locator("#products li h2")).to_have_text(["Organic cotton T-shirt", "Merino beanie"])
+    page.get_by_label("Sort by").select_option(label="Name")
+    expect(page.locator("#products li h2")).to_have_text(["Merino beanie", "Organic cotton T-shirt"])
+
+    # A product page shows its deepest category's path, which leads back to that category's page.
+    page.get_by_role("link", name="Merino beanie").click()
+    expect(crumbs.locator("li")).to_have_text(["All products", "Clothing", "Hats", "Merino beanie"])
+    crumbs.get_by_role("link", name="Hats").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hats")
+    crumbs.get_by_role("link", name="Clothing").click()
+    expect(page.locator("#products li h2")).to_have_count(2)
+
+    categories.get_by_role("link", name="Home", exact=True).click()
+    page.get_by_label("Sort by").select_option(label="Name")
+    expect(page.locator("#products li h2")).to_have_text(["Enamel mug", "Limited-edition art print"])
+    crumbs.get_by_role("link", name="All products").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Products")
+    expect(crumbs).to_be_hidden()
+    expect(page.locator("#products li")).to_have_count(5)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(f"{stack.storefront}/index.html?category=no-such-thing")
+    expect(page.get_by_role("heading", level=1)).to_have_text("No such category")
+    expect(page.locator("#notice [role=alert]")).to_have_attribute("data-code", "resource_missing")
+    page.goto(f"{stack.storefront}/index.html?category=clothing&sort=title")
+    expect(page.locator("#products li h2")).to_have_text(["Merino beanie", "Organic cotton T-shirt"])
+    page.screenshot(path=str(ARTIFACTS / "category-page.png"), full_page=True)

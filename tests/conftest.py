@@ -196,7 +196,11 @@ class SerializedMotoServer:
 def moto_server():
     """A moto *server* (over HTTP, see SerializedMotoServer) with the world built from the
     template, for tests that run requests concurrently. Yields the stack outputs."""
+    import urllib.request
+
     server = SerializedMotoServer(free_port()).start()
+    # moto's backends live in this process: a second server in one test session would see the first one's world.
+    urllib.request.urlopen(urllib.request.Request(f"{server.url}/moto-api/reset", method="POST"), timeout=10)  # noqa: S310
     os.environ["AWS_ENDPOINT_URL"] = server.url
     try:
         yield build_world()

@@ -36,6 +36,7 @@ READY = {"email": "ada@example.com", "shipping_method": "standard",
                               "postal_code": "10115", "country": "DE"}}
 ORDER_OPERATIONS = {
     ("GET", "/orders/{order_id}"): False, ("GET", "/admin/orders/{order_id}"): False,
+    ("GET", "/orders/{order_id}/payment"): False,
     ("POST", "/admin/orders/{order_id}/cancel"): False,
     ("POST", "/admin/orders/{order_id}/refunds"): True, ("POST", "/admin/orders/{order_id}/shipments"): True,
 }  # operation -> wants a paid order

@@ -283,3 +283,53 @@ def test_what_each_customer_route_costs(client, pool):
             answer = client.request(method, path, body, headers=headers)
         assert answer.status_code in (200, 201), (method, path, answer.data)
         assert calls.by_operation() == calls_expected, (method, path, calls.by_operation())
+
+
+def test_aws_calls_of_the_return_routes(shop):
+    from tests.test_returns import admin, ask, line, shipped_order
+
+    api = shop
+    make_product(api, on_hand=50)
+    result = shipped_order(api, {"TEE-M": 2})
+    token = {"X-Order-Token": result["order_token"]}
+    with count_calls() as first:
+        ret = ask(api, result, [line()]).data
+    with count_calls() as second:
+        ask(api, result, [line()])
+    with count_calls() as listed:
+        api.get(f"/orders/{result['order']['id']}/returns", headers=token)
+    with count_calls() as approved:
+        admin(api, ret["id"], "approve")
+    with count_calls() as received:
+        admin(api, ret["id"], "receive", {"lines": [{"sku": "TEE-M", "quantity": 1, "restock": True}]})
+    with count_calls() as queue:
+        api.get("/admin/returns?status=received", headers=ADMIN)
+    # The order twice (the caller's proof, then the use case's read); the order's first return also creates
+    # its map of returned units.
+    assert first.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "UpdateItem"): 1,
+                                    ("dynamodb", "TransactWriteItems"): 1}
+    assert second.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "TransactWriteItems"): 1}
+    assert listed.by_operation() == queue.by_operation() | {("dynamodb", "GetItem"): 1}
+    assert approved.by_operation() == {("dynamodb", "GetItem"): 1, ("dynamodb", "UpdateItem"): 1,
+                                       ("dynamodb", "TransactWriteItems"): 1}  # the number counter
+    assert received.by_operation() == {("dynamodb", "GetItem"): 1, ("dynamodb", "BatchGetItem"): 1,
+                                       ("dynamodb", "TransactWriteItems"): 1}
+    assert queue.by_operation() == {("dynamodb", "Query"): 1}
+
+
+def test_a_return_refund_costs_a_claim_the_order_refund_and_the_record(shop, localstripe, provider_calls):
+    from tests.test_returns import admin, ask, line, shipped_order
+
+    api = shop
+    make_product(api, on_hand=50)
+    result = shipped_order(api, {"TEE-M": 1}, localstripe)
+    ret = ask(api, result, [line()]).data
+    admin(api, ret["id"], "approve")
+    provider_calls.clear()
+    with count_calls() as calls:
+        answer = admin(api, ret["id"], "refund", {"method": "original"})
+    assert answer.status_code == 200, answer.data
+    # claim: the return and the order read, the claim written; the order's refund as `POST .../refunds` does it
+    # (read, pending written, the provider, read, settled); the return read and recorded.
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 5, ("dynamodb", "TransactWriteItems"): 4}
+    assert provider_calls == ["POST /v1/refunds"]

@@ -1,12 +1,14 @@
 """Search: the SQLite FTS5 index on its own (stemming, typos, prefixes, facets, filters, paging), then
 GET /search against moto, fed by the stream and the one-minute rebuild schedule."""
 
+import sqlite3
+
 import boto3
 import pytest
 
 from chalicelib import config
 from chalicelib.search import SearchQuery
-from chalicelib.search.sqlite import SqliteIndex, build
+from chalicelib.search.sqlite import FORMAT, IndexFormatError, SqliteIndex, build
 from chalicelib.search.stemming import french_stem, within_one_edit
 from tests.conftest import ADMIN, make_cart, make_product
 from tests.orders_support import Stream
@@ -55,6 +57,8 @@ def test_the_last_word_is_a_prefix_while_typing(index):
     assert ids(index, q="cer") == ["prod_0003"]
     assert ids(index, q="organic t-sh") == ["prod_0004"]
     assert ids(index, q="cer ") == []  # a finished word is not a prefix
+    assert ids(index, q="c") == []  # one letter is not a prefix (it would stand for most of the catalogue)
+    assert ids(index, q="ce") == ["prod_0003"]
 
 
 def test_skus_tags_and_categories_are_searchable(index):
@@ -89,6 +93,18 @@ def test_sorting_and_paging(index):
     assert first.total == 4 and first.next_offset == 3
     second = index.search(SearchQuery(q="", sort="price_asc", limit=3, offset=3))
     assert [p["id"] for p in second.products] == ["prod_0002"] and second.next_offset is None
+
+
+def test_a_search_sorts_its_hits_as_browsing_sorts_the_same_products():
+    """The hits sort on the listing's date and title ranks: the same order as browsing."""
+    from bench.search import documents
+
+    index = SqliteIndex(build(documents(400, seed=3)))
+    for sort in ("newest", "title", "price_asc", "price_desc"):
+        everything = [p["id"] for p in index.search(SearchQuery(sort=sort, limit=400)).products]
+        found = [p["id"] for p in index.search(SearchQuery(q="shirt ", sort=sort, limit=400)).products]
+        assert 10 < len(found) < 400
+        assert found == [i for i in everything if i in set(found)], sort
 
 
 def test_relevance_puts_title_hits_first(index):
@@ -151,12 +167,43 @@ def test_an_edit_during_a_rebuild_leaves_the_views_stale(fresh):
     from chalicelib.repository import catalogue_views
 
     catalogue_views.mark_stale()
-    version, _ = catalogue_views.staleness()
+    version, _, _ = catalogue_views.staleness()
     catalogue_views.mark_stale()  # the relay, while the rebuild of `version` runs
-    catalogue_views.mark_built(version, {})
-    assert catalogue_views.staleness() == (version + 1, version)
-    catalogue_views.mark_built(version - 1, {})  # a slower, older rebuild finishing late
-    assert catalogue_views.staleness() == (version + 1, version)
+    catalogue_views.mark_built(version, {}, FORMAT)
+    assert catalogue_views.staleness() == (version + 1, version, FORMAT)
+    catalogue_views.mark_built(version - 1, {}, FORMAT)  # a slower, older rebuild finishing late
+    assert catalogue_views.staleness() == (version + 1, version, FORMAT)
+
+
+def test_an_index_of_the_previous_format_is_not_loaded_and_is_rebuilt_by_the_next_run(fresh):
+    """A release that changes the index's tables: the object in S3 is the old format until the schedule
+    rebuilds it, even though the catalogue has not changed."""
+    from chalicelib.repository import catalogue_views
+    from chalicelib.services import search
+
+    stream = Stream()
+    make_product(fresh, title="Teapot", sku_prefix="TEA")
+    rebuild(fresh, stream)
+    version, built, index_format = catalogue_views.staleness()
+    assert built == version and index_format == FORMAT
+    old = sqlite3.connect(":memory:")
+    old.deserialize(build([doc(9, "Teapot")]))
+    old.execute(f"PRAGMA user_version = {FORMAT - 1}")
+    boto3.client("s3").put_object(Bucket=config.settings().views_bucket, Key="search/catalogue.sqlite",
+                                  Body=old.serialize())
+    with pytest.raises(IndexFormatError):
+        SqliteIndex(old.serialize())
+    search.forget()
+    assert fresh.get("/search?q=teapot").status_code == 502  # not read as if it were the new format
+    boto3.client("dynamodb").update_item(
+        TableName=config.settings().table_name,
+        Key={k: {"S": v} for k, v in catalogue_views.views_key().items()},
+        UpdateExpression="REMOVE index_format")  # as the previous release left it: no format recorded
+    assert catalogue_views.staleness() == (version, version, 0)
+    assert rebuild(fresh, stream)["rebuilt"] is True
+    assert catalogue_views.staleness() == (version, version, FORMAT)
+    assert [p["title"] for p in fresh.get("/search?q=teapot").data["data"]] == ["Teapot"]
+    assert rebuild(fresh, stream) == {"rebuilt": False}
 
 
 def test_paging_through_the_route(fresh):

@@ -7,6 +7,7 @@ import { GiftCards } from "./pages/GiftCards";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
 import { Products } from "./pages/Products";
+import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
 import { useRoute } from "./router";
 
@@ -14,6 +15,7 @@ const SECTIONS = [
   { path: "", label: "Dashboard" },
   { path: "orders", label: "Orders" },
   { path: "products", label: "Products" },
+  { path: "returns", label: "Returns" },
   { path: "discounts", label: "Discounts" },
   { path: "gift-cards", label: "Gift cards" },
 ];
@@ -29,6 +31,7 @@ export function App() {
   if (section === "orders" && id) page = <OrderDetail client={client} orderId={id} />;
   else if (section === "orders") page = <Orders client={client} />;
   else if (section === "products") page = <Products client={client} />;
+  else if (section === "returns") page = <Returns client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
   else if (section === "gift-cards") page = <GiftCards client={client} />;
   else page = <Dashboard client={client} />;

@@ -4,7 +4,8 @@ A provider is a module with one duty:
 
 - `hand_over(event: dict, body: str) -> str | None`: tell the warehouse or 3PL about an event on
   the fulfilment queue: `OrderPaid` (ship this order), `OrderCancelled` (a paid order was cancelled:
-  do not ship it), `ShipmentCreated` (the shop recorded a shipment). `event` is the parsed message,
+  do not ship it), `ShipmentCreated` (the shop recorded a shipment), `ReturnApproved` (a return request:
+  `data.return` holds its number and lines; expect the goods back). `event` is the parsed message,
   `body` its exact JSON text as queued. Returns a reference worth recording (or None). Raises
   HandOverFailed (or any other error) when the provider did not accept it; the queue then delivers
   the message again, and after five attempts it is dead-lettered. It may be called again for an

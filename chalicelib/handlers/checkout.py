@@ -56,5 +56,7 @@ def checkout_cart(cart_id):
         observability.metric("CheckoutFailed", reason=error.code)
         raise
     if result.replayed:  # the order as it is now, with the status its first answer had
-        return Response(result.to_json(), status_code=201, headers={idempotency.REPLAYED_HEADER: "true"})
-    return Response(result.to_json(), status_code=201 if result.created else 200)
+        return Response(result.to_text(), status_code=201,
+                        headers={"Content-Type": idempotency.JSON, idempotency.REPLAYED_HEADER: "true"})
+    return Response(result.to_text(), status_code=201 if result.created else 200,
+                    headers={"Content-Type": idempotency.JSON})

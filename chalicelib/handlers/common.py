@@ -29,6 +29,7 @@ class RouteDoc:
     query: type[BaseModel] | None
     errors: tuple[type[CommerceError], ...]  # errors beyond those every route of its kind can answer
     headers: dict[str, str] = field(default_factory=dict)  # required request headers: name -> description
+    optional_headers: dict[str, str] = field(default_factory=dict)  # request headers that may be absent
     summary: str | None = None
     operation_id: str | None = None
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # operationId -> {parameter: expression}
@@ -39,7 +40,8 @@ class RouteDoc:
 def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[int, ...] = 200,
                request: type[BaseModel] | dict | None = None, query: type[BaseModel] | None = None,
                errors: Iterable[type[CommerceError]] = (), headers: dict[str, str] | None = None,
-               summary: str | None = None, operation_id: str | None = None,
+               optional_headers: dict[str, str] | None = None, summary: str | None = None,
+               operation_id: str | None = None,
                links: dict[str, dict[str, str]] | None = None, tag: str | None = None,
                media_type: str = "application/json") -> Callable[[F], F]:
     """Declare a route's contract; stack it under the route decorator:
@@ -57,7 +59,8 @@ def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[i
     arguments on the view function."""
     doc = RouteDoc(response=response, status=(status,) if isinstance(status, int) else tuple(status),
                    request=request, query=query, errors=tuple(errors), headers=dict(headers or {}),
-                   summary=summary, operation_id=operation_id, links=dict(links or {}), tag=tag,
+                   optional_headers=dict(optional_headers or {}), summary=summary, operation_id=operation_id,
+                   links=dict(links or {}), tag=tag,
                    media_type=media_type)
 
     def mark(view: F) -> F:
@@ -148,3 +151,15 @@ def require_admin(request) -> None:
         matched |= hmac.compare_digest(digest, known.lower())
     if not matched:
         raise Unauthenticated("The admin API key is not valid.")
+
+
+def customer_order(request, order_id: str):
+    """The order the caller proves is theirs, as GET /orders/{id}: its `X-Order-Token`, or else the owner's
+    bearer token (an invalid one is a 401; another customer's order the same 404 as an unknown one)."""
+    from chalicelib import accounts
+    from chalicelib.services import customers, orders
+
+    token = request.headers.get("x-order-token")
+    if token is None and accounts.bearer_present(request):
+        return customers.owned_order(accounts.from_request(request).customer_id, order_id)
+    return orders.get_for_customer(order_id, token)

@@ -6,14 +6,13 @@ from typing import Literal
 from chalice import Blueprint, Response
 from pydantic import Field
 
-from chalicelib import accounts
 from chalicelib.errors import Conflict, EmailNotVerified, ResourceMissing, Unauthenticated
-from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query, require_admin
+from chalicelib.handlers.common import PageQuery, customer_order, documented, page, parse, parse_query, require_admin
 from chalicelib.models import Request
 from chalicelib.models.crm import Message, MessageBody, Thread
 from chalicelib.models.orders import Order
 from chalicelib.responses import MessageList, ThreadPage
-from chalicelib.services import customers, messages, orders
+from chalicelib.services import messages
 
 bp = Blueprint(__name__)
 ADMIN = "admin_messages"
@@ -43,16 +42,12 @@ class ThreadsQuery(PageQuery):
 def _customer_order(order_id: str) -> Order:
     """The order the caller proves is theirs, as GET /orders/{id}: its `X-Order-Token`, or else the owner's
     bearer token (an invalid one is a 401; another customer's order the same 404 as an unknown one)."""
-    request = bp.current_request
-    token = request.headers.get("x-order-token")
-    if token is None and accounts.bearer_present(request):
-        return customers.owned_order(accounts.from_request(request).customer_id, order_id)
-    return orders.get_for_customer(order_id, token)
+    return customer_order(bp.current_request, order_id)
 
 
 @bp.route("/orders/{order_id}/messages", methods=["POST"])
 @documented(Message, status=201, request=MessageIn, errors=[*CUSTOMER_ERRORS, Conflict],
-            summary="Write to the shop about an order", headers=ORDER_TOKEN)
+            summary="Write to the shop about an order", optional_headers=ORDER_TOKEN)
 def write_message(order_id):
     body = parse(MessageIn, bp.current_request)
     message = messages.write(_customer_order(order_id), body.body)
@@ -61,7 +56,7 @@ def write_message(order_id):
 
 @bp.route("/orders/{order_id}/messages", methods=["GET"])
 @documented(MessageList, errors=CUSTOMER_ERRORS, summary="The conversation about an order (no internal notes)",
-            headers=ORDER_TOKEN)
+            optional_headers=ORDER_TOKEN)
 def read_messages(order_id):
     found = messages.read(_customer_order(order_id))
     return {"data": [m.model_dump(mode="json") for m in found]}

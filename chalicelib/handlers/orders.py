@@ -14,12 +14,14 @@ from chalicelib.errors import (
     RefundExceedsPayment,
     ResourceMissing,
     Unauthenticated,
+    UpstreamUnavailable,
 )
 from chalicelib.handlers.common import (
     BlankIsAbsent,
     PageQuery,
     admin_body,
     created,
+    customer_order,
     documented,
     page,
     parse_query,
@@ -27,8 +29,8 @@ from chalicelib.handlers.common import (
 )
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
-from chalicelib.responses import OrderPage
-from chalicelib.services import customers, orders
+from chalicelib.responses import OrderPage, OrderPayment
+from chalicelib.services import customers, order_payments, orders
 
 bp = Blueprint(__name__)
 ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
@@ -37,7 +39,7 @@ ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
 @bp.route("/orders/{order_id}", methods=["GET"])
 @documented(Order, errors=[ResourceMissing, Unauthenticated, EmailNotVerified],
             summary="Get an order (the customer's order page)",
-            headers={"X-Order-Token": "The `order_token` of the checkout answer; without the right one the "
+            optional_headers={"X-Order-Token": "The `order_token` of the checkout answer; without the right one the "
                                      "order is a 404. A signed-in owner may send `Authorization: Bearer <Cognito "
                                      "token>` instead."})
 def get_order(order_id):
@@ -46,6 +48,23 @@ def get_order(order_id):
     if token is None and accounts.bearer_present(request):
         return customers.owned_order(accounts.from_request(request).customer_id, order_id).model_dump(mode="json")
     return orders.get_for_customer(order_id, token).model_dump(mode="json")
+
+
+@bp.route("/orders/{order_id}/payment", methods=["GET"])
+@documented(OrderPayment, errors=[ResourceMissing, Unauthenticated, EmailNotVerified, Conflict, UpstreamUnavailable],
+            summary="Pay an order that waits for its payment (e.g. the difference of a dearer exchange)",
+            optional_headers={"X-Order-Token": "The order's token (the checkout answer's `order_token`, or the link "
+                                               "in the exchange email); without the right one the order is a 404. "
+                                               "A signed-in owner may send `Authorization: Bearer <Cognito token>` "
+                                               "instead."})
+def get_order_payment(order_id):
+    """While the order is `pending_payment`: its PaymentIntent's client secret and live status and the amount due,
+    for Stripe.js to confirm in the browser as after checkout; the provider's webhook then marks the order paid. An
+    order paid, cancelled or in review, or whose payment was cancelled, is a 409 `invalid_state`; another
+    customer's order a 404."""
+    return order_payments.pending(customer_order(bp.current_request, order_id))
+
+
 Reason = Annotated[str, Field(max_length=500)]
 
 

@@ -21,7 +21,8 @@ MAX_OFFSET = 10_000  # deeper than any shopper pages; a bound keeps a crafted cu
 
 class SearchParams(BaseModel):
     q: Annotated[str, Field(max_length=200, description="Words to find in titles, descriptions, SKUs, tags "
-                                                        "and categories; the last word also as a prefix.")] = ""
+                                                        "and categories; the last word (2 letters or more) also "
+                                                        "as a prefix.")] = ""
     category: Annotated[str, Field(max_length=100, description="A category slug.")] | None = None
     price_min: Annotated[int, Field(ge=0, le=MAX_MONEY, description="Lowest price, minor units.")] | None = None
     price_max: Annotated[int, Field(ge=0, le=MAX_MONEY, description="Highest price, minor units.")] | None = None

@@ -40,35 +40,46 @@ class Keyed(BaseModel):
 
 class KeptAnswer(Keyed):
     """The answer a keyed request got: status and JSON body as sent (deflated when large), and when.
-    `replayed` is False only on the answer just made (it is not stored)."""
+    One read back from a cart or order is `replayed`; `of` makes the one just sent (a _FreshAnswer).
+    No private attributes here: pydantic would initialise them on every kept answer a cart read validates."""
 
     status: int
     body: str
     at: int  # epoch seconds
-    _text: str | None = PrivateAttr(default=None)
-    _fresh: bool = PrivateAttr(default=False)
 
     @classmethod
     def of(cls, keyed: Keyed, status: int, text: str, at: int) -> "KeptAnswer":
         """The answer `text` (the JSON body) to `keyed`'s request, just made."""
         body = text if len(text) <= PACK_ABOVE else PACKED + base64.b64encode(zlib.compress(text.encode())).decode()
-        kept = cls(scope=keyed.scope, fingerprint=keyed.fingerprint, status=status, body=body, at=at)
-        kept._text, kept._fresh = text, True
+        kept = _FreshAnswer(scope=keyed.scope, fingerprint=keyed.fingerprint, status=status, body=body, at=at)
+        kept._text = text
         return kept
 
     @property
     def replayed(self) -> bool:
-        return not self._fresh
+        return True
 
     def text(self) -> str:
         """The JSON body exactly as it was sent."""
-        if self._text is None:
-            packed = self.body.startswith(PACKED)
-            self._text = zlib.decompress(base64.b64decode(self.body[len(PACKED):])).decode() if packed else self.body
-        return self._text
+        if self.body.startswith(PACKED):
+            return zlib.decompress(base64.b64decode(self.body[len(PACKED):])).decode()
+        return self.body
 
     def payload(self) -> dict:
         return json.loads(self.text())
+
+
+class _FreshAnswer(KeptAnswer):
+    """The answer just made (not a replay), with its JSON text at hand; stored as a KeptAnswer."""
+
+    _text: str = PrivateAttr()
+
+    @property
+    def replayed(self) -> bool:
+        return False
+
+    def text(self) -> str:
+        return self._text
 
 
 def find(answers: list[KeptAnswer], keyed: Keyed, now: int) -> KeptAnswer | None:

@@ -24,6 +24,9 @@ and each function it names exists.
 | products by scope and sort     | PK=LIST#<all|category:slug|every|inactive>#    | listings.list_product_ids          |
 |                                | <newest|price|title>, SK=<value>#<product id>  |                                    |
 | keep listings on product write | pieces of catalog.save_product's transaction   | listings.product_pieces            |
+| backfill a product's listings  | transaction: PRODUCT (on updated_at) + LIST#...| listings.relist                    |
+| products for maintenance       | GSI1: PRODUCTS; with inactive ones a **Scan**  | catalog.product_items_page         |
+|                                | (tools/backfill_listings.py only)              |                                    |
 | cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
 | write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
 |                                |                                                | carts.save                         |
@@ -49,6 +52,17 @@ and each function it names exists.
 | unpaid orders created before   | GSI1: ORDERS#pending_payment, SK < cutoff      | orders.each_pending_created_before |
 | order of a cart                | CART#<id>: its `order_id`, then ORDER#<id>     | carts.get                          |
 |                                |                                                | orders.get                         |
+| a return by id                 | PK=RETURN#<id>, SK=RETURN                      | returns.get                        |
+| create a return                | transaction: RETURN + ORDER (returned counts,  | returns.create                     |
+|                                | conditional per SKU)                           |                                    |
+| move a return on               | transaction: RETURN (on its version) + ORDER   | returns.save                       |
+|                                | (return_status)                                |                                    |
+| receive a return (restock)     | transaction: RETURN + ORDER + SKU#... (on      | returns.receive                    |
+|                                | on_hand) + LEDGER#<sku> entries                |                                    |
+| settle a return as an exchange | orders.place with RETURN (on its version)      | returns.settle_as_order            |
+| return numbers by year         | PK=COUNTER#RETURNS#<year>, SK=COUNTER (ADD)    | returns.next_number                |
+| returns by status, oldest first| GSI1: RETURNS#<status>, <created_at>#<id>      | returns.list_by_status             |
+| an order's returns             | GSI2: RETURNS_OF#<order id>, <created_at>#<id> | returns.list_for_order             |
 | idempotency record by scope    | PK=IDEMPOTENCY#<scope hash>, SK=IDEMPOTENCY    | idempotency.claim                  |
 |                                |                                                | idempotency.get                    |
 |                                |                                                | idempotency.complete               |

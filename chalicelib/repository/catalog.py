@@ -63,6 +63,23 @@ def list_active(limit: int, cursor: str | None) -> tuple[list[ProductRecord], st
     return [ProductRecord.model_validate(item) for item in items], next_cursor
 
 
+def product_items_page(cursor: str | None, include_inactive: bool = False,
+                       limit: int = 100) -> tuple[list[dict], str | None]:
+    """A page of stored product items (plain dicts, as stored), for maintenance commands. Active
+    products: a Query of GSI1 `PRODUCTS`. With `include_inactive`, every product item: a **Scan** of
+    the whole table filtered to product items (inactive products have no key to query), for one-off
+    maintenance (tools/backfill_listings.py) only, never a request path or a schedule."""
+    if not include_inactive:
+        return dynamo.query_page("GSI1", "GSI1PK", "PRODUCTS", limit, cursor)
+    kwargs = {"TableName": dynamo.table(), "Limit": limit, "FilterExpression": "SK = :sk AND begins_with(PK, :pk)",
+              "ExpressionAttributeValues": dynamo.values(sk="PRODUCT", pk="PRODUCT#")}
+    start = dynamo.decode_cursor(cursor, key_names={"PK", "SK"})
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    answer = dynamo.call("scan", **kwargs)
+    return [dynamo.from_item(item) for item in answer["Items"]], dynamo.encode_cursor(answer.get("LastEvaluatedKey"))
+
+
 class _Raced(Exception):
     """A sharded SKU changed between its read and the write: read it again."""
 

@@ -88,21 +88,25 @@ def mark_stale() -> None:
                 ExpressionAttributeValues=dynamo.values(one=1, now=clock.iso(clock.now())))
 
 
-def staleness() -> tuple[int, int | None]:
-    """(version, built_version): stale when built_version is None (never built) or below version."""
+def staleness() -> tuple[int, int | None, int]:
+    """(version, built_version, index_format): stale when built_version is None (never built) or
+    below version, or when the index was built in another format (0: before formats were recorded)."""
     item = dynamo.get(views_key()) or {}
     built = item.get("built_version")
-    return int(item.get("version", 0)), int(built) if built is not None else None
+    return int(item.get("version", 0)), int(built) if built is not None else None, int(item.get("index_format", 0))
 
 
-def mark_built(version: int, summary: dict) -> None:
-    """Record that the views show the catalogue as of `version`; an older rebuild finishing late
-    changes nothing."""
+def mark_built(version: int, summary: dict, index_format: int = 0) -> None:
+    """Record that the views show the catalogue as of `version`, in `index_format`; an older rebuild
+    finishing late changes nothing (a rebuild of the same version in a newer format is recorded)."""
     try:
         dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(views_key()),
-                    UpdateExpression="SET built_version = :v, built_at = :now, built = :summary",
-                    ConditionExpression="attribute_not_exists(built_version) OR built_version < :v",
-                    ExpressionAttributeValues=dynamo.values(v=version, now=clock.iso(clock.now()), summary=summary))
+                    UpdateExpression="SET built_version = :v, built_at = :now, built = :summary, index_format = :f",
+                    ConditionExpression="attribute_not_exists(built_version) OR built_version < :v OR "
+                                        "(built_version = :v AND (attribute_not_exists(index_format) OR "
+                                        "index_format < :f))",
+                    ExpressionAttributeValues=dynamo.values(v=version, now=clock.iso(clock.now()), summary=summary,
+                                                            f=index_format))
     except ClientError as error:
         if dynamo.error_code(error) != "ConditionalCheckFailedException":
             raise

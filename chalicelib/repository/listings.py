@@ -62,6 +62,26 @@ def product_pieces(before: ProductRecord | None, after: ProductRecord) -> tuple[
     return tuple(gone + added)
 
 
+def relist(product: ProductRecord, seen_updated_at: str) -> bool:
+    """Write `product`'s listing items and its `listing_price` (the backfill of products stored before
+    listings existed): puts of the items `product_pieces` would have written, so running it again
+    writes the same items. Only while the product item still has `seen_updated_at`: False when it
+    changed meanwhile (an admin write, which writes its listings itself)."""
+    price = ("SET listing_price = :price", {"price": product.listing_price}) if product.listing_price is not None \
+        else ("REMOVE listing_price", {})
+    pieces = [dynamo.update("product", {"PK": f"PRODUCT#{product.id}", "SK": "PRODUCT"}, price[0],
+                            "updated_at = :seen", seen=seen_updated_at, **price[1])]
+    pieces += [dynamo.put(f"list:{i}", key | {"product_id": product.id})
+               for i, key in enumerate(_keys(product).values())]
+    try:
+        dynamo.transact(pieces)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed("product"):
+            return False
+        raise
+    return True
+
+
 def list_product_ids(scope: str, sort: str, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
     """A page of product ids of `scope` (`all`, `category:<slug>`; `every`, `inactive` with `newest`)
     in the order `sort` (of SORTS)."""

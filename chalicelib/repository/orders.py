@@ -42,9 +42,9 @@ def event_key(provider: str, event_id: str) -> dict:
 
 def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
-    order = order.model_copy(update={"correlation_id": observability.correlation_id() or order.correlation_id})
     customer = {"GSI3PK": f"CUSTOMER#{order.customer_id}", "GSI3SK": stamp} if order.customer_id else {}
     return (order_key(order.id) | order.model_dump(mode="json")
+            | {"correlation_id": observability.correlation_id() or order.correlation_id}
             | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp} | customer)
 
 
@@ -130,23 +130,21 @@ def get(order_id: str) -> OrderRecord | None:
     return OrderRecord.model_validate(item) if item else None
 
 
-def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None = None) -> None:
+def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord | None = None,
+          extra: list[dynamo.Piece] = ()) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
     the `redeem` discount code and retire the cart at the version read; all or nothing. Raises
     StockShort naming a short SKU, DiscountUsedUp, CartChanged if the cart moved on or was checked
-    out."""
+    out. An order that settles a return (an exchange: repository/returns.py) has no cart (`cart_version`
+    None) and brings the return's pieces (`extra`); their failures are raised as `dynamo.Cancelled`."""
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
     pieces += _spends(order)
-    pieces.append(dynamo.update(
-        "cart", cart_key(order.cart_id),
-        # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
-        "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
-        "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
-        "#status = :open AND version = :version", {"#status": "status"},
-        done="checked_out", order=order.id, one=1, open="open", version=cart_version, now=iso(order.created_at)))
+    pieces += extra
+    if cart_version is not None:
+        pieces.append(_retire_cart(order, cart_version))
     if len(pieces) > MAX_ACTIONS:
         raise InvalidRequest("Too many lines to check out with these gift cards; remove a gift card or a line.",
                              param="gift_cards")
@@ -170,6 +168,16 @@ def place(order: OrderRecord, cart_version: int, redeem: DiscountRecord | None =
             raise StoreCreditInsufficient("The store credit no longer covers what the cart applied.",
                                           param="use_store_credit") from cancelled
         raise
+
+
+def _retire_cart(order: OrderRecord, cart_version: int) -> dynamo.Piece:
+    return dynamo.update(
+        "cart", cart_key(order.cart_id),
+        # Out of the abandoned-cart idle index (carts.IDLE_ATTRIBUTES): a checked-out cart is not idle.
+        "SET #status = :done, order_id = :order, version = version + :one, updated_at = :now "
+        "REMOVE " + ", ".join(IDLE_ATTRIBUTES),
+        "#status = :open AND version = :version", {"#status": "status"},
+        done="checked_out", order=order.id, one=1, open="open", version=cart_version, now=iso(order.created_at))
 
 
 def attach_payment(order_id: str, payment: PaymentRef) -> None:

@@ -10,6 +10,7 @@ or index attributes.
 | STATS     | models.crm.CustomerStats (a customer's figures, repository/crm.py) |
 | MESSAGE#… | models.crm.MessageRecord (customer service, repository/messages.py) |
 | GIFTCARD  | models.balances.GiftCardRecord (repository/gift_cards.py) |
+| RETURN    | models.returns.ReturnRecord (repository/returns.py) |
 
 Other items (events applied, deliveries, counters...) are not changes anyone listens to: None.
 """
@@ -22,11 +23,12 @@ from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.balances import GiftCardRecord
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.orders import OrderRecord
+from chalicelib.models.returns import ReturnRecord
 from chalicelib.repository import dynamo
 
 KEYS = {"PK", "SK"}
 MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
-                                   "STATS": CustomerStats, "GIFTCARD": GiftCardRecord}
+                                   "STATS": CustomerStats, "GIFTCARD": GiftCardRecord, "RETURN": ReturnRecord}
 PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord}
 
 

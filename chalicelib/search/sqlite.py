@@ -1,11 +1,13 @@
-"""The catalogue's search index as one SQLite FTS5 database (stdlib `sqlite3`), built in memory,
-stored as bytes (S3) and loaded with `Connection.deserialize` (no temporary file).
+"""The catalogue's search index as one SQLite FTS5 database (stdlib `sqlite3`), built in memory
+(`sqlite_build.build`), stored as bytes (S3) and loaded with `Connection.deserialize` (no temporary
+file).
 
-Tables: `fts` (title, body, codes, french: porter stemming; bm25 weights 10, 1, 5, 1), `products`
-(the stored Product JSON, read for the page only), `listing` (one narrow row per product and currency:
-lowest price, in stock, created, title: what filters, facets and sorts read), `categories`, and
-`vocab` (every word with its document count) with `vocab_deletes` (each word with one letter
-removed): prefix terms expand to the vocabulary's words (type-ahead through stemming), and a word
+A search with words writes its full-text hits once, each with its listing row (price, band, stock,
+category set: one lookup per hit) and its bm25 rank only when sorting by relevance, to a temporary
+table; the page, the count and the facets then read that table alone: the count and the price and
+stock facets in one GROUP BY, the category facet in another (by category set, expanded here).
+Browsing without words reads the listing through its indexes, and keeps those tallies per filter.
+Prefix terms expand to the vocabulary's most frequent words (type-ahead through stemming), and a word
 that matches nothing is replaced by the vocabulary's words one edit away (typos).
 """
 
@@ -19,60 +21,23 @@ import threading
 from collections import Counter, OrderedDict
 
 from chalicelib.search import PRICE_BANDS, SearchQuery, SearchResult
-from chalicelib.search.documents import in_stock, lowest_price
-from chalicelib.search.stemming import deletes, french_stem, normalise, within_one_edit, words
+from chalicelib.search.sqlite_build import FORMAT, TYPO_MIN_LENGTH, build
+from chalicelib.search.stemming import deletes, french_stem, within_one_edit, words
 
-SCHEMA = """
-CREATE VIRTUAL TABLE fts USING fts5(title, body, codes, french, tokenize = 'porter unicode61 remove_diacritics 2');
-CREATE TABLE products (rowid INTEGER PRIMARY KEY, id TEXT, json TEXT);
-CREATE TABLE listing (rowid INTEGER, currency TEXT, price INTEGER, in_stock INTEGER, created_at TEXT, title TEXT);
-CREATE TABLE categories (rowid INTEGER, category TEXT);
-CREATE TABLE vocab (term TEXT PRIMARY KEY, docs INTEGER) WITHOUT ROWID;
-CREATE TABLE vocab_deletes (variant TEXT, term TEXT);
-"""
-INDEXES = """
-CREATE INDEX listing_by_price ON listing (currency, price, rowid, in_stock);
-CREATE INDEX listing_by_created ON listing (currency, created_at, rowid, price, in_stock);
-CREATE INDEX listing_by_title ON listing (currency, title, rowid, price, in_stock);
-CREATE UNIQUE INDEX listing_by_row ON listing (rowid, currency, price, in_stock);
-CREATE INDEX categories_by_name ON categories (category, rowid);
-CREATE INDEX categories_by_row ON categories (rowid, category);
-CREATE INDEX vocab_deletes_by_variant ON vocab_deletes (variant);
-"""
+__all__ = ["FORMAT", "IndexFormatError", "SqliteIndex", "build", "decode_cursor", "encode_cursor"]
+
 PREFIX_EXPANSIONS = 20   # vocabulary words a prefix stands for (the most frequent)
-TYPO_MIN_LENGTH = 4      # shorter words are too ambiguous to correct
+PREFIX_MIN_LENGTH = 2    # one letter is not expanded: it would stand for most of the catalogue
 MAX_TERMS = 8
-BROWSE_CACHE = 512      # facet answers kept per loaded index (browsing without words)
+BROWSE_CACHE = 512       # tallies kept per loaded index (browsing without words)
+IN_CATEGORY = "l.category_set IN (SELECT id FROM category_set_members WHERE category = ?)"
+# Integers only (the sorts by date and title as the listing's ranks): copying text per hit costs ~25 %.
+HITS = ("CREATE TEMP TABLE hits (rowid INTEGER PRIMARY KEY, rank REAL, price INTEGER, band INTEGER, "
+        "in_stock INTEGER, category_set INTEGER, created_rank INTEGER, title_rank INTEGER)")
 
 
-def build(documents: list[dict]) -> bytes:
-    """The index database of `documents` (documents.document), as bytes."""
-    db = sqlite3.connect(":memory:")
-    db.executescript(SCHEMA)
-    vocabulary: Counter = Counter()
-    for rowid, doc in enumerate(documents, start=1):
-        text = f"{doc['title']} {doc['description']} {' '.join(doc['tags'])} {' '.join(doc['categories'])}"
-        found = set(words(text))
-        vocabulary.update(found)
-        french = " ".join(sorted({french_stem(w) for w in found} - found))
-        codes = " ".join([v["sku"] for v in doc["variants"]] + doc["tags"] + doc["categories"])
-        db.execute("INSERT INTO fts (rowid, title, body, codes, french) VALUES (?, ?, ?, ?, ?)",
-                   (rowid, doc["title"], doc["description"], codes, french))
-        db.execute("INSERT INTO products VALUES (?, ?, ?)",
-                   (rowid, doc["id"], json.dumps(doc["product"], separators=(",", ":"))))
-        currencies = {c for v in doc["variants"] for c in v["prices"]}
-        stocked, title = int(in_stock(doc)), normalise(doc["title"])
-        db.executemany("INSERT INTO listing VALUES (?, ?, ?, ?, ?, ?)",
-                       [(rowid, c, lowest_price(doc, c), stocked, doc["created_at"], title)
-                        for c in sorted(currencies)])
-        db.executemany("INSERT INTO categories VALUES (?, ?)", [(rowid, c) for c in set(doc["categories"])])
-    db.executemany("INSERT INTO vocab VALUES (?, ?)", vocabulary.items())
-    db.executemany("INSERT INTO vocab_deletes VALUES (?, ?)",
-                   ((d, term) for term in vocabulary if len(term) >= TYPO_MIN_LENGTH - 1 for d in deletes(term)))
-    db.executescript(INDEXES)
-    db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
-    db.commit()
-    return db.serialize()
+class IndexFormatError(ValueError):
+    """The bytes are an index of another format (built by another version of this code)."""
 
 
 class SqliteIndex:
@@ -81,16 +46,17 @@ class SqliteIndex:
     def __init__(self, data: bytes):
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
         self.db.deserialize(data)
+        found = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if found != FORMAT:
+            raise IndexFormatError(f"index format {found}, expected {FORMAT}")
         self.size = len(data)
-        # One search at a time per loaded index: the full-text hits of a search are written once to a
-        # temporary table that the page, the count and the facets all read.
+        self.category_sets = {i: json.loads(c) for i, c in self.db.execute("SELECT id, categories FROM category_sets")}
+        # One search at a time per loaded index: its hits are written once to a temporary table.
         self._lock = threading.Lock()
-        self.db.execute("CREATE TEMP TABLE hits (rowid INTEGER PRIMARY KEY, rank REAL)")
-        # Browsing without words counts facets over the whole listing (the slow part at 50k products):
-        # those answers depend only on the filters, so they are kept, and the unfiltered ones made now.
-        self._browse: OrderedDict[tuple, object] = OrderedDict()
+        self.db.execute(HITS)
+        self._browse: OrderedDict[tuple, list] = OrderedDict()
         for (currency,) in self.db.execute("SELECT DISTINCT currency FROM listing").fetchall():
-            self._counts(SearchQuery(currency=currency), None)
+            self._tallies(SearchQuery(currency=currency), False)  # the unfiltered browsing facets, now
 
     def search(self, query: SearchQuery) -> SearchResult:
         with self._lock:
@@ -100,29 +66,24 @@ class SqliteIndex:
         match = self._match_expression(query.q)
         if query.q.strip() and match is None:
             return SearchResult([], 0, _empty_facets(), None)
-        if match is not None:
+        matched = match is not None
+        sort = query.sort or ("relevance" if matched else "newest")
+        if matched:
+            rank = "bm25(fts, 10.0, 1.0, 5.0, 1.0)" if sort == "relevance" else "0"
             self.db.execute("DELETE FROM temp.hits")
-            self.db.execute("INSERT INTO temp.hits SELECT rowid, bm25(fts, 10.0, 1.0, 5.0, 1.0) FROM fts "
-                            "WHERE fts MATCH ?", (match,))
-        where, params = self._filters(query, match)
-        order = _order(query.sort or ("relevance" if match else "newest"), match is not None)
+            self.db.execute(
+                f"INSERT INTO temp.hits SELECT fts.rowid, {rank}, l.price, l.band, l.in_stock, l.category_set, "
+                "l.created_rank, l.title_rank FROM fts CROSS JOIN listing l "
+                "ON l.rowid = fts.rowid AND l.currency = ? WHERE fts MATCH ?", (query.currency, match))
+        where, params = _filters(query, matched)
         rows = self.db.execute(
-            f"SELECT p.json FROM (SELECT l.rowid AS rowid FROM {_source(match)} WHERE {where} ORDER BY {order} "
-            "LIMIT ? OFFSET ?) AS page JOIN products p ON p.rowid = page.rowid",
+            f"SELECT p.json FROM (SELECT l.rowid AS rowid FROM {_source(matched)} WHERE {where} "
+            f"ORDER BY {_order(sort, matched)} LIMIT ? OFFSET ?) AS page JOIN products p ON p.rowid = page.rowid",
             [*params, query.limit + 1, query.offset]).fetchall()
         more = len(rows) > query.limit
         products = [json.loads(r[0]) for r in rows[: query.limit]]
-        total, facets = self._counts(query, match)
+        total, facets = self._tallies(query, matched)
         return SearchResult(products, total, facets, query.offset + query.limit if more else None)
-
-    def _counts(self, query: SearchQuery, match: str | None) -> tuple[int, dict]:
-        facets = self._facets(query, match)
-        if match is None and query.category is None and query.price_min is None and query.price_max is None:
-            # The in-stock facet already counted this: no second pass over the listing.
-            return sum(facets["in_stock"].values()) if query.in_stock is None else \
-                facets["in_stock"]["true" if query.in_stock else "false"], facets
-        where, params = self._filters(query, match)
-        return self.db.execute(f"SELECT count(*) FROM {_source(match)} WHERE {where}", params).fetchone()[0], facets
 
     # --- the match expression ------------------------------------------------------------------
 
@@ -136,7 +97,7 @@ class SqliteIndex:
         parts = []
         for position, term in enumerate(terms):
             options = {term, french_stem(term)}
-            if position == len(terms) - 1 and q.rstrip() == q:  # still being typed
+            if position == len(terms) - 1 and q.rstrip() == q and len(term) >= PREFIX_MIN_LENGTH:  # being typed
                 options |= self._completions(term)
             if not self._matches(options):
                 options = self._corrections(term)
@@ -165,82 +126,113 @@ class SqliteIndex:
             f"UNION SELECT term FROM vocab WHERE term IN ({marks})", variants + variants).fetchall()
         return {r[0] for r in rows if within_one_edit(term, r[0])}
 
-    # --- filters and facets --------------------------------------------------------------------
+    # --- count and facets ----------------------------------------------------------------------
 
-    def _filters(self, query: SearchQuery, match: str | None, skip: str = "") -> tuple[str, list]:
-        clauses, params = ["l.currency = ?"], [query.currency]
-        if query.category and skip != "category":
-            clauses.append("l.rowid IN (SELECT rowid FROM categories WHERE category = ?)")
+    def _tallies(self, query: SearchQuery, matched: bool) -> tuple[int, dict]:
+        """The total and the facets, each facet ignoring its own filter, from two GROUP BYs: one by
+        (band, in stock) over the category's rows, counting those within the price filter too, gives
+        the total and the price and stock facets; one by category set gives the category facet."""
+        total, bands, stock = 0, Counter(), Counter()
+        for band, stocked, n, priced in self._by_band(query, matched):
+            if query.in_stock is None or stocked == int(query.in_stock):
+                bands[band] += n
+                total += priced
+            stock[stocked] += priced
+        lowers = (0, *PRICE_BANDS)
+        price = [{"min": lowers[i], "max": PRICE_BANDS[i] if i < len(PRICE_BANDS) else None, "count": bands[i]}
+                 for i in range(len(lowers)) if bands[i]]
+        categories: Counter = Counter()
+        for category_set, n in self._by_category_set(query, matched):
+            for category in self.category_sets.get(category_set, ()):
+                categories[category] += n
+        ranked = sorted(categories.items(), key=lambda pair: (-pair[1], pair[0]))[:50]
+        return total, {"category": [{"value": c, "count": n} for c, n in ranked], "price": price,
+                       "in_stock": {"true": stock[1], "false": stock[0]}}
+
+    def _by_band(self, query: SearchQuery, matched: bool) -> list:
+        priced, params = _price_filter(query)
+        clauses, currency = _currency(query, matched)
+        params += currency
+        if query.category:
+            clauses.append(IN_CATEGORY)
             params.append(query.category)
-        if query.price_min is not None and skip != "price":
-            clauses.append("l.price >= ?")
-            params.append(query.price_min)
-        if query.price_max is not None and skip != "price":
-            clauses.append("l.price <= ?")
-            params.append(query.price_max)
-        if query.in_stock is not None and skip != "in_stock":
+        source = _source(matched) + ("" if matched else
+                                     " INDEXED BY " + ("listing_facets" if query.category else "listing_by_band"))
+        sql = (f"SELECT l.band, l.in_stock, count(*), sum({priced or '1'}) FROM {source} "
+               f"WHERE {' AND '.join(clauses) or '1'} GROUP BY l.band, l.in_stock")
+        return self._kept(matched, ("band", query.currency, query.category, query.price_min, query.price_max),
+                          sql, params)
+
+    def _by_category_set(self, query: SearchQuery, matched: bool) -> list:
+        clauses, params = _currency(query, matched)
+        priced, price_params = _price_filter(query)
+        if priced:
+            clauses.append(priced)
+            params += price_params
+        if query.in_stock is not None:
             clauses.append("l.in_stock = ?")
             params.append(int(query.in_stock))
-        return " AND ".join(clauses), params
+        source = _source(matched) + ("" if matched else " INDEXED BY listing_facets")
+        sql = (f"SELECT l.category_set, count(*) FROM {source} WHERE {' AND '.join(clauses) or '1'} "
+               "GROUP BY l.category_set")
+        return self._kept(matched, ("sets", query.currency, query.price_min, query.price_max, query.in_stock),
+                          sql, params)
 
-    def _facets(self, query: SearchQuery, match: str | None) -> dict:
-        return {"category": self._facet("category", query, match, self._category_counts),
-                "price": self._facet("price", query, match, self._price_bands),
-                "in_stock": self._facet("in_stock", query, match, self._stock_counts)}
-
-    def _facet(self, name: str, query: SearchQuery, match: str | None, count) -> object:
-        """A facet's counts; without words they depend only on the other filters, and are kept."""
-        if match is not None:
-            return count(query, match)
-        filters = {"category": query.category, "price": (query.price_min, query.price_max),
-                   "in_stock": query.in_stock}
-        key = (name, query.currency, *(value for facet, value in filters.items() if facet != name))
+    def _kept(self, matched: bool, key: tuple, sql: str, params: list) -> list:
+        """The rows of `sql`; without words they depend only on the filters in `key`, and are kept."""
+        if matched:
+            return self.db.execute(sql, params).fetchall()
         if key not in self._browse:
-            self._browse[key] = count(query, None)
+            self._browse[key] = self.db.execute(sql, params).fetchall()
             if len(self._browse) > BROWSE_CACHE:
                 self._browse.popitem(last=False)
         self._browse.move_to_end(key)
         return self._browse[key]
 
-    def _category_counts(self, query: SearchQuery, match: str | None) -> list[dict]:
-        where, params = self._filters(query, match, skip="category")
-        rows = self.db.execute(
-            f"SELECT c.category, count(*) AS n FROM {_source(match)} JOIN categories c ON c.rowid = l.rowid "
-            f"WHERE {where} GROUP BY c.category ORDER BY n DESC, c.category LIMIT 50", params).fetchall()
-        return [{"value": c, "count": n} for c, n in rows]
 
-    def _price_bands(self, query: SearchQuery, match: str | None) -> list[dict]:
-        where, params = self._filters(query, match, skip="price")
-        band = " ".join(f"WHEN l.price < {upper} THEN {i}" for i, upper in enumerate(PRICE_BANDS))
-        bands = dict(self.db.execute(
-            f"SELECT CASE {band} ELSE {len(PRICE_BANDS)} END AS b, count(*) FROM {_source(match)} WHERE {where} "
-            "GROUP BY b", params).fetchall())
-        lowers = (0, *PRICE_BANDS)
-        return [{"min": lowers[i], "max": PRICE_BANDS[i] if i < len(PRICE_BANDS) else None, "count": bands[i]}
-                for i in range(len(lowers)) if bands.get(i)]
-
-    def _stock_counts(self, query: SearchQuery, match: str | None) -> dict:
-        where, params = self._filters(query, match, skip="in_stock")
-        stock = dict(self.db.execute(
-            f"SELECT l.in_stock, count(*) FROM {_source(match)} WHERE {where} GROUP BY l.in_stock", params).fetchall())
-        return {"true": stock.get(1, 0), "false": stock.get(0, 0)}
+def _price_filter(query: SearchQuery) -> tuple[str, list]:
+    clauses, params = [], []
+    if query.price_min is not None:
+        clauses.append("l.price >= ?")
+        params.append(query.price_min)
+    if query.price_max is not None:
+        clauses.append("l.price <= ?")
+        params.append(query.price_max)
+    return ("(" + " AND ".join(clauses) + ")" if clauses else ""), params
 
 
-def _source(match: str | None) -> str:
-    """The FROM clause. With a match, the search's full-text hits (temp.hits) come first and find their
-    listing rows by rowid: otherwise SQLite may walk the listing in sort order and look up each row."""
-    if match is None:
-        return "listing l"
-    return "temp.hits AS hits CROSS JOIN listing l INDEXED BY listing_by_row ON l.rowid = hits.rowid"
+def _currency(query: SearchQuery, matched: bool) -> tuple[list[str], list]:
+    """The hits are of the query's currency already; the listing has a row per currency."""
+    return ([], []) if matched else (["l.currency = ?"], [query.currency])
+
+
+def _filters(query: SearchQuery, matched: bool) -> tuple[str, list]:
+    clauses, params = _currency(query, matched)
+    if query.category:
+        clauses.append(IN_CATEGORY)
+        params.append(query.category)
+    priced, price_params = _price_filter(query)
+    if priced:
+        clauses.append(priced)
+        params += price_params
+    if query.in_stock is not None:
+        clauses.append("l.in_stock = ?")
+        params.append(int(query.in_stock))
+    return " AND ".join(clauses) or "1", params
+
+
+def _source(matched: bool) -> str:
+    """The FROM clause: the search's hits (with their listing columns), or the whole listing."""
+    return "temp.hits AS l" if matched else "listing AS l"
 
 
 def _order(sort: str, matched: bool) -> str:
     return {
-        "relevance": "hits.rank, l.rowid" if matched else "l.created_at DESC, l.rowid DESC",
-        "newest": "l.created_at DESC, l.rowid DESC",
+        "relevance": "l.rank, l.rowid" if matched else "l.created_at DESC, l.rowid DESC",
+        "newest": "l.created_rank DESC" if matched else "l.created_at DESC, l.rowid DESC",
         "price_asc": "l.price, l.rowid",
         "price_desc": "l.price DESC, l.rowid",
-        "title": "l.title, l.rowid",
+        "title": "l.title_rank" if matched else "l.title, l.rowid",
     }[sort]
 
 

@@ -43,7 +43,19 @@ def _expiry(moment) -> int:
 
 
 def _priced(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None = None) -> Cart:
-    return price_cart(record, skus, discount, config.settings().pricing.at(clock.now()))
+    return price_cart(record, skus, discount, _context_now())
+
+
+_context: tuple = (None, None, None)  # (the settings' pricing, the second, that pricing at that second)
+
+
+def _context_now():
+    """The shop's pricing context at clock.now(), made once per second (clock.now() is to the second)."""
+    global _context
+    pricing, now = config.settings().pricing, clock.now()
+    if _context[0] is not pricing or _context[1] != now:
+        _context = (pricing, now, pricing.at(now))
+    return _context[2]
 
 
 def _inputs(record: CartRecord, extra_skus=(), code: str | None = None):

@@ -29,9 +29,10 @@ def note_changes(records: list[dict]) -> bool:
 
 def refresh(force: bool = False) -> dict:
     """Rebuild every view when stale (or `force`). Idempotent: the views are a function of the table;
-    two rebuilds racing write the same objects, and the later version wins the marker."""
-    version, built = catalogue_views.staleness()
-    if not force and built is not None and built >= version:
+    two rebuilds racing write the same objects, and the later version wins the marker. An index built
+by an older version of the code (another `sqlite.FORMAT`) is rebuilt at the next run."""
+    version, built, index_format = catalogue_views.staleness()
+    if not force and built is not None and built >= version and index_format == sqlite.FORMAT:
         return {"rebuilt": False}
     started = time.perf_counter()
     documents = [document(product, skus) for product, skus in catalogue_views.each_product()]
@@ -45,6 +46,6 @@ def refresh(force: bool = False) -> dict:
     catalogue_views.put_object(META_FEED, feeds.meta_csv(items).encode(), CONTENT_TYPES[META_FEED])
     summary = {"products": len(documents), "feed_items": len(items), "index_bytes": len(index),
                "read_ms": round((read - started) * 1000), "build_ms": round((time.perf_counter() - read) * 1000)}
-    catalogue_views.mark_built(version, summary)
+    catalogue_views.mark_built(version, summary, sqlite.FORMAT)
     log.info("catalogue views rebuilt: %s", summary)
     return {"rebuilt": True, **summary}

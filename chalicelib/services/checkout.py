@@ -13,6 +13,7 @@ cancels there, before it cancels an order).
 """
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,8 +51,14 @@ class CheckoutResult:
     replayed: bool = False  # the answer to a retry of the checkout (same Idempotency-Key) that placed the order
 
     def to_json(self) -> dict:
-        return {"order": self.order.model_dump(mode="json"), "order_token": self.order_token,
-                "payment": self.payment}
+        return {"order": self.order.model_dump(mode="json"), **self._rest()}
+
+    def to_text(self) -> str:
+        """to_json() as JSON text, the order serialised once, by pydantic (not to a dict, then by json.dumps)."""
+        return f'{{"order":{self.order.model_dump_json()},{json.dumps(self._rest(), separators=(",", ":"))[1:]}'
+
+    def _rest(self) -> dict:
+        return {"order_token": self.order_token, "payment": self.payment}
 
 
 def _require(record: CartRecord) -> None:

@@ -2,10 +2,10 @@
 only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
 
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
-ShipmentCreated, RefundCreated, OrderCancelled, GiftCardIssued (to the card's recipient),
-CartAbandoned (the reminder, with a signed link
-that restores the cart: chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code,
-marketing, like CartAbandoned: see MARKETING) and MessageReplied (the shop's answer to a message about an order); the
+ShipmentCreated, RefundCreated, OrderCancelled, each step of a return (Return*), GiftCardIssued (to
+the card's recipient), CartAbandoned (the reminder, with a signed link that restores the cart:
+chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code, marketing, like
+CartAbandoned: see MARKETING) and MessageReplied (the shop's answer to a message about an order); the
 shop owner (SHOP_EMAIL) about OrderNeedsReview and StockLow. Other event types send nothing.
 Templates are Jinja2 files in `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt`
 plain), rendered with the shop's name and storefront URL from config. Mail goes through SES v2 from
@@ -55,6 +55,12 @@ TEMPLATES = {
     "WinBackOffered": ("winback_offered", "{shop}: We miss you - {percent} % off your next order", False),
     "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
     "GiftCardIssued": ("gift_card_issued", "{shop}: A gift card for you", False),
+    # A return at each step (events.return_events): one template, worded by the return's status.
+    "ReturnRequested": ("return_changed", "{shop}: Your return request for order {order}", False),
+    "ReturnApproved": ("return_changed", "{shop}: Return {number} approved - how to send it back", False),
+    "ReturnRejected": ("return_changed", "{shop}: About your return request for order {order}", False),
+    "ReturnReceived": ("return_changed", "{shop}: Return {number} received", False),
+    "ReturnRefunded": ("return_changed", "{shop}: Return {number} settled", False),
 }
 
 
@@ -105,6 +111,13 @@ def order_url(order_id: str, token: str | None) -> str | None:
     return f"{config.settings().storefront_url.rstrip('/')}/order.html?{urlencode({'id': order_id, 'token': token})}"
 
 
+def pay_url(order_id: str, token: str | None) -> str | None:
+    """The storefront's page that pays an order waiting for its payment (e.g. a dearer exchange's difference)."""
+    if not token:
+        return None
+    return f"{config.settings().storefront_url.rstrip('/')}/pay.html?{urlencode({'id': order_id, 'token': token})}"
+
+
 def render(event: dict) -> Email | None:
     """The email for `event`, or None for a type that sends none. Raises on a malformed event."""
     kind = event["type"]
@@ -115,7 +128,7 @@ def render(event: dict) -> Email | None:
     settings = config.settings()
     if kind in ("StockLow", "CartAbandoned"):
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
-    if kind in ("WinBackOffered", "MessageReplied"):
+    if kind in ("WinBackOffered", "MessageReplied") or kind.startswith("Return"):
         return _render_customer(event, template, subject)
     if kind == "GiftCardIssued":
         return _render_gift_card(event, template, subject.format(shop=settings.shop_name))
@@ -205,6 +218,16 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
         extra, headers = marketing_parts(to)
         context |= {"winback": offer, "ends_on": offer["ends_at"][:10], **extra}
         subject = subject.format(shop=settings.shop_name, percent=offer["percent"])
+    elif "return" in data:
+        ret = data["return"]
+        to = data["to"]
+        exchange = data.get("exchange")
+        context |= {"ret": ret, "currency": data["currency"],
+                    "order_url": order_url(ret["order_id"], data.get("order_token")),
+                    "amount_due": exchange["amount_due"] if exchange else 0,
+                    "pay_url": pay_url(exchange["order_id"], exchange["order_token"]) if exchange else None,
+                    "pay_hours": settings.exchange_payment_window_hours}
+        subject = subject.format(shop=settings.shop_name, order=ret["order_id"], number=ret["number"])
     else:
         to = data["to"]
         context |= {"order_id": data["order_id"], "message": data["message"],

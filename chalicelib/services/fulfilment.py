@@ -3,14 +3,15 @@
 
 A paid order that is no longer paid by the time its OrderPaid is consumed (cancelled or sent for
 review meanwhile: SQS does not keep order) is not handed over. OrderCancelled (of a paid order) and
-ShipmentCreated are passed on as they are, so a 3PL can stop or reconcile.
+ShipmentCreated are passed on as they are, so a 3PL can stop or reconcile; so is ReturnApproved (a return
+request: expect these goods back, under the return's number).
 """
 
 from chalicelib import config, fulfilment
 from chalicelib.repository import deliveries, orders
 
 CHANNEL = "fulfilment"
-PASSED_ON = {"OrderCancelled", "ShipmentCreated"}
+PASSED_ON = {"OrderCancelled", "ShipmentCreated", "ReturnApproved"}
 
 
 def hand_over(event: dict, body: str) -> bool:

@@ -280,12 +280,19 @@ def _settle(order_id: str, refund_id: str, status: str, provider_refund_id: str 
                    lambda: _kept_changing("The order kept changing while recording the refund."))
 
 
-def _refund(order_id: str, amount: int | None, reason: str | None) -> OrderRecord:
+def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: str | None = None) -> OrderRecord:
     """Refund `amount` (everything refundable when None); returns the settled order. The part going
     back to gift cards and store credit (first, unless REFUND_TO=provider) is given back in the same
-    transaction that records it; the provider's part follows."""
+    transaction that records it; the provider's part follows. With `refund_id`, once: a refund of that
+    id already recorded is resumed (pending) or answered (succeeded), not made again (its part to the
+    balances is recorded as `<refund_id>_balances`, in the same write)."""
     def record_pending() -> tuple[OrderRecord, Refund | None]:
         order = _load(order_id)
+        done = next((r for r in order.refunds if refund_id and r.id == refund_id), None)
+        if done is not None:
+            return order, done
+        if refund_id and any(r.id == f"{refund_id}_balances" for r in order.refunds):
+            return order, None  # it all went back to the balances
         if not order.amount_paid:
             raise Conflict("Nothing has been paid for this order.")
         left = rules.refundable(order)
@@ -298,8 +305,8 @@ def _refund(order_id: str, amount: int | None, reason: str | None) -> OrderRecor
         now = clock.now()
         refunds, update, give_back, pending = list(order.refunds), {}, None, None
         if to_balances:
-            returned = Refund(id=clock.new_id("ref", 12), amount=to_balances, status="succeeded", reason=reason,
-                              created_at=now)
+            returned = Refund(id=f"{refund_id}_balances" if refund_id else clock.new_id("ref", 12),
+                              amount=to_balances, status="succeeded", reason=reason, created_at=now)
             refunds.append(returned)
             parts = allocate([t.amount for t in order.tenders], order.refunded_to_balances, to_balances)
             give_back = (list(zip(order.tenders, parts, strict=True)), f"refund_{returned.id}", "refund")
@@ -307,14 +314,14 @@ def _refund(order_id: str, amount: int | None, reason: str | None) -> OrderRecor
             update = {"amount_refunded": refunded, "refunded_to_balances": order.refunded_to_balances + to_balances,
                       "payment_status": rules.refunded_status(order.amount_paid, refunded)}
         if wanted > to_balances:
-            pending = Refund(id=clock.new_id("ref", 12), amount=wanted - to_balances, status="pending",
+            pending = Refund(id=refund_id or clock.new_id("ref", 12), amount=wanted - to_balances, status="pending",
                              reason=reason, created_at=now)
             refunds.append(pending)
         saved = orders.save(order, order.model_copy(update=update | {"refunds": refunds}), give_back=give_back)
         return saved, pending
 
     order, refund = retried(record_pending, OrderChanged, _kept_changing)
-    if refund is None:
+    if refund is None or refund.status == "succeeded":
         return order
     provider = payments.provider(order.payment.provider)
     try:
@@ -332,6 +339,12 @@ def refund(order_id: str, amount: int, reason: str | None) -> Order:
     if amount <= 0:
         raise InvalidRequest("amount must be positive.", param="amount")
     return Order.from_record(_refund(order_id, amount, reason))
+
+
+def refund_once(order_id: str, amount: int, reason: str | None, refund_id: str) -> Order:
+    """Refund `amount` under the caller's `refund_id` (a return's settlement): a repeat with the same id
+    moves no money again. Raises as `refund`."""
+    return Order.from_record(_refund(order_id, amount, reason, refund_id))
 
 
 def cancel(order_id: str, reason: str | None) -> Order:

@@ -2,6 +2,7 @@
 per container and kept; its ETag is checked at most every SEARCH_REFRESH_SECONDS and the new object
 loaded when it changed. The engine is behind `chalicelib.search.SearchIndex`."""
 
+import logging
 import threading
 import time
 
@@ -9,9 +10,10 @@ from chalicelib import config
 from chalicelib.errors import ResourceMissing, UpstreamUnavailable
 from chalicelib.repository import catalogue_views
 from chalicelib.search import SearchIndex, SearchQuery, SearchResult
-from chalicelib.search.sqlite import SqliteIndex
+from chalicelib.search.sqlite import IndexFormatError, SqliteIndex
 from chalicelib.services.catalogue_views import CONTENT_TYPES, SEARCH_INDEX
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _loaded: dict = {"index": None, "etag": None, "checked": 0.0}
 FEED_URL_SECONDS = 3600
@@ -34,7 +36,10 @@ def current_index() -> SearchIndex:
             head = catalogue_views.head_object(SEARCH_INDEX)
             found = None if head is None or head[0] == _loaded["etag"] else catalogue_views.get_object(SEARCH_INDEX)
         if found is not None:
-            _loaded.update(index=SqliteIndex(found[0]), etag=found[1])
+            try:
+                _loaded.update(index=SqliteIndex(found[0]), etag=found[1])
+            except IndexFormatError:  # built by the previous release: the schedule rebuilds it within a minute
+                log.warning("search index in another format, waiting for its rebuild")
         _loaded["checked"] = now
         if _loaded["index"] is None:
             raise UpstreamUnavailable("The search index is being built; retry in a minute.")

@@ -63,6 +63,7 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
             <dt>Status</dt><dd><span className={`badge ${order.status}`}>{order.status}</span></dd>
             <dt>Payment</dt><dd data-testid="payment-status">{order.payment_status}</dd>
             <dt>Fulfilment</dt><dd data-testid="fulfilment-status">{order.fulfilment_status}</dd>
+            {order.return_status && <><dt>Return</dt><dd><a href="#/returns">{order.return_status}</a></dd></>}
             <dt>Email</dt><dd>{order.email}</dd>
             <dt>Ship to</dt><dd>{order.shipping_address.name}, {order.shipping_address.city} {order.shipping_address.country}</dd>
             <dt>Total</dt><dd>{money(order.total, order.currency)}</dd>

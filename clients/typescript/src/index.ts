@@ -27,6 +27,7 @@ export type CartLine = Schemas["CartLine"];
 export type Address = Schemas["Address-Input"];
 export type Checkout = Schemas["Checkout"];
 export type Payment = Schemas["Payment"];
+export type OrderPayment = Schemas["OrderPayment"];
 export type Order = Schemas["Order"];
 export type OrderPage = Schemas["OrderPage"];
 export type Discount = Schemas["Discount"];
@@ -38,6 +39,8 @@ export type GiftCardPage = Schemas["GiftCardPage"];
 export type GiftCardBalance = Schemas["GiftCardBalance"];
 export type IssueGiftCard = Schemas["IssueGiftCard"];
 export type CreditChange = Schemas["CreditChange"];
+export type Return = Schemas["Return"];
+export type ReturnPage = Schemas["ReturnPage"];
 
 export type CreateCart = Schemas["CreateCart"];
 export type AddLine = Schemas["AddLine"];
@@ -49,6 +52,10 @@ export type ShipmentIn = Schemas["ShipmentIn"];
 export type CancelIn = Schemas["CancelIn"];
 export type RefundIn = Schemas["RefundIn"];
 export type DiscountIn = Schemas["DiscountIn"];
+export type ReturnIn = Schemas["ReturnIn"];
+export type DecisionIn = Schemas["DecisionIn"];
+export type ReceiveIn = Schemas["ReceiveIn"];
+export type SettleIn = Schemas["SettleIn"];
 
 export type Customer = Schemas["Customer"];
 export type SavedAddress = Schemas["SavedAddress"];
@@ -140,12 +147,12 @@ function customerHelpers(common: { baseUrl: string; fetch?: (input: Request) => 
     /** A signed-in checkout: the order records the customer. */
     checkout: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
       unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
-    /** The owner's order with the bearer token instead of X-Order-Token. openapi.json marks X-Order-Token
-     * required (its description names the bearer alternative), hence the cast: the header is not sent. */
+    /** The owner's order with the bearer token instead of X-Order-Token (optional in openapi.json). */
     getOrder: (orderId: string) =>
-      unwrap(raw.GET("/orders/{order_id}", {
-        params: { path: { order_id: orderId }, header: {} as { "X-Order-Token": string } },
-      })),
+      unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+    /** The owner's order waiting for its payment: see `orderPayment`. */
+    orderPayment: (orderId: string) =>
+      unwrap(raw.GET("/orders/{order_id}/payment", { params: { path: { order_id: orderId } } })),
   };
 }
 
@@ -163,8 +170,16 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
     raw,
     rawAdmin,
 
-    listProducts: (query: { limit?: number; cursor?: string } = {}) =>
+    /** Active products: oldest first, or by `category` and `sort` (newest, price_asc, price_desc, title). */
+    listProducts: (query: NonNullable<operations["list_products"]["parameters"]["query"]> = {}) =>
       unwrap(raw.GET("/products", { params: { query } })),
+    /** The category tree: root categories with their `children`. */
+    categories: () => unwrap(raw.GET("/categories")),
+    /** A category's path from the root down to it. */
+    breadcrumbs: (slug: string) => unwrap(raw.GET("/categories/{slug}/breadcrumbs", { params: { path: { slug } } })),
+    /** Full-text search with facets (`q`, `category`, price range, `in_stock`, `sort`, paging). */
+    search: (query: NonNullable<operations["search_products"]["parameters"]["query"]> = {}) =>
+      unwrap(raw.GET("/search", { params: { query } })),
     getProduct: (productId: string) => unwrap(raw.GET("/products/{product_id}", { params: { path: { product_id: productId } } })),
     recommendations: (productId: string) =>
       unwrap(raw.GET("/products/{product_id}/recommendations", { params: { path: { product_id: productId } } })),
@@ -195,6 +210,22 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
     getOrder: (orderId: string, orderToken: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } } })),
+    /** An order waiting for its payment (e.g. a dearer exchange's difference): confirm `client_secret` with
+     * Stripe.js (`confirmCardPayment`) as after checkout; the webhook marks the order paid. 409 once it is paid
+     * or cancelled. */
+    orderPayment: (orderId: string, orderToken: string) =>
+      unwrap(raw.GET("/orders/{order_id}/payment", {
+        params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } },
+      })),
+    /** Ask to return shipped lines (within the return window): 201 with the Return, `requested`. */
+    requestReturn: (orderId: string, orderToken: string, body: ReturnIn, post?: PostOptions) =>
+      unwrap(raw.POST("/orders/{order_id}/returns", {
+        params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken, ...keyed(post) } }, body,
+      })),
+    listReturns: (orderId: string, orderToken: string) =>
+      unwrap(raw.GET("/orders/{order_id}/returns", {
+        params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } },
+      })),
 
     /** The calls of the customer whose Cognito token this is (sign-in is Cognito's, never the API's). */
     customer: (token: string) => customerHelpers(common, token),
@@ -241,6 +272,26 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       giveCredit: (customerId: string, body: CreditChange, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/customers/{customer_id}/credit", {
           params: { path: { customer_id: customerId }, header: keyed(post) }, body,
+        })),
+      /** Returns in one status (`requested` by default), oldest first. */
+      listReturns: (query: NonNullable<operations["list_returns"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/returns", { params: { query } })),
+      approveReturn: (returnId: string, body: DecisionIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/approve", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
+        })),
+      rejectReturn: (returnId: string, body: DecisionIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/reject", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
+        })),
+      receiveReturn: (returnId: string, body: ReceiveIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/receive", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
+        })),
+      /** Settle once: `original` refund, `store_credit`, or `exchange` with `exchange_lines`. */
+      settleReturn: (returnId: string, body: SettleIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/returns/{return_id}/refund", {
+          params: { path: { return_id: returnId }, header: keyed(post) }, body,
         })),
       salesReport: (query: NonNullable<operations["sales_report"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/reports/sales", { params: { query } })),

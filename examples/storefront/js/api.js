@@ -79,8 +79,13 @@ function bearer() {
 }
 
 export const api = {
-  listProducts: (cursor) => request("GET", `/products?limit=100${cursor ? `&cursor=${id(cursor)}` : ""}`),
-  search: (q, limit = 12) => request("GET", `/search?q=${encodeURIComponent(q)}&limit=${limit}`),
+  /** A page of products; `category` (a slug) and `sort` (newest, price_asc, price_desc, title) when given. */
+  listProducts: (cursor, { category, sort } = {}) => request("GET", `/products?limit=100${
+    category ? `&category=${id(category)}` : ""}${sort ? `&sort=${id(sort)}` : ""}${cursor ? `&cursor=${id(cursor)}` : ""}`),
+  search: (q, limit = 12, category = null) =>
+    request("GET", `/search?q=${id(q)}&limit=${limit}${category ? `&category=${id(category)}` : ""}`),
+  categories: () => request("GET", "/categories"),
+  breadcrumbs: (slug) => request("GET", `/categories/${id(slug)}/breadcrumbs`),
   getProduct: (productId) => request("GET", `/products/${id(productId)}`),
   recommendations: (productId) => request("GET", `/products/${id(productId)}/recommendations`),
   createCart: (currency) => request("POST", "/carts", { body: currency ? { currency } : {} }),
@@ -98,6 +103,16 @@ export const api = {
   // With the order token (links, guests) or else the owner's bearer token.
   getOrder: (orderId, token) =>
     request("GET", `/orders/${id(orderId)}`, { headers: token ? { "X-Order-Token": token } : bearer() }),
+  // An order waiting for its payment (a dearer exchange's difference): the client secret for Stripe.js, the
+  // provider's live status and the amount due; 409 invalid_state once it is paid or cancelled.
+  orderPayment: (orderId, token) =>
+    request("GET", `/orders/${id(orderId)}/payment`, { headers: token ? { "X-Order-Token": token } : bearer() }),
+  // Returns of an order, with the same proof as the order page.
+  listReturns: (orderId, token) =>
+    request("GET", `/orders/${id(orderId)}/returns`, { headers: token ? { "X-Order-Token": token } : bearer() }),
+  requestReturn: (orderId, token, lines, comment) =>
+    request("POST", `/orders/${id(orderId)}/returns`, {
+      body: comment ? { lines, comment } : { lines }, headers: token ? { "X-Order-Token": token } : bearer() }),
 
   // The signed-in customer's routes.
   me: () => request("GET", "/me", { headers: bearer() }),

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { idToken } from "../session.js";
 import { formatMoney } from "../format.js";
-import { h, refreshCartCount, renderTotals, showError } from "../ui.js";
+import { h, refreshCartCount, renderTotals, setBusy, showError, showNotice } from "../ui.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -52,6 +52,74 @@ function render(order) {
   $("order").hidden = false;
 }
 
+const RETURN_STATUS = { requested: "Requested: the shop will answer by email", approved: "Approved: send the items back",
+                        rejected: "Not accepted", received: "Received by the shop", refunded: "Settled" };
+
+/** A shipped order's returns, and a small form to ask for one (quantities per shipped line, one reason). */
+async function renderReturns(order) {
+  const shipped = {};
+  for (const shipment of order.shipments || []) {
+    for (const line of shipment.lines) shipped[line.sku] = (shipped[line.sku] || 0) + line.quantity;
+  }
+  if (!Object.keys(shipped).length) return;
+  const found = await api.listReturns(orderId, token);
+  $("returns").hidden = false;
+  $("return-list").replaceChildren(...found.data.map((ret) => h("li", {},
+    `${ret.number || "Return request"}: ${ret.lines.map((l) => `${l.quantity} × ${l.sku}`).join(", ")} — `
+    + `${RETURN_STATUS[ret.status] || ret.status}${ret.message ? ` (${ret.message})` : ""}`)));
+  const titles = Object.fromEntries(order.lines.map((line) => [line.sku, line.title]));
+  $("return-lines").replaceChildren(...Object.entries(shipped).map(([sku, quantity]) => h("label", {},
+    `${titles[sku] || sku} `, h("input", { type: "number", min: "0", max: String(quantity), value: "0", "data-sku": sku }))));
+}
+
+async function askForReturn(event) {
+  event.preventDefault();
+  const reason = $("return-reason").value;
+  const lines = [...$("return-lines").querySelectorAll("input")]
+    .map((input) => ({ sku: input.dataset.sku, quantity: Number(input.value), reason }))
+    .filter((line) => line.quantity > 0);
+  if (!lines.length) {
+    showError($("return-notice"), { code: "invalid_request", message: "Choose how many of which items to return." });
+    return;
+  }
+  const button = $("return-submit");
+  setBusy(button, true, "Sending…");
+  try {
+    await api.requestReturn(orderId, token, lines, $("return-comment").value.trim());
+    showNotice($("return-notice"), "Your return request is on its way to the shop; you will get an email.");
+    const order = await api.getOrder(orderId, token);
+    await renderReturns(order);
+  } catch (error) {
+    showError($("return-notice"), error);
+  } finally {
+    setBusy(button, false);
+  }
+}
+
+const UNPAID = ["requires_payment_method", "requires_confirmation", "requires_action"];
+
+/** An order waiting for a payment nobody has made (a dearer exchange's difference): say what is due and link to
+ * the pay page. True when it does (the page then stops waiting for the payment). */
+async function offerPayment(order) {
+  let payment;
+  try {
+    payment = await api.orderPayment(orderId, token);
+  } catch {
+    return false; // paid or closed meanwhile: the order's own status tells
+  }
+  if (!UNPAID.includes(payment.status)) return false;
+  const due = formatMoney(payment.amount_due, payment.currency);
+  $("pay-due-text").textContent = payment.exchange_of
+    ? `Your exchange costs ${due} more than the items you returned. `
+    : `${due} is waiting to be paid. `;
+  const link = $("pay-link");
+  link.textContent = payment.exchange_of ? `Pay the difference (${due})` : `Pay ${due}`;
+  link.href = `pay.html?id=${encodeURIComponent(order.id)}${token ? `&token=${encodeURIComponent(token)}` : ""}`;
+  $("pay-due").hidden = false;
+  $("order-status").textContent = "Waiting for your payment.";
+  return true;
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function poll() {
@@ -62,11 +130,20 @@ async function poll() {
   }
   const started = Date.now();
   let interval = 1000;
+  let asked = false;
   for (;;) {
     try {
       const order = await api.getOrder(orderId, token);
       render(order);
-      if (order.status !== "pending_payment") return;
+      if (order.status !== "pending_payment") {
+        $("pay-due").hidden = true;
+        await renderReturns(order).catch((error) => showError($("return-notice"), error));
+        return;
+      }
+      if (!asked) {
+        asked = true;
+        if (await offerPayment(order)) return;
+      }
     } catch (error) {
       $("loading").hidden = true;
       if (error.code !== "network_error" && error.code !== "upstream_unavailable") {
@@ -85,5 +162,6 @@ async function poll() {
   }
 }
 
+$("return-form").addEventListener("submit", askForReturn);
 poll();
 refreshCartCount();

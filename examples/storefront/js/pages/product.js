@@ -35,6 +35,20 @@ function render() {
   document.getElementById("product").hidden = false;
 }
 
+// Breadcrumbs: the product's deepest category (the longest path from the root), each step a link to
+// its category page, then the product itself.
+async function breadcrumbs() {
+  const paths = await Promise.all((product.categories || []).map((slug) =>
+    api.breadcrumbs(slug).then((answer) => answer.data, () => [])));
+  const deepest = paths.reduce((best, path) => (path.length > best.length ? path : best), []);
+  document.querySelector("#breadcrumbs ol").replaceChildren(
+    h("li", {}, h("a", { href: "index.html" }, "All products")),
+    ...deepest.map((node) => h("li", {}, h("a", { href: `index.html?category=${encodeURIComponent(node.slug)}` },
+      node.title))),
+    h("li", { "aria-current": "page" }, product.title),
+  );
+}
+
 async function recommendations() {
   // Another endpoint, another team: anything but a list (404, network, CORS) shows nothing.
   try {
@@ -90,6 +104,7 @@ async function load() {
   try {
     product = await api.getProduct(productId);
     render();
+    breadcrumbs();
     recommendations();
   } catch (error) {
     showError(notice, error);

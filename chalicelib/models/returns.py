@@ -1,0 +1,139 @@
+"""Returns (RMA): the return model and its pure rules, no I/O.
+
+A return moves `requested` → `approved` | `rejected`; `approved` → `received` (per line restocked or
+written off) → `refunded`; an approved return may also be refunded before the goods arrive (the shop's
+choice). What a customer may return is what was shipped and not returned yet, per SKU: the order keeps
+its returned counts (`OrderRecord.returned`), raised in the transaction that creates the return.
+"""
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from chalicelib.models import Record
+from chalicelib.models.orders import OrderRecord
+
+ReturnStatus = Literal["requested", "approved", "rejected", "received", "refunded"]
+ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "no_longer_needed", "size_or_fit", "other"]
+RefundMethod = Literal["original", "store_credit", "exchange"]
+# Where a return may still be settled (refunded, credited or exchanged).
+SETTLEABLE = ("approved", "received")
+
+
+class ReturnLine(BaseModel):
+    sku: str
+    quantity: int
+    reason: ReturnReason
+    received: int | None = None   # units that arrived (receive)
+    restock: bool | None = None   # put back in stock (True) or written off (False)
+
+
+class ReturnRefund(BaseModel):
+    method: RefundMethod
+    amount: int
+    order_id: str | None = None  # the exchange order
+
+
+class Settling(BaseModel):
+    """A settlement claimed on a return and not finished yet: the claim makes it happen once; `refund_id` is
+    the idempotency key of its money movement, so resuming it never moves the money twice."""
+
+    method: RefundMethod
+    amount: int
+    refund_id: str
+    claimed_at: datetime
+
+
+class ReturnRecord(Record):
+    """A return as stored; `Return` is what the customer and the shop see of it."""
+
+    id: str
+    number: str | None = None  # given on approval: R-<year>-<nnnnnn>
+    order_id: str
+    order_token: str             # for the order page link in the customer's emails
+    email: str
+    customer_id: str | None = None
+    currency: str
+    status: ReturnStatus = "requested"
+    lines: list[ReturnLine]
+    comment: str | None = None
+    message: str | None = None   # the shop's message on approval or rejection
+    refund: ReturnRefund | None = None
+    settling: Settling | None = None
+    listed_at: str | None = None  # created_at to the microsecond: the list order (repository/returns.py)
+    owed_back: int = 0  # an exchange worth less than the return: refunded to the original payment
+    # An exchange dearer than the return: what its order (refund.order_id) charges, and that order's token, for the
+    # pay link in the settled email.
+    exchange_due: int = 0
+    exchange_token: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+
+class Return(BaseModel):
+    """A return as the customer and the shop see it."""
+
+    id: str
+    number: str | None
+    order_id: str
+    currency: str  # of the order, and so of the refund
+    status: ReturnStatus
+    lines: list[ReturnLine]
+    comment: str | None
+    message: str | None
+    refund: ReturnRefund | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, record: ReturnRecord) -> "Return":
+        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
+
+
+def shipped(order: OrderRecord) -> dict[str, int]:
+    """Units shipped per SKU."""
+    found: dict[str, int] = {}
+    for shipment in order.shipments:
+        for line in shipment.lines:
+            found[line.sku] = found.get(line.sku, 0) + line.quantity
+    return found
+
+
+def returnable(order: OrderRecord) -> dict[str, int]:
+    """Units per SKU that can still be returned: shipped and not yet in a return (a rejected return
+    gives its units back)."""
+    returned = order.returned or {}
+    return {sku: left for sku, units in shipped(order).items() if (left := units - returned.get(sku, 0)) > 0}
+
+
+def window_closes(order: OrderRecord, days: int) -> datetime | None:
+    """When the return window closes: `days` after the last shipment; None before anything shipped."""
+    if not order.shipments:
+        return None
+    return max(s.created_at for s in order.shipments) + timedelta(days=days)
+
+
+def unit_value(order: OrderRecord, sku: str) -> int:
+    """What one unit of `sku` cost the customer, in minor units: its price with the order's discount and
+    tax spread over the goods in proportion (shipping is not refunded); 0 for a free line."""
+    paid_lines = [line for line in order.lines if line.sku == sku and not line.free]
+    if not paid_lines or not order.subtotal:
+        return 0
+    goods = order.total - order.shipping_total
+    return paid_lines[0].unit_price * goods // order.subtotal
+
+
+def value(order: OrderRecord, units: dict[str, int]) -> int:
+    """What `units` (sku -> quantity) of the order are worth to the customer (see unit_value)."""
+    return sum(unit_value(order, sku) * quantity for sku, quantity in units.items())
+
+
+def settled_units(record: ReturnRecord) -> dict[str, int]:
+    """The units a return is settled for: what was received when it was received, else what was asked."""
+    units: dict[str, int] = {}
+    for line in record.lines:
+        quantity = line.received if line.received is not None else line.quantity
+        units[line.sku] = units.get(line.sku, 0) + quantity
+    return {sku: quantity for sku, quantity in units.items() if quantity > 0}

@@ -1,0 +1,268 @@
+"""Returns (RMA): the customer asks to return shipped lines within the return window; the shop approves
+(a return number, instructions by email, a return request to the fulfilment provider) or rejects (with a
+message), records the goods received per line (restocked exactly once, in the stock ledger, or written
+off), and settles the return once: a refund to the original payment, store credit, or an exchange
+(services/exchanges.py). The emails and the fulfilment message follow from the stream (events.py).
+
+Exactly once: a return is created in the transaction that raises the order's returned counts under a
+condition per SKU; every later step is a write conditioned on the return's version. A settlement is first
+claimed on the return (`settling`, with the refund id that is its idempotency key), then made, then
+recorded: a repeat after a crash resumes the same claim, a concurrent one is a 409.
+"""
+
+from datetime import timedelta
+
+from chalicelib import clock, config
+from chalicelib.errors import (
+    Conflict,
+    InvalidRequest,
+    OrderChanged,
+    OrderKeptChanging,
+    ReturnExceedsShipment,
+    ReturnWindowClosed,
+    UpstreamUnavailable,
+    not_found,
+)
+from chalicelib.models import orders as order_rules
+from chalicelib.models import returns as rules
+from chalicelib.models.returns import Return, ReturnLine, ReturnRecord, ReturnRefund, Settling
+from chalicelib.repository import catalog, orders, returns
+from chalicelib.retry import retried
+from chalicelib.services import orders as order_service
+from chalicelib.services import store_credit
+
+# A claimed settlement that is older than this and unfinished (its worker died) may be resumed.
+RESUME_AFTER = timedelta(seconds=60)
+
+
+def _kept_changing() -> OrderKeptChanging:
+    return OrderKeptChanging("The return kept changing; try again.")
+
+
+def _load(return_id: str) -> ReturnRecord:
+    record = returns.get(return_id) if return_id.startswith("ret_") and len(return_id) <= 64 else None
+    if record is None:
+        raise not_found("return")
+    return record
+
+
+def _order(order_id: str):
+    order = orders.get(order_id)
+    if order is None:
+        raise not_found("order")
+    return order
+
+
+def request(order_id: str, lines: list[tuple[str, int, str]], comment: str | None) -> Return:
+    """Ask to return `lines` (sku, quantity, reason) of a shipped order within the return window. Never
+    more than was shipped and not yet returned per SKU, even concurrently. Not idempotent by itself (use
+    an Idempotency-Key). Raises InvalidRequest (a SKU not in the order, twice), ReturnWindowClosed,
+    ReturnExceedsShipment."""
+    def attempt() -> ReturnRecord:
+        order = _order(order_id)
+        closes = rules.window_closes(order, config.settings().return_window_days)
+        if closes is None or clock.now() > closes:
+            raise ReturnWindowClosed("Nothing of this order can be returned: " + (
+                "it has not shipped yet." if closes is None else f"the return window closed on {closes.date()}."))
+        left, ordered, seen = rules.returnable(order), {line.sku for line in order.lines}, set()
+        for index, (sku, quantity, _) in enumerate(lines):
+            if sku not in ordered or sku in seen:
+                raise InvalidRequest(f"SKU {sku} is {'listed twice' if sku in seen else 'not in this order'}.",
+                                     param=f"lines.{index}.sku")
+            seen.add(sku)
+            if quantity > left.get(sku, 0):
+                raise ReturnExceedsShipment(f"Only {left.get(sku, 0)} of SKU {sku} can be returned.",
+                                            param=f"lines.{index}.quantity")
+        now = clock.now()
+        record = ReturnRecord(
+            id=clock.new_id("ret", 12), order_id=order.id, order_token=order.token, email=order.email,
+            customer_id=order.customer_id, currency=order.currency, comment=comment, created_at=now, updated_at=now,
+            lines=[ReturnLine(sku=sku, quantity=quantity, reason=reason) for sku, quantity, reason in lines])
+        return returns.create(order, record, rules.shipped(order))
+
+    # Exceeded: a concurrent return took the units between the read and the write; the read again says which.
+    return Return.from_record(retried(attempt, (OrderChanged, returns.Exceeded), _kept_changing, backoff=0.02))
+
+
+def for_order(order_id: str) -> list[Return]:
+    return [Return.from_record(record) for record in returns.list_for_order(order_id)]
+
+
+def get(return_id: str) -> Return:
+    return Return.from_record(_load(return_id))
+
+
+def list_by_status(status: str, limit: int, cursor: str | None) -> tuple[list[Return], str | None]:
+    """A page of returns in `status`, oldest first."""
+    records, next_cursor = returns.list_by_status(status, limit, cursor)
+    return [Return.from_record(record) for record in records], next_cursor
+
+
+def _decide(return_id: str, approve: bool, message: str | None) -> Return:
+    wanted = "approved" if approve else "rejected"
+
+    def attempt() -> ReturnRecord:
+        record = _load(return_id)
+        if record.status == wanted and record.message == message:
+            return record  # a retry of this decision
+        if record.status != "requested":
+            raise Conflict(f"A return in state {record.status} cannot be {wanted}.")
+        update = {"status": wanted, "message": message, "updated_at": clock.now()}
+        if approve:
+            year = clock.now().year
+            update["number"] = f"R-{year}-{returns.next_number(year):06d}"
+        give_back = None if approve else rules.settled_units(record)
+        return returns.save(record, record.model_copy(update=update), give_back=give_back)
+
+    return Return.from_record(retried(attempt, OrderChanged, _kept_changing))
+
+
+def approve(return_id: str, message: str | None) -> Return:
+    """Approve a requested return: it gets its number (R-<year>-<nnnnnn>); the customer is emailed the
+    instructions and the fulfilment provider gets a return request (from the stream). A repeat is answered
+    with the approved return. Raises ResourceMissing, Conflict (not requested)."""
+    return _decide(return_id, True, message)
+
+
+def reject(return_id: str, message: str | None) -> Return:
+    """Reject a requested return with a message (emailed); its units can be asked for again. Raises
+    ResourceMissing, Conflict (not requested)."""
+    return _decide(return_id, False, message)
+
+
+def receive(return_id: str, lines: list[tuple[str, int, bool]]) -> Return:
+    """Record what arrived of an approved return: per line (sku, quantity, restock) restocked (back to on_hand
+    and available, with a stock ledger entry, in the same transaction as the return's move to `received`:
+    exactly once) or written off. A SKU not listed arrived with 0 units. Raises ResourceMissing,
+    InvalidRequest (a SKU not in the return, twice), ReturnExceedsShipment (more than the return asked),
+    Conflict (not approved)."""
+    def attempt() -> ReturnRecord:
+        record = _load(return_id)
+        if record.status != "approved":
+            raise Conflict(f"A return in state {record.status} cannot be received.")
+        asked = {line.sku: line.quantity for line in record.lines}
+        got: dict[str, tuple[int, bool]] = {}
+        for index, (sku, quantity, restock) in enumerate(lines):
+            if sku not in asked or sku in got:
+                raise InvalidRequest(f"SKU {sku} is {'listed twice' if sku in got else 'not in this return'}.",
+                                     param=f"lines.{index}.sku")
+            if quantity > asked[sku]:
+                raise ReturnExceedsShipment(f"The return is for {asked[sku]} of SKU {sku}.",
+                                            param=f"lines.{index}.quantity")
+            got[sku] = (quantity, restock)
+        now = clock.now()
+        after = record.model_copy(update={"status": "received", "updated_at": now, "lines": [
+            line.model_copy(update={"received": got.get(line.sku, (0, False))[0],
+                                    "restock": got.get(line.sku, (0, False))[1]}) for line in record.lines]})
+        back = {sku: quantity for sku, (quantity, restock) in got.items() if restock and quantity}
+        skus = catalog.get_skus(list(back))
+        restocks = []
+        for sku, quantity in back.items():
+            found = skus.get(sku)
+            if found is None:
+                raise Conflict(f"SKU {sku} no longer exists; write it off instead.", param="lines")
+            restocks.append((found, quantity, {
+                "id": clock.new_id("adj", 8), "at": now, "reason": f"return {record.number} ({record.id}): restocked",
+                "actor": "returns",
+                "before": _snapshot(found.on_hand, found.reserved, found.low_stock_threshold),
+                "after": _snapshot(found.on_hand + quantity, found.reserved, found.low_stock_threshold)}))
+        return returns.receive(record, after, restocks)
+
+    return Return.from_record(retried(attempt, (OrderChanged, returns.Moved), _kept_changing, backoff=0.02))
+
+
+def _snapshot(on_hand: int, reserved: int, threshold: int | None) -> dict:
+    return {"on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved, "low_stock_threshold": threshold}
+
+
+def claim(return_id: str, method: str, amount_of) -> tuple[ReturnRecord, Settling]:
+    """Claim the settlement of a return once: `amount_of(record, order)` says how much. A repeat after the
+    claim's worker died (RESUME_AFTER) resumes it; a concurrent one, or one of a settled return, is a 409.
+    Raises Conflict."""
+    def attempt() -> tuple[ReturnRecord, Settling]:
+        record = _load(return_id)
+        if not settleable(record):
+            raise Conflict(f"A return in state {record.status} cannot be settled.")
+        now = clock.now()
+        if record.settling:
+            if record.settling.method != method or now - record.settling.claimed_at < RESUME_AFTER:
+                raise Conflict("This return is being settled already.")
+            return record, record.settling
+        settling = Settling(method=method, amount=amount_of(record, _order(record.order_id)),
+                            refund_id=clock.new_id("ref", 12), claimed_at=now)
+        return returns.save(record, record.model_copy(update={"settling": settling}), order_status=False), settling
+
+    return retried(attempt, OrderChanged, _kept_changing)
+
+
+def settleable(record: ReturnRecord) -> bool:
+    """Approved or received; or settled as an exchange whose order was cancelled unpaid (its difference never
+    came): the customer's return is still owed, so it may be settled again."""
+    if record.status in rules.SETTLEABLE:
+        return True
+    if record.status != "refunded" or not record.refund or record.refund.method != "exchange":
+        return False
+    exchange = orders.get(record.refund.order_id or "")
+    return exchange is not None and exchange.status == "cancelled" and not exchange.amount_paid
+
+
+def release(record: ReturnRecord) -> None:
+    """Give up a claim whose money movement failed (nothing moved): the shop may try again at once."""
+    def attempt() -> None:
+        current = _load(record.id)
+        if current.settling and current.settling.refund_id == record.settling.refund_id:
+            returns.save(current, current.model_copy(update={"settling": None}), order_status=False)
+
+    retried(attempt, OrderChanged, _kept_changing)
+
+
+def settled(record: ReturnRecord, refund: ReturnRefund) -> Return:
+    """Record a claimed settlement as done: the return is `refunded` (and so is the order's return_status)."""
+    def attempt() -> ReturnRecord:
+        current = _load(record.id)
+        if not current.settling or current.settling.refund_id != record.settling.refund_id:
+            return current  # recorded already (by a repeat of this claim)
+        return returns.save(current, current.model_copy(update={"status": "refunded", "refund": refund,
+                                                                "settling": None, "updated_at": clock.now()}))
+
+    return Return.from_record(retried(attempt, OrderChanged, _kept_changing))
+
+
+def _refundable_value(record: ReturnRecord, order) -> int:
+    return min(rules.value(order, rules.settled_units(record)), max(order_rules.refundable(order), 0))
+
+
+def refund(return_id: str, method: str) -> Return:
+    """Settle a return with money, once, even concurrently: `original` refunds what the returned units cost
+    (bounded by what is left to refund) through the provider; `store_credit` credits it (plus
+    RETURN_STORE_CREDIT_BONUS_PERCENT) to the customer. Raises ResourceMissing, Conflict (not approved or
+    received, settled or being settled), UpstreamUnavailable (nothing moved; retry)."""
+    if method == "store_credit":
+        return _store_credit(return_id)
+    record, settling = claim(return_id, "original", _refundable_value)
+    if settling.amount > 0:
+        try:
+            order_service.refund_once(record.order_id, settling.amount, f"return {record.number}",
+                                      settling.refund_id)
+        except (UpstreamUnavailable, Conflict):
+            release(record)
+            raise
+    return settled(record, ReturnRefund(method="original", amount=settling.amount))
+
+
+def _store_credit(return_id: str) -> Return:
+    bonus = config.settings().return_store_credit_bonus_percent
+
+    def amount_of(record: ReturnRecord, order) -> int:
+        worth = rules.value(order, rules.settled_units(record))
+        return worth + worth * bonus // 100
+
+    record, settling = claim(return_id, "store_credit", amount_of)
+    if record.customer_id is None:
+        release(record)
+        raise Conflict("The order's customer was erased; refund to the original payment instead.")
+    if settling.amount > 0:
+        # Idempotent by its source (the return): a resumed claim grants nothing twice.
+        store_credit.grant(record.customer_id, record.currency, settling.amount, f"return {record.number}",
+                           record.id)
+    return settled(record, ReturnRefund(method="store_credit", amount=settling.amount))
