@@ -60,7 +60,7 @@ class PaymentRef(BaseModel):
     status: str | None = None
 
 
-class OrderPayment(BaseModel):
+class PaymentPart(BaseModel):
     """One part of what pays an order (API.md: Order `payments`)."""
 
     method: Literal["stripe", "gift_card", "store_credit", "invoice"]
@@ -106,7 +106,7 @@ class OrderRecord(Record):
     amount_refunded: int = 0
     # What the provider is asked for: the total less `tenders` (None: an order from before them, the total).
     amount_due: int | None = None
-    payments: list[OrderPayment] = []
+    payments: list[PaymentPart] = []
     tenders: list[Tender] = []
     balances_returned: bool = False  # the tenders went back to their balances (a cancelled unpaid order)
     refunded_to_balances: int = 0  # of amount_refunded, what went back to gift cards and store credit

@@ -8,7 +8,7 @@ nothing at the provider is paid at once.
 from chalicelib import clock, config
 from chalicelib.models import Cart, CartRecord, GiftCardApplied
 from chalicelib.models.balances import split
-from chalicelib.models.orders import OrderPayment, OrderRecord, Tender
+from chalicelib.models.orders import OrderRecord, PaymentPart, Tender
 from chalicelib.repository import gift_cards, store_credit
 
 
@@ -37,15 +37,15 @@ def for_order(record: CartRecord, order: OrderRecord) -> OrderRecord:
     when the balances cover it all."""
     if not record.gift_cards and not record.use_store_credit:
         return order.model_copy(update={"amount_due": order.total,
-                                        "payments": [OrderPayment(method="stripe", amount=order.total)]})
+                                        "payments": [PaymentPart(method="stripe", amount=order.total)]})
     by_cards, credit, due = _split(record, order.total)
     tenders = [Tender(method="gift_card", amount=amount, gift_card_id=card_id, last4=last4)
                for card_id, last4, amount in by_cards if amount]
     if credit:
         tenders.append(Tender(method="store_credit", amount=credit, customer_id=record.customer_id))
-    payments = [OrderPayment(method=t.method, amount=t.amount, last4=t.last4) for t in tenders]
+    payments = [PaymentPart(method=t.method, amount=t.amount, last4=t.last4) for t in tenders]
     if due:
-        payments.append(OrderPayment(method="stripe", amount=due))
+        payments.append(PaymentPart(method="stripe", amount=due))
     update = {"tenders": tenders, "payments": payments, "amount_due": due}
     if due == 0:
         update |= {"status": "paid", "payment_status": "paid", "paid_at": order.created_at,
