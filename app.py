@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     admin_imports,
     admin_reports,
     admin_stock,
+    audit,
     carts,
     catalog,
     categories,
@@ -27,6 +28,7 @@ from chalicelib.handlers import (
     rendering,
     reports,
     returns,
+    sales,
     schedules,
     search,
     webhooks,
@@ -40,7 +42,7 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, returns, gift_cards):
+                 admin_imports, admin_stock, categories, search, sales, audit, returns, gift_cards):
     app.register_blueprint(handlers.bp)
 
 

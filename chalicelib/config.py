@@ -106,6 +106,22 @@ class Settings:
     refund_to: str = "balances"
     # The largest amount the shop issues one gift card for (minor units).
     gift_card_max_amount: int = 100000_00
+    # Staff (the back office): Cognito tokens of this pool and app client whose `cognito:groups` name a
+    # role (chalicelib/permissions.py). Unset: the customer pool and client (staff are then users of that
+    # pool put in a role group by the owner). A support user's refunds are capped at
+    # support_refund_limit minor units of the order's currency.
+    staff_user_pool_id: str = ""
+    staff_client_id: str = ""
+    staff_issuer: str = ""
+    staff_jwks_url: str = ""
+    support_refund_limit: int = 5000
+    # A checkout after a price went up (a sale ended) charges what the cart showed if the cart was priced
+    # at most this long ago; else it reprices the cart and answers 409 price_changed.
+    sale_grace_seconds: int = 600
+    # Product images: uploaded by presigned PUT into images_bucket, served from images_base_url (the
+    # CloudFront distribution in front of the bucket; default: the bucket's S3 URL).
+    images_bucket: str = ""
+    images_base_url: str = ""
     # Returns: asked for at most return_window_days after the order's last shipment; settled as store credit,
     # a return is worth return_store_credit_bonus_percent more than its refund would be.
     return_window_days: int = 30
@@ -161,11 +177,16 @@ def settings() -> Settings:
         gift_card_lookups_per_minute=int(os.environ.get("GIFT_CARD_LOOKUPS_PER_MINUTE", "10")),
         refund_to=os.environ.get("REFUND_TO", "balances"),
         gift_card_max_amount=int(os.environ.get("GIFT_CARD_MAX_AMOUNT", "10000000")),
+        support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
+        sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
+        images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),
+        images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
         return_window_days=int(os.environ.get("RETURN_WINDOW_DAYS", "30")),
         return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
         return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         exchange_payment_window_hours=int(os.environ.get("EXCHANGE_PAYMENT_WINDOW_HOURS", "72")),
         **_cognito(),
+        **_staff_pool(),
     )
 
 
@@ -186,6 +207,19 @@ def _cognito() -> dict:
     return {"cognito_user_pool_id": pool, "cognito_client_id": os.environ.get("COGNITO_CLIENT_ID", ""),
             "cognito_issuer": issuer, "cognito_jwks_url": jwks,
             "jwks_ttl_seconds": int(os.environ.get("JWKS_TTL_SECONDS", "3600"))}
+
+
+def _staff_pool() -> dict:
+    pool = os.environ.get("STAFF_USER_POOL_ID") or os.environ.get("COGNITO_USER_POOL_ID", "")
+    client = os.environ.get("STAFF_CLIENT_ID") or os.environ.get("COGNITO_CLIENT_ID", "")
+    if not os.environ.get("STAFF_USER_POOL_ID"):  # the customer pool: its issuer and JWKS
+        customer = _cognito()
+        return {"staff_user_pool_id": pool, "staff_client_id": client, "staff_issuer": customer["cognito_issuer"],
+                "staff_jwks_url": customer["cognito_jwks_url"]}
+    region = pool.split("_", 1)[0] if "_" in pool else os.environ.get("AWS_REGION", "us-east-1")
+    issuer = os.environ.get("STAFF_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    jwks = os.environ.get("STAFF_JWKS_URL") or f"{issuer}/.well-known/jwks.json"
+    return {"staff_user_pool_id": pool, "staff_client_id": client, "staff_issuer": issuer, "staff_jwks_url": jwks}
 
 
 def _queue_name(prefix: str, queue: str) -> str:

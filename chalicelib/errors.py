@@ -138,6 +138,11 @@ class CartChanged(Conflict, code="cart_changed"):
     """The cart was changed by a concurrent request; read it again and retry."""
 
 
+class PriceChanged(Conflict, code="price_changed"):
+    """A price in the cart went up since the storefront showed it (a sale ended) longer ago than the
+    grace period: the cart is priced again; read it and check out again. `param` names the first line."""
+
+
 class RequestInProgress(Conflict, code="request_in_progress"):
     """A request with this `Idempotency-Key` is still running; retry shortly."""
 

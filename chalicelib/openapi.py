@@ -10,7 +10,8 @@ On top of a route's own error codes the generator adds what every route of its k
 - a route with query parameters: 400 `invalid_request`;
 - every POST: the `Idempotency-Key` header, 400 (a bad key), 409 `request_in_progress`, 422
   `idempotency_key_reused`, and the `Idempotent-Replayed` answer header;
-- `/admin/*`: the `Authorization: Bearer <admin key>` security scheme and 401 `unauthenticated`;
+- `/admin/*`: the `Authorization: Bearer <admin key or staff token>` security scheme, 401 `unauthenticated`
+  and 403 `forbidden` (the role or key lacks the route's permission, chalicelib/permissions.py);
 - every answer: the `X-Request-Id` header (app.py's middleware), which a request may set.
 
 A route's own errors are the classes of chalicelib/errors.py it names (`@documented(errors=[...])`); each
@@ -187,7 +188,9 @@ def build(app) -> dict:
             "parameters": PARAMETERS,
             "securitySchemes": {ADMIN_SCHEME: {
                 "type": "http", "scheme": "bearer",
-                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter)."},
+                "description": "An admin API key (its SHA-256 is in the stage's `admin-key-hashes` parameter, or "
+                               "`ADMIN_API_KEYS` with its scopes), or a staff Cognito token whose `cognito:groups` "
+                               "names a role: owner, manager, support, fulfilment (chalicelib/permissions.py)."},
                 CUSTOMER_SCHEME: {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": "A Cognito ID or access token of the shop's user pool and storefront app client "
@@ -335,7 +338,7 @@ def _error_codes(method: str, doc: RouteDoc, admin: bool) -> dict[int, list[str]
     if method == "POST":
         classes += [errors.RequestInProgress, errors.IdempotencyKeyReused]
     if admin:
-        classes.append(errors.Unauthenticated)
+        classes += [errors.Unauthenticated, errors.Forbidden]
     for cls in classes:
         if not (isinstance(cls, type) and issubclass(cls, errors.CommerceError)) \
                 or cls.status_code not in ERROR_CODES.get(cls.code, {}):

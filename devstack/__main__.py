@@ -7,6 +7,7 @@ admin key hashes from SSM), only pointed at moto and localstripe.
 """
 
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -80,6 +81,10 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         FULFILMENT_QUEUE_URL=outputs["FulfilmentQueueUrl"],
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
         VIEWS_BUCKET=outputs["ViewsBucketName"],
+        IMAGES_BUCKET=outputs["ImagesBucketName"],
+        # No CloudFront locally: images are read from the moto server's S3 (path style).
+        IMAGES_BASE_URL=(os.environ.get("IMAGES_BASE_URL")
+                         or f"{os.environ['AWS_ENDPOINT_URL']}/{outputs['ImagesBucketName']}"),
         ADMIN_KEY_HASHES_PARAM=ADMIN_KEY_HASHES_PARAM,
         STRIPE_API_BASE=f"http://{HOST}:{ports['STRIPE_PORT']}",
         STRIPE_SECRET_KEY="sk_test_local_devstack",  # noqa: S106 - localstripe accepts any sk_test_ key
@@ -102,7 +107,17 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
     config.reset()
     # SES (and moto) refuse mail from an unverified sender.
     boto3.client("sesv2").create_email_identity(EmailIdentity=config.settings().email_sender)
+    _serve_images(boto3.client("s3"), outputs["ImagesBucketName"])
     return outputs
+
+
+def _serve_images(s3, bucket: str) -> None:
+    """What CloudFront does in AWS (reads the private images bucket for shoppers): locally, browsers read
+    the images straight from the moto server, which a bucket policy lets them do without signing."""
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "LocalShoppersReadImages", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
 
 
 def _register_webhook(stripe_url: str, api_url: str, webhook_secret: str) -> None:
@@ -147,7 +162,8 @@ def _banner(ports: dict[str, int], admin_key: str, generated: bool, pumped: list
         "",
         "commerce local stack",
         f"  storefront   http://{HOST}:{ports['STOREFRONT_PORT']}  (demo shop; test card 4242 4242 4242 4242)",
-        f"  back office  http://{HOST}:{ports['ADMIN_PORT']}  (sign in with the admin key"
+        f"  back office  http://{HOST}:{ports['ADMIN_PORT']}  (staff: owner|manager|support|fulfilment"
+        "@staff.example.com / Demo-staff-01, or the admin key"
         + (")" if admin_built() else "; not built yet: run `make admin`)"),
         f"  API          {api}",
         f"  moto (AWS)   http://{HOST}:{ports['MOTO_PORT']}",
@@ -208,7 +224,7 @@ def main() -> int:
         server, api_thread = _start_api(app, ports["API_PORT"])
         cognito = {"endpoint": moto.url, "region": REGION, "clientId": os.environ["COGNITO_CLIENT_ID"]}
         storefront = Storefront(HOST, ports["STOREFRONT_PORT"], api_url, stripe.url, cognito).start()
-        admin_site = AdminSite(HOST, ports["ADMIN_PORT"], api_url).start()
+        admin_site = AdminSite(HOST, ports["ADMIN_PORT"], api_url, cognito).start()
         pump = Pump(app, endpoint_url=moto.url, region=REGION, table_stream_arn=outputs["TableStreamArn"],
                     stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
                     schedule_seconds=float(os.environ.get("PUMP_SCHEDULE_SECONDS", "30")))

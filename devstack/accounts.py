@@ -12,6 +12,8 @@ import os
 
 from devstack.stack import ROOT
 
+STAFF_PASSWORD = "Demo-staff-01"  # noqa: S105 - local demo staff accounts on moto
+STAFF = {role: f"{role}@staff.example.com" for role in ("owner", "manager", "support", "fulfilment")}
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "Demo-customer-1"  # noqa: S105 - a local demo account on moto
 SETTINGS_FILE = ROOT / ".local" / "cognito.json"
@@ -31,6 +33,7 @@ def create_pool(moto_url: str, stage: str) -> dict:
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         ReadAttributes=["email", "email_verified", "name"])["UserPoolClient"]["ClientId"]
     sign_up(pool_id, DEMO_EMAIL, DEMO_PASSWORD)
+    add_staff(pool_id)
     settings = {"moto_url": moto_url, "region": pool_id.split("_", 1)[0], "user_pool_id": pool_id,
                 "client_id": client_id, "demo_email": DEMO_EMAIL, "demo_password": DEMO_PASSWORD}
     SETTINGS_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -49,3 +52,15 @@ def sign_up(pool_id: str, email: str, password: str) -> None:
                               UserAttributes=[{"Name": "email", "Value": email},
                                               {"Name": "email_verified", "Value": "true"}])
     cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
+
+
+def add_staff(pool_id: str) -> None:
+    """One demo staff user per role (`<role>@staff.example.com` / STAFF_PASSWORD), each in the group named
+    after the role: staff use the same pool locally (STAFF_USER_POOL_ID unset), as a shop may in production."""
+    import boto3
+
+    cognito = boto3.client("cognito-idp")
+    for role, email in STAFF.items():
+        cognito.create_group(UserPoolId=pool_id, GroupName=role, Description=f"back office: {role}")
+        sign_up(pool_id, email, STAFF_PASSWORD)
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=role)

@@ -23,8 +23,9 @@ COMPRESSED = {".js", ".css", ".html"}
 log = logging.getLogger("devstack.admin")
 
 
-def config_json(api_url: str) -> bytes:
-    return json.dumps({"apiBaseUrl": api_url}).encode()
+def config_json(api_url: str, cognito: dict | None = None) -> bytes:
+    """`cognito`: {"endpoint", "region", "clientId"} of the pool staff sign in to (the local stack's moto)."""
+    return json.dumps({"apiBaseUrl": api_url} | ({"cognito": cognito} if cognito else {})).encode()
 
 
 def built() -> bool:
@@ -78,12 +79,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class AdminSite(StaticSite):
-    """`AdminSite(host, port, api_url).start()` ... `.stop()`."""
+    """`AdminSite(host, port, api_url, cognito).start()` ... `.stop()`."""
 
     name = "admin"
 
-    def __init__(self, host: str, port: int, api_url: str):
-        super().__init__(host, port, _Handler, str(DIST), config=config_json(api_url))
+    def __init__(self, host: str, port: int, api_url: str, cognito: dict | None = None):
+        super().__init__(host, port, _Handler, str(DIST), config=config_json(api_url, cognito))
 
 
 def main() -> None:

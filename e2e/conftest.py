@@ -28,7 +28,9 @@ class Stack(LocalStack):
 
     def __init__(self, outbox: Path):
         # No demo history (LocalStack's default): the tests make their own orders.
-        super().__init__(outbox, admin_key="e2e-admin-key", ready_timeout=READY_TIMEOUT)
+        # A support user may refund at most €10 per refund (e2e/test_admin.py shows the API refusing more).
+        super().__init__(outbox, admin_key="e2e-admin-key", ready_timeout=READY_TIMEOUT,
+                         env={"SUPPORT_REFUND_LIMIT": "1000"})
         self.start()
 
 

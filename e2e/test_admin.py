@@ -15,6 +15,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from devstack.accounts import STAFF, STAFF_PASSWORD
 from devstack.admin import DIST
 from devstack.stack import ROOT
 from e2e.conftest import ARTIFACTS
@@ -64,10 +65,22 @@ def counted_today(stack, orders: int) -> None:
 
 
 def sign_in(page, stack) -> None:
+    """With the admin API key (an integration's credential, every scope)."""
     page.goto(stack.admin)
+    page.get_by_role("button", name="Use an API key instead").click()
     page.get_by_label("Admin API key").fill(stack.admin_key)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def sign_in_as(page, stack, role: str) -> None:
+    """As the demo staff user of `role` (devstack/accounts.py), through Cognito (moto) from the browser."""
+    page.goto(stack.admin)
+    page.get_by_label("Email").fill(STAFF[role])
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_test_id("who")).to_have_text(f"{STAFF[role]} ({role})")
 
 
 def serious_violations(page) -> list[dict]:
@@ -216,3 +229,60 @@ def test_import_a_csv_with_an_error_then_a_good_one_then_count_stock(stack, brow
     page.get_by_role("button", name="Stock history of POSTER-A1").click()
     expect(page.get_by_label("Stock ledger of POSTER-A1")).to_contain_text("4 → 6 (recount")
     assert serious_violations(page) == []
+
+
+NAVIGATION = {
+    "owner": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages", "Audit"],
+    "manager": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages"],
+    "support": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", "Customers", "Messages"],
+    "fulfilment": ["Dashboard", "Orders", "Products", "Returns"],
+}
+
+
+@pytest.mark.parametrize("role", list(NAVIGATION))
+def test_each_role_signs_in_and_sees_its_sections(stack, browser, role):
+    page = browser.page
+    sign_in_as(page, stack, role)
+    sections = page.get_by_role("navigation", name="Sections").get_by_role("link")
+    expect(sections).to_have_text(NAVIGATION[role])
+    page.get_by_role("link", name="Products").click()
+    expect(page.get_by_role("heading", name="Products and inventory")).to_be_visible()
+    expect(page.get_by_role("button", name="New product")).to_have_count(1 if role in ("owner", "manager") else 0)
+
+
+def test_support_is_refused_a_refund_above_its_limit_by_the_api_and_the_owner_sees_it_audited(stack, browser):
+    page = browser.page
+    order_id = buy(stack, {"TEE-M": 1})
+    sign_in_as(page, stack, "support")
+    page.goto(f"{stack.admin}/#/orders/{order_id}")
+    expect(page.get_by_role("heading", name=re.compile(order_id))).to_be_visible(timeout=45_000)
+    expect(page.get_by_role("heading", name="Ship")).to_have_count(0)  # not support's to do
+    expect(page.get_by_role("heading", name="Cancel")).to_have_count(0)
+    page.get_by_label("Amount (EUR)").fill("15.00")  # within what was paid: only the API says no
+    page.get_by_role("button", name="Refund", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text="may refund at most 1000")).to_be_visible()
+    order = requests.get(f"{stack.api}/admin/orders/{order_id}", headers=admin_headers(stack), timeout=10).json()
+    assert order["refunds"] == [] and order["amount_refunded"] == 0
+    page.get_by_label("Amount (EUR)").fill("4.00")
+    page.get_by_role("button", name="Refund", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Refund requested.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-support-refund.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in_as(page, stack, "owner")
+    page.get_by_role("link", name="Audit").click()
+    page.get_by_label("Resource starts with").fill(f"orders/{order_id}")
+    page.get_by_role("button", name="Filter").click()
+    # The refund's writes (the order with its pending refund, then the provider's answer), each its record.
+    rows = page.get_by_role("row").filter(has_text="POST /admin/orders/{order_id}/refunds")
+    expect(page.get_by_role("row").filter(has_text="admin_key:")).to_have_count(0)  # only this order's records
+    expect(rows.first).to_contain_text(STAFF["support"])
+    expect(rows.first).to_contain_text(f"ORDER#{order_id}")  # the order item and its changed fields
+    assert rows.count() >= 1 and all(STAFF["support"] in text for text in rows.all_inner_texts())
+    page.screenshot(path=str(ARTIFACTS / "admin-audit.png"), full_page=True)
+    assert serious_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = download.value.path().read_text()
+    assert exported.startswith("id,at,actor,action,resource,before,after") and STAFF["support"] in exported

@@ -26,9 +26,11 @@ def stack_outputs(cloudformation, stack: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
-def write_config(dist: Path, api_base_url: str) -> Path:
+def write_config(dist: Path, api_base_url: str, cognito: dict | None = None) -> Path:
+    """`cognito`: {"region", "clientId"} of the staff pool's back-office client (staff sign-in)."""
     path = dist / "config.json"
-    path.write_text(json.dumps({"apiBaseUrl": api_base_url.rstrip("/")}) + "\n")
+    config = {"apiBaseUrl": api_base_url.rstrip("/")} | ({"cognito": cognito} if cognito else {})
+    path.write_text(json.dumps(config) + "\n")
     return path
 
 
@@ -65,7 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     import boto3
 
     outputs = stack_outputs(boto3.client("cloudformation"), args.stack)
-    write_config(args.dist, outputs["ApiBaseUrl"])
+    cognito = ({"region": outputs["StaffPoolId"].split("_", 1)[0], "clientId": outputs["BackOfficeClientId"]}
+               if outputs.get("BackOfficeClientId") else None)
+    write_config(args.dist, outputs["ApiBaseUrl"], cognito)
     keys = upload(boto3.client("s3"), outputs["AdminBucketName"], args.dist)
     invalidation = invalidate(boto3.client("cloudfront"), outputs["AdminDistributionId"])
     print(f"uploaded {len(keys)} files to s3://{outputs['AdminBucketName']}; invalidation {invalidation}; "

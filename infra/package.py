@@ -43,8 +43,8 @@ INFRA = ROOT / "infra"
 CONFIG = ROOT / ".chalice" / "config.json"
 
 # Read through chalicelib.config.secret(): in a deployed stage only their `<NAME>_PARAM` may be set.
-SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "ADMIN_KEY_HASHES", "FULFILMENT_WEBHOOK_SECRET",
-           "CART_LINK_SECRET", "UNSUBSCRIBE_SECRET", "GIFT_CARD_SECRET")
+SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "ADMIN_KEY_HASHES", "ADMIN_API_KEYS",
+           "FULFILMENT_WEBHOOK_SECRET", "CART_LINK_SECRET", "UNSUBSCRIBE_SECRET", "GIFT_CARD_SECRET")
 
 # The stack's resources, as every function sees them (set at import too: chalice's SQS decorators
 # read the queue names then).
@@ -56,8 +56,13 @@ STACK_ENVIRONMENT = {
     "EMAIL_QUEUE_URL": {"Ref": "EmailQueue"},
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
     "VIEWS_BUCKET": {"Ref": "ViewsBucket"},
+    # Product images: uploaded into the bucket (presigned PUT), served through their CloudFront (deploy.yaml).
+    "IMAGES_BUCKET": {"Ref": "ImagesBucket"},
+    "IMAGES_BASE_URL": {"Fn::Sub": "https://${ImagesDistribution.DomainName}"},
     "COGNITO_USER_POOL_ID": {"Ref": "CustomerPool"},
     "COGNITO_CLIENT_ID": {"Ref": "StorefrontClient"},
+    "STAFF_USER_POOL_ID": {"Ref": "StaffPool"},
+    "STAFF_CLIENT_ID": {"Ref": "BackOfficeClient"},
     # The back office's CloudFront origin (deploy.yaml), allowed by CORS next to the storefront's.
     "ADMIN_ORIGIN": {"Fn::Sub": "https://${AdminDistribution.DomainName}"},
 }
@@ -220,6 +225,7 @@ def finish(template: dict, stage: str) -> dict:
     cors_origin = json.loads(CONFIG.read_text())["stages"][stage]["environment_variables"].get("CORS_ALLOW_ORIGIN", "")
     api["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = gateway_responses(cors_origin)
     customer_authorizer(api["DefinitionBody"])
+    admin_preflight(api["DefinitionBody"])
     queues = _queue_by_name(resources, stage)
     functions = [lid for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
     for logical_id in functions:
@@ -233,6 +239,29 @@ def finish(template: dict, stage: str) -> dict:
         if any(e["Type"] == "DynamoDB" for e in function["Properties"].get("Events", {}).values()):
             resources[f"{logical_id}IteratorAgeAlarm"] = _iterator_age_alarm(logical_id, name)
     return template
+
+
+# A preflight from the back office's origin (CloudFront, deploy.yaml) is answered with that origin instead of
+# the storefront's: API Gateway's mock OPTIONS integration sends one fixed Access-Control-Allow-Origin, so its
+# response template overrides it when the request's Origin is the back office's (what handlers/rendering.py
+# does for the API's own answers).
+ADMIN_PREFLIGHT = (
+    "#set($origin = $input.params().header.get('Origin'))\n"
+    "#if(\"$!origin\" == \"\")#set($origin = $input.params().header.get('origin'))#end\n"
+    "#if(\"$!origin\" == \"https://${AdminDistribution.DomainName}\")\n"
+    "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)\n"
+    "#set($context.responseOverride.header.Vary = \"Origin\")\n"
+    "#end\n")
+
+
+def admin_preflight(swagger: dict) -> None:
+    for methods in swagger["paths"].values():
+        options = methods.get("options")
+        if options:
+            response = options["x-amazon-apigateway-integration"]["responses"]["default"]
+            response["responseTemplates"] = {"application/json": {"Fn::Sub": ADMIN_PREFLIGHT}}
+            options.setdefault("responses", {}).setdefault("200", {}).setdefault("headers", {}).setdefault(
+                "Vary", {"type": "string"})
 
 
 def customer_authorizer(swagger: dict) -> None:

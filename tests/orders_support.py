@@ -75,17 +75,25 @@ class Stream:
         endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://streams.dynamodb.{region}.amazonaws.com"
         self.client = boto3.client("dynamodbstreams", endpoint_url=endpoint)
         shards = self.client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        self.iterators = [self.client.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"],
-                                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-                          for s in shards]
+        self.shards = [s["ShardId"] for s in shards]
+        self.last: dict[str, str] = {}  # the sequence number of the last record read, by shard
         self.arn = arn
+
+    def _iterator(self, shard: str) -> str:
+        # A fresh iterator after the last record read, each time: in-process moto puts back a deep copy of a
+        # table (its stream shard included) when a transaction is cancelled, which an old iterator, pointing
+        # at the replaced shard, would never see new records of. DynamoDB has no such thing.
+        where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last[shard]}
+                 if shard in self.last else {"ShardIteratorType": "TRIM_HORIZON"})
+        return self.client.get_shard_iterator(StreamArn=self.arn, ShardId=shard, **where)["ShardIterator"]
 
     def read(self) -> list[dict]:
         records = []
-        for index, iterator in enumerate(self.iterators):
-            answer = self.client.get_records(ShardIterator=iterator)
+        for shard in self.shards:
+            answer = self.client.get_records(ShardIterator=self._iterator(shard))
             records += answer["Records"]
-            self.iterators[index] = answer["NextShardIterator"]
+            if answer["Records"]:
+                self.last[shard] = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
         for record in records:
             # Lambda's shape: boto3 parses the creation time into a datetime, Lambda sends epoch seconds.
             created = record["dynamodb"].get("ApproximateCreationDateTime")

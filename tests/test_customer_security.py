@@ -76,7 +76,10 @@ def test_the_admin_key_is_not_a_customer_token_and_a_customer_token_is_not_an_ad
 
     assert unauthenticated(client.get("/me", headers=bearer(ADMIN_KEY)))
     token = pool.sign_up("ada@example.com")["id"]
-    assert unauthenticated(client.get("/admin/orders", headers=bearer(token)))
+    # A valid token of the pool, but of no staff role (chalicelib/staff.py): refused as forbidden.
+    refused = client.get("/admin/orders", headers=bearer(token))
+    assert refused.status_code == 403 and refused.data["error"]["code"] == "forbidden"
+    assert "data" not in refused.data
 
 
 def test_a_customer_never_reaches_another_customers_data(shop, pool):

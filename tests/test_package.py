@@ -29,7 +29,8 @@ NOT_DEPLOYED = {"stripe", "requests", "urllib3", "charset_normalizer", "idna", "
 # The secrets each function reads (through chalicelib.config.secret) and their SSM parameter names.
 SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
-            "ADMIN_KEY_HASHES": "admin-key-hashes", "CART_LINK_SECRET": "cart-link-secret",
+            "ADMIN_KEY_HASHES": "admin-key-hashes", "ADMIN_API_KEYS": "admin-api-keys",
+            "CART_LINK_SECRET": "cart-link-secret",
             "UNSUBSCRIBE_SECRET": "unsubscribe-secret", "GIFT_CARD_SECRET": "gift-card-secret"},
     "on_table_change": {"GIFT_CARD_SECRET": "gift-card-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
@@ -311,6 +312,18 @@ def test_prod_cors_allows_only_the_storefront(packaged):
     if not allowed:
         pytest.skip("no route answers CORS preflights yet (app.py sets app.api.cors from CORS_ALLOW_ORIGIN)")
     assert set(allowed.values()) == {f"'{origin}'"}
+
+
+def test_preflights_from_the_back_office_are_answered_with_its_origin(packaged):
+    paths = packaged["templates"]["prod"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    preflights = [route["options"]["x-amazon-apigateway-integration"]["responses"]["default"]
+                  for path, route in paths.items() if "options" in route]
+    if not preflights:
+        pytest.skip("no route answers CORS preflights (app.py sets app.api.cors from CORS_ALLOW_ORIGIN)")
+    for response in preflights:
+        template = response["responseTemplates"]["application/json"]["Fn::Sub"]
+        assert "https://${AdminDistribution.DomainName}" in template
+        assert "responseOverride.header.Access-Control-Allow-Origin" in template
 
 
 def test_chalice_config_holds_no_secret():

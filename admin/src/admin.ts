@@ -79,3 +79,10 @@ export async function stockLedger(client: CommerceClient, sku: string): Promise<
   const page = await ok(client.rawAdmin.GET("/admin/inventory/{sku}/ledger", { params: { path: { sku }, query: { limit: 20 } } }));
   return page.data;
 }
+
+// Customers, messages, discounts and the audit log (their typed client helpers are in clients/typescript).
+export type AdminCustomer = Schemas["AdminCustomer"];
+export type AdminCustomerDetail = Schemas["AdminCustomerDetail"];
+export type Thread = Schemas["Thread"];
+export type Message = Schemas["Message"];
+export type AuditEntry = Schemas["AuditEntry"];

@@ -1,9 +1,15 @@
 /** The typed client (clients/typescript) pointed at the API named in /config.json, with the credential. */
 import { createCommerceClient, CommerceApiError, type CommerceClient } from "@commerce/client";
-import { authorization, type Credential } from "./auth";
+import { authorization, type CognitoConfig, type Credential } from "./auth";
 
 export interface AppConfig {
   apiBaseUrl: string;
+  /** The staff pool's app client (staff sign-in); absent: API key only. */
+  cognito?: CognitoConfig;
+}
+
+export function appConfig(): AppConfig | null {
+  return config;
 }
 
 let config: AppConfig | null = null;

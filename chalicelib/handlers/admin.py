@@ -43,6 +43,11 @@ class VariantIn(Request):
         return self
 
 
+class ImageIn(Request):
+    id: Annotated[str, Field(max_length=64, description="An image added by POST /admin/products/{id}/images.")]
+    alt: Annotated[str, Field(max_length=300)] | None = None
+
+
 class ProductIn(Request):
     title: Text
     description: Annotated[str, Field(max_length=5000)] = ""
@@ -51,6 +56,9 @@ class ProductIn(Request):
     categories: Annotated[list[Slug], Field(max_length=5, description="Category slugs (at most 5).")] = []
     tags: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]],
                     Field(max_length=20)] = []
+    images: Annotated[list[ImageIn], Field(max_length=20, description=(
+        "The product's images in this order, with their alt text (kept when absent; an image left out is "
+        "dropped)."))] | None = None
 
     @field_validator("variants")
     @classmethod
@@ -76,7 +84,8 @@ PRODUCT = {"product_id": "$response.body#/id"}
 def _product_args(body: ProductIn) -> dict:
     return {"title": body.title, "description": body.description, "active": body.active,
             "variants": [v.model_dump() for v in body.variants], "categories": list(dict.fromkeys(body.categories)),
-            "tags": list(dict.fromkeys(body.tags))}
+            "tags": list(dict.fromkeys(body.tags)),
+            "images": [i.model_dump() for i in body.images] if body.images is not None else None}
 
 
 @bp.route("/admin/products", methods=["POST"])

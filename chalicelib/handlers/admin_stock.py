@@ -1,6 +1,5 @@
 """Stock adjustments with a reason, and the stock ledger of a SKU."""
 
-import hashlib
 from typing import Annotated
 
 from chalice import Blueprint, Response
@@ -41,7 +40,8 @@ class LedgerEntry(BaseModel):
     sku: str
     at: str
     reason: str
-    actor: str = Field(description="Who: `admin_key:<first 8 hex of the key's SHA-256>` (staff accounts later).")
+    actor: str = Field(description="Who: `staff:<email>` (a staff account), `admin_key:<first 8 hex of the key's "
+                                   "SHA-256>` (the all-scope key) or `key:<name>` (a scoped API key).")
     before: StockSnapshot
     after: StockSnapshot
 
@@ -56,11 +56,6 @@ class LedgerQuery(BaseModel):
     cursor: str | None = Field(None, max_length=1024, description="`next_cursor` of the previous page.")
 
 
-def _actor(request) -> str:
-    key = (request.headers.get("authorization") or "").partition(" ")[2].strip()
-    return "admin_key:" + hashlib.sha256(key.encode()).hexdigest()[:8]
-
-
 @bp.route("/admin/inventory/{sku}/adjustments", methods=["POST"])
 @documented(LedgerEntry, status=201, request=AdjustmentIn, summary="Adjust a SKU's stock with a reason",
             errors=[ResourceMissing, Conflict], tag="admin")
@@ -70,9 +65,9 @@ def adjust_stock(sku):
     before and after) are one transaction. 409 `invalid_state` when on_hand would fall below what
     orders reserved; 400 naming `delta` when it would fall below 0."""
     request = bp.current_request
-    require_admin(request)
+    principal = require_admin(request)
     body = parse(AdjustmentIn, request)
-    entry = stock_ledger.adjust(sku, body.reason, _actor(request), on_hand=body.on_hand, delta=body.delta,
+    entry = stock_ledger.adjust(sku, body.reason, principal.actor, on_hand=body.on_hand, delta=body.delta,
                                 low_stock_threshold=body.low_stock_threshold)
     return Response(LedgerEntry.model_validate(entry).model_dump(mode="json"), status_code=201)
 

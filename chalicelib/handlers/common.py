@@ -1,8 +1,6 @@
 """What every route needs at the edge: body and query parsing, the paging parameters, admin authentication, and the
 `@documented` declaration of its contract for the OpenAPI document."""
 
-import hashlib
-import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -10,8 +8,9 @@ from typing import Annotated, Any, TypeVar
 from chalice import Response
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from chalicelib import config
-from chalicelib.errors import CommerceError, InvalidRequest, PayloadTooLarge, Unauthenticated
+from chalicelib import audit, permissions, staff
+from chalicelib.errors import CommerceError, Forbidden, InvalidRequest, PayloadTooLarge
+from chalicelib.permissions import Principal
 
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
@@ -125,7 +124,7 @@ def _invalid(error: ValidationError) -> InvalidRequest:
 
 
 def admin_body(model: type[M], request) -> M:
-    """An admin route's body as `model`, once the caller has shown the admin key (require_admin)."""
+    """An admin route's body as `model`, once the caller is allowed the route (require_admin)."""
     require_admin(request)
     return parse(model, request)
 
@@ -139,18 +138,25 @@ def page(items: list[BaseModel], next_cursor: str | None) -> dict:
     return {"data": [item.model_dump(mode="json") for item in items], "next_cursor": next_cursor}
 
 
-def require_admin(request) -> None:
-    """Accept `Authorization: Bearer <key>` when the key's SHA-256 matches a configured hash
-    (compared in constant time; several hashes allow rotation). Raises Unauthenticated."""
-    scheme, _, key = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthenticated("An admin API key is required: Authorization: Bearer <key>.")
-    digest = hashlib.sha256(key.strip().encode()).hexdigest()
-    matched = False
-    for known in config.secret_list("ADMIN_KEY_HASHES"):
-        matched |= hmac.compare_digest(digest, known.lower())
-    if not matched:
-        raise Unauthenticated("The admin API key is not valid.")
+def require_admin(request) -> Principal:
+    """The caller of an admin route, allowed to call it: a staff token whose role, or an API key whose
+    scopes, hold the route's permission (chalicelib/permissions.py ROUTES, by method and route template;
+    a route not declared there needs "admin", which only the owner and managers hold). Opens the
+    request's audit context for a write (chalicelib/audit.py). Raises Unauthenticated, Forbidden."""
+    principal = staff.authenticate(request)
+    route = (request.context or {}).get("resourcePath") or request.path
+    permission = permissions.for_route(request.method, route)
+    if not principal.may(permission):
+        raise Forbidden(f"Your role or key does not allow this ({permission}).")
+    audit.begin(principal.actor, request.method, route, request.uri_params)
+    return principal
+
+
+def within_refund_limit(principal: Principal, amount: int) -> None:
+    """A support user's refunds are capped (SUPPORT_REFUND_LIMIT). Raises Forbidden."""
+    if principal.refund_limit is not None and amount > principal.refund_limit:
+        raise Forbidden(f"Your role may refund at most {principal.refund_limit} (minor units); "
+                        "ask a manager for more.")
 
 
 def customer_order(request, order_id: str):

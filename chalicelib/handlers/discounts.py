@@ -2,7 +2,7 @@
 
 from chalice import Blueprint
 
-from chalicelib.errors import ResourceExists
+from chalicelib.errors import ResourceExists, ResourceMissing
 from chalicelib.handlers.common import PageQuery, admin_body, created, documented, page, parse_query, require_admin
 from chalicelib.models import DiscountTerms, Request
 from chalicelib.responses import Discount, DiscountPage
@@ -31,3 +31,10 @@ def list_discounts():
 
 
 
+@bp.route("/admin/discounts/{code}/disable", methods=["POST"])
+@documented(Discount, errors=[ResourceMissing], summary="Disable a discount code (it ends now)")
+def disable_discount(code):
+    """The code ends now: carts and checkout refuse it as expired from then (`disabled_at` and `ends_at` set);
+    disabling an ended code changes nothing. Its `times_used` stays."""
+    require_admin(bp.current_request)
+    return discounts.disable(code).model_dump(mode="json")

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from chalicelib import accounts
 from chalicelib.errors import (
@@ -24,13 +24,15 @@ from chalicelib.handlers.common import (
     customer_order,
     documented,
     page,
+    parse,
     parse_query,
     require_admin,
+    within_refund_limit,
 )
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
 from chalicelib.responses import OrderPage, OrderPayment
-from chalicelib.services import customers, order_payments, orders
+from chalicelib.services import customers, emails, order_payments, orders
 
 bp = Blueprint(__name__)
 ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
@@ -109,6 +111,28 @@ def admin_get_order(order_id):
     return orders.get(order_id).model_dump(mode="json")
 
 
+class SentEmail(BaseModel):
+    event_id: str
+    type: str = Field(description="The event the email told of: OrderPaid, ShipmentCreated, RefundCreated...")
+    subject: str
+    to: str
+    sent_at: str
+
+
+class SentEmails(BaseModel):
+    data: list[SentEmail]
+
+
+@bp.route("/admin/orders/{order_id}/emails", methods=["GET"])
+@documented(SentEmails, errors=[ResourceMissing], summary="The emails sent about an order, oldest first", tag=ADMIN)
+def order_emails(order_id):
+    """For the order's timeline: each email sent about it (confirmation, shipment, refund, cancellation,
+    replies), as long as its delivery record is kept (30 days)."""
+    require_admin(bp.current_request)
+    orders.get(order_id)  # 404 for an unknown order
+    return {"data": emails.sent_about(order_id)}
+
+
 @bp.route("/admin/orders/{order_id}/shipments", methods=["POST"])
 @documented(Order, status=201, request=ShipmentIn, summary="Record a shipment (all unshipped lines if no lines)",
             errors=[ResourceMissing, Conflict, OverShipment, OrderKeptChanging], tag=ADMIN)
@@ -130,5 +154,7 @@ def cancel_order(order_id):
 @documented(Order, status=201, request=RefundIn, summary="Refund part of a paid order",
             errors=[ResourceMissing, Conflict, RefundExceedsPayment, OrderKeptChanging], tag=ADMIN)
 def refund_order(order_id):
-    body = admin_body(RefundIn, bp.current_request)
+    principal = require_admin(bp.current_request)
+    body = parse(RefundIn, bp.current_request)
+    within_refund_limit(principal, body.amount)
     return created(orders.refund(order_id, body.amount, body.reason))

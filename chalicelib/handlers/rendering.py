@@ -6,7 +6,7 @@ import time
 
 from chalice import Response
 
-from chalicelib import idempotency, observability
+from chalicelib import audit, idempotency, observability
 from chalicelib.errors import CommerceError, Forbidden, InvalidRequest, ResourceMissing, UnsupportedMediaType
 
 log = logging.getLogger("chalicelib.api")
@@ -59,11 +59,23 @@ def render(event, get_response, cors) -> Response:
     return response
 
 
+def record_alone(context: audit.Context) -> None:
+    from chalicelib.repository import dynamo
+
+    item = audit.record(context, None, None)
+    dynamo.raw_call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(item))
+
+
 def _rendered(event, get_response) -> Response:
+    audit.end()  # an admin write's audit context lives as long as its view (chalicelib/audit.py)
     try:
         response = get_response(event)
+        if response.status_code < 400 and audit.pending():
+            record_alone(audit.pending())
     except CommerceError as error:
         return Response(error.to_dict(), status_code=error.status_code)
+    finally:
+        audit.end()
     if response.status_code >= 400 and not (isinstance(response.body, dict) and "error" in response.body):
         # Chalice's own answers (unhandled exception, bad content type...) in our envelope, and
         # never with a traceback.

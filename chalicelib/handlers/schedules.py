@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, crm, gift_cards, messages, orders
+from chalicelib.services import abandoned_carts, catalogue_views, crm, gift_cards, messages, orders, sales
 
 bp = Blueprint(__name__)
 
@@ -48,3 +48,10 @@ def measure_open_threads(event):
 def release_gift_cards(event):
     """Gift cards bought to be sent on a date go out within five minutes of it (services/gift_cards.py)."""
     return {"released": gift_cards.release_due()}
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def apply_sales(event):
+    """Start the sales due to start and end those due to end (services/sales.py): prices change within
+    a minute of a sale's start and end. Idempotent; one Query per edge when nothing is due."""
+    return sales.run()

@@ -7,15 +7,8 @@ top of the discounted subtotal plus shipping, at the rate of the destination cou
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models.kept import KeptAnswer
 
@@ -96,6 +89,14 @@ class SkuRecord(Record):
     gift_card: bool = False  # a gift card of this value (the variant's price): one card per unit bought
     shards: int = 1
     shard_levels: list[ShardLevel] = []
+    # While a sale is on it (models/sales.py): the regular prices, each sale's terms, the lowest price of
+    # the 30 days before the reduction per currency (EU Omnibus), and the shown sale's window (feeds).
+    compare_at_prices: dict[str, int] = {}
+    sales: dict[str, dict] = {}
+    lowest_prices_30d: dict[str, int] = {}
+    sale_starts_at: str | None = None
+    sale_ends_at: str | None = None
+    price_version: int = 0  # bumped by every price write: a sale's read-modify-write is conditioned on it
 
     @model_validator(mode="after")
     def _default_price_is_a_price(self) -> "SkuRecord":
@@ -112,6 +113,12 @@ class SkuRecord(Record):
         return f"{self.product_title} – {self.title}" if self.title else self.product_title
 
 
+class Image(BaseModel):
+    id: str
+    url: str
+    alt: str = ""
+
+
 class ProductRecord(Record):
     id: str
     title: str
@@ -121,6 +128,7 @@ class ProductRecord(Record):
     categories: list[str] = []  # category slugs
     tags: list[str] = []
     listing_price: int | None = None  # lowest variant price in the default currency: the price sort
+    images: list[Image] = []
     created_at: datetime
     updated_at: datetime
 
@@ -135,6 +143,11 @@ class Variant(BaseModel):
     gift_card: bool = Field(False, exclude_if=lambda value: not value,
                             description="A gift card of the price's value; its cart line needs `gift_card`. "
                                         "Present only when true.")
+    # Present only during a sale (absent, not null, otherwise).
+    compare_at_price: int | SkipJsonSchema[None] = Field(None, exclude_if=lambda v: v is None, description=(
+        "During a sale only: the regular price in `currency`."))
+    lowest_price_30d: int | SkipJsonSchema[None] = Field(None, exclude_if=lambda v: v is None, description=(
+        "During a sale only: the lowest price in `currency` of the 30 days before the reduction (EU Omnibus)."))
 
     @classmethod
     def from_record(cls, s: SkuRecord, currency: str | None = None) -> "Variant | None":
@@ -143,8 +156,14 @@ class Variant(BaseModel):
         price = s.price_in(currency)
         if price is None:
             return None
+        before = s.compare_at_prices.get(currency)
+        on_sale = before is not None and before > price
         return cls(sku=s.sku, title=s.title, price=price, currency=currency, prices=dict(s.prices),
-                   available=max(s.available, 0), gift_card=s.gift_card)
+                   available=max(s.available, 0), compare_at_price=before if on_sale else None,
+                   lowest_price_30d=s.lowest_prices_30d.get(currency, before) if on_sale else None,
+                   gift_card=s.gift_card)
+
+
 
 
 class Product(BaseModel):
@@ -154,6 +173,7 @@ class Product(BaseModel):
     active: bool
     categories: list[str] = Field(default_factory=list, description="The slugs of the product's categories.")
     tags: list[str] = Field(default_factory=list)
+    images: list[Image] = Field(default_factory=list, description="In the shop's order; the first is the main one.")
     variants: list[Variant]
 
     @classmethod
@@ -162,7 +182,7 @@ class Product(BaseModel):
         shown = (Variant.from_record(s, currency) for s in (skus.get(sku) for sku in product.skus) if s is not None)
         variants = [v for v in shown if v is not None]
         return cls(id=product.id, title=product.title, description=product.description, active=product.active,
-                   categories=product.categories, tags=product.tags, variants=variants)
+                   categories=product.categories, tags=product.tags, images=product.images, variants=variants)
 
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -196,6 +216,12 @@ class CollectionRule(BaseModel):
     tag: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
     price_min: Money | None = None
     price_max: Money | None = None
+    on_sale: bool | None = Field(None, description="Only products with a variant on sale now (true), or none (false).")
+
+    def on_sale_matches(self, skus: list[SkuRecord]) -> bool:
+        """Whether products with these variants pass `on_sale` (a variant is on sale while a sale lowers it)."""
+        return self.on_sale is None or self.on_sale == any(
+            s.active and any(p > s.prices.get(c, p) for c, p in s.compare_at_prices.items()) for s in skus)
 
     def matches(self, product: "ProductRecord") -> bool:
         price = product.listing_price
@@ -278,6 +304,10 @@ class CartRecord(Record):
     gift_cards: list[AppliedGiftCard] = []  # applied with POST /carts/{id}/gift-cards, in that order
     use_store_credit: bool = False  # the signed-in holder spends their store credit (PATCH /carts/{id})
     version: int = 0
+    # What the storefront was last shown (unit price per SKU) and when: a checkout honours it within
+    # SALE_GRACE_SECONDS when a price went up since (a sale ended), else answers price_changed.
+    priced_at: datetime | None = None
+    shown_prices: dict[str, int] = {}
     created_at: datetime
     updated_at: datetime
     expires_at: int  # epoch seconds: the table's TTL attribute
@@ -317,6 +347,9 @@ class CartLine(BaseModel):
     free: bool = False  # added by an automatic promotion (buy X get Y)
     gift_card: GiftCardLine | None = Field(None, exclude_if=lambda value: value is None,
                                            description="A gift-card line's recipient (present only on those).")
+    # The catalogue's price when a checkout charges the shown one (SALE_GRACE_SECONDS): what the
+    # reservation checks. Never shown nor stored.
+    catalogue_price: int | None = Field(None, exclude=True)
 
 
 # --- promotions ------------------------------------------------------------------------------
@@ -350,6 +383,7 @@ class DiscountRecord(DiscountTerms, Record):
     customer_id: str | None = None  # a personal code (win-back): only carts with that customer's email
     times_used: int = 0
     created_at: datetime
+    disabled_at: datetime | None = None  # disabled by the shop (its ends_at is then that moment)
 
 
 class DiscountStatus(BaseModel):

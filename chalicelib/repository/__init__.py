@@ -30,8 +30,10 @@ and each function it names exists.
 | cart by id                     | PK=CART#<id>, SK=CART                          | carts.get                          |
 | write a cart                   | PK=CART#<id>, SK=CART (on its version)         | carts.create                       |
 |                                |                                                | carts.save                         |
+| what a read of a cart showed   | PK=CART#<id>, SK=CART (on its version, kept)   | carts.stamp_shown                  |
 | discount by code               | PK=DISCOUNT#<CODE>, SK=DISCOUNT                | discounts.get                      |
 |                                |                                                | discounts.create                   |
+| disable a code (it ends now)   | DISCOUNT#<CODE> (conditional update)           | discounts.disable                  |
 | discounts, newest first        | GSI1: DISCOUNTS, <created_at>#<id>             | discounts.list_recent              |
 | a cart's discount and SKUs     | BatchGetItem DISCOUNT#<CODE> + SKU#<sku>...    | discounts.get_with_skus            |
 | count / give back a code's use | DISCOUNT#<CODE> + PK=DISCOUNT#<CODE>,          | discounts.redeem                   |
@@ -72,6 +74,12 @@ and each function it names exists.
 |                                |                                                | deliveries.claim                   |
 |                                |                                                | deliveries.complete                |
 |                                |                                                | deliveries.release                 |
+| an order's emails, oldest first| GSI1: ORDER_EMAILS#<order id>, <sent>#<event>  | deliveries.order_emails            |
+|                                | (set on the delivery record when completed)    | deliveries.order_email             |
+| audit record of an admin write | PK=AUDIT#<yyyy-mm>, SK=<at µs>Z#<aud id>, one  | audited.call                       |
+|                                | more item of the write's own transaction       |                                    |
+| audit log, newest first        | Query AUDIT#<month> per month, SK between days | audit.page                         |
+|                                | (filters: actor, resource prefix)              |                                    |
 | stream images as models        | the `SK` of the item says which model          | stream.change                      |
 |                                |                                                | stream.images                      |
 
@@ -177,6 +185,26 @@ Derived views of the catalogue (search index, channel feeds; repository/catalogu
 |                                |                                                | catalogue_views.get_object         |
 |                                |                                                | catalogue_views.head_object        |
 |                                |                                                | catalogue_views.object_url         |
+
+Sales, price history and product images (repository/sales.py, prices.py, images.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| sale by id, create             | PK=SALE#<id>, SK=SALE                          | sales.create                       |
+|                                |                                                | sales.get                          |
+| sales, newest first            | GSI2: SALES, <created_at>#<id>                 | sales.list_recent                  |
+| sales due to start / to end    | GSI1: SALES#starts / SALES#ends, <time>#<id>   | sales.due                          |
+|                                | (sparse: an ended sale is in neither)          |                                    |
+| move a sale on (its status)    | PK=SALE#<id>, SK=SALE (conditional update)     | sales.fix_targets                  |
+|                                |                                                | sales.mark_started                 |
+|                                |                                                | sales.mark_ended                   |
+| a SKU's price history          | Query PK=PRICES#<sku>, SK <= <at>, descending  | prices.history                     |
+| record a price change          | PK=PRICES#<sku>, SK=<at>#<reason>[#<ref>]      | prices.history_piece               |
+|                                | (a piece of the transaction changing it)       |                                    |
+| lower / restore a SKU's prices | transaction: SKU#<sku> (on price_version) +    | prices.reprice                     |
+|                                | SHARD#<nn> copies + PRICES#<sku> entry         |                                    |
+| add an image to a product      | PK=PRODUCT#<id>, SK=PRODUCT (list_append)      | images.add_image                   |
+| an image's upload URL          | S3 presigned PUT <IMAGES_BUCKET>/products/...  | images.upload_url                  |
 
 Items that expire carry `expires_at` (epoch seconds), the table's TTL attribute. TTL deletion lags
 by up to two days, so reads treat an item past its `expires_at` as gone.

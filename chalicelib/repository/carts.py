@@ -84,6 +84,22 @@ def save(cart: CartRecord) -> CartRecord:
     return saved
 
 
+def stamp_shown(cart: CartRecord, shown_prices: dict[str, int], at: str) -> None:
+    """Record what a read of the cart showed and when (checkout's grace after a sale), if the cart is
+    still at the version read. Not a change of the cart: its version stays, so no save or checkout
+    racing it has to read again; one that moved it on wins and this is dropped."""
+    try:
+        dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(cart_key(cart.id)),
+                    UpdateExpression="SET priced_at = :at, shown_prices = :shown",
+                    ConditionExpression="version = :version AND #status = :open",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=dynamo.values(at=at, shown=shown_prices, version=cart.version,
+                                                            open="open"))
+    except ClientError as error:
+        if dynamo.error_code(error) != "ConditionalCheckFailedException":
+            raise
+
+
 # --- abandoned carts -------------------------------------------------------------------------
 
 

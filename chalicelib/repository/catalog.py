@@ -80,6 +80,10 @@ def product_items_page(cursor: str | None, include_inactive: bool = False,
     return [dynamo.from_item(item) for item in answer["Items"]], dynamo.encode_cursor(answer.get("LastEvaluatedKey"))
 
 
+class PricesMoved(Exception):
+    """A SKU's prices changed (a sale started or ended) since the variants were priced: price them again."""
+
+
 class _Raced(Exception):
     """A sharded SKU changed between its read and the write: read it again."""
 
@@ -89,17 +93,19 @@ def _gave_up() -> Conflict:
 
 
 def save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool,
-                 listing: tuple[dynamo.Piece, ...] = ()) -> None:
+                 listing: tuple[dynamo.Piece, ...] = (), history: tuple[dynamo.Piece, ...] = ()) -> None:
     """Write a product and its SKU items in one transaction. `variants` carry sku, title, price,
     currency, prices (every currency, the default's included) and on_hand; stock already reserved by
     orders is kept, and a sharded SKU's on_hand is spread over its shards; `listing` are pieces
-    written with them (listings.product_pieces). Raises Conflict when a SKU belongs to another product or on_hand would
+    written with them (listings.product_pieces), and `history` (prices.history_piece) too while the
+    transaction has room, else right after it (each entry is keyed by its change: rewriting one is
+    harmless). Raises Conflict when a SKU belongs to another product or on_hand would
     fall below what is reserved, ResourceMissing when updating a product that does not exist."""
     sharded: dict[str, SkuRecord] = {}
 
     def attempt() -> None:
         try:
-            _save_product(product, variants, retired_skus, create, sharded, listing)
+            _save_product(product, variants, retired_skus, create, sharded, listing, history)
         except _Raced:
             # A SKU is sharded, or one of its shards moved meanwhile: read their levels again.
             sharded.clear()
@@ -111,7 +117,8 @@ def save_product(product: ProductRecord, variants: list[dict], retired_skus: lis
 
 
 def _save_product(product: ProductRecord, variants: list[dict], retired_skus: list[str], create: bool,
-                  sharded: dict[str, SkuRecord], listing: tuple[dynamo.Piece, ...] = ()) -> None:
+                  sharded: dict[str, SkuRecord], listing: tuple[dynamo.Piece, ...] = (),
+                  history: tuple[dynamo.Piece, ...] = ()) -> None:
     item = product.model_dump(mode="json")
     if product.active:
         item |= {"GSI1PK": "PRODUCTS", "GSI1SK": f"{iso(product.created_at)}#{product.id}"}
@@ -122,6 +129,8 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
                   "title": variant["title"], "price": variant["price"], "currency": variant["currency"],
                   "prices": variant["prices"], "active": product.active,
                   "gift_card": bool(variant.get("gift_card"))}
+        if variant.get("compare_at_prices"):
+            fields["compare_at_prices"] = variant["compare_at_prices"]
         if variant["sku"] in sharded:
             record = sharded[variant["sku"]]
             try:
@@ -131,16 +140,23 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
                                   "lower.", param=f"variants.{index}.on_hand") from None
             pieces += _shard_pieces(f"variant:{index}", record, changes, head=fields)
             continue
+        # A SKU on sale keeps its sale (services/catalog.py priced it): the admin's prices are its regular ones.
+        on_sale = {"cap": variant["compare_at_prices"]} if variant.get("compare_at_prices") else {}
+        # Priced from the SKU as read (its sales): written only if no sale started or ended since.
+        read = {"pv": variant["price_version"]} if variant.get("price_version") is not None else {}
         pieces.append(dynamo.update(
             f"variant:{index}", sku_key(variant["sku"]),
             "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
             "currency = :currency, prices = :prices, active = :active, gift_card = :gift_card, on_hand = :on_hand, "
-            "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero)",
+            "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero), "
+            "price_version = if_not_exists(price_version, :zero) + :one"
+            + (", compare_at_prices = :cap" if on_sale else ""),
             "attribute_not_exists(PK) OR "
-            f"(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand) AND {UNSHARDED})",
+            f"(product_id = :pid AND (attribute_not_exists(reserved) OR reserved <= :on_hand) AND {UNSHARDED}"
+            + (" AND (attribute_not_exists(price_version) OR price_version = :pv))" if read else ")"),
             sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
             price=variant["price"], currency=variant["currency"], prices=variant["prices"], active=product.active,
-            gift_card=bool(variant.get("gift_card")), on_hand=variant["on_hand"], zero=0, one=1))
+            gift_card=bool(variant.get("gift_card")), on_hand=variant["on_hand"], zero=0, one=1, **on_sale, **read))
     for sku in retired_skus:
         if sku in sharded:
             pieces += [dynamo.update(f"retired:{sku}" + (f"@{i}" if i else ""), shard_key(sku, i),
@@ -151,11 +167,15 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             pieces.append(dynamo.update(f"retired:{sku}", sku_key(sku), "SET active = :false",
                                         f"product_id = :pid AND {UNSHARDED}", false=False, pid=product.id, one=1))
     pieces += listing
-    if len(pieces) > MAX_ACTIONS:
+    room = dynamo.transaction_room() - len(pieces)  # the audit record of an admin write takes one
+    pieces, later = pieces + list(history[:max(room, 0)]), history[max(room, 0):]
+    if len(pieces) > dynamo.transaction_room():
         raise InvalidRequest(f"The product's SKUs and their stock shards are {len(pieces)} items, more than "
                              f"{MAX_ACTIONS} can be written together; fewer variants or shards.", param="variants")
     try:
         dynamo.transact(pieces)
+        for piece in later:
+            dynamo.call("put_item", **piece.action["Put"])
     except dynamo.Cancelled as cancelled:
         if cancelled.failed("product"):
             if create:
@@ -171,6 +191,11 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             now_sharded = {s for s, r in get_skus(list(skus)).items() if r.shards > 1 and r.product_id == product.id}
             if now_sharded:
                 raise _Raced() from cancelled  # a SKU is sharded (now), or one of its shards moved meanwhile
+            moved = [v["sku"] for v in variants if v.get("price_version") is not None and v["sku"] in skus]
+            now = get_skus(moved)
+            if any(s in now and now[s].product_id == product.id and now[s].price_version != v["price_version"]
+                   for v in variants for s in [v["sku"]] if s in moved):
+                raise PricesMoved() from cancelled
         if variant:
             index = int(variant.split(":")[1].split("@")[0])
             raise SkuConflict(

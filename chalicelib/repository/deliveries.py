@@ -24,6 +24,7 @@ Access patterns (one table, see DESIGN.md):
 | read a delivery                  | same key, GetItem (consistent)               | `get`      |
 | mark it done                     | same key, UpdateItem                         | `complete` |
 | give up a claim after a failure  | same key, DeleteItem if the claim is ours    | `release`  |
+| an order's emails, oldest first  | GSI1PK=`ORDER_EMAILS#<order id>`, GSI1SK=`<sent at>#<event id>` | `order_emails` |
 
 `once` strings claim, the side effect and complete/release together for the consumers.
 """
@@ -47,6 +48,19 @@ class DeliveryInProgress(Exception):
 
 def delivery_key(channel: str, event_id: str) -> dict:
     return {"PK": f"SENT#{channel}#{event_id}", "SK": "SENT"}
+
+
+def order_email(order_id: str, event_id: str, kind: str, subject: str, to: str) -> dict:
+    """The details `complete` records on an order's email delivery so the order's emails can be listed."""
+    return {"order_id": order_id, "email_type": kind, "subject": subject, "to": to,
+            "GSI1PK": f"ORDER_EMAILS#{order_id}", "GSI1SK": f"{clock.iso(clock.now())}#{event_id}"}
+
+
+def order_emails(order_id: str) -> list[dict]:
+    """The emails sent about an order (kept as long as their delivery records: RETENTION), oldest first."""
+    items, _ = dynamo.query_page("GSI1", "GSI1PK", f"ORDER_EMAILS#{order_id}", 100, None)
+    return [{"event_id": item["PK"].split("#", 2)[2], "type": item.get("email_type"), "subject": item.get("subject"),
+             "to": item.get("to"), "sent_at": item.get("done_at")} for item in items]
 
 
 def _now() -> int:

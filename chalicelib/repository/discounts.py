@@ -51,6 +51,22 @@ def create(discount: DiscountRecord) -> None:
         raise
 
 
+def disable(code: str, now: str) -> DiscountRecord | None:
+    """End the code now (ends_at and disabled_at), unless it has ended already; the code as it is then,
+    or None if there is no such code. Checkout's redeem condition (ends_at > now) refuses it from then."""
+    try:
+        answer = dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(discount_key(code)),
+                             UpdateExpression="SET ends_at = :now, disabled_at = :now",
+                             ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(ends_at) OR "
+                                                 "ends_at > :now)",
+                             ExpressionAttributeValues=dynamo.values(now=now), ReturnValues="ALL_NEW")
+    except ClientError as error:
+        if dynamo.error_code(error) != "ConditionalCheckFailedException":
+            raise
+        return get(code)
+    return DiscountRecord.model_validate(dynamo.from_item(answer["Attributes"]))
+
+
 def get(code: str) -> DiscountRecord | None:
     item = dynamo.get(discount_key(code))
     return DiscountRecord.model_validate(item) if item else None

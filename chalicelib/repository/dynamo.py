@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import config
+from chalicelib import audit, config
 from chalicelib.errors import InvalidRequest, UpstreamUnavailable
 
 _serializer = TypeSerializer()
@@ -118,8 +118,27 @@ def values(**kwargs) -> dict:
     return {f":{k}": to_value(v) for k, v in kwargs.items()}
 
 
+AUDITABLE = {"put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"}
+
+
 def call(operation: str, **kwargs) -> dict:
-    """Call a DynamoDB API, turning outages and throttling into a retryable 502."""
+    """Call a DynamoDB API, turning outages and throttling into a retryable 502. While an admin request's
+    audit context is open, a write carries its audit record in the same transaction (repository/audited.py)."""
+    if operation in AUDITABLE and audit.current() is not None:
+        from chalicelib.repository import audited
+
+        return audited.call(operation, kwargs)
+    return raw_call(operation, **kwargs)
+
+
+def transaction_room() -> int:
+    """How many actions a transaction may have now: DynamoDB's 100, less the audit record's one while an
+    admin request's audit context is open."""
+    return 100 - (audit.current() is not None)
+
+
+def raw_call(operation: str, **kwargs) -> dict:
+    """`call` without the audit."""
     try:
         return getattr(client(), operation)(**kwargs)
     except ClientError as error:

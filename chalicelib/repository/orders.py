@@ -77,7 +77,9 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    prices = {line.sku: line.unit_price for line in order.lines if not line.free}
+    # A line charged as the cart showed it (checkout's grace after a sale) reserves at the catalogue's price.
+    prices = {line.sku: line.unit_price if line.catalogue_price is None else line.catalogue_price
+              for line in order.lines if not line.free}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]

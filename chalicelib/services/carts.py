@@ -58,6 +58,12 @@ def _context_now():
     return _context[2]
 
 
+def shown(record: CartRecord, cart: Cart, now) -> CartRecord:
+    """The cart record with the unit prices the storefront is shown now, and when (checkout's grace)."""
+    return record.model_copy(update={"priced_at": now, "shown_prices": {
+        line.sku: line.unit_price for line in cart.lines if not line.free}})
+
+
 def _inputs(record: CartRecord, extra_skus=(), code: str | None = None):
     """The SKUs (the cart's, `extra_skus`, the promotions' free ones) and the discount code, in one
     BatchGetItem."""
@@ -111,7 +117,23 @@ def get(cart_id: str) -> Cart:
     if record is None:
         raise not_found("cart")
     skus, discount = _inputs(record)
-    return tenders.for_cart(record, _priced(record, skus, discount))
+    cart = tenders.for_cart(record, _priced(record, skus, discount))
+    _stamp(record, cart)
+    return cart
+
+
+def _stamp(record: CartRecord, cart: Cart) -> None:
+    """Record what this read shows when it differs from what the cart recorded, or when the record is
+    older than half the grace period: a checkout within half of SALE_GRACE_SECONDS of any read is
+    charged what that read showed, at the cost of at most one write per cart per half period."""
+    if record.status != "open" or not record.lines:
+        return
+    now = clock.now()
+    shown = {line.sku: line.unit_price for line in cart.lines if not line.free}
+    fresh = record.priced_at is not None and (
+        (now - record.priced_at).total_seconds() <= config.settings().sale_grace_seconds / 2)
+    if shown != record.shown_prices or not fresh:
+        carts.stamp_shown(record, shown, clock.iso(now))
 
 
 def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | None = None,
@@ -133,6 +155,7 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
         now = clock.now()
         changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
         cart = tenders.for_cart(changed, _priced(changed, skus, discount if changed.discount_code else None))
+        changed = shown(changed, cart, now)
         if keyed is None:
             carts.save(changed)
             return cart

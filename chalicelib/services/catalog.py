@@ -1,9 +1,12 @@
 """Catalogue use cases: what the storefront browses and what the shop maintains."""
 
 from chalicelib import clock, config
-from chalicelib.errors import InvalidRequest, not_found
-from chalicelib.models import Product, ProductRecord, StockLevel
-from chalicelib.repository import catalog, listings
+from chalicelib.errors import Conflict, InvalidRequest, not_found
+from chalicelib.models import Product, ProductRecord, SkuRecord, StockLevel
+from chalicelib.models.sales import SaleOnSku, sale_prices
+from chalicelib.repository import catalog, listings, prices
+from chalicelib.retry import retried
+from chalicelib.services import images as _images
 
 
 def list_products(limit: int, cursor: str | None, currency: str | None = None) -> tuple[list[Product], str | None]:
@@ -35,6 +38,29 @@ def priced_variants(variants: list[dict]) -> list[dict]:
     return resolved
 
 
+def _on_sale(variants: list[dict], existing: dict[str, SkuRecord]) -> list[dict]:
+    """The variants as written: a SKU on sale keeps its sales, the admin's prices being its regular ones."""
+    priced = []
+    for variant in variants:
+        record = existing.get(variant["sku"])
+        if record is not None:
+            variant = variant | {"price_version": record.price_version}
+        if record is not None and record.sales:
+            terms = {k: SaleOnSku.model_validate(v) for k, v in record.sales.items()}
+            shown = sale_prices(variant["prices"], terms)
+            variant = variant | {"prices": shown, "price": shown[variant["currency"]],
+                                 "compare_at_prices": variant["prices"]}
+        priced.append(variant)
+    return priced
+
+
+def _history(variants: list[dict], existing: dict[str, SkuRecord], reason: str) -> tuple:
+    """The price history entries of the variants whose prices change (every new one's)."""
+    now = clock.now()
+    return tuple(prices.history_piece(v["sku"], now, v["prices"], reason) for v in variants
+                 if v["sku"] not in existing or existing[v["sku"]].prices != v["prices"])
+
+
 def get_product(product_id: str, include_inactive: bool = False) -> Product:
     """The product; an inactive one is missing for the storefront. Raises ResourceMissing."""
     record = catalog.get_product(product_id)
@@ -56,37 +82,54 @@ def _classified(variants: list[dict], categories: list[str], tags: list[str]) ->
 
 
 def create_product(title: str, description: str, active: bool, variants: list[dict],
-                   categories: list[str] = (), tags: list[str] = (), product_id: str | None = None) -> Product:
-    """Create a product, its variants' stock and its listings. Not idempotent by itself (a new id each
-    call): retries are made safe by the Idempotency-Key layer. A given `product_id` (the CSV import's,
-    derived from the file) that exists already is a Conflict `resource_exists`."""
+                   categories: list[str] = (), tags: list[str] = (), product_id: str | None = None,
+                   images: list[dict] | None = None, reason: str = "admin") -> Product:
+    """Create a product, its variants' stock and its listings, and record its prices (history, for
+    `reason`). Not idempotent by itself (a new id each call): retries are made safe by the
+    Idempotency-Key layer. A given `product_id` (the CSV import's, derived from the file) that exists
+    already is a Conflict `resource_exists`; any `images` is a 400 (none is uploaded yet)."""
+    if images:
+        raise InvalidRequest("A new product has no image yet; add them with POST /admin/products/{id}/images.",
+                             param="images.0.id")
     variants = priced_variants(variants)
     now = clock.now()
     record = ProductRecord(id=product_id or clock.new_id("prod", 8), title=title, description=description,
                            active=active, skus=[v["sku"] for v in variants], created_at=now, updated_at=now,
                            **_classified(variants, list(categories), list(tags)))
     catalog.save_product(record, variants, retired_skus=[], create=True,
-                         listing=listings.product_pieces(None, record))
+                         listing=listings.product_pieces(None, record), history=_history(variants, {}, reason))
     return get_product(record.id, include_inactive=True)
 
 
 def update_product(product_id: str, title: str, description: str, active: bool, variants: list[dict],
-                   categories: list[str] | None = None, tags: list[str] | None = None) -> Product:
-    """Replace a product's fields and variants (categories and tags too unless None: kept, as the CSV
-    import does); SKUs no longer listed stop being sold. Idempotent. Raises ResourceMissing, Conflict."""
+                   categories: list[str] | None = None, tags: list[str] | None = None,
+                   images: list[dict] | None = None, reason: str = "admin") -> Product:
+    """Replace a product's fields and variants (categories, tags and images too unless None: kept, as
+    the CSV import does); SKUs no longer listed stop being sold; a SKU on sale stays on sale, the new
+    prices being its regular ones; each price change is recorded (history, for `reason`). Idempotent.
+    Raises ResourceMissing, Conflict, InvalidRequest (an image the product does not have)."""
+    asked = priced_variants(variants)
+    return retried(lambda: _update(product_id, title, description, active, asked, categories, tags, images, reason),
+                   catalog.PricesMoved, lambda: Conflict("A sale kept changing the product's prices; try again."))
+
+
+def _update(product_id: str, title: str, description: str, active: bool, variants: list[dict],
+            categories: list[str] | None, tags: list[str] | None, images: list[dict] | None, reason: str) -> Product:
     existing = catalog.get_product(product_id)
     if existing is None:
         raise not_found("product")
-    variants = priced_variants(variants)
     skus = [v["sku"] for v in variants]
+    before = {sku: r for sku, r in catalog.get_skus(skus).items() if r.product_id == product_id}
+    variants = _on_sale(variants, before)
     record = existing.model_copy(update={"title": title, "description": description, "active": active,
                                          "skus": skus, "updated_at": clock.now(),
+                                         "images": _images.ordered(existing.images, images),
                                          **_classified(variants, existing.categories if categories is None
                                                        else list(categories), existing.tags if tags is None
                                                        else list(tags))})
     retired = [sku for sku in existing.skus if sku not in skus]
     catalog.save_product(record, variants, retired_skus=retired, create=False,
-                         listing=listings.product_pieces(existing, record))
+                         listing=listings.product_pieces(existing, record), history=_history(variants, before, reason))
     return get_product(product_id, include_inactive=True)
 
 

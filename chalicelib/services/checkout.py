@@ -25,11 +25,12 @@ from chalicelib.errors import (
     GiftCardInsufficient,
     InvalidRequest,
     OutOfStock,
+    PriceChanged,
     StockShort,
     StoreCreditInsufficient,
     not_found,
 )
-from chalicelib.models import CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models import Cart, CartRecord, DiscountRecord, SkuRecord
 from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.kept import Keyed, find, key_reused
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
@@ -90,7 +91,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
                 or variant.available < line.quantity:
             raise _short(index, line.sku, variant)
     now = clock.now()
-    cart = price_cart(record, skus, discount, settings.pricing.at(now))
+    cart = _as_shown(record, skus, discount, price_cart(record, skus, discount, settings.pricing.at(now)), now)
     if cart.discount and not cart.discount.applied:
         raise DISCOUNT_REFUSALS[cart.discount.reason](cart.discount.message or "The discount code does not apply.",
                                                      param="discount_code")
@@ -107,6 +108,30 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
         total=cart.total, created_at=now, payment_deadline=now + timedelta(minutes=settings.payment_window_minutes),
         payment=PaymentRef(provider=PROVIDER),
     )
+
+
+def _as_shown(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None, cart: Cart,
+              now) -> Cart:
+    """The cart to charge when a price went up since the storefront showed it (a sale ended): as shown
+    if that was at most SALE_GRACE_SECONDS ago (the reservation still checks the catalogue's price);
+    else the cart is priced again (its shown prices now the current ones) and PriceChanged raised."""
+    raised = {line.sku: record.shown_prices[line.sku] for line in cart.lines
+              if not line.free and line.unit_price > record.shown_prices.get(line.sku, line.unit_price)}
+    if not raised or record.priced_at is None:
+        return cart
+    settings = config.settings()
+    if (now - record.priced_at).total_seconds() > settings.sale_grace_seconds:
+        carts.save(record.model_copy(update={"priced_at": now, "shown_prices": {
+            line.sku: line.unit_price for line in cart.lines if not line.free}}))
+        index, line = next((i, line) for i, line in enumerate(cart.lines) if line.sku in raised)
+        raise PriceChanged(f"The price of {line.sku} is now {line.unit_price}, not {raised[line.sku]} as shown; "
+                           "the cart is priced again.", param=f"lines.{index}.unit_price")
+    as_shown = {sku: variant.model_copy(update={"prices": variant.prices | {record.currency: raised[sku]}})
+                if sku in raised else variant for sku, variant in skus.items()}
+    honoured = price_cart(record, as_shown, discount, settings.pricing.at(now))
+    return honoured.model_copy(update={"lines": [
+        line.model_copy(update={"catalogue_price": skus[line.sku].price_in(record.currency)})
+        if line.sku in raised and not line.free else line for line in honoured.lines]})
 
 
 def _shard_plan(order: OrderRecord, skus: dict[str, SkuRecord]) -> dict[str, Plan]:

@@ -1,4 +1,4 @@
-"""Collections: a hand-picked list of products, or a rule (category, tag, price range) evaluated over
+"""Collections: a hand-picked list of products, or a rule (category, tag, price range, on sale) evaluated over
 the category's listing (or every product's) at read time, so a rule never needs a rewrite."""
 
 import base64
@@ -61,4 +61,6 @@ def list_products(slug: str, sort: str, limit: int, cursor: str | None,
         found = recommendations.get_products(ids)
         records = [found[i] for i in ids if i in found and rule.matches(found[i])]
     skus = catalog.get_skus([sku for r in records for sku in r.skus])
+    if record.rule and record.rule.on_sale is not None:
+        records = [r for r in records if record.rule.on_sale_matches([skus[s] for s in r.skus if s in skus])]
     return [Product.from_records(r, skus, currency) for r in records], next_cursor

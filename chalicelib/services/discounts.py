@@ -1,12 +1,15 @@
 """Discount codes the shop creates; carts apply them and checkout redeems them atomically."""
 
+import re
 from datetime import UTC, datetime
 
 from chalicelib import clock
-from chalicelib.errors import InvalidRequest
+from chalicelib.errors import InvalidRequest, not_found
 from chalicelib.models import DiscountRecord, DiscountTerms
 from chalicelib.models.crm import WINBACK_PREFIX
 from chalicelib.repository import discounts
+
+CODE = re.compile(r"[A-Za-z0-9_-]{3,32}")  # DiscountTerms.code's pattern
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -39,3 +42,13 @@ def create(terms: DiscountTerms) -> DiscountRecord:
 
 def list_discounts(limit: int, cursor: str | None) -> tuple[list[DiscountRecord], str | None]:
     return discounts.list_recent(limit, cursor)
+
+
+def disable(code: str) -> DiscountRecord:
+    """End a code now (an ended code stays as it is). Raises ResourceMissing."""
+    if not CODE.fullmatch(code):  # no such code could exist (and no over-long key reaches DynamoDB)
+        raise not_found("discount")
+    record = discounts.disable(code.upper(), clock.iso(clock.now()))
+    if record is None:
+        raise not_found("discount")
+    return record

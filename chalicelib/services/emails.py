@@ -87,7 +87,23 @@ def deliver(event: dict) -> bool:
         return False
     if event["type"] in MARKETING and not _consents(email.to):
         return False  # no consent, or unsubscribed since the event: nothing is sent, nothing recorded
-    return deliveries.once(CHANNEL, event["id"], lambda: {"message_id": send(email, event["id"])})
+    return deliveries.once(CHANNEL, event["id"], lambda: {"message_id": send(email, event["id"]),
+                                                          **_about_order(event, email)})
+
+
+def sent_about(order_id: str) -> list[dict]:
+    """The emails sent about an order, oldest first: {event_id, type, subject, to, sent_at}."""
+    return deliveries.order_emails(order_id)
+
+
+def _about_order(event: dict, email: Email) -> dict:
+    """What an order's email leaves on its delivery record for the order's timeline (the back office's
+    `GET /admin/orders/{id}/emails`, repository/deliveries.py `order_emails`); nothing for other emails."""
+    data = event.get("data") or {}
+    order_id = (data.get("order") or {}).get("id") or data.get("order_id")
+    if not isinstance(order_id, str):
+        return {}
+    return deliveries.order_email(order_id, event["id"], event["type"], email.subject, email.to)
 
 
 def money(amount: int, currency: str) -> str:

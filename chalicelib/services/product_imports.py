@@ -49,7 +49,9 @@ def export_csv() -> str:
                 if level is None:
                     continue
                 writer.writerow([record.id, record.title, record.description, "true" if record.active else "false",
-                                 sku, level.title, level.price, level.currency, level.on_hand,
+                                 # the regular price, also during a sale: an import sets regular prices
+                                 sku, level.title, level.compare_at_prices.get(level.currency, level.price),
+                                 level.currency, level.on_hand,
                                  "" if level.low_stock_threshold is None else level.low_stock_threshold])
         if not cursor:
             return out.getvalue()
@@ -155,7 +157,7 @@ def _check_against_catalogue(products: dict[str, dict], errors: list[dict]) -> N
 def _create(product_id: str, fields: dict, variants: list[dict]) -> bool:
     """Create the product; False when it exists already (this file was imported before)."""
     try:
-        catalog.create_product(**fields, variants=variants, product_id=product_id)
+        catalog.create_product(**fields, variants=variants, product_id=product_id, reason="import")
     except ResourceExists:
         return False
     return True
@@ -184,7 +186,7 @@ def import_csv(text: str) -> dict:
         if product["new"] and _create(product["product_id"], fields, variants):
             created += 1
         else:
-            catalog.update_product(product["product_id"], **fields, variants=variants)
+            catalog.update_product(product["product_id"], **fields, variants=variants, reason="import")
             updated += 1
         for row in product["rows"]:
             if row["low_stock_threshold"] is not None:

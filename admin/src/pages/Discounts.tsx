@@ -1,10 +1,12 @@
 import { useState, type FormEvent } from "react";
 import type { CommerceClient, DiscountIn } from "@commerce/client";
 import { problem } from "../api";
+import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
 
 export function Discounts({ client }: { client: CommerceClient }) {
+  const can = useCan();
   const loaded = useLoad(() => client.admin.listDiscounts({ limit: 100 }), [client]);
   const [code, setCode] = useState("");
   const [kind, setKind] = useState<"percent" | "fixed">("percent");
@@ -31,10 +33,23 @@ export function Discounts({ client }: { client: CommerceClient }) {
     }
   }
 
+  async function disable(code: string) {
+    if (!window.confirm(`Disable ${code}? Carts and checkout refuse it from now on.`)) return;
+    try {
+      await client.admin.disableDiscount(code);
+      setError("");
+      setMessage(`${code} disabled.`);
+      loaded.reload();
+    } catch (caught) {
+      setError(problem(caught));
+    }
+  }
+
+  const now = new Date().toISOString();
   return (
     <>
       <h1>Discounts</h1>
-      <form className="card" onSubmit={submit} aria-labelledby="new-discount">
+      {can("discounts:write") && <form className="card" onSubmit={submit} aria-labelledby="new-discount">
         <h2 id="new-discount">New discount code</h2>
         <div className="filters">
           <label>Code <input required value={code} onChange={(e) => setCode(e.target.value)} /></label>
@@ -48,13 +63,14 @@ export function Discounts({ client }: { client: CommerceClient }) {
         {error && <p role="alert" className="error">{error}</p>}
         <div aria-live="polite">{message && <p className="ok" role="status">{message}</p>}</div>
         <button type="submit">Create</button>
-      </form>
+      </form>}
+      {!can("discounts:write") && (error || message) && <p role="status">{error || message}</p>}
       {loaded.error && <p role="alert" className="error">{loaded.error}</p>}
       {loaded.data && (
         <div className="table-wrap">
           <table>
             <thead><tr><th scope="col">Code</th><th scope="col">Discount</th><th scope="col">Used</th><th scope="col">Limit</th>
-              <th scope="col">Valid</th><th scope="col">Created</th></tr></thead>
+              <th scope="col">Valid</th><th scope="col">Created</th><th scope="col">State</th></tr></thead>
             <tbody>
               {loaded.data.data.map((d) => (
                 <tr key={d.id}>
@@ -64,6 +80,10 @@ export function Discounts({ client }: { client: CommerceClient }) {
                   <td className="num">{d.usage_limit ?? "—"}</td>
                   <td>{d.starts_at || d.ends_at ? `${when(d.starts_at)} – ${when(d.ends_at)}` : "always"}</td>
                   <td>{when(d.created_at)}</td>
+                  <td>{d.disabled_at ? `disabled ${when(d.disabled_at)}` : d.ends_at && d.ends_at <= now ? "ended"
+                    : can("discounts:write")
+                      ? <button type="button" onClick={() => void disable(d.code)} aria-label={`Disable ${d.code}`}>Disable</button>
+                      : "active"}</td>
                 </tr>
               ))}
             </tbody>

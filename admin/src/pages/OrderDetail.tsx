@@ -2,18 +2,23 @@ import { useState, type FormEvent } from "react";
 import type { CommerceClient, Order } from "@commerce/client";
 import { resendConfirmation } from "../admin";
 import { problem } from "../api";
+import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
 
 const CARRIERS = ["dhl", "ups", "fedex", "usps", "dpd", "other"];
 
-/** What happened to the order, from its own fields (placed, paid, shipments, refunds, cancelled). */
-function timeline(order: Order): { at: string; what: string }[] {
+type SentEmail = { type: string; subject: string; to: string; sent_at: string };
+
+/** What happened to the order, from its own fields (placed, paid, shipments, refunds, cancelled) and the
+ * emails sent about it. */
+function timeline(order: Order, emails: SentEmail[]): { at: string; what: string }[] {
   const events = [{ at: order.created_at, what: "Placed" }];
   if (order.paid_at) events.push({ at: order.paid_at, what: `Paid ${money(order.amount_paid, order.currency)}` });
   for (const s of order.shipments) events.push({ at: s.created_at, what: `Shipped with ${s.carrier} (${s.tracking_number})` });
   for (const r of order.refunds) events.push({ at: r.created_at, what: `Refund ${money(r.amount, order.currency)} ${r.status}` });
   if (order.cancelled_at) events.push({ at: order.cancelled_at, what: `Cancelled${order.cancel_reason ? `: ${order.cancel_reason}` : ""}` });
+  for (const e of emails) events.push({ at: e.sent_at, what: `Email to ${e.to}: ${e.subject}` });
   return events.sort((a, b) => a.at.localeCompare(b.at));
 }
 
@@ -24,7 +29,9 @@ function shippedOf(order: Order): Map<string, number> {
 }
 
 export function OrderDetail({ client, orderId }: { client: CommerceClient; orderId: string }) {
+  const can = useCan();
   const loaded = useLoad(() => client.admin.getOrder(orderId), [client, orderId]);
+  const emails = useLoad(() => client.admin.orderEmails(orderId), [client, orderId, loaded.data]);
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
 
@@ -69,7 +76,8 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
             <dt>Total</dt><dd>{money(order.total, order.currency)}</dd>
             <dt>Refunded</dt><dd data-testid="refunded">{money(order.amount_refunded, order.currency)}</dd>
           </dl>
-          {order.paid_at && (
+          {can("messages:read") && <p><a href={`#/messages/${order.id}`}>Customer messages</a></p>}
+          {order.paid_at && can("orders:email") && (
             <button type="button" onClick={() => act(`Confirmation email queued to ${order.email}.`,
               () => resendConfirmation(client, order.id))}>Resend confirmation email</button>
           )}
@@ -77,7 +85,7 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
         <section className="card" aria-labelledby="timeline-title">
           <h2 id="timeline-title">Timeline</h2>
           <ol className="timeline">
-            {timeline(order).map((e, i) => <li key={i}><time dateTime={e.at}>{when(e.at)}</time> {e.what}</li>)}
+            {timeline(order, emails.data?.data ?? []).map((e, i) => <li key={i}><time dateTime={e.at}>{when(e.at)}</time> {e.what}</li>)}
           </ol>
         </section>
       </div>
@@ -96,15 +104,15 @@ export function OrderDetail({ client, orderId }: { client: CommerceClient; order
         </div>
       </section>
       <div className="grid">
-        {order.status === "paid" && toShip.length > 0 && (
+        {can("orders:ship") && order.status === "paid" && toShip.length > 0 && (
           <ShipForm key={order.shipments.length} lines={toShip} onShip={(body) => act("Shipment recorded; the customer is emailed.",
             () => client.admin.createShipment(order.id, body))} />
         )}
-        {refundable > 0 && (
+        {can("orders:refund") && refundable > 0 && (
           <RefundForm currency={order.currency} refundable={refundable} onRefund={(amount, reason) =>
             act("Refund requested.", () => client.admin.refundOrder(order.id, reason ? { amount, reason } : { amount }))} />
         )}
-        {order.status !== "cancelled" && order.fulfilment_status !== "shipped" && order.fulfilment_status !== "partially_shipped" && (
+        {can("orders:cancel") && order.status !== "cancelled" && order.fulfilment_status !== "shipped" && order.fulfilment_status !== "partially_shipped" && (
           <CancelForm onCancel={(reason) => act("Order cancelled.", () => client.admin.cancelOrder(order.id, reason ? { reason } : {}))} />
         )}
       </div>

@@ -1,14 +1,16 @@
 import { useState, type FormEvent } from "react";
-import type { CommerceClient, Product, ProductIn, StockLevel } from "@commerce/client";
+import type { CommerceClient, Image, Product, ProductIn, StockLevel } from "@commerce/client";
 import { adjustStock, allProducts, stockLedger, stockLevels, type LedgerEntry } from "../admin";
 import { problem } from "../api";
 import { CsvTransfer } from "../components/CsvTransfer";
+import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
 
 type VariantRow = { sku: string; title: string; price: string; currency: string; on_hand: string };
 
 export function Products({ client }: { client: CommerceClient }) {
+  const can = useCan();
   const loaded = useLoad(async () => {
     const products = await allProducts(client);
     const levels = await stockLevels(client, products.flatMap((p) => p.variants.map((v) => v.sku)));
@@ -21,10 +23,10 @@ export function Products({ client }: { client: CommerceClient }) {
     <>
       <div className="row spread">
         <h1>Products and inventory</h1>
-        <button type="button" onClick={() => setEditing("new")}>New product</button>
+        {can("products:write") && <button type="button" onClick={() => setEditing("new")}>New product</button>}
       </div>
       <div aria-live="polite">{message && <p className="ok" role="status">{message}</p>}</div>
-      <CsvTransfer client={client} onImported={(text) => { setMessage(text); loaded.reload(); }} />
+      {can("products:write") && <CsvTransfer client={client} onImported={(text) => { setMessage(text); loaded.reload(); }} />}
       {editing && (
         <ProductForm client={client} product={editing === "new" ? null : editing} stock={loaded.data?.stock}
           onDone={(text) => { setEditing(null); setMessage(text); loaded.reload(); }} onClose={() => setEditing(null)} />
@@ -35,7 +37,7 @@ export function Products({ client }: { client: CommerceClient }) {
         <section key={p.id} className="card" aria-labelledby={`p-${p.id}`}>
           <div className="row spread">
             <h2 id={`p-${p.id}`}>{p.title}</h2>
-            <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.title}`}>Edit</button>
+            {can("products:write") && <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.title}`}>Edit</button>}
           </div>
           <div className="table-wrap">
             <table>
@@ -51,7 +53,7 @@ export function Products({ client }: { client: CommerceClient }) {
                       <td className="num">{s?.on_hand}</td><td className="num">{s?.reserved}</td>
                       <td className="num">{s?.available}{low && <span className="sr-only"> (low)</span>}</td>
                       <td className="num">{s?.low_stock_threshold ?? "—"}</td>
-                      <td>{s && <StockForm client={client} level={s} onDone={(text) => { setMessage(text); loaded.reload(); }} />}</td>
+                      <td>{s && can("stock:write") && <StockForm client={client} level={s} onDone={(text) => { setMessage(text); loaded.reload(); }} />}</td>
                     </tr>
                   );
                 })}
@@ -118,9 +120,12 @@ function ProductForm({ client, product, stock, onDone, onClose }: {
   const [description, setDescription] = useState(product?.description ?? "");
   const [active, setActive] = useState(product?.active ?? true);
   const [rows, setRows] = useState<VariantRow[]>(() => product
+    // During a sale `price` is the sale's: the form edits the regular price (`compare_at_price`).
     ? product.variants.map((v) => ({ sku: v.sku, title: v.title, currency: v.currency,
-      price: (v.price / 10 ** digits(v.currency)).toFixed(digits(v.currency)), on_hand: String(stock?.get(v.sku)?.on_hand ?? 0) }))
+      price: ((v.compare_at_price ?? v.price) / 10 ** digits(v.currency)).toFixed(digits(v.currency)),
+      on_hand: String(stock?.get(v.sku)?.on_hand ?? 0) }))
     : [{ sku: "", title: "", price: "", currency: "EUR", on_hand: "0" }]);
+  const [images, setImages] = useState<Image[]>(product?.images ?? []);
   const [error, setError] = useState("");
   const edit = (index: number, field: keyof VariantRow, value: string) =>
     setRows((all) => all.map((row, i) => (i === index ? { ...row, [field]: value } : row)));
@@ -129,6 +134,7 @@ function ProductForm({ client, product, stock, onDone, onClose }: {
     event.preventDefault();
     const body: ProductIn = { title, description, active, variants: rows.map((r) => ({
       sku: r.sku.trim(), title: r.title, price: toMinor(r.price, r.currency), currency: r.currency, on_hand: Number(r.on_hand) })) };
+    if (product) body.images = images.map((i) => ({ id: i.id, alt: i.alt ?? "" }));
     try {
       if (product) await client.admin.updateProduct(product.id, body);
       else await client.admin.createProduct(body);
@@ -163,8 +169,58 @@ function ProductForm({ client, product, stock, onDone, onClose }: {
           Add variant
         </button>
       </fieldset>
+      {product && <ImagesEditor client={client} productId={product.id} images={images} setImages={setImages} onError={setError} />}
       {error && <p role="alert" className="error">{error}</p>}
       <div className="row"><button type="submit">Save product</button><button type="button" onClick={onClose}>Close</button></div>
     </form>
+  );
+}
+
+/** The product's images in order: upload (presigned S3 PUT), alt text, move, remove; saved with the product. */
+function ImagesEditor({ client, productId, images, setImages, onError }: {
+  client: CommerceClient; productId: string; images: Image[]; setImages: (images: Image[]) => void;
+  onError: (text: string) => void;
+}) {
+  const [status, setStatus] = useState("");
+  const move = (from: number, to: number) => {
+    const next = [...images];
+    const [moved] = next.splice(from, 1);
+    next.splice(to, 0, moved!);
+    setImages(next);
+  };
+  async function upload(file: File) {
+    try {
+      setStatus(`Uploading ${file.name}…`);
+      const type = file.type as "image/jpeg" | "image/png" | "image/webp" | "image/gif";
+      const created = await client.admin.addProductImage(productId, { content_type: type, alt: "" });
+      const put = await fetch(created.upload_url, { method: "PUT", body: file, headers: { "Content-Type": type } });
+      if (!put.ok) throw new Error(`Upload failed: HTTP ${put.status}`);
+      setImages([...images, { id: created.image_id, url: created.url, alt: "" }]);
+      setStatus(`${file.name} uploaded.`);
+    } catch (caught) {
+      setStatus("");
+      onError(problem(caught));
+    }
+  }
+  return (
+    <fieldset>
+      <legend>Images</legend>
+      {images.length === 0 && <p>No images yet.</p>}
+      <ol className="plain images">
+        {images.map((image, i) => (
+          <li key={image.id} className="variant">
+            <img src={image.url} alt="" width={64} height={64} />
+            <label>Alt text <input value={image.alt ?? ""} onChange={(e) =>
+              setImages(images.map((other, j) => (j === i ? { ...other, alt: e.target.value } : other)))} /></label>
+            <button type="button" disabled={i === 0} onClick={() => move(i, i - 1)} aria-label={`Move image ${i + 1} up`}>Up</button>
+            <button type="button" disabled={i === images.length - 1} onClick={() => move(i, i + 1)} aria-label={`Move image ${i + 1} down`}>Down</button>
+            <button type="button" onClick={() => setImages(images.filter((_, j) => j !== i))} aria-label={`Remove image ${i + 1}`}>Remove</button>
+          </li>
+        ))}
+      </ol>
+      <label>Add an image <input type="file" accept="image/jpeg,image/png,image/webp,image/gif"
+        onChange={(e) => { const file = e.target.files?.[0]; if (file) void upload(file); e.target.value = ""; }} /></label>
+      <div aria-live="polite">{status && <p role="status">{status}</p>}</div>
+    </fieldset>
   );
 }

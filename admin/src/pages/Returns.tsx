@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { CommerceClient, Return } from "@commerce/client";
 import { problem } from "../api";
+import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, when } from "../format";
 
@@ -49,6 +50,7 @@ export function Returns({ client }: { client: CommerceClient }) {
 function ReturnCard({ item, client, act }: {
   item: Return; client: CommerceClient; act: (done: string, step: () => Promise<Return>) => Promise<void>;
 }) {
+  const can = useCan();
   const [note, setNote] = useState("");
   const [got, setGot] = useState<Record<string, { quantity: number; restock: boolean }>>(
     Object.fromEntries(item.lines.map((l) => [l.sku, { quantity: l.quantity, restock: true }])));
@@ -74,12 +76,12 @@ function ReturnCard({ item, client, act }: {
               <td className="mono">{l.sku}</td>
               <td className="num">{l.quantity}</td>
               <td>{l.reason.replaceAll("_", " ")}</td>
-              <td className="num">{item.status === "approved"
+              <td className="num">{item.status === "approved" && can("returns:receive")
                 ? <input aria-label={`Received of ${l.sku}`} type="number" min={0} max={l.quantity}
                     value={got[l.sku]?.quantity ?? 0}
                     onChange={(e) => setGot({ ...got, [l.sku]: { quantity: Number(e.target.value), restock: got[l.sku]?.restock ?? true } })} />
                 : l.received ?? "—"}</td>
-              <td>{item.status === "approved"
+              <td>{item.status === "approved" && can("returns:receive")
                 ? <input aria-label={`Restock ${l.sku}`} type="checkbox" checked={got[l.sku]?.restock ?? true}
                     onChange={(e) => setGot({ ...got, [l.sku]: { quantity: got[l.sku]?.quantity ?? 0, restock: e.target.checked } })} />
                 : l.restock === null || l.restock === undefined ? "—" : l.restock ? "yes" : "written off"}</td>
@@ -91,19 +93,19 @@ function ReturnCard({ item, client, act }: {
       {item.refund && <p>Settled: {item.refund.method.replaceAll("_", " ")}
         {item.refund.order_id && <> — order <a href={`#/orders/${item.refund.order_id}`}>{item.refund.order_id}</a></>}
         {" "}({money(item.refund.amount, item.currency)})</p>}
-      {item.status === "requested" && (
+      {can("returns:decide") && item.status === "requested" && (
         <div className="row">
           <label>Message to the customer <input value={note} onChange={(e) => setNote(e.target.value)} /></label>
           <button type="button" onClick={() => void act("approved", () => client.admin.approveReturn(item.id, decision))}>Approve</button>
           <button type="button" onClick={() => void act("rejected", () => client.admin.rejectReturn(item.id, decision))}>Reject</button>
         </div>
       )}
-      {item.status === "approved" && (
+      {can("returns:receive") && item.status === "approved" && (
         <button type="button" onClick={() => void act("received", () => client.admin.receiveReturn(item.id, {
           lines: item.lines.map((l) => ({ sku: l.sku, quantity: got[l.sku]?.quantity ?? 0, restock: got[l.sku]?.restock ?? true })),
         }))}>Record received</button>
       )}
-      {(item.status === "approved" || item.status === "received") && (
+      {can("returns:refund") && (item.status === "approved" || item.status === "received") && (
         <div className="row">
           <button type="button" onClick={() => void act("refunded", () => client.admin.settleReturn(item.id, { method: "original" }))}>
             Refund to the original payment</button>

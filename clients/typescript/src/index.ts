@@ -52,6 +52,12 @@ export type ShipmentIn = Schemas["ShipmentIn"];
 export type CancelIn = Schemas["CancelIn"];
 export type RefundIn = Schemas["RefundIn"];
 export type DiscountIn = Schemas["DiscountIn"];
+export type Sale = Schemas["Sale"];
+export type SalePage = Schemas["SalePage"];
+export type SaleIn = Schemas["SaleIn"];
+export type Image = Schemas["Image"];
+export type ImageUpload = Schemas["ImageUpload"];
+export type ImageUploadIn = Schemas["ImageUploadIn"];
 export type ReturnIn = Schemas["ReturnIn"];
 export type DecisionIn = Schemas["DecisionIn"];
 export type ReceiveIn = Schemas["ReceiveIn"];
@@ -241,6 +247,9 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.GET("/admin/orders", { params: { query } })),
       getOrder: (orderId: string) =>
         unwrap(rawAdmin.GET("/admin/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+      /** The emails sent about an order (its timeline), oldest first. */
+      orderEmails: (orderId: string) =>
+        unwrap(rawAdmin.GET("/admin/orders/{order_id}/emails", { params: { path: { order_id: orderId } } })),
       createShipment: (orderId: string, body: ShipmentIn, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/orders/{order_id}/shipments", {
           params: { path: { order_id: orderId }, header: keyed(post) }, body,
@@ -273,6 +282,15 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.POST("/admin/customers/{customer_id}/credit", {
           params: { path: { customer_id: customerId }, header: keyed(post) }, body,
         })),
+      createSale: (body: SaleIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/sales", { params: { header: keyed(post) }, body })),
+      listSales: (query: { limit?: number; cursor?: string } = {}) =>
+        unwrap(rawAdmin.GET("/admin/sales", { params: { query } })),
+      /** A new image of the product: PUT its bytes to `upload_url` with the same Content-Type. */
+      addProductImage: (productId: string, body: ImageUploadIn = {}, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/products/{product_id}/images", {
+          params: { path: { product_id: productId }, header: keyed(post) }, body,
+        })),
       /** Returns in one status (`requested` by default), oldest first. */
       listReturns: (query: NonNullable<operations["list_returns"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/returns", { params: { query } })),
@@ -295,6 +313,30 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         })),
       salesReport: (query: NonNullable<operations["sales_report"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/reports/sales", { params: { query } })),
+      disableDiscount: (code: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/discounts/{code}/disable", { params: { path: { code }, header: keyed(post) } })),
+      listCustomers: (query: NonNullable<operations["list_customers"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/customers", { params: { query } })),
+      getCustomer: (customerId: string) =>
+        unwrap(rawAdmin.GET("/admin/customers/{customer_id}", { params: { path: { customer_id: customerId } } })),
+      annotateCustomer: (customerId: string, body: Schemas["CustomerNotes"]) =>
+        unwrap(rawAdmin.PATCH("/admin/customers/{customer_id}", { params: { path: { customer_id: customerId } }, body })),
+      segmentCounts: () => unwrap(rawAdmin.GET("/admin/segments", {})),
+      inbox: (query: NonNullable<operations["inbox"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/messages", { params: { query } })),
+      orderMessages: (orderId: string) =>
+        unwrap(rawAdmin.GET("/admin/orders/{order_id}/messages", { params: { path: { order_id: orderId } } })),
+      reply: (orderId: string, body: Schemas["ReplyIn"], post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/orders/{order_id}/messages", {
+          params: { path: { order_id: orderId }, header: keyed(post) }, body,
+        })),
+      closeThread: (orderId: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/orders/{order_id}/messages/close", {
+          params: { path: { order_id: orderId }, header: keyed(post) }, body: {},
+        })),
+      /** The audit log (owner only): newest first, filtered by actor, resource prefix and days. */
+      audit: (query: NonNullable<operations["audit_entries"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/audit", { params: { query } })),
     },
   };
 }

@@ -19,6 +19,10 @@ function variantChoice(variant, index) {
     h("label", { for: id },
       h("span", { class: "choice-title" }, variant.title), " ",
       h("span", { class: "price" }, formatMoney(variant.price, variant.currency)), " ",
+      // During a sale: the regular price, and the lowest of the 30 days before the reduction (EU Omnibus).
+      variant.compare_at_price ? h("s", { class: "was" }, formatMoney(variant.compare_at_price, variant.currency)) : null,
+      variant.lowest_price_30d ? h("span", { class: "omnibus" },
+        ` (lowest price in the last 30 days: ${formatMoney(variant.lowest_price_30d, variant.currency)})`) : null, " ",
       h("span", { class: variant.available <= 5 ? "stock low" : "stock" }, note)),
   );
 }
@@ -27,6 +31,8 @@ function render() {
   document.title = `${product.title} · Demo shop`;
   document.getElementById("title").textContent = product.title;
   document.getElementById("description").textContent = product.description;
+  document.getElementById("images").replaceChildren(...(product.images || []).map((image) =>
+    h("img", { src: image.url, alt: image.alt || "", loading: "lazy", width: "320" })));
   const variants = document.getElementById("variants");
   variants.replaceChildren(...product.variants.map(variantChoice));
   const first = variants.querySelector("input:not([disabled])");
