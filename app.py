@@ -16,14 +16,18 @@ from chalicelib.handlers import (
     catalog,
     categories,
     checkout,
+    companies,
     crm,
     customers,
     discounts,
     docs,
     gift_cards,
+    invoices,
     messages,
     orders,
+    price_lists,
     queues,
+    quotes,
     recommendations,
     rendering,
     reports,
@@ -42,7 +46,8 @@ if config.settings().cors_allow_origin:
                               expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
-                 admin_imports, admin_stock, categories, search, sales, audit, returns, gift_cards):
+                 admin_imports, admin_stock, categories, search, sales, audit, returns, companies, invoices,
+                 price_lists, quotes, gift_cards):
     app.register_blueprint(handlers.bp)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chalicelib import config, rs256
-from chalicelib.errors import EmailNotVerified, Unauthenticated, UpstreamUnavailable
+from chalicelib.errors import EmailNotVerified, InvalidRequest, Unauthenticated, UpstreamUnavailable
 from chalicelib.models.customers import customer_id_for, normalise_email
 
 MAX_TOKEN_LENGTH = 8192
@@ -169,6 +169,32 @@ def delete_user(username: str) -> None:
         if error.response["Error"]["Code"] != "UserNotFoundException":
             raise
     _users.clear()
+
+
+def invite(email: str) -> bool:
+    """Invite a company buyer (AdminCreateUser: Cognito emails a temporary password; the shop vouches for the
+    address, so it is marked verified). False when the user exists already or no pool is configured (they
+    sign up or in as usual). Safe to repeat. Raises InvalidRequest (an address Cognito refuses),
+    UpstreamUnavailable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    pool = config.settings().cognito_user_pool_id
+    if not pool:
+        return False
+    try:
+        _cognito().admin_create_user(UserPoolId=pool, Username=email, DesiredDeliveryMediums=["EMAIL"],
+                                     UserAttributes=[{"Name": "email", "Value": email},
+                                                     {"Name": "email_verified", "Value": "true"}])
+        return True
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code == "UsernameExistsException":
+            return False
+        if code == "InvalidParameterException":  # an address Cognito does not take
+            raise InvalidRequest("The sign-in service does not accept this email address.", param="email") from error
+        raise UpstreamUnavailable("The sign-in service could not invite the buyer; please retry.") from error
+    except BotoCoreError as error:
+        raise UpstreamUnavailable("The sign-in service could not be reached; please retry.") from error
 
 
 def reset() -> None:

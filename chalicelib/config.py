@@ -106,6 +106,19 @@ class Settings:
     refund_to: str = "balances"
     # The largest amount the shop issues one gift card for (minor units).
     gift_card_max_amount: int = 100000_00
+    # Invoices (pay by invoice): the seller's legal address lines (SHOP_ADDRESS, separated by ";") and VAT id
+    # printed on them; the private bucket their PDFs are kept in; links to a PDF (presigned) last
+    # invoice_link_seconds. An open invoice past its due date is reminded every invoice_reminder_days; past
+    # due + invoice_grace_days its company cannot check out by invoice.
+    shop_address: tuple[str, ...] = ()
+    shop_vat_id: str = ""
+    documents_bucket: str = ""
+    invoice_link_seconds: int = 3600
+    invoice_reminder_days: int = 7
+    invoice_grace_days: int = 14
+    # B2B: the country the shop sells from (ISO 3166; its VAT registration). A company with a valid EU VAT id
+    # of another member state buys reverse-charged (tax 0) when this is an EU member state.
+    shop_country: str = "DE"
     # Staff (the back office): Cognito tokens of this pool and app client whose `cognito:groups` name a
     # role (chalicelib/permissions.py). Unset: the customer pool and client (staff are then users of that
     # pool put in a role group by the owner). A support user's refunds are capped at
@@ -177,6 +190,13 @@ def settings() -> Settings:
         gift_card_lookups_per_minute=int(os.environ.get("GIFT_CARD_LOOKUPS_PER_MINUTE", "10")),
         refund_to=os.environ.get("REFUND_TO", "balances"),
         gift_card_max_amount=int(os.environ.get("GIFT_CARD_MAX_AMOUNT", "10000000")),
+        shop_address=tuple(p.strip() for p in os.environ.get("SHOP_ADDRESS", "").split(";") if p.strip()),
+        shop_vat_id=os.environ.get("SHOP_VAT_ID", ""),
+        documents_bucket=os.environ.get("DOCUMENTS_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-documents"),
+        invoice_link_seconds=int(os.environ.get("INVOICE_LINK_SECONDS", "3600")),
+        invoice_reminder_days=int(os.environ.get("INVOICE_REMINDER_DAYS", "7")),
+        invoice_grace_days=int(os.environ.get("INVOICE_GRACE_DAYS", "14")),
+        shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
         support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
         sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
         images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),

@@ -216,6 +216,39 @@ class DiscountNotForCustomer(DiscountRefused, code="discount_not_for_customer"):
     """The code is personal (a win-back code) and the cart's email is another customer's."""
 
 
+class CreditLimitExceeded(Conflict, code="credit_limit_exceeded"):
+    """Paying by invoice would take the company's open credit in this currency over its credit limit."""
+
+
+class InvoicesOverdue(Conflict, code="invoices_overdue"):
+    """The company has an invoice overdue past the grace period (INVOICE_GRACE_DAYS): no new invoice
+    checkouts until it is paid."""
+
+
+class InvoiceNotAllowed(Conflict, code="invoice_not_allowed"):
+    """Paying by invoice needs a signed-in buyer of a company with payment terms."""
+
+
+class InvoiceVoid(Conflict, code="invoice_void"):
+    """The invoice is void (its order was cancelled before it was paid)."""
+
+
+class QuoteNotAnswered(Conflict, code="quote_not_answered"):
+    """The shop has not answered the quote yet."""
+
+
+class QuoteExpired(Conflict, code="quote_expired"):
+    """The quote lapsed (past its `expires_at`); ask for a new one."""
+
+
+class QuoteAccepted(Conflict, code="quote_accepted"):
+    """The quote was accepted already (one order per quote): it cannot be answered again."""
+
+
+class QuoteCartChanged(Conflict, code="quote_cart_changed"):
+    """The cart no longer holds exactly the quoted lines; ask for a new quote."""
+
+
 class StoreCreditInsufficient(Conflict, code="store_credit_insufficient"):
     """The customer's store credit in that currency is smaller than the amount taken back or spent."""
 

@@ -18,6 +18,12 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | CustomerStats | a new `winback` (set by the customer sweep, once a lapse) | WinBackOffered | email |
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
 | GiftCardRecord | with a recipient, released (now, or at its `send_at`)    | GiftCardIssued | email  |
+| InvoiceRecord | created (with its order, paid by invoice)               | InvoiceIssued  | email  |
+|               | `reminders` grows (the overdue schedule)                | InvoiceReminder | email |
+| QuoteRecord   | created: to the shop (SHOP_EMAIL)                        | QuoteRequested | email  |
+|               | answered (again): to the buyer                           | QuoteAnswered  | email  |
+| PurchaseRequest | created: one to each approver                        | PurchaseRequested | email |
+|             | an order recorded (approved) / rejected: to the buyer    | PurchaseRequestApproved / Rejected | email |
 | ReturnRecord | created, or its status changes (`return_events`; an     | Return<Status> | email  |
 |             | approved return also asks fulfilment for a return)       | (Approved)     | both   |
 """
@@ -28,8 +34,11 @@ from dataclasses import dataclass, field
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
 from chalicelib.models.balances import GiftCardRecord
+from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
+from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import Order, OrderRecord
+from chalicelib.models.quotes import Quote, QuoteRecord
 from chalicelib.models.returns import Return, ReturnRecord
 
 FULFILMENT = "fulfilment"
@@ -148,6 +157,25 @@ def gift_card_events(old: GiftCardRecord | None, new: GiftCardRecord | None) -> 
                                                 "recipient_email", "message", "order_id", "seed"})
     return [Event(f"{new.id}.GiftCardIssued", "GiftCardIssued", clock.iso(clock.now()), {"gift_card": card},
                   (EMAIL,))]
+def purchase_request_events(old: PurchaseRequest | None, new: PurchaseRequest | None) -> list[Event]:
+    """PurchaseRequested to each approver when a request is made; PurchaseRequestApproved (once its order is
+    placed) or PurchaseRequestRejected to the buyer."""
+    if not new:
+        return []
+    view = new.model_dump(mode="json")
+    if old is None:
+        return [Event(f"{new.id}.PurchaseRequested.{index}", "PurchaseRequested", clock.iso(new.created_at),
+                      {"to": approver, "request": view}, (EMAIL,)) for index, approver in enumerate(new.approvers)]
+    at = clock.iso(new.decided_at or new.created_at)
+    if new.order_id and not old.order_id:
+        return [Event(f"{new.id}.PurchaseRequestApproved", "PurchaseRequestApproved", at,
+                      {"to": new.email, "request": view}, (EMAIL,))]
+    if new.status == "rejected" and old.status != "rejected":
+        return [Event(f"{new.id}.PurchaseRequestRejected", "PurchaseRequestRejected", at,
+                      {"to": new.email, "request": view}, (EMAIL,))]
+    return []
+
+
 def return_events(old: ReturnRecord | None, new: ReturnRecord | None) -> list[Event]:
     """ReturnRequested, ReturnApproved (to fulfilment too: a return request for the warehouse or 3PL),
     ReturnRejected, ReturnReceived, ReturnRefunded: one per return and status."""
@@ -179,6 +207,39 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return message_events(old, new)
     if isinstance(new or old, GiftCardRecord):
         return gift_card_events(old, new)
+    if isinstance(new or old, PurchaseRequest):
+        return purchase_request_events(old, new)
     if isinstance(new or old, ReturnRecord):
         return return_events(old, new)
+    if isinstance(new or old, InvoiceRecord):
+        return invoice_events(old, new)
+    if isinstance(new or old, QuoteRecord):
+        return quote_events(old, new)
+    return []
+
+
+def quote_events(old: QuoteRecord | None, new: QuoteRecord | None) -> list[Event]:
+    """QuoteRequested when a buyer asks, QuoteAnswered on each answer of the shop (a new `answered_at`)."""
+    if not new:
+        return []
+    data = {"quote": Quote.from_record(new, clock.now()).model_dump(mode="json") | {"email": new.email}}
+    if old is None:
+        return [Event(f"{new.id}.QuoteRequested", "QuoteRequested", clock.iso(new.created_at), data)]
+    if new.status == "answered" and new.answered_at and new.answered_at != old.answered_at:
+        at = clock.iso(new.answered_at)
+        return [Event(f"{new.id}.QuoteAnswered.{at}", "QuoteAnswered", at, data)]
+    return []
+
+
+def invoice_events(old: InvoiceRecord | None, new: InvoiceRecord | None) -> list[Event]:
+    """InvoiceIssued when an invoice is written, InvoiceReminder for each new reminder: both carry the whole
+    invoice (the email consumer renders its PDF from it, models/invoices.py)."""
+    if not new:
+        return []
+    data = {"invoice": new.model_dump(mode="json", exclude={"version"})}
+    if old is None:
+        return [Event(f"{new.id}.InvoiceIssued", "InvoiceIssued", clock.iso(new.issued_at), data)]
+    if new.reminders > old.reminders:
+        return [Event(f"{new.id}.InvoiceReminder.{new.reminders}", "InvoiceReminder",
+                      clock.iso(new.reminded_at or clock.now()), data)]
     return []

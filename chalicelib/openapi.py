@@ -41,6 +41,8 @@ REF = "#/components/schemas/{model}"
 ADMIN_PREFIX = "/admin/"
 ADMIN_SCHEME = "adminKey"
 CUSTOMER_PREFIX = "/me"
+# A signed-in customer: /me, and a B2B buyer's /company and /quotes.
+CUSTOMER_PREFIXES = (CUSTOMER_PREFIX, "/company", "/quotes")
 CUSTOMER_SCHEME = "customerToken"
 HEADERS = {
     "X-Request-Id": {"description": "The request's correlation id (the one sent, if it was a sane token), as "
@@ -60,8 +62,8 @@ PARAMETERS = {
                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
 }
 
-STATUS_TEXT = {200: "OK", 201: "Created", 400: "Bad request", 401: "Unauthenticated", 402: "Payment declined",
-               403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
+STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad request", 401: "Unauthenticated",
+               402: "Payment declined", 403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
                415: "Unsupported media type", 422: "Idempotency-Key reused", 429: "Too many requests",
                500: "Internal error", 502: "Upstream unavailable", 503: "Upstream unavailable"}
 DESCRIPTION = """\
@@ -218,6 +220,8 @@ def _components(table) -> tuple[dict, dict]:
             wanted[(doc.request, "validation")] = None
         if _is_model(doc.response):
             wanted[(doc.response, "serialization")] = None
+        for model in doc.other.values():
+            wanted[(model, "serialization")] = None
     keys, top = models_json_schema(list(wanted), ref_template=REF, schema_generator=_Schemas)
     return keys, dict(sorted(top.get("$defs", {}).items()))
 
@@ -242,7 +246,7 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
         operation["description"] = text
     if admin:
         operation["security"] = [{ADMIN_SCHEME: []}]
-    elif path == CUSTOMER_PREFIX or path.startswith(CUSTOMER_PREFIX + "/"):
+    elif any(path == prefix or path.startswith(prefix + "/") for prefix in CUSTOMER_PREFIXES):
         operation["security"] = [{CUSTOMER_SCHEME: []}]
     if doc.request is not None:
         required = _is_model(doc.request) and any(f.is_required() for f in doc.request.model_fields.values())
@@ -258,6 +262,10 @@ def _operation(path: str, method: str, view, doc: RouteDoc, names: dict) -> dict
                                for target, parameters in doc.links.items()}
         answer["headers"] = _headers(method)
         operation["responses"][str(status)] = answer
+    for status, model in doc.other.items():
+        operation["responses"][str(status)] = {
+            "description": STATUS_TEXT.get(status, str(status)), "headers": _headers(method),
+            "content": {"application/json": {"schema": _schema_of(model, "serialization", names)}}}
     for status, codes in sorted(_error_codes(method, doc, admin).items()):
         lines = [f"- `{code}`: {ERROR_CODES[code][status]}" for code in codes]
         operation["responses"][str(status)] = {

@@ -72,13 +72,31 @@ ROUTES: dict[str, str] = {
     # Reports (the dashboard every role lands on)
     "GET /admin/reports/sales": "reports:read",
     "GET /admin/reports/funnel": "reports:read",
+    # B2B: companies and their price lists (terms, credit, prices: a manager's), quotes (prices: a manager's)
+    # and invoices (marking one paid frees credit: a manager's)
+    "GET /admin/companies": "companies:read",
+    "GET /admin/companies/{company_id}": "companies:read",
+    "POST /admin/companies": "companies:write",
+    "PATCH /admin/companies/{company_id}": "companies:write",
+    "POST /admin/companies/{company_id}/buyers": "companies:write",
+    "GET /admin/price-lists": "companies:read",
+    "GET /admin/price-lists/{price_list_id}": "companies:read",
+    "POST /admin/price-lists": "companies:write",
+    "PUT /admin/price-lists/{price_list_id}": "companies:write",
+    "POST /admin/price-lists/{price_list_id}/import": "companies:write",
+    "GET /admin/quotes": "quotes:read",
+    "POST /admin/quotes/{quote_id}/answer": "quotes:write",
+    "GET /admin/invoices": "invoices:read",
+    "GET /admin/invoices/{invoice_id}": "invoices:read",
+    "POST /admin/invoices/{invoice_id}/paid": "invoices:write",
     # Audit log
     "GET /admin/audit": "audit:read",
     "GET /admin/audit.csv": "audit:read",
 }
 
 _READS = {"orders:read", "messages:read", "customers:read", "products:read", "stock:read", "discounts:read",
-          "reports:read", "returns:read", "sales:read", "giftcards:read"}
+          "reports:read", "returns:read", "sales:read", "companies:read", "quotes:read", "invoices:read",
+          "giftcards:read"}
 _OWNER_ONLY = {"audit:read", "staff:manage"}
 EVERY = frozenset(set(ROUTES.values()) | {DEFAULT} | _OWNER_ONLY)
 

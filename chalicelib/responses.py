@@ -12,7 +12,9 @@ from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models import DiscountRecord, Product
 from chalicelib.models.crm import AdminCustomer, Message, Thread
+from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Order
+from chalicelib.models.quotes import Quote
 from chalicelib.models.returns import Return
 
 T = TypeVar("T")
@@ -44,6 +46,14 @@ class Discount(DiscountRecord):
 
 class DiscountPage(Page[Discount]):
     """A page of discount codes, newest first."""
+
+
+class QuotePage(Page[Quote]):
+    """A page of quotes of one status, oldest first."""
+
+
+class InvoicePage(Page[Invoice]):
+    """A page of invoices of one status, oldest due date first."""
 
 
 class Recommendations(BaseModel):
@@ -201,3 +211,26 @@ class ReturnPage(Page[Return]):
 
 class ThreadPage(Page[Thread]):
     """A page of customer service threads."""
+
+
+# --- B2B (models/companies.py) ---------------------------------------------------------------------
+
+from chalicelib.models.companies import Company, PriceList, PurchaseRequest  # noqa: E402
+
+
+class CompanyPage(Page[Company]):
+    """A page of companies, newest first."""
+
+
+class PriceListPage(Page[PriceList]):
+    """A page of price lists, newest first."""
+
+
+class PurchaseRequestPage(Page[PurchaseRequest]):
+    """A page of a company's purchase requests, newest first."""
+
+
+class PurchaseRequestAnswer(BaseModel):
+    """Checkout's 202: a company buyer's checkout above their spending limit, waiting for an approver."""
+
+    purchase_request: PurchaseRequest

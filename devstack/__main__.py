@@ -81,6 +81,7 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         FULFILMENT_QUEUE_URL=outputs["FulfilmentQueueUrl"],
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
         VIEWS_BUCKET=outputs["ViewsBucketName"],
+        DOCUMENTS_BUCKET=outputs["DocumentsBucketName"],
         IMAGES_BUCKET=outputs["ImagesBucketName"],
         # No CloudFront locally: images are read from the moto server's S3 (path style).
         IMAGES_BASE_URL=(os.environ.get("IMAGES_BASE_URL")
@@ -93,6 +94,7 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         CART_LINK_SECRET=secrets.token_urlsafe(32),
         UNSUBSCRIBE_SECRET=secrets.token_urlsafe(32),
         GIFT_CARD_SECRET=secrets.token_urlsafe(32),
+        BANK_WEBHOOK_SECRET=os.environ.get("BANK_WEBHOOK_SECRET", "local-bank-secret"),
         API_URL=f"http://{HOST}:{ports['API_PORT']}",
         STOREFRONT_URL=storefront,
         CORS_ALLOW_ORIGIN=os.environ.get("CORS_ALLOW_ORIGIN") or storefront,

@@ -56,6 +56,7 @@ STACK_ENVIRONMENT = {
     "EMAIL_QUEUE_URL": {"Ref": "EmailQueue"},
     "EMAIL_QUEUE_NAME": {"Fn::GetAtt": ["EmailQueue", "QueueName"]},
     "VIEWS_BUCKET": {"Ref": "ViewsBucket"},
+    "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
     # Product images: uploaded into the bucket (presigned PUT), served through their CloudFront (deploy.yaml).
     "IMAGES_BUCKET": {"Ref": "ImagesBucket"},
     "IMAGES_BASE_URL": {"Fn::Sub": "https://${ImagesDistribution.DomainName}"},
@@ -68,10 +69,10 @@ STACK_ENVIRONMENT = {
 }
 
 # API Gateway's Cognito authorizer (ID tokens of the customer pool) on the customer routes: every
-# method of a path that is /me or starts with /me/. The app verifies the tokens again (accounts.py);
+# method of a path under /me, /company (B2B buyers) or /quotes. The app verifies the tokens again (accounts.py);
 # routes that take a token or another credential (the order page, checkout) have no authorizer.
 CUSTOMER_AUTHORIZER = "CustomerPool"
-CUSTOMER_PATH = re.compile(r"^/me(/|$)")
+CUSTOMER_PATH = re.compile(r"^/(me|company|quotes)(/|$)")
 
 # Variables of the packaging shell that would leak into the app chalice imports (queue names, the
 # stream ARN) or into boto3; the stage's own values come from .chalice/config.json.

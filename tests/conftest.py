@@ -38,6 +38,7 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
         FULFILMENT_QUEUE_URL=outputs["FulfilmentQueueUrl"],
         EMAIL_QUEUE_URL=outputs["EmailQueueUrl"],
         VIEWS_BUCKET=outputs["ViewsBucketName"],
+        DOCUMENTS_BUCKET=outputs["DocumentsBucketName"],
         IMAGES_BUCKET=outputs["ImagesBucketName"],
         ADMIN_KEY_HASHES=hashlib.sha256(ADMIN_KEY.encode()).hexdigest(),
         GIFT_CARD_SECRET="gift-card-test-secret",
@@ -48,13 +49,14 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
 
 def reset_clients() -> None:
     from chalicelib import config, publishing
-    from chalicelib.repository import catalogue_views, dynamo, images
+    from chalicelib.repository import catalogue_views, documents, dynamo, images
     from chalicelib.services import search
 
     config.reset()
     dynamo.client.cache_clear()
     publishing._sqs.cache_clear()
     catalogue_views.s3.cache_clear()
+    documents.s3.cache_clear()
     images.s3.cache_clear()
     search.forget()
 

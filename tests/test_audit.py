@@ -132,8 +132,9 @@ def test_the_log_exports_as_csv(client):
     assert '"code": "SUMMER"' in rows[0]["after"]
 
 
-def test_every_admin_write_route_is_recorded(shop, localstripe):
+def test_every_admin_write_route_is_recorded(shop, localstripe, pool):
     from app import app
+    from tests.b2b_support import BILLING, account_cart, add_buyer, make_company
 
     make_product(shop, sku_prefix="TEE", price=2500, on_hand=50)
     product_id = shop.get("/admin/products", headers=ADMIN).data["data"][0]["id"]
@@ -150,6 +151,17 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
 
     returned = shipped_order(shop, {"TEE-M": 2}, localstripe)
     kept, rejected = (ask(shop, returned, [line()]).data["id"] for _ in range(2))
+    # B2B: a company with a price list, a buyer's quote and another buyer's invoiced order.
+    company = make_company(shop, payment_terms_days=30, credit_limit={"EUR": 1_000_000})["id"]
+    price_list = shop.post("/admin/price-lists", {"name": "Acme", "currency": "EUR", "prices": [
+        {"sku": "TEE-M", "tiers": [{"min_quantity": 1, "price": 2000}]}]}, headers=ADMIN).data["id"]
+    quoting = add_buyer(shop, pool, company, "quoting@acme.example")
+    cart = account_cart(shop, quoting, {"TEE-M": 2})
+    quote = shop.post(f"/carts/{cart['id']}/quote", {}, headers=quoting).data["id"]
+    paying = add_buyer(shop, pool, company, "paying@acme.example")
+    cart = account_cart(shop, paying, {"TEE-M": 1})
+    invoice = shop.post(f"/carts/{cart['id']}/checkout", {"payment_method": "invoice"},
+                        headers=paying).data["order"]["invoice"]["id"]
     calls = [
         ("POST", "/admin/products", {"title": "Cap", "variants": [
             {"sku": "CAP-1", "price": 900, "currency": "EUR", "on_hand": 2}]}),
@@ -178,6 +190,15 @@ def test_every_admin_write_route_is_recorded(shop, localstripe):
                                            ends_at=clock.iso(clock.now() + timedelta(days=2)))),
         ("POST", f"/admin/products/{product_id}/images", {"content_type": "image/png", "alt": "front"}),
         ("POST", "/admin/gift-cards", {"currency": "EUR", "amount": 1000}),
+        ("POST", "/admin/companies", {"name": "Other SARL", "billing_address": BILLING}),
+        ("PATCH", f"/admin/companies/{company}", {"name": "Acme AG"}),
+        ("POST", f"/admin/companies/{company}/buyers", {"email": "bob@acme.example"}),
+        ("POST", "/admin/price-lists", {"name": "Other", "currency": "EUR", "prices": []}),
+        ("PUT", f"/admin/price-lists/{price_list}", {"name": "Acme 2", "currency": "EUR", "prices": []}),
+        ("POST", f"/admin/price-lists/{price_list}/import", {"csv": "sku,min_quantity,price\nTEE-M,1,1900\n"}),
+        ("POST", f"/admin/quotes/{quote}/answer", {"lines": [{"sku": "TEE-M", "unit_price": 1800}],
+                                                    "expires_at": clock.iso(clock.now() + timedelta(days=7))}),
+        ("POST", f"/admin/invoices/{invoice}/paid", {}),
     ]
     for method, path, body in calls:
         answer = shop.request(method, path, body, headers=ADMIN)

@@ -288,6 +288,32 @@ def test_what_each_customer_route_costs(client, pool):
         assert calls.by_operation() == calls_expected, (method, path, calls.by_operation())
 
 
+def test_what_a_company_buyers_cart_and_checkout_cost(shop, pool, provider_calls):
+    """A buyer's account cart reads the membership in the cart's BatchGetItem, then the company and its price
+    list in one more; checkout the same plus its transaction; `/company/orders` one GetItem (membership), one
+    for the company and one Query (GSI4)."""
+    from tests.b2b_support import account_cart, add_buyer, make_company
+
+    make_product(shop, sku_prefix="BOLT", sizes=("M8", "M10"), price=1500, on_hand=500)
+    company = make_company(shop)
+    shop.post("/admin/price-lists", {"name": "Acme", "currency": "EUR", "companies": [company["id"]],
+                                     "prices": [{"sku": "BOLT-M8", "tiers": [{"min_quantity": 1, "price": 1200}]}]},
+              headers=ADMIN)
+    ada = add_buyer(shop, pool, company["id"], "ada@acme.example")
+    cart = account_cart(shop, ada, {"BOLT-M8": 10, "BOLT-M10": 1})
+    batch = ("dynamodb", "BatchGetItem")
+    with count_calls() as read:
+        shop.get(f"/carts/{cart['id']}")
+    assert read.by_operation() == {("dynamodb", "GetItem"): 1, batch: 2}
+    with count_calls() as placed:
+        answer = shop.post(f"/carts/{cart['id']}/checkout", {}, headers=ada)
+    assert answer.status_code == 201, answer.data
+    assert placed.by_operation() == {("dynamodb", "GetItem"): 1, batch: 2, ("dynamodb", "TransactWriteItems"): 1}
+    with count_calls() as listed:
+        shop.get("/company/orders", headers=ada)
+    assert listed.by_operation() == {("dynamodb", "GetItem"): 2, ("dynamodb", "Query"): 1}
+
+
 def test_aws_calls_of_the_return_routes(shop):
     from tests.test_returns import admin, ask, line, shipped_order
 

@@ -48,6 +48,7 @@ class Recorder:
         self.current: str | None = None
         self.queues = {outputs["EmailQueueUrl"]: "${EmailQueue.Arn}",
                        outputs["FulfilmentQueueUrl"]: "${FulfilmentQueue.Arn}"}
+        self.documents = outputs["DocumentsBucketName"]
 
     @contextmanager
     def function(self, name: str):
@@ -85,12 +86,13 @@ class Recorder:
         elif service == "ssm":
             name = re.sub(r"^/commerce/[^/]+/", "/commerce/${Stage}/", params["Name"])
             yield f"ssm:{operation}", "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + name
-        elif service == "s3":  # only the catalogue views' bucket
+        elif service == "s3":  # the catalogue views' bucket, or the documents' (invoice PDFs)
+            arn = "${DocumentsBucket.Arn}" if params.get("Bucket") == self.documents else "${ViewsBucket.Arn}"
             if operation in ("GetObject", "HeadObject"):
-                yield "s3:GetObject", "${ViewsBucket.Arn}/*"
-                yield "s3:ListBucket", "${ViewsBucket.Arn}"  # else a missing object is a 403, not a 404
+                yield "s3:GetObject", f"{arn}/*"
+                yield "s3:ListBucket", arn  # else a missing object is a 403, not a 404
             else:
-                yield f"s3:{operation}", "${ViewsBucket.Arn}/*"
+                yield f"s3:{operation}", f"{arn}/*"
         else:
             yield f"{service}:{operation}", "?"
 
@@ -184,5 +186,43 @@ def test_the_catalogue_views_rebuild_and_search_are_allowed_by_their_policies(cl
     functions = {function for function, _, _ in recorder.calls}
     assert functions == {"api", "on_table_change", "refresh_catalogue_views"}
     assert ("refresh_catalogue_views", "s3:PutObject") in {call[:2] for call in recorder.calls}
+    denied = sorted({call for call in recorder.calls if not allowed(*call)})
+    assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
+
+
+def test_paying_by_invoice_and_its_reminders_are_allowed_by_their_policies(client, aws, recorder, pool, monkeypatch):
+    from tests.b2b_support import account_cart, add_buyer, make_company
+    from tests.conftest import reset_clients
+    from tests.growth_support import relay, scheduled
+
+    reset_clients()
+    monkeypatch.setenv("EMAIL_SENDER", SENDER)
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+    emails._ses.cache_clear()
+    stream = Stream()
+    make_product(client, on_hand=5)
+    company = make_company(client, payment_terms_days=30, credit_limit={"EUR": 100000})
+    headers = add_buyer(client, pool, company["id"], "ada@acme.example")  # signs up in the pool: the test's calls
+    with recorder.function("api"):
+        cart = account_cart(client, headers, {"TEE-M": 1})
+        placed = client.post(f"/carts/{cart['id']}/checkout", {"payment_method": "invoice"}, headers=headers)
+        assert placed.status_code == 201, placed.data
+        invoice_id = placed.data["order"]["invoice"]["id"]
+        assert client.get(f"/admin/invoices/{invoice_id}", headers=ADMIN).status_code == 200
+    moment = clock.now() + timedelta(days=31)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    with recorder.function("remind_overdue_invoices"):
+        assert scheduled(client, "remind_overdue_invoices") == {"reminded": 1}
+    with recorder.function("api"):
+        assert client.post(f"/admin/invoices/{invoice_id}/paid", headers=ADMIN).status_code == 200
+    with recorder.function("on_table_change"):
+        relay(client, stream)
+    with recorder.function("on_email_message"):
+        result = pump(client, "on_email_message", aws["EmailQueueUrl"])
+    assert result["received"] and not result["failed"], result
+
+    functions = {function for function, _, _ in recorder.calls}
+    assert functions == {"api", "remind_overdue_invoices", "on_table_change", "on_email_message"}
+    assert ("api", "s3:PutObject") in {call[:2] for call in recorder.calls}
     denied = sorted({call for call in recorder.calls if not allowed(*call)})
     assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)

@@ -31,7 +31,8 @@ SECRETS = {
     "api": {"STRIPE_SECRET_KEY": "stripe-secret-key", "STRIPE_WEBHOOK_SECRETS": "stripe-webhook-secrets",
             "ADMIN_KEY_HASHES": "admin-key-hashes", "ADMIN_API_KEYS": "admin-api-keys",
             "CART_LINK_SECRET": "cart-link-secret",
-            "UNSUBSCRIBE_SECRET": "unsubscribe-secret", "GIFT_CARD_SECRET": "gift-card-secret"},
+            "UNSUBSCRIBE_SECRET": "unsubscribe-secret", "BANK_WEBHOOK_SECRET": "bank-webhook-secret",
+            "GIFT_CARD_SECRET": "gift-card-secret"},
     "on_table_change": {"GIFT_CARD_SECRET": "gift-card-secret"},
     "on_fulfilment_message": {"FULFILMENT_WEBHOOK_SECRET": "fulfilment-webhook-secret"},
     "on_email_message": {"CART_LINK_SECRET": "cart-link-secret", "UNSUBSCRIBE_SECRET": "unsubscribe-secret",
@@ -345,7 +346,7 @@ def test_the_customer_routes_sit_behind_the_pools_cognito_authorizer(template):
     guarded = {(path, method) for path, methods in swagger["paths"].items() for method, operation in methods.items()
                if operation.get("security") == [{"CustomerPool": []}]}
     customer = {(path, method) for path, methods in swagger["paths"].items() for method in methods
-                if (path == "/me" or path.startswith("/me/")) and method != "options"}
+                if path.split("/")[1] in ("me", "company", "quotes") and method != "options"}
     assert customer and guarded == customer
     _, api = functions(template)["api"]
     assert api["Environment"]["Variables"]["COGNITO_USER_POOL_ID"] == {"Ref": "CustomerPool"}

@@ -3,14 +3,18 @@ import { clientFor } from "./api";
 import { currentCredential, signOut, type Credential } from "./auth";
 import { CanContext } from "./components/useCan";
 import { Audit } from "./pages/Audit";
+import { Companies } from "./pages/Companies";
 import { CustomerDetail, Customers } from "./pages/Customers";
 import { Dashboard } from "./pages/Dashboard";
 import { Discounts } from "./pages/Discounts";
 import { GiftCards } from "./pages/GiftCards";
+import { Invoices } from "./pages/Invoices";
 import { MessageThread, Messages } from "./pages/Messages";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
+import { PriceLists } from "./pages/PriceLists";
 import { Products } from "./pages/Products";
+import { Quotes } from "./pages/Quotes";
 import { Sales } from "./pages/Sales";
 import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
@@ -24,6 +28,10 @@ const SECTIONS: { path: string; label: string; needs: Permission }[] = [
   { path: "returns", label: "Returns", needs: "returns:read" },
   { path: "discounts", label: "Discounts", needs: "discounts:read" },
   { path: "sales", label: "Sales", needs: "sales:read" },
+  { path: "companies", label: "Companies", needs: "companies:read" },
+  { path: "price-lists", label: "Price lists", needs: "companies:read" },
+  { path: "quotes", label: "Quotes", needs: "quotes:read" },
+  { path: "invoices", label: "Invoices", needs: "invoices:read" },
   { path: "customers", label: "Customers", needs: "customers:read" },
   { path: "messages", label: "Messages", needs: "messages:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
@@ -46,6 +54,10 @@ export function App() {
   else if (section === "products") page = <Products client={client} />;
   else if (section === "returns") page = <Returns client={client} />;
   else if (section === "discounts") page = <Discounts client={client} />;
+  else if (section === "companies") page = <Companies client={client} />;
+  else if (section === "price-lists") page = <PriceLists client={client} />;
+  else if (section === "quotes") page = <Quotes client={client} />;
+  else if (section === "invoices") page = <Invoices client={client} />;
   else if (section === "customers" && id) page = <CustomerDetail client={client} customerId={id} />;
   else if (section === "customers") page = <Customers client={client} />;
   else if (section === "messages" && id) page = <MessageThread client={client} orderId={id} />;

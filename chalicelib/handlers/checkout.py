@@ -19,7 +19,7 @@ from chalicelib.errors import (
 )
 from chalicelib.handlers.common import documented, parse
 from chalicelib.models import Request
-from chalicelib.responses import Checkout
+from chalicelib.responses import Checkout, PurchaseRequestAnswer
 from chalicelib.services import checkout
 
 bp = Blueprint(__name__)
@@ -34,6 +34,7 @@ class CheckoutIn(Request):
 
 @bp.route("/carts/{cart_id}/checkout", methods=["POST"])
 @documented(Checkout, status=(201, 200), request=CheckoutIn, summary="Check the cart out",
+            other={202: PurchaseRequestAnswer},
             errors=[ResourceMissing, Unauthenticated, EmailNotVerified, OutOfStock, CartChanged, PaymentDeclined,
                     DiscountUnknown, *DISCOUNT_REFUSALS.values()],
             links={"get_order": {"order_id": "$response.body#/order/id",
@@ -45,13 +46,17 @@ def checkout_cart(cart_id):
     a shipping address and method (a 400 names the missing `param`); reserves the stock (a 409 `out_of_stock`
     names the line, and then nothing is reserved). With a `payment_method` (Stripe's `pm_...`) the payment is
     confirmed at once. A signed-in customer (`Authorization: Bearer <Cognito token>`) is recorded on the order
-    as its `customer_id`; a guest order gets the customer id of its email."""
+    as its `customer_id`; a guest order gets the customer id of its email. A company buyer's cart above their
+    spending limit answers 202 `{"purchase_request": ...}` instead: nothing is reserved until an approver
+    approves it (`POST /company/purchase-requests/{id}/approve`)."""
     request = bp.current_request
     body = parse(CheckoutIn, request)
     customer_id = accounts.from_request(request).customer_id if accounts.bearer_present(request) else None
     try:
         result = checkout.complete(cart_id, body.payment_method, idempotency.key_of(request), customer_id,
                                    body.marketing_consent)
+    except checkout.ApprovalNeeded as needed:  # B2B: above the buyer's spending limit
+        return Response({"purchase_request": needed.request.model_dump(mode="json")}, status_code=202)
     except CommerceError as error:
         observability.metric("CheckoutFailed", reason=error.code)
         raise

@@ -34,6 +34,7 @@ class RouteDoc:
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # operationId -> {parameter: expression}
     tag: str | None = None  # the document's group; by default the handler module's name
     media_type: str = "application/json"  # of the success answer (a CSV export or a feed says its own)
+    other: dict[int, type[BaseModel]] = field(default_factory=dict)  # a success status with another body
 
 
 def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[int, ...] = 200,
@@ -42,7 +43,8 @@ def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[i
                optional_headers: dict[str, str] | None = None, summary: str | None = None,
                operation_id: str | None = None,
                links: dict[str, dict[str, str]] | None = None, tag: str | None = None,
-               media_type: str = "application/json") -> Callable[[F], F]:
+               media_type: str = "application/json",
+               other: dict[int, type[BaseModel]] | None = None) -> Callable[[F], F]:
     """Declare a route's contract; stack it under the route decorator:
 
         @bp.route("/carts/{cart_id}/lines", methods=["POST"])
@@ -54,13 +56,14 @@ def documented(response: type[BaseModel] | dict | None, *, status: int | tuple[i
     idempotency errors, an admin route's 401, 400 for a body...) are added by the generator. `links` are
     OpenAPI links from a successful answer to the operations it leads to, e.g.
     `{"get_cart": {"cart_id": "$response.body#/id"}}` (clients read them; Schemathesis follows them).
+    `other` documents a success status whose body is another model (checkout's 202 purchase request).
     The generator refuses a route without this declaration. Costs nothing at import beyond storing the
     arguments on the view function."""
     doc = RouteDoc(response=response, status=(status,) if isinstance(status, int) else tuple(status),
                    request=request, query=query, errors=tuple(errors), headers=dict(headers or {}),
                    optional_headers=dict(optional_headers or {}), summary=summary, operation_id=operation_id,
                    links=dict(links or {}), tag=tag,
-                   media_type=media_type)
+                   media_type=media_type, other=dict(other or {}))
 
     def mark(view: F) -> F:
         setattr(view, DOC_ATTRIBUTE, doc)

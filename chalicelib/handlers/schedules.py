@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, crm, gift_cards, messages, orders, sales
+from chalicelib.services import abandoned_carts, catalogue_views, crm, gift_cards, invoices, messages, orders, sales
 
 bp = Blueprint(__name__)
 
@@ -48,6 +48,12 @@ def measure_open_threads(event):
 def release_gift_cards(event):
     """Gift cards bought to be sent on a date go out within five minutes of it (services/gift_cards.py)."""
     return {"released": gift_cards.release_due()}
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def remind_overdue_invoices(event):
+    """Open invoices past their due date get a reminder email (at once, then every INVOICE_REMINDER_DAYS)."""
+    return {"reminded": invoices.remind_overdue()}
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

@@ -337,6 +337,11 @@ class ShippingMethod(BaseModel):
     price: int
 
 
+# Where a line's unit price comes from: the catalogue, the buyer's company price list (its first tier), a
+# volume tier of it, or an accepted quote (models/companies.py).
+PriceSource = Literal["public", "price_list", "tier", "quote"]
+
+
 class CartLine(BaseModel):
     sku: str
     product_id: str
@@ -347,6 +352,7 @@ class CartLine(BaseModel):
     free: bool = False  # added by an automatic promotion (buy X get Y)
     gift_card: GiftCardLine | None = Field(None, exclude_if=lambda value: value is None,
                                            description="A gift-card line's recipient (present only on those).")
+    price_source: PriceSource = "public"
     # The catalogue's price when a checkout charges the shown one (SALE_GRACE_SECONDS): what the
     # reservation checks. Never shown nor stored.
     catalogue_price: int | None = Field(None, exclude=True)
@@ -422,6 +428,7 @@ class Cart(Totals):
     amount_due: int | None = Field(None, description="What is left for the payment provider: the total less "
                                                       "gift cards and store credit.")
     order_id: str | None
+    reverse_charge: bool = Field(False, description="An intra-EU B2B sale: tax 0, the buyer accounts for the VAT.")
     created_at: datetime
     updated_at: datetime
     expires_at: datetime

@@ -13,11 +13,12 @@ from typing import Literal
 from pydantic import BaseModel, create_model
 
 from chalicelib.models import Address, CartLine, Record
+from chalicelib.models.invoices import InvoiceRef
 from chalicelib.models.kept import Keyed
 from chalicelib.models.stock import spread
 
 OrderStatus = Literal["pending_payment", "paid", "cancelled", "needs_review"]
-PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "failed"]
+PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "failed", "invoiced"]
 FulfilmentStatus = Literal["unfulfilled", "requested", "partially_shipped", "shipped"]
 
 
@@ -91,6 +92,8 @@ class OrderRecord(Record):
     currency: str
     email: str
     customer_id: str | None = None  # customer_id_for(email), or the signed-in customer's; None once erased
+    company_id: str | None = None  # the company of the buyer who placed it (B2B: models/companies.py)
+    reverse_charge: bool = False  # an intra-EU B2B sale: tax 0, the buyer accounts for the VAT
     lines: list[CartLine]
     shipping_address: Address
     shipping_method: str
@@ -115,6 +118,10 @@ class OrderRecord(Record):
     duplicate_payments: list[DuplicatePayment] = []
     payment: PaymentRef | None = None
     paid_by: str | None = None  # the provider's id of the payment recorded in amount_paid
+    # Paid by invoice (services/invoices.py): status `paid` (fulfilment proceeds), payment_status `invoiced`
+    # until the invoice is marked paid.
+    invoice: InvoiceRef | None = None
+    quote_id: str | None = None  # placed by accepting this quote (models/quotes.py), at its prices
     review_reason: str | None = None
     cancel_reason: str | None = None
     stock_released: bool = False

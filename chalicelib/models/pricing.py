@@ -18,10 +18,12 @@ from chalicelib.models import (
     CartRecord,
     DiscountRecord,
     DiscountStatus,
+    PriceSource,
     ShippingMethod,
     SkuRecord,
     round_half_up,
 )
+from chalicelib.models.companies import B2BTerms, tier_price
 from chalicelib.models.customers import customer_id_for
 
 
@@ -146,20 +148,33 @@ def tax_on(amount: int, country: str | None, tax_rates: Mapping[str, int]) -> in
     return round_half_up(amount * int(tax_rates.get(country, 0)), 10_000)
 
 
+def unit_price(sku: SkuRecord, quantity: int, currency: str, b2b: B2BTerms | None) -> tuple[int, PriceSource]:
+    """The price resolution order: the buyer's company price list in the cart's currency, at the tier for the
+    line's quantity (its first tier is `price_list`, a later one `tier`), else the catalogue's (`public`)."""
+    entry = b2b.price_list.entry(sku.sku) if b2b and b2b.price_list and b2b.price_list.currency == currency else None
+    if entry is not None:
+        return tier_price(entry, quantity)
+    return sku.price_in(currency), "public"
+
+
 def price_cart(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               context: PricingContext) -> Cart:
-    """The cart as the storefront sees it, every price taken from the catalogue now. Lines whose
-    variant is gone, inactive or priced in another currency are left out of the view and totals.
-    `skus` must hold the promotions' free SKUs too; `discount` is the cart's code, if any (None also
-    when the cart names a code that no longer exists)."""
+               context: PricingContext, b2b: B2BTerms | None = None, quoted: Mapping[str, int] | None = None) -> Cart:
+    """The cart as the storefront sees it, every price taken from the catalogue now (for a company's
+    buyer, `b2b`: from the company's price list first, and no tax when the sale is reverse-charged).
+    Lines whose variant is gone, inactive or priced in another currency are left out of the view and
+    totals. `skus` must hold the promotions' free SKUs too; `discount` is the cart's code, if any (None
+    also when the cart names a code that no longer exists). `quoted` are the unit prices of an accepted
+    quote (models/quotes.py), which replace any other for their SKUs (`price_source: "quote"`)."""
     lines = []
     for line in record.lines:
         sku = skus.get(line.sku)
-        price = sku.price_in(record.currency) if sku is not None and sku.active else None
-        if price is None:
+        if sku is None or not sku.active or sku.price_in(record.currency) is None:
             continue
+        price, source = unit_price(sku, line.quantity, record.currency, b2b)
+        if quoted and line.sku in quoted:
+            price, source = quoted[line.sku], "quote"
         lines.append(CartLine(sku=sku.sku, product_id=sku.product_id, title=sku.line_title, quantity=line.quantity,
-                              unit_price=price, line_total=price * line.quantity,
+                              unit_price=price, line_total=price * line.quantity, price_source=source,
                               gift_card=line.gift_card if sku.gift_card else None))
     lines += free_items(lines, context.promotions, skus, record.currency)
     subtotal = sum(line.line_total for line in lines)
@@ -180,12 +195,13 @@ def price_cart(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     chosen = next((m for m in offered if m.id == record.shipping_method), None)
     shipping_total = chosen.price if chosen and lines else 0
     country = record.shipping_address.country if record.shipping_address else None
-    tax_total = tax_on(merchandise + shipping_total, country, context.tax_rates)
+    reverse_charge = bool(b2b and b2b.reverse_charge)
+    tax_total = 0 if reverse_charge else tax_on(merchandise + shipping_total, country, context.tax_rates)
     return Cart(
         id=record.id, status=record.status, currency=record.currency, email=record.email, lines=lines,
         shipping_address=record.shipping_address, shipping_method=record.shipping_method,
         available_shipping_methods=offered, discount_code=record.discount_code, discount=status,
-        order_id=record.order_id,
+        order_id=record.order_id, reverse_charge=reverse_charge,
         subtotal=subtotal, discount_total=discount_total, shipping_total=shipping_total, tax_total=tax_total,
         total=merchandise + shipping_total + tax_total,
         created_at=record.created_at, updated_at=record.updated_at,

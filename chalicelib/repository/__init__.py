@@ -186,6 +186,61 @@ Derived views of the catalogue (search index, channel feeds; repository/catalogu
 |                                |                                                | catalogue_views.head_object        |
 |                                |                                                | catalogue_views.object_url         |
 
+B2B companies, price lists and purchase requests (repository/companies.py, repository/purchase_requests.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| a company                      | PK=COMPANY#<co id>, SK=COMPANY                 | companies.get                      |
+|                                |                                                | companies.save                     |
+| companies, newest first        | GSI1: COMPANIES, <created_at>#<co id>          | companies.list_recent              |
+| a customer's membership        | PK=CUSTOMER#<cus id>, SK=COMPANY               | companies.membership               |
+| add a buyer                    | transaction: membership (conditional) +        | companies.add_buyer                |
+|                                | PK=COMPANY#<co id>, SK=BUYER#<cus id>          |                                    |
+| a company's buyers             | Query COMPANY#<co id>, SK begins_with BUYER#   | companies.buyers                   |
+| forget a buyer (erasure)       | transaction: delete membership + BUYER#        | companies.forget_buyer             |
+| a price list                   | PK=PRICE_LIST#<pl id>, SK=PRICE_LIST           | companies.get_price_list           |
+| price lists, newest first      | GSI1: PRICE_LISTS, <created_at>#<pl id>        | companies.list_price_lists         |
+| write a list + company copies  | PRICE_LIST# + COMPANY#<co id>/PRICES#<cur>     | companies.save_price_list          |
+|                                | (conditional on holder and version)            |                                    |
+| who holds a company's currency | BatchGetItem COMPANY#<co id>/PRICES#<cur>      | companies.price_list_holders       |
+| price an account's cart        | BatchGetItem SKU#.., DISCOUNT#, CUSTOMER#/     | companies.pricing_batch            |
+|                                | COMPANY and /STATS; then COMPANY + PRICES#<cur>|                                    |
+|                                | (a buyer) or CUSTOMER_GROUP#<segment>/PRICES#  |                                    |
+| a company's orders, newest     | GSI4: COMPANY#<co id>, <created_at>#<id>       | orders.list_by_company             |
+| a purchase request             | PK=COMPANY#<co id>, SK=PURCHASE_REQUEST#<id>   | purchase_requests.get              |
+| open one (idempotent)          | Put attribute_not_exists(PK)                   | purchase_requests.open_request     |
+| decide one                     | Put on its version                             | purchase_requests.save             |
+| a company's requests, newest   | GSI1: COMPANY#<co id>#PURCHASE_REQUESTS, ..    | purchase_requests.list_recent      |
+
+B2B invoices and quotes (repository/invoices.py, repository/quotes.py, repository/documents.py):
+
+| pattern                        | key or index                                   | function                           |
+| ------------------------------ | ---------------------------------------------- | ---------------------------------- |
+| invoice by id                  | PK=INVOICE#<inv id>, SK=INVOICE                | invoices.get                       |
+| the year's last number         | PK=INVOICE_NUMBERS, SK=<year>                  | invoices.last_number               |
+| a company's open credit        | PK=CREDIT#<co id>, SK=<currency>               | invoices.open_credit               |
+| issue with its order           | pieces of orders.place: INVOICE# + counter     | invoices.issue                     |
+|                                | (on the number read) + CREDIT# (within limit)  |                                    |
+| mark paid, free the credit     | transaction: INVOICE# (on its version) +       | invoices.settle                    |
+|                                | CREDIT# - total + ORDER# payment_status        |                                    |
+| note a reminder                | PK=INVOICE#<id>, SK=INVOICE (on its version)   | invoices.record_reminder           |
+| void (its order cancelled)     | transaction: INVOICE# (on its version) +       | invoices.void                      |
+|                                | CREDIT# - total                                |                                    |
+| invoice by number (transfers)  | GSI3: INVOICE_NUMBER#<number> (Limit 1)        | invoices.find_by_number            |
+| open invoices due before       | GSI2: INVOICES#open, SK < <cutoff>             | invoices.each_open_due_before      |
+| invoices by status             | GSI2: INVOICES#<status>, <due_at>#<id>         | invoices.list_by_status            |
+| a company's overdue invoice    | GSI1: COMPANY_INVOICES#<co id>#open, SK <      | invoices.has_open_due_before       |
+|                                | <cutoff> (Limit 1)                             |                                    |
+| an invoice PDF (S3)            | <DOCUMENTS_BUCKET>/invoices/<year>/<number>-.. | documents.store                    |
+|                                |                                                | documents.exists                   |
+|                                |                                                | documents.fetch                    |
+|                                |                                                | documents.link                     |
+| quote by id                    | PK=QUOTE#<quo id>, SK=QUOTE                    | quotes.get                         |
+|                                |                                                | quotes.create                      |
+| answer a quote                 | PK=QUOTE#<quo id>, SK=QUOTE (on its version)   | quotes.save                        |
+| accept a quote (checkout)      | a piece of orders.place (answered, unexpired)  | quotes.accept                      |
+| quotes by status (inbox)       | GSI1: QUOTES#<status>, <created_at>#<id>       | quotes.list_by_status              |
+
 Sales, price history and product images (repository/sales.py, prices.py, images.py):
 
 | pattern                        | key or index                                   | function                           |

@@ -14,18 +14,22 @@ from chalicelib import clock, observability
 from chalicelib.clock import iso
 from chalicelib.errors import (
     CartChanged,
+    CreditLimitExceeded,
     DiscountUsedUp,
     DuplicateEvent,
     GiftCardInsufficient,
     InvalidRequest,
     OrderChanged,
+    QuoteExpired,
     StockShort,
     StoreCreditInsufficient,
 )
 from chalicelib.models import DiscountRecord
 from chalicelib.models.balances import CreditEntry
+from chalicelib.models.invoices import InvoiceRecord
 from chalicelib.models.orders import OrderRecord, PaymentRef, StockMove, Tender, quantities
-from chalicelib.repository import discounts, dynamo, gift_cards, store_credit
+from chalicelib.models.quotes import QuoteRecord
+from chalicelib.repository import discounts, dynamo, gift_cards, invoices, quotes, store_credit
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import shard_key, sku_key
 
@@ -43,9 +47,11 @@ def event_key(provider: str, event_id: str) -> dict:
 def _item(order: OrderRecord) -> dict:
     stamp = f"{iso(order.created_at)}#{order.id}"
     customer = {"GSI3PK": f"CUSTOMER#{order.customer_id}", "GSI3SK": stamp} if order.customer_id else {}
+    company = {"GSI4PK": f"COMPANY#{order.company_id}", "GSI4SK": stamp} if order.company_id else {}
     return (order_key(order.id) | order.model_dump(mode="json")
             | {"correlation_id": observability.correlation_id() or order.correlation_id}
-            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp} | customer)
+            | {"GSI1PK": f"ORDERS#{order.status}", "GSI1SK": stamp, "GSI2PK": "ORDERS", "GSI2SK": stamp}
+            | customer | company)
 
 
 STOCK_MOVES = {
@@ -77,9 +83,11 @@ def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
 
 
 def _reservations(order: OrderRecord) -> list[dynamo.Piece]:
-    # A line charged as the cart showed it (checkout's grace after a sale) reserves at the catalogue's price.
+    # Conditioned on the catalogue price only where the line has it (a company's price list sets its own; a
+    # quoted price is the quote's, whose piece is in the transaction). A line charged as the cart showed it
+    # (checkout's grace after a sale) reserves at the catalogue's price.
     prices = {line.sku: line.unit_price if line.catalogue_price is None else line.catalogue_price
-              for line in order.lines if not line.free}
+              for line in order.lines if not line.free and line.price_source == "public"}
     pieces = []
     for sku, quantity in quantities(order).items():
         plan = order.stock_shards.get(sku) or [(None, quantity)]
@@ -133,17 +141,25 @@ def get(order_id: str) -> OrderRecord | None:
 
 
 def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord | None = None,
-          extra: list[dynamo.Piece] = ()) -> None:
+          extra: list[dynamo.Piece] = (), invoice: tuple[InvoiceRecord, int] | None = None,
+          quote: QuoteRecord | None = None) -> None:
     """The checkout transaction: write the order, reserve every SKU's stock (at the price the
     order was computed with; a sharded SKU on the shards in `order.stock_shards`), count a use of
-    the `redeem` discount code and retire the cart at the version read; all or nothing. Raises
-    StockShort naming a short SKU, DiscountUsedUp, CartChanged if the cart moved on or was checked
-    out. An order that settles a return (an exchange: repository/returns.py) has no cart (`cart_version`
-    None) and brings the return's pieces (`extra`); their failures are raised as `dynamo.Cancelled`."""
+    the `redeem` discount code, issue the `invoice` (with the company's credit limit: its number and
+    the open credit, repository/invoices.py), accept the `quote` it is placed from and retire the cart at
+    the version read; all or nothing. Raises StockShort naming a short SKU, DiscountUsedUp,
+    CreditLimitExceeded, QuoteExpired (the quote lapsed or changed), CartChanged if the cart moved on or
+    was checked out (or the invoice number was taken meanwhile: read again). An order that settles a
+    return (an exchange: repository/returns.py) has no cart (`cart_version` None) and brings the return's
+    pieces (`extra`); their failures are raised as `dynamo.Cancelled`."""
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
     pieces += _spends(order)
+    if invoice:
+        pieces += invoices.issue(*invoice)
+    if quote:
+        pieces.append(quotes.accept(quote, order.id, iso(order.created_at)))
     pieces += extra
     if cart_version is not None:
         pieces.append(_retire_cart(order, cart_version))
@@ -153,13 +169,18 @@ def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord |
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
-        if cancelled.failed("cart") or cancelled.conflict:
+        if cancelled.failed("cart") or cancelled.failed("invoice_number") or cancelled.conflict:
             # TransactionConflict: another transaction held one of the items (a SKU or the
             # discount code, under a sale-day rush); the caller reads again and retries.
             raise CartChanged("The cart changed while checking out.") from cancelled
         short = _short(cancelled)
         if short:
             raise short from cancelled
+        if cancelled.failed("quote"):
+            raise QuoteExpired("The quote lapsed or changed meanwhile; read it again.") from cancelled
+        if cancelled.failed("credit"):
+            raise CreditLimitExceeded("The order would take the company over its credit limit.",
+                                      param="payment_method") from cancelled
         if cancelled.failed("discount") or cancelled.failed("discount_use"):
             raise DiscountUsedUp(f"Discount code {order.discount_code} can no longer be used.",
                                  param="discount_code") from cancelled
@@ -291,5 +312,13 @@ def list_by_customer(customer_id: str, limit: int, cursor: str | None) -> tuple[
     """A customer's orders, newest first (GSI3: CUSTOMER#<customer id>, <created_at>#<id>; a cursor of
     another customer's listing is a 400)."""
     items, next_cursor = dynamo.query_page("GSI3", "GSI3PK", f"CUSTOMER#{customer_id}", limit, cursor,
+                                           newest_first=True)
+    return [OrderRecord.model_validate(item) for item in items], next_cursor
+
+
+def list_by_company(company_id: str, limit: int, cursor: str | None) -> tuple[list[OrderRecord], str | None]:
+    """A company's orders, newest first (GSI4: COMPANY#<company id>, <created_at>#<id>; a cursor of another
+    company's listing is a 400)."""
+    items, next_cursor = dynamo.query_page("GSI4", "GSI4PK", f"COMPANY#{company_id}", limit, cursor,
                                            newest_first=True)
     return [OrderRecord.model_validate(item) for item in items], next_cursor

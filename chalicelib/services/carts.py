@@ -29,11 +29,12 @@ from chalicelib.models import (
     GiftCardLine,
     SkuRecord,
 )
+from chalicelib.models.companies import B2BTerms
 from chalicelib.models.kept import KeptAnswer, Keyed, find, key_reused, remember
 from chalicelib.models.pricing import price_cart
-from chalicelib.repository import carts, discounts
+from chalicelib.repository import carts
 from chalicelib.retry import retried
-from chalicelib.services import tenders
+from chalicelib.services import price_lists, tenders
 
 UNSET = object()
 
@@ -42,8 +43,9 @@ def _expiry(moment) -> int:
     return int((moment + timedelta(days=config.settings().cart_ttl_days)).timestamp())
 
 
-def _priced(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None = None) -> Cart:
-    return price_cart(record, skus, discount, _context_now())
+def _priced(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None = None,
+            b2b: B2BTerms | None = None) -> Cart:
+    return price_cart(record, skus, discount, _context_now(), b2b)
 
 
 _context: tuple = (None, None, None)  # (the settings' pricing, the second, that pricing at that second)
@@ -65,12 +67,12 @@ def shown(record: CartRecord, cart: Cart, now) -> CartRecord:
 
 
 def _inputs(record: CartRecord, extra_skus=(), code: str | None = None):
-    """The SKUs (the cart's, `extra_skus`, the promotions' free ones) and the discount code, in one
-    BatchGetItem."""
+    """The SKUs (the cart's, `extra_skus`, the promotions' free ones), the discount code and, for a company
+    buyer's cart, the company's terms (price list, reverse charge), in one BatchGetItem (and one GetItem of
+    the membership for an account's cart: services/price_lists.pricing_inputs)."""
     promoted = config.settings().pricing.promoted_skus
     wanted = list({line.sku for line in record.lines} | set(extra_skus) | set(promoted))
-    discount, skus = discounts.get_with_skus(code or record.discount_code, wanted)
-    return skus, discount
+    return price_lists.pricing_inputs(record, wanted, code or record.discount_code)
 
 
 def _replay(record: CartRecord, keyed: Keyed | None) -> KeptAnswer | None:
@@ -116,8 +118,8 @@ def get(cart_id: str) -> Cart:
     record = carts.get(cart_id)
     if record is None:
         raise not_found("cart")
-    skus, discount = _inputs(record)
-    cart = tenders.for_cart(record, _priced(record, skus, discount))
+    skus, discount, b2b = _inputs(record)
+    cart = tenders.for_cart(record, _priced(record, skus, discount, b2b))
     _stamp(record, cart)
     return cart
 
@@ -138,7 +140,7 @@ def _stamp(record: CartRecord, cart: Cart) -> None:
 
 def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | None = None,
             keyed: Keyed | None = None) -> Cart | KeptAnswer:
-    """Read, apply `apply(record, skus, discount) -> record`, write on the version read; retried on
+    """Read, apply `apply(record, skus, discount, b2b) -> record`, write on the version read; retried on
     races. `code` is a discount code to load instead of the cart's own. With `keyed`, the answer is
     kept on the cart in the same write, and an answer already kept for the key is returned instead."""
     def attempt() -> Cart | KeptAnswer:
@@ -150,11 +152,11 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
             return kept
         if record.status != "open":
             raise CartCheckedOut("This cart has been checked out; start a new cart.")
-        skus, discount = _inputs(record, extra_skus, code)
-        changed = apply(record, skus, discount)
+        skus, discount, b2b = _inputs(record, extra_skus, code)
+        changed = apply(record, skus, discount, b2b)
         now = clock.now()
         changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
-        cart = tenders.for_cart(changed, _priced(changed, skus, discount if changed.discount_code else None))
+        cart = tenders.for_cart(changed, _priced(changed, skus, discount if changed.discount_code else None, b2b))
         changed = shown(changed, cart, now)
         if keyed is None:
             carts.save(changed)
@@ -167,7 +169,8 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
                    lambda: CartChanged("The cart is being changed by other requests; read it again and retry."))
 
 
-def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity: int, param: str) -> None:
+def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity: int, param: str,
+              b2b: B2BTerms | None = None) -> None:
     variant = skus.get(sku)
     if variant is None or not variant.active:
         raise UnknownSku(f"SKU {sku} is not for sale.", param="sku")
@@ -176,6 +179,7 @@ def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity
                                f"{', '.join(sorted(variant.prices))}.", param="sku")
     if quantity > MAX_QUANTITY:
         raise InvalidRequest(f"At most {MAX_QUANTITY} of one SKU per cart.", param=param)
+    price_lists.check_quantity(b2b, sku, quantity, _line_param(record, sku))
     if quantity > variant.available:
         left = max(variant.available, 0)
         raise OutOfStock(f"Only {left} of SKU {sku} {'is' if left == 1 else 'are'} left.", param=param,
@@ -187,11 +191,11 @@ def add_line(cart_id: str, sku: str, quantity: int, keyed: Keyed | None = None,
     """Add `quantity` of `sku` (to the quantity already in the cart). Not idempotent: a retry adds
     again unless it carries an Idempotency-Key (`keyed`: then the answer kept on the cart comes back).
     Raises ResourceMissing, CartCheckedOut, InvalidRequest, OutOfStock, IdempotencyKeyReused."""
-    def apply(record: CartRecord, skus, discount):
+    def apply(record: CartRecord, skus, discount, b2b):
         total = record.quantity_of(sku) + quantity
         if not record.quantity_of(sku) and len(record.lines) >= MAX_LINES:
             raise TooManyLines(f"A cart holds at most {MAX_LINES} lines.", param="sku")
-        _sellable(record, skus, sku, total, "quantity")
+        _sellable(record, skus, sku, total, "quantity", b2b)
         if skus[sku].gift_card and gift_card is None and not any(line.gift_card for line in record.lines
                                                                   if line.sku == sku):
             raise InvalidRequest(f"SKU {sku} is a gift card: say who it is for.", param="gift_card")
@@ -205,11 +209,11 @@ def add_line(cart_id: str, sku: str, quantity: int, keyed: Keyed | None = None,
 def set_quantity(cart_id: str, sku: str, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes it. Idempotent. Raises ResourceMissing (also for a SKU not
     in the cart), CartCheckedOut, OutOfStock."""
-    def apply(record: CartRecord, skus, discount):
+    def apply(record: CartRecord, skus, discount, b2b):
         if not record.quantity_of(sku):
             raise not_found("line")
         if quantity:
-            _sellable(record, skus, sku, quantity, "quantity")
+            _sellable(record, skus, sku, quantity, "quantity", b2b)
         return record.with_quantity(sku, quantity)
 
     return _change(cart_id, apply)
@@ -223,7 +227,7 @@ def remove_line(cart_id: str, sku: str) -> Cart:
 def update(cart_id: str, email=UNSET, shipping_address=UNSET, shipping_method=UNSET, discount_code=UNSET) -> Cart:
     """Set (or, with None, clear) the email, address, shipping method or discount code. Idempotent.
     Raises ResourceMissing, CartCheckedOut, InvalidRequest."""
-    def apply(record: CartRecord, skus, discount):
+    def apply(record: CartRecord, skus, discount, b2b):
         changes = {}
         if email is not UNSET:
             changes["email"] = email
@@ -232,11 +236,11 @@ def update(cart_id: str, email=UNSET, shipping_address=UNSET, shipping_method=UN
         if discount_code is not UNSET:
             changes["discount_code"] = None
             if discount_code is not None:
-                _check_discount(record, skus, discount, discount_code)
+                _check_discount(record, skus, discount, discount_code, b2b)
                 changes["discount_code"] = discount.code
         if shipping_method is not UNSET:
             if shipping_method is not None:
-                offered = _priced(record.model_copy(update=changes), skus, discount).available_shipping_methods
+                offered = _priced(record.model_copy(update=changes), skus, discount, b2b).available_shipping_methods
                 if shipping_method not in {m.id for m in offered}:
                     raise UnknownShippingMethod(f"Shipping method {shipping_method!r} is not offered for this cart; "
                                                 f"choose one of {', '.join(m.id for m in offered)}.",
@@ -247,10 +251,17 @@ def update(cart_id: str, email=UNSET, shipping_address=UNSET, shipping_method=UN
     return _change(cart_id, apply, code=discount_code if isinstance(discount_code, str) else None)
 
 
-def _check_discount(record: CartRecord, skus, discount: DiscountRecord | None, code: str) -> None:
+def _check_discount(record: CartRecord, skus, discount: DiscountRecord | None, code: str,
+                    b2b: B2BTerms | None = None) -> None:
     """Raise the precise reason a code cannot be applied to this cart now."""
     if discount is None:
         raise DiscountUnknown(f"Discount code {code} does not exist.", param="discount_code")
-    status = _priced(record.model_copy(update={"discount_code": discount.code}), skus, discount).discount
+    status = _priced(record.model_copy(update={"discount_code": discount.code}), skus, discount, b2b).discount
     if status and not status.applied:
         raise DISCOUNT_REFUSALS[status.reason](status.message or "The code does not apply.", param="discount_code")
+
+
+def _line_param(record: CartRecord, sku: str) -> str:
+    """`lines.<n>.quantity` of the SKU's line (a new line's n is the next index)."""
+    index = next((i for i, line in enumerate(record.lines) if line.sku == sku), len(record.lines))
+    return f"lines.{index}.quantity"

@@ -22,23 +22,27 @@ from chalicelib import clock, config, payments
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
+    CartCheckedOut,
     GiftCardInsufficient,
     InvalidRequest,
     OutOfStock,
     PriceChanged,
+    QuoteCartChanged,
     StockShort,
     StoreCreditInsufficient,
     not_found,
 )
 from chalicelib.models import Cart, CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models.companies import B2BTerms, PurchaseRequest
 from chalicelib.models.customers import MarketingConsent, customer_id_for
 from chalicelib.models.kept import Keyed, find, key_reused
 from chalicelib.models.orders import Order, OrderRecord, PaymentRef, quantities
 from chalicelib.models.pricing import price_cart
+from chalicelib.models.quotes import QuoteRecord, matches_cart
 from chalicelib.models.stock import Plan, plan_reservation
-from chalicelib.repository import carts, catalog, customers, discounts, orders
+from chalicelib.repository import carts, catalog, customers, orders
 from chalicelib.retry import retried
-from chalicelib.services import tenders
+from chalicelib.services import invoices, price_lists, purchase_requests, tenders
 
 PROVIDER = "stripe"
 
@@ -83,15 +87,19 @@ def _order_id(record: CartRecord) -> str:
 
 
 def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None,
-               keyed: Keyed | None, customer_id: str | None = None) -> OrderRecord:
+               keyed: Keyed | None, customer_id: str | None = None, b2b: B2BTerms | None = None,
+               quote: QuoteRecord | None = None) -> OrderRecord:
     settings = config.settings()
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
         if variant is None or not variant.active or variant.price_in(record.currency) is None \
                 or variant.available < line.quantity:
             raise _short(index, line.sku, variant)
+        price_lists.check_quantity(b2b, line.sku, line.quantity, f"lines.{index}.quantity")
     now = clock.now()
-    cart = _as_shown(record, skus, discount, price_cart(record, skus, discount, settings.pricing.at(now)), now)
+    cart = price_cart(record, skus, discount, settings.pricing.at(now), b2b, quoted=quote.prices() if quote else None)
+    if quote is None:  # a quote's prices are the shop's answer, not what a cart read showed
+        cart = _as_shown(record, skus, discount, cart, now, b2b)
     if cart.discount and not cart.discount.applied:
         raise DISCOUNT_REFUSALS[cart.discount.reason](cart.discount.message or "The discount code does not apply.",
                                                      param="discount_code")
@@ -100,18 +108,19 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     return OrderRecord(
         id=_order_id(record), cart_id=record.id, checkout_key=keyed, token=secrets.token_urlsafe(32),
         currency=record.currency, email=record.email, customer_id=customer_id or customer_id_for(record.email),
-        lines=cart.lines, shipping_address=record.shipping_address,
+        company_id=b2b.company_id if b2b else None, reverse_charge=cart.reverse_charge, lines=cart.lines,
+        shipping_address=record.shipping_address,
         shipping_method=record.shipping_method, subtotal=cart.subtotal, discount_total=cart.discount_total,
         discount_code=discount.code if discount and cart.discount else None,
         discount_per_customer=bool(discount and discount.per_customer_limit is not None),
         recovered=record.recovered, shipping_total=cart.shipping_total, tax_total=cart.tax_total,
         total=cart.total, created_at=now, payment_deadline=now + timedelta(minutes=settings.payment_window_minutes),
-        payment=PaymentRef(provider=PROVIDER),
+        payment=PaymentRef(provider=PROVIDER), quote_id=quote.id if quote else None,
     )
 
 
 def _as_shown(record: CartRecord, skus: dict[str, SkuRecord], discount: DiscountRecord | None, cart: Cart,
-              now) -> Cart:
+              now, b2b: B2BTerms | None = None) -> Cart:
     """The cart to charge when a price went up since the storefront showed it (a sale ended): as shown
     if that was at most SALE_GRACE_SECONDS ago (the reservation still checks the catalogue's price);
     else the cart is priced again (its shown prices now the current ones) and PriceChanged raised."""
@@ -128,7 +137,7 @@ def _as_shown(record: CartRecord, skus: dict[str, SkuRecord], discount: Discount
                            "the cart is priced again.", param=f"lines.{index}.unit_price")
     as_shown = {sku: variant.model_copy(update={"prices": variant.prices | {record.currency: raised[sku]}})
                 if sku in raised else variant for sku, variant in skus.items()}
-    honoured = price_cart(record, as_shown, discount, settings.pricing.at(now))
+    honoured = price_cart(record, as_shown, discount, settings.pricing.at(now), b2b)
     return honoured.model_copy(update={"lines": [
         line.model_copy(update={"catalogue_price": skus[line.sku].price_in(record.currency)})
         if line.sku in raised and not line.free else line for line in honoured.lines]})
@@ -157,7 +166,16 @@ def _with_payment(order: OrderRecord) -> OrderRecord:
                                                           status=created.status)})
 
 
-def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None) -> tuple[OrderRecord, bool]:
+class ApprovalNeeded(Exception):
+    """A company buyer's checkout above their spending limit: it becomes a purchase request."""
+
+    def __init__(self, request: PurchaseRequest):
+        super().__init__(request.id)
+        self.request = request
+
+
+def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = None, approved: bool = False,
+                   payment_method: str | None = None, quote: QuoteRecord | None = None) -> tuple[OrderRecord, bool]:
     promoted = config.settings().pricing.promoted_skus
 
     def attempt() -> tuple[OrderRecord, bool]:
@@ -173,15 +191,30 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             if (keyed and order.checkout_key and order.checkout_key.scope == keyed.scope
                     and order.checkout_key.fingerprint != keyed.fingerprint):
                 raise key_reused()
+            if quote and order.quote_id != quote.id:
+                raise CartCheckedOut("The quote's cart was checked out without it.")
             return order, False
+        if quote:  # the quoted lines, at the quoted prices, without a discount code
+            if not matches_cart(quote, {line.sku: line.quantity for line in record.lines}):
+                raise QuoteCartChanged("The cart no longer holds the quoted lines; ask for a new quote.")
+            record = record.model_copy(update={"discount_code": None})
         _require(record)
-        discount, skus = discounts.get_with_skus(record.discount_code, [line.sku for line in record.lines] + promoted)
-        order = _new_order(record, skus, discount, keyed, customer_id)
-        order = tenders.for_order(record, order.model_copy(update={"stock_shards": _shard_plan(order, skus)}))
-        if order.due:
-            order = _with_payment(order)
+        skus, discount, b2b = price_lists.pricing_inputs(record, [line.sku for line in record.lines] + promoted,
+                                                         record.discount_code)
+        order = _new_order(record, skus, discount, keyed, customer_id, b2b, quote)
+        # An accepted quote is the shop's own answer: no purchase request on top of it.
+        if b2b and b2b.buyer and not approved and not quote and not b2b.buyer.within_limit(order.total, order.currency):
+            raise ApprovalNeeded(purchase_requests.open_for(record, order, b2b.buyer, payment_method))
+        order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
+        if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
+            order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
+        else:
+            order = tenders.for_order(record, order)
+            if order.due:
+                order = _with_payment(order)
         try:
-            orders.place(order, record.version, redeem=discount if order.discount_code else None)
+            orders.place(order, record.version, redeem=discount if order.discount_code else None, invoice=invoice,
+                         quote=quote)
         except StockShort as short:
             index = next(i for i, line in enumerate(order.lines) if line.sku == short.sku)
             wanted = sum(line.quantity for line in order.lines if line.sku == short.sku)
@@ -189,6 +222,8 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             if variant is None or not variant.active or variant.available < wanted:
                 raise _short(index, short.sku, variant) from None
             raise  # only the price moved under us: price it again
+        if invoice:
+            invoices.store_document(invoice[0])
         return order, True
 
     # CartChanged: changed or checked out by a concurrent request; read it again. Jittered back-off
@@ -200,10 +235,13 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
 
 
 def _payment(order: OrderRecord, payment_method: str | None) -> dict | None:
-    if order.amount_due == 0:
+    if order.amount_due == 0 and not order.invoice:
         return None  # gift cards and store credit paid it all: no provider payment
-    provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
     settings = config.settings()
+    if order.invoice:  # paid by invoice (services/invoices.py): nothing to take now
+        return {"provider": invoices.PAYMENT_METHOD, "status": order.payment_status, "client_secret": None,
+                "publishable_key": settings.stripe_publishable_key}
+    provider = payments.provider(order.payment.provider if order.payment else PROVIDER)
     if order.payment_status == "paid" or order.status != "pending_payment":
         status = "succeeded" if order.amount_paid else order.status
         return {"provider": provider.NAME, "status": status, "client_secret": None,
@@ -227,7 +265,8 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict | None:
 
 
 def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | None = None,
-             customer_id: str | None = None, marketing_consent: bool | None = None) -> CheckoutResult:
+             customer_id: str | None = None, marketing_consent: bool | None = None,
+             approved: bool = False, quote: QuoteRecord | None = None) -> CheckoutResult:
     """Check the cart out: one order per cart, stock reserved, written with its payment. Safe to retry:
     a repeat returns the same order (created=False; with the Idempotency-Key (`keyed`) that placed it,
     replayed=True) and confirms with a new payment method. Raises ResourceMissing, InvalidRequest
@@ -237,8 +276,12 @@ def complete(cart_id: str, payment_method: str | None = None, keyed: Keyed | Non
     The order's `customer_id` is the signed-in customer's (`customer_id`), else the one of its email: guest
     orders belong to the account of that email by construction. A cart attached to another account is a
     404 for a signed-in customer. `marketing_consent` (a guest's answer) is recorded on the email's customer
-    profile with source "checkout" when the order is placed."""
-    order, created = _place_or_find(cart_id, keyed, customer_id)
+    profile with source "checkout" when the order is placed. With an answered `quote` (services/quotes.py) the
+    cart must hold exactly its lines, which are charged at its prices.
+
+    A company buyer's checkout above their spending limit raises ApprovalNeeded with the purchase request
+    (nothing placed) unless `approved` (an approver's decision: services/purchase_requests.py)."""
+    order, created = _place_or_find(cart_id, keyed, customer_id, approved, payment_method, quote)
     if created and marketing_consent is not None:
         customers.grant_consent_once(order.customer_id, order.email, MarketingConsent(
             granted=marketing_consent, at=order.created_at, source="checkout"))

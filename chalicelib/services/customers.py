@@ -10,7 +10,7 @@ from chalicelib.errors import CartChanged, CartCheckedOut, OrderChanged, TooMany
 from chalicelib.models import MAX_QUANTITY, Address, Cart, CartLineRecord, CartRecord
 from chalicelib.models.customers import Customer, MarketingConsent, SavedAddress
 from chalicelib.models.orders import Order, OrderRecord
-from chalicelib.repository import carts, customers, orders
+from chalicelib.repository import carts, companies, customers, orders
 from chalicelib.retry import retried
 from chalicelib.services import crm, tenders
 from chalicelib.services.carts import _expiry, _inputs, _priced
@@ -148,11 +148,11 @@ def attach_cart(customer_id: str, email: str, guest_cart_id: str) -> Cart:
                     "expires_at": _expiry(now)}))
             if pointer != guest.id and not customers.point_to_cart(customer_id, guest.id, pointer):
                 raise CartChanged("The account's cart changed meanwhile.")
-            skus, discount = _inputs(attached)
-            return tenders.for_cart(attached, _priced(attached, skus, discount))
-        skus, discount = _inputs(account, [line.sku for line in guest.lines])
+            skus, discount, b2b = _inputs(attached)
+            return tenders.for_cart(attached, _priced(attached, skus, discount, b2b))
+        skus, discount, b2b = _inputs(account, [line.sku for line in guest.lines])
         if guest.status != "open" or not guest.lines:
-            return tenders.for_cart(account, _priced(account, skus, discount))
+            return tenders.for_cart(account, _priced(account, skus, discount, b2b))
         merged = account.model_copy(update={
             "lines": _merged_lines(account, guest, skus), "email": account.email or guest.email or email,
             "shipping_address": account.shipping_address or guest.shipping_address,
@@ -160,7 +160,7 @@ def attach_cart(customer_id: str, email: str, guest_cart_id: str) -> Cart:
             "updated_at": now, "expires_at": _expiry(now)})
         emptied = guest.model_copy(update={"lines": [], "customer_id": customer_id, "updated_at": now})
         saved = carts.merge(merged, emptied)
-        return tenders.for_cart(saved, _priced(saved, skus, discount))
+        return tenders.for_cart(saved, _priced(saved, skus, discount, b2b))
 
     return retried(attempt, CartChanged, lambda: CartChanged("The carts kept changing; try again."))
 
@@ -216,5 +216,6 @@ def erase(customer_id: str) -> int:
         if not cursor:
             break
     crm.forget(customer_id)  # the shop's view first: its index items and counts outside the partition
+    companies.forget_buyer(customer_id)  # a B2B buyer's item in the company's partition names them too
     customers.erase(customer_id)
     return count

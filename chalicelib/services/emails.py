@@ -55,6 +55,13 @@ TEMPLATES = {
     "WinBackOffered": ("winback_offered", "{shop}: We miss you - {percent} % off your next order", False),
     "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
     "GiftCardIssued": ("gift_card_issued", "{shop}: A gift card for you", False),
+    "InvoiceIssued": ("invoice_issued", "{shop}: Invoice {number}", False),
+    "InvoiceReminder": ("invoice_reminder", "{shop}: Reminder - invoice {number} is overdue", False),
+    "QuoteRequested": ("quote_requested", "[{shop}] Quote requested: {quote}", True),
+    "QuoteAnswered": ("quote_answered", "{shop}: Your quote {quote} is ready", False),
+    "PurchaseRequested": ("purchase_requested", "{shop}: A purchase request to approve", False),
+    "PurchaseRequestApproved": ("purchase_request_decided", "{shop}: Your purchase request was approved", False),
+    "PurchaseRequestRejected": ("purchase_request_decided", "{shop}: Your purchase request was rejected", False),
     # A return at each step (events.return_events): one template, worded by the return's status.
     "ReturnRequested": ("return_changed", "{shop}: Your return request for order {order}", False),
     "ReturnApproved": ("return_changed", "{shop}: Return {number} approved - how to send it back", False),
@@ -76,6 +83,7 @@ class Email:
     html: str
     text: str
     headers: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[tuple[str, bytes, str], ...] = ()  # (file name, bytes, content type)
 
 
 def deliver(event: dict) -> bool:
@@ -148,6 +156,12 @@ def render(event: dict) -> Email | None:
         return _render_customer(event, template, subject)
     if kind == "GiftCardIssued":
         return _render_gift_card(event, template, subject.format(shop=settings.shop_name))
+    if kind in ("InvoiceIssued", "InvoiceReminder", "QuoteRequested", "QuoteAnswered"):
+        from chalicelib.services import quote_emails  # it builds on this module
+
+        return quote_emails.render(event, template, subject)
+    if kind.startswith("PurchaseRequest"):
+        return _render_purchase_request(event, template, subject.format(shop=settings.shop_name))
     order = data["order"]  # every field of the order as the shop sees it (events.py)
     context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "order": order,
                "currency": order["currency"], "order_url": order_url(order["id"], data.get("order_token"))}
@@ -254,6 +268,18 @@ def _render_customer(event: dict, template: str, subject: str) -> Email:
                  text=environment.get_template(f"{template}.txt").render(context), headers=headers)
 
 
+def _render_purchase_request(event: dict, template: str, subject: str) -> Email:
+    """B2B approval: the request to each approver, the decision to the buyer (`data.to`)."""
+    settings = config.settings()
+    request = event["data"]["request"]
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "request": request,
+               "total": request["total"]}
+    environment = _templates()
+    return Email(to=event["data"]["to"], subject=subject,
+                 html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context))
+
+
 @lru_cache(maxsize=1)
 def _templates():
     import jinja2
@@ -286,37 +312,59 @@ def _ses():
 def send(email: Email, event_id: str) -> str:
     """Send through SES v2 and return its message id; with OUTBOX_DIR set, also write the message
     there. Raises botocore's errors (throttling, an unverified sender...) unchanged."""
-    answer = _ses().send_email(
-        FromEmailAddress=sender(), Destination={"ToAddresses": [email.to]},
-        Content={"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                            "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"},
-                                     "Html": {"Data": email.html, "Charset": "UTF-8"}},
-                            **({"Headers": [{"Name": n, "Value": v} for n, v in email.headers]}
-                               if email.headers else {})}},
-        EmailTags=[{"Name": "event", "Value": re.sub(r"[^A-Za-z0-9_-]", "_", event_id)[:256]}])
+    if email.attachments:  # a MIME message of our own: SES's simple content carries no attachments
+        answer = _ses().send_email(FromEmailAddress=sender(), Destination={"ToAddresses": [email.to]},
+                                   Content={"Raw": {"Data": bytes(mime(email, event_id))}}, EmailTags=_tags(event_id))
+    else:
+        answer = _simple(email, event_id)
     message_id = answer["MessageId"]
     if config.settings().outbox_dir:
         write_outbox(email, event_id, message_id, Path(config.settings().outbox_dir))
     return message_id
 
 
-def write_outbox(email: Email, event_id: str, message_id: str, folder: Path) -> Path:
-    """Write `email` as `<timestamp>-<event id>.eml` (text and HTML parts) into `folder`."""
-    from email.message import EmailMessage
-    from email.utils import format_datetime
+def _simple(email: Email, event_id: str) -> dict:
+    return _ses().send_email(
+        FromEmailAddress=sender(), Destination={"ToAddresses": [email.to]},
+        Content={"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                            "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"},
+                                     "Html": {"Data": email.html, "Charset": "UTF-8"}},
+                            **({"Headers": [{"Name": n, "Value": v} for n, v in email.headers]}
+                               if email.headers else {})}},
+        EmailTags=_tags(event_id))
 
-    now = clock.now()
+
+def _tags(event_id: str) -> list[dict]:
+    return [{"Name": "event", "Value": re.sub(r"[^A-Za-z0-9_-]", "_", event_id)[:256]}]
+
+
+def mime(email: Email, event_id: str):
+    """`email` as a MIME message (text and HTML parts, then its attachments)."""
+    from email.message import EmailMessage
+
     message = EmailMessage()
     message["From"] = sender()
     message["To"] = email.to
     message["Subject"] = email.subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{message_id}@outbox.local>"
     message["X-Event-Id"] = event_id
     for name, value in email.headers:
         message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    for filename, body, content_type in email.attachments:
+        main, sub = content_type.split("/")
+        message.add_attachment(body, maintype=main, subtype=sub, filename=filename)
+    return message
+
+
+def write_outbox(email: Email, event_id: str, message_id: str, folder: Path) -> Path:
+    """Write `email` as `<timestamp>-<event id>.eml` (text and HTML parts, attachments) into `folder`."""
+    from email.utils import format_datetime
+
+    now = clock.now()
+    message = mime(email, event_id)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{message_id}@outbox.local>"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{re.sub(r'[^A-Za-z0-9._-]', '_', event_id)}.eml"
     partial = path.with_suffix(".eml.part")

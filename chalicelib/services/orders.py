@@ -36,7 +36,7 @@ from chalicelib.models.orders import Order, OrderRecord, Refund, Shipment, Shipm
 from chalicelib.models.stock import replan
 from chalicelib.repository import catalog, orders
 from chalicelib.retry import retried
-from chalicelib.services import tenders
+from chalicelib.services import invoices, tenders
 
 log = logging.getLogger(__name__)
 # A webhook normally lands within seconds; after `reconcile_after_seconds` (default 2 minutes,
@@ -352,6 +352,8 @@ def cancel(order_id: str, reason: str | None) -> Order:
     full. Raises ResourceMissing, Conflict (already cancelled or shipped), UpstreamUnavailable."""
     order = _load(order_id)
     if order.status == "cancelled":
+        if order.invoice:  # a repeat finishes what an interrupted cancel left: the void
+            invoices.void_for_cancelled_order(order.invoice.id)
         raise Conflict("The order is cancelled already.")
     if order.shipments:
         raise Conflict("Part of the order has shipped; refund instead of cancelling.")
@@ -369,4 +371,7 @@ def cancel(order_id: str, reason: str | None) -> Order:
         stock = [] if order.stock_released else rules.stock_moves(order, "release")
         return Order.from_record(orders.save(order, after, stock=stock, give_back_discount=order.holds_discount_use))
 
-    return retried(attempt, (OrderChanged, StockShort), _kept_changing)
+    cancelled = retried(attempt, (OrderChanged, StockShort), _kept_changing)
+    if cancelled.invoice:  # paid by invoice: the open invoice is void and the company's credit freed
+        invoices.void_for_cancelled_order(cancelled.invoice.id)
+    return cancelled

@@ -52,6 +52,13 @@ export type ShipmentIn = Schemas["ShipmentIn"];
 export type CancelIn = Schemas["CancelIn"];
 export type RefundIn = Schemas["RefundIn"];
 export type DiscountIn = Schemas["DiscountIn"];
+export type Quote = Schemas["Quote"];
+export type QuotePage = Schemas["QuotePage"];
+export type QuoteIn = Schemas["QuoteIn"];
+export type AnswerIn = Schemas["AnswerIn"];
+export type AcceptIn = Schemas["AcceptIn"];
+export type Invoice = Schemas["Invoice"];
+export type InvoicePage = Schemas["InvoicePage"];
 export type Sale = Schemas["Sale"];
 export type SalePage = Schemas["SalePage"];
 export type SaleIn = Schemas["SaleIn"];
@@ -68,6 +75,18 @@ export type SavedAddress = Schemas["SavedAddress"];
 export type ProfileIn = Schemas["ProfileIn"];
 export type AddressIn = Schemas["AddressIn"];
 export type AddressChange = Schemas["AddressChange"];
+
+export type Company = Schemas["Company"];
+export type CompanyView = Schemas["CompanyView"];
+export type CompanyIn = Schemas["CompanyIn"];
+export type CompanyChange = Schemas["CompanyChange"];
+export type Buyer = Schemas["Buyer"];
+export type BuyerIn = Schemas["BuyerIn"];
+export type PriceList = Schemas["PriceList"];
+export type PriceListIn = Schemas["PriceListIn"];
+export type PurchaseRequest = Schemas["PurchaseRequest"];
+export type Decision = Schemas["Decision"];
+export type PurchaseRequestAnswer = Schemas["PurchaseRequestAnswer"];
 
 /** Every error code of the API (the union of the per-status `Error4xx`/`Error5xx` schemas). */
 export type ErrorCode = Schemas[Extract<keyof Schemas, `Error${number}`>]["error"]["code"];
@@ -95,6 +114,23 @@ function isEnvelope(body: unknown): body is Schemas["Error"] {
   if (typeof body !== "object" || body === null || !("error" in body)) return false;
   const error: unknown = (body as { error: unknown }).error;
   return typeof error === "object" && error !== null && "code" in error && "message" in error;
+}
+
+/** Thrown by `checkout` when the API answered 202: a company buyer's cart above their spending limit became a
+ * purchase request (use `checkoutOrRequest` to get either answer without an exception). */
+export class PurchaseRequestPending extends Error {
+  override readonly name = "PurchaseRequestPending";
+  readonly request: PurchaseRequestAnswer["purchase_request"];
+
+  constructor(request: PurchaseRequestAnswer["purchase_request"]) {
+    super(`Purchase request ${request.id} waits for an approver.`);
+    this.request = request;
+  }
+}
+
+function placed(answer: Checkout | PurchaseRequestAnswer): Checkout {
+  if ("purchase_request" in answer) throw new PurchaseRequestPending(answer.purchase_request);
+  return answer;
 }
 
 type Answer<T> = { data: T; error?: never; response: Response } | { data?: never; error: unknown; response: Response };
@@ -150,12 +186,42 @@ function customerHelpers(common: { baseUrl: string; fetch?: (input: Request) => 
       unwrap(raw.POST("/me/carts", { params: { header: keyed(post) }, body: { cart_id: guestCartId } })),
     /** The customer's orders, newest first; pass `next_cursor` as `cursor` for the next page. */
     listOrders: (query: { limit?: number; cursor?: string } = {}) => unwrap(raw.GET("/me/orders", { params: { query } })),
-    /** A signed-in checkout: the order records the customer. */
-    checkout: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
+    /** A signed-in checkout: the order records the customer. Throws PurchaseRequestPending on a 202 (B2B). */
+    checkout: async (cartId: string, body: CheckoutIn = {}, post?: PostOptions): Promise<Checkout> =>
+      placed(await unwrap(raw.POST("/carts/{cart_id}/checkout", {
+        params: { path: { cart_id: cartId }, header: keyed(post) }, body,
+      }))),
+    /** B2B: the Checkout, or `{purchase_request}` when the total is above the buyer's spending limit (202). */
+    checkoutOrRequest: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
       unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
+    /** B2B: the buyer's company (with its buyers and the caller's role); a 404 outside any company. */
+    getCompany: () => unwrap(raw.GET("/company")),
+    /** B2B: the company's orders, by any of its buyers, newest first. */
+    listCompanyOrders: (query: { limit?: number; cursor?: string } = {}) =>
+      unwrap(raw.GET("/company/orders", { params: { query } })),
+    /** B2B: checkouts above a buyer's spending limit (checkout answered 202 `{purchase_request}`). */
+    listPurchaseRequests: (query: { limit?: number; cursor?: string } = {}) =>
+      unwrap(raw.GET("/company/purchase-requests", { params: { query } })),
+    /** B2B, approvers only: checks the buyer's cart out now; the answer carries `order_id`. */
+    approvePurchaseRequest: (requestId: string, body: Decision = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/company/purchase-requests/{request_id}/approve", {
+        params: { path: { request_id: requestId }, header: keyed(post) }, body,
+      })),
+    rejectPurchaseRequest: (requestId: string, body: Decision = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/company/purchase-requests/{request_id}/reject", {
+        params: { path: { request_id: requestId }, header: keyed(post) }, body,
+      })),
     /** The owner's order with the bearer token instead of X-Order-Token (optional in openapi.json). */
     getOrder: (orderId: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId } } })),
+    /** B2B: ask the shop for prices on the buyer's account cart. */
+    requestQuote: (cartId: string, body: QuoteIn = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/carts/{cart_id}/quote", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
+    getQuote: (quoteId: string) => unwrap(raw.GET("/quotes/{quote_id}", { params: { path: { quote_id: quoteId } } })),
+    /** The quote's cart checked out at the quoted prices (one order per quote); `{payment_method: "invoice"}`
+     * pays on the company's terms. */
+    acceptQuote: (quoteId: string, body: AcceptIn = {}, post?: PostOptions) =>
+      unwrap(raw.POST("/quotes/{quote_id}/accept", { params: { path: { quote_id: quoteId }, header: keyed(post) }, body })),
     /** The owner's order waiting for its payment: see `orderPayment`. */
     orderPayment: (orderId: string) =>
       unwrap(raw.GET("/orders/{order_id}/payment", { params: { path: { order_id: orderId } } })),
@@ -211,9 +277,12 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
     /** Rate-limited per address: a 429 `too_many_attempts` past the shop's limit. */
     giftCardBalance: (code: string) =>
       unwrap(raw.GET("/gift-cards/{code}/balance", { params: { path: { code } } })),
-    /** 201 with a new order, 200 with the same order on a repeat: either way the Checkout. */
-    checkout: (cartId: string, body: CheckoutIn = {}, post?: PostOptions) =>
-      unwrap(raw.POST("/carts/{cart_id}/checkout", { params: { path: { cart_id: cartId }, header: keyed(post) }, body })),
+    /** 201 with a new order, 200 with the same order on a repeat: either way the Checkout. (A company buyer's
+     * cart above their spending limit is a 202: PurchaseRequestPending is thrown.) */
+    checkout: async (cartId: string, body: CheckoutIn = {}, post?: PostOptions): Promise<Checkout> =>
+      placed(await unwrap(raw.POST("/carts/{cart_id}/checkout", {
+        params: { path: { cart_id: cartId }, header: keyed(post) }, body,
+      }))),
     getOrder: (orderId: string, orderToken: string) =>
       unwrap(raw.GET("/orders/{order_id}", { params: { path: { order_id: orderId }, header: { "X-Order-Token": orderToken } } })),
     /** An order waiting for its payment (e.g. a dearer exchange's difference): confirm `client_secret` with
@@ -282,6 +351,33 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.POST("/admin/customers/{customer_id}/credit", {
           params: { path: { customer_id: customerId }, header: keyed(post) }, body,
         })),
+      createCompany: (body: CompanyIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/companies", { params: { header: keyed(post) }, body })),
+      listCompanies: (query: { limit?: number; cursor?: string } = {}) =>
+        unwrap(rawAdmin.GET("/admin/companies", { params: { query } })),
+      getCompany: (companyId: string) =>
+        unwrap(rawAdmin.GET("/admin/companies/{company_id}", { params: { path: { company_id: companyId } } })),
+      changeCompany: (companyId: string, body: CompanyChange) =>
+        unwrap(rawAdmin.PATCH("/admin/companies/{company_id}", { params: { path: { company_id: companyId } }, body })),
+      addBuyer: (companyId: string, body: BuyerIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/companies/{company_id}/buyers", {
+          params: { path: { company_id: companyId }, header: keyed(post) }, body,
+        })),
+      createPriceList: (body: PriceListIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/price-lists", { params: { header: keyed(post) }, body })),
+      listPriceLists: (query: { limit?: number; cursor?: string } = {}) =>
+        unwrap(rawAdmin.GET("/admin/price-lists", { params: { query } })),
+      getPriceList: (priceListId: string) =>
+        unwrap(rawAdmin.GET("/admin/price-lists/{price_list_id}", { params: { path: { price_list_id: priceListId } } })),
+      replacePriceList: (priceListId: string, body: PriceListIn) =>
+        unwrap(rawAdmin.PUT("/admin/price-lists/{price_list_id}", {
+          params: { path: { price_list_id: priceListId } }, body,
+        })),
+      /** One row per tier: `sku,min_quantity,price[,sku_min_quantity,step]`; prices in minor units. */
+      importPriceList: (priceListId: string, csv: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/price-lists/{price_list_id}/import", {
+          params: { path: { price_list_id: priceListId }, header: keyed(post) }, body: { csv },
+        })),
       createSale: (body: SaleIn, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/sales", { params: { header: keyed(post) }, body })),
       listSales: (query: { limit?: number; cursor?: string } = {}) =>
@@ -313,6 +409,21 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         })),
       salesReport: (query: NonNullable<operations["sales_report"]["parameters"]["query"]> = {}) =>
         unwrap(rawAdmin.GET("/admin/reports/sales", { params: { query } })),
+      listQuotes: (query: NonNullable<operations["list_quotes"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/quotes", { params: { query } })),
+      answerQuote: (quoteId: string, body: AnswerIn, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/quotes/{quote_id}/answer", {
+          params: { path: { quote_id: quoteId }, header: keyed(post) }, body,
+        })),
+      listInvoices: (query: NonNullable<operations["list_invoices"]["parameters"]["query"]> = {}) =>
+        unwrap(rawAdmin.GET("/admin/invoices", { params: { query } })),
+      /** The invoice with `url`: a short-lived link to its PDF. */
+      getInvoice: (invoiceId: string) =>
+        unwrap(rawAdmin.GET("/admin/invoices/{invoice_id}", { params: { path: { invoice_id: invoiceId } } })),
+      markInvoicePaid: (invoiceId: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/invoices/{invoice_id}/paid", {
+          params: { path: { invoice_id: invoiceId }, header: keyed(post) },
+        })),
       disableDiscount: (code: string, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/discounts/{code}/disable", { params: { path: { code }, header: keyed(post) } })),
       listCustomers: (query: NonNullable<operations["list_customers"]["parameters"]["query"]> = {}) =>
