@@ -21,6 +21,7 @@ from chalicelib.handlers import (
     customers,
     discounts,
     docs,
+    gift_cards,
     invoices,
     messages,
     orders,
@@ -46,7 +47,7 @@ if config.settings().cors_allow_origin:
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
                  admin_imports, admin_stock, categories, search, sales, audit, returns, companies, invoices,
-                 price_lists, quotes):
+                 price_lists, quotes, gift_cards):
     app.register_blueprint(handlers.bp)
 
 

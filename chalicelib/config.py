@@ -98,6 +98,14 @@ class Settings:
     # botocore's read timeout for DynamoDB calls: 5 s in AWS (calls take milliseconds); the local stack
     # raises it, since its one moto server queues every call behind one lock on a loaded machine.
     dynamodb_read_timeout_seconds: float = 5.0
+    # Gift cards: whether a card may carry an expiry date (some jurisdictions forbid it), how many
+    # balance lookups one address may make a minute, and whether a refund of an order paid partly
+    # with gift cards or store credit goes back to them first ("balances") or to the card ("provider").
+    gift_card_expiry_allowed: bool = True
+    gift_card_lookups_per_minute: int = 10
+    refund_to: str = "balances"
+    # The largest amount the shop issues one gift card for (minor units).
+    gift_card_max_amount: int = 100000_00
     # Invoices (pay by invoice): the seller's legal address lines (SHOP_ADDRESS, separated by ";") and VAT id
     # printed on them; the private bucket their PDFs are kept in; links to a PDF (presigned) last
     # invoice_link_seconds. An open invoice past its due date is reminded every invoice_reminder_days; past
@@ -178,6 +186,10 @@ def settings() -> Settings:
         api_url=os.environ.get("API_URL", "http://127.0.0.1:8000"),
         reconcile_after_seconds=int(os.environ.get("RECONCILE_AFTER_SECONDS", "120")),
         dynamodb_read_timeout_seconds=float(os.environ.get("DYNAMODB_READ_TIMEOUT_SECONDS", "5")),
+        gift_card_expiry_allowed=os.environ.get("GIFT_CARD_EXPIRY_ALLOWED", "true").lower() in ("1", "true", "yes"),
+        gift_card_lookups_per_minute=int(os.environ.get("GIFT_CARD_LOOKUPS_PER_MINUTE", "10")),
+        refund_to=os.environ.get("REFUND_TO", "balances"),
+        gift_card_max_amount=int(os.environ.get("GIFT_CARD_MAX_AMOUNT", "10000000")),
         shop_address=tuple(p.strip() for p in os.environ.get("SHOP_ADDRESS", "").split(";") if p.strip()),
         shop_vat_id=os.environ.get("SHOP_VAT_ID", ""),
         documents_bucket=os.environ.get("DOCUMENTS_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-documents"),

@@ -8,6 +8,8 @@ bought-together pairs. Pure rules, no I/O: which increments one change of an ite
 |                                                 | quantities, recovered_revenue +total if `recovered`,       |
 |                                                 | winback_revenue +total if its discount code is a win-back  |
 |                                                 | code (`WB-...`, services/crm.py);                          |
+|                                                 | paid_provider / paid_gift_card / paid_store_credit: the    |
+|                                                 | revenue split by what paid it (order.tenders);             |
 |                                                 | per product and day: units, revenue (Σ line totals);       |
 |                                                 | per pair of distinct products: bought together +1          |
 | order: `amount_refunded` grows                  | day (of the change): refunds +growth                       |
@@ -28,7 +30,8 @@ from chalicelib.models.orders import OrderRecord
 
 # Pairs grow with the square of an order's distinct products: learn from the first ones only.
 MAX_PAIR_PRODUCTS = 20
-DAY_FIELDS = ("orders", "revenue", "units", "carts_created", "recovered_revenue", "winback_revenue", "refunds")
+DAY_FIELDS = ("orders", "revenue", "units", "carts_created", "recovered_revenue", "winback_revenue", "refunds",
+              "paid_provider", "paid_gift_card", "paid_store_credit")
 # Counted on the same day items but not part of the sales report (GET /admin/reports/funnel reads it).
 FUNNEL_FIELDS = ("checkouts",)
 
@@ -74,6 +77,11 @@ def order_tallies(old: OrderRecord | None, new: OrderRecord, changed_at: datetim
     if new.status == "paid" and (old is None or old.status != "paid"):
         day = day_of(new.paid_at, changed_at)
         figures = {"orders": 1, "revenue": new.total, "units": sum(line.quantity for line in new.lines)}
+        # What paid it: the provider, gift cards, store credit (revenue = their sum).
+        by_card = sum(t.amount for t in new.tenders if t.method == "gift_card")
+        by_credit = sum(t.amount for t in new.tenders if t.method == "store_credit")
+        figures |= {"paid_provider": new.total - by_card - by_credit, "paid_gift_card": by_card,
+                    "paid_store_credit": by_credit}
         if new.recovered:
             figures["recovered_revenue"] = new.total
         if (new.discount_code or "").upper().startswith(WINBACK_PREFIX):

@@ -278,7 +278,7 @@ class RateLimited(CommerceError, code="rate_limited", status=429):
 
 
 class TooManyAttempts(RateLimited, code="too_many_attempts"):
-    """Too many gift-card lookups from this address in the last minutes; retry after `retry_after` seconds."""
+    """Too many gift-card lookups (or applications to carts) from this address this minute; retry in a minute."""
 
 
 class UpstreamUnavailable(CommerceError, code="upstream_unavailable", status=502):

@@ -17,6 +17,7 @@ it (every field, absent ones as null), so emails and fulfilment never read stora
 | CartRecord  | `reminded_at` appears (set by the abandoned-cart sweep)  | CartAbandoned  | email  |
 | CustomerStats | a new `winback` (set by the customer sweep, once a lapse) | WinBackOffered | email |
 | MessageRecord | created by the shop, not an internal note               | MessageReplied | email  |
+| GiftCardRecord | with a recipient, released (now, or at its `send_at`)    | GiftCardIssued | email  |
 | InvoiceRecord | created (with its order, paid by invoice)               | InvoiceIssued  | email  |
 |               | `reminders` grows (the overdue schedule)                | InvoiceReminder | email |
 | QuoteRecord   | created: to the shop (SHOP_EMAIL)                        | QuoteRequested | email  |
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
+from chalicelib.models.balances import GiftCardRecord
 from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
@@ -146,6 +148,15 @@ def message_events(old: MessageRecord | None, new: MessageRecord | None) -> list
     return [Event(f"{new.id}.MessageReplied", "MessageReplied", clock.iso(new.created_at), data, (EMAIL,))]
 
 
+def gift_card_events(old: GiftCardRecord | None, new: GiftCardRecord | None) -> list[Event]:
+    """GiftCardIssued when a card with a recipient is released (at issue, or at its send date): once per
+    card. It carries the card's seed: the email consumer makes the code from it (chalicelib/gift_codes.py)."""
+    if not new or not new.recipient_email or not new.released or (old and old.released):
+        return []
+    card = new.model_dump(mode="json", include={"id", "last4", "currency", "initial_amount", "valid_until",
+                                                "recipient_email", "message", "order_id", "seed"})
+    return [Event(f"{new.id}.GiftCardIssued", "GiftCardIssued", clock.iso(clock.now()), {"gift_card": card},
+                  (EMAIL,))]
 def purchase_request_events(old: PurchaseRequest | None, new: PurchaseRequest | None) -> list[Event]:
     """PurchaseRequested to each approver when a request is made; PurchaseRequestApproved (once its order is
     placed) or PurchaseRequestRejected to the buyer."""
@@ -194,6 +205,8 @@ def events_for_change(old: Record | None, new: Record | None, record_id: str = "
         return customer_events(old, new)
     if isinstance(new or old, MessageRecord):
         return message_events(old, new)
+    if isinstance(new or old, GiftCardRecord):
+        return gift_card_events(old, new)
     if isinstance(new or old, PurchaseRequest):
         return purchase_request_events(old, new)
     if isinstance(new or old, ReturnRecord):

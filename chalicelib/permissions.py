@@ -60,6 +60,11 @@ ROUTES: dict[str, str] = {
     # Sales (scheduled prices): changing prices is not support's nor fulfilment's
     "GET /admin/sales": "sales:read",
     "POST /admin/sales": "sales:write",
+    # Gift cards: support looks cards up; issuing and disabling is money
+    "GET /admin/gift-cards": "giftcards:read",
+    "GET /admin/gift-cards/{gift_card_id}": "giftcards:read",
+    "POST /admin/gift-cards": "giftcards:write",
+    "POST /admin/gift-cards/{gift_card_id}/disable": "giftcards:write",
     # Discounts
     "GET /admin/discounts": "discounts:read",
     "POST /admin/discounts": "discounts:write",
@@ -90,7 +95,8 @@ ROUTES: dict[str, str] = {
 }
 
 _READS = {"orders:read", "messages:read", "customers:read", "products:read", "stock:read", "discounts:read",
-          "reports:read", "returns:read", "sales:read", "companies:read", "quotes:read", "invoices:read"}
+          "reports:read", "returns:read", "sales:read", "companies:read", "quotes:read", "invoices:read",
+          "giftcards:read"}
 _OWNER_ONLY = {"audit:read", "staff:manage"}
 EVERY = frozenset(set(ROUTES.values()) | {DEFAULT} | _OWNER_ONLY)
 

@@ -95,7 +95,7 @@ class Checkout(BaseModel):
 
     order: Order
     order_token: str = Field(description="Send as `X-Order-Token` to GET /orders/{order_id}.")
-    payment: Payment
+    payment: Payment | None = Field(description="null when gift cards and store credit paid the whole order.")
 
 
 class Received(BaseModel):
@@ -147,6 +147,15 @@ class ReportDay(BaseModel):
     recovered_revenue: int
     winback_revenue: int
     refunds: int
+    paid_provider: int = 0
+    paid_gift_card: int = 0
+    paid_store_credit: int = 0
+
+
+class AmountPaid(BaseModel):
+    provider: int = Field(description="Paid through the payment provider.")
+    gift_card: int = Field(description="Paid with gift cards.")
+    store_credit: int = Field(description="Paid with store credit.")
 
 
 class SalesReport(BaseModel):
@@ -166,6 +175,7 @@ class SalesReport(BaseModel):
     recovered_revenue: int = Field(description="Revenue of orders from carts restored by a reminder link.")
     winback_revenue: int = Field(description="Revenue of orders that used a win-back discount code.")
     refunds: int
+    amount_paid: AmountPaid = Field(description="The revenue split by what paid it.")
     top_products: list[TopProduct] = Field(description="Up to 10, by revenue.")
     by_day: list[ReportDay]
 

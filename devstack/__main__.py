@@ -93,6 +93,7 @@ def _create_world(ports: dict[str, int], admin_key: str, webhook_secret: str) ->
         STRIPE_WEBHOOK_SECRETS=webhook_secret,
         CART_LINK_SECRET=secrets.token_urlsafe(32),
         UNSUBSCRIBE_SECRET=secrets.token_urlsafe(32),
+        GIFT_CARD_SECRET=secrets.token_urlsafe(32),
         BANK_WEBHOOK_SECRET=os.environ.get("BANK_WEBHOOK_SECRET", "local-bank-secret"),
         API_URL=f"http://{HOST}:{ports['API_PORT']}",
         STOREFRONT_URL=storefront,

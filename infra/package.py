@@ -44,7 +44,7 @@ CONFIG = ROOT / ".chalice" / "config.json"
 
 # Read through chalicelib.config.secret(): in a deployed stage only their `<NAME>_PARAM` may be set.
 SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "ADMIN_KEY_HASHES", "ADMIN_API_KEYS",
-           "FULFILMENT_WEBHOOK_SECRET", "CART_LINK_SECRET", "UNSUBSCRIBE_SECRET")
+           "FULFILMENT_WEBHOOK_SECRET", "CART_LINK_SECRET", "UNSUBSCRIBE_SECRET", "GIFT_CARD_SECRET")
 
 # The stack's resources, as every function sees them (set at import too: chalice's SQS decorators
 # read the queue names then).

@@ -41,6 +41,7 @@ def build_world(stack: str = "commerce-test", stage: str = "test") -> dict:
         DOCUMENTS_BUCKET=outputs["DocumentsBucketName"],
         IMAGES_BUCKET=outputs["ImagesBucketName"],
         ADMIN_KEY_HASHES=hashlib.sha256(ADMIN_KEY.encode()).hexdigest(),
+        GIFT_CARD_SECRET="gift-card-test-secret",
     )
     reset_clients()
     return outputs

@@ -189,6 +189,7 @@ def test_every_admin_write_route_is_recorded(shop, localstripe, pool):
         ("POST", "/admin/sales", sale_body(starts_at=clock.iso(clock.now() + timedelta(days=1)),
                                            ends_at=clock.iso(clock.now() + timedelta(days=2)))),
         ("POST", f"/admin/products/{product_id}/images", {"content_type": "image/png", "alt": "front"}),
+        ("POST", "/admin/gift-cards", {"currency": "EUR", "amount": 1000}),
         ("POST", "/admin/companies", {"name": "Other SARL", "billing_address": BILLING}),
         ("PATCH", f"/admin/companies/{company}", {"name": "Acme AG"}),
         ("POST", f"/admin/companies/{company}/buyers", {"email": "bob@acme.example"}),
@@ -202,6 +203,8 @@ def test_every_admin_write_route_is_recorded(shop, localstripe, pool):
     for method, path, body in calls:
         answer = shop.request(method, path, body, headers=ADMIN)
         assert answer.status_code < 300, (path, answer.data)
+    card = shop.get("/admin/gift-cards", headers=ADMIN).data["data"][0]["id"]
+    assert shop.post(f"/admin/gift-cards/{card}/disable", {}, headers=ADMIN).status_code == 200
     recorded = {r["action"] for r in stored_records()}
     writes = {f"{m} {p}" for p, methods in app.routes.items() if p.startswith("/admin")
               for m in methods if m not in ("GET", "OPTIONS")}

@@ -202,6 +202,30 @@ def test_checkout_writes_the_order_once_with_its_payment_three_dynamodb_calls_an
     assert again.by_operation() == {("dynamodb", "GetItem"): 2}  # the cart, then its order
 
 
+def test_checkout_with_one_gift_card_costs_one_more_batch_get_item_and_no_provider_call_when_covered(
+        shop, provider_calls):
+    make_product(shop, sku_prefix="TEE")
+    partly = shop.post("/admin/gift-cards", {"currency": "EUR", "amount": 1000}, headers=ADMIN).data
+    whole = shop.post("/admin/gift-cards", {"currency": "EUR", "amount": 100000}, headers=ADMIN).data
+    for card, provider in ((partly, ["POST /v1/payment_intents"]), (whole, [])):
+        cart = ready_cart(shop, {"TEE-M": 1, "TEE-S": 1})
+        with count_calls() as applied:
+            assert shop.post(f"/carts/{cart['id']}/gift-cards", {"code": card["code"]}).status_code == 200
+        # the lookup counter, the card, the cart (get, put) and, to answer, the cart read with the card
+        assert applied.by_operation() == {("dynamodb", "UpdateItem"): 1, ("dynamodb", "GetItem"): 3,
+                                          ("dynamodb", "PutItem"): 1, ("dynamodb", "BatchGetItem"): 2}
+        with count_calls() as read:
+            assert shop.get(f"/carts/{cart['id']}").status_code == 200
+        assert read.by_operation() == {("dynamodb", "GetItem"): 1, ("dynamodb", "BatchGetItem"): 2}
+        provider_calls.clear()
+        with count_calls() as calls:
+            answer = shop.post(f"/carts/{cart['id']}/checkout", {})
+        assert answer.status_code == 201, answer.data
+        # the cart, its SKUs and discount, the card; one transaction with the card's debit and ledger entry
+        assert calls.by_operation() == CHECKOUT | {("dynamodb", "BatchGetItem"): 2}
+        assert provider_calls == provider
+
+
 @pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "add-line-key-0123456789"}], ids=["no key", "key"])
 def test_adding_a_line_costs_three_calls_with_or_without_a_key(client, headers):
     cart_id = cart_with_two_lines(client)

@@ -50,6 +50,7 @@ def test_the_report_sums_paid_orders_refunds_and_carts_per_currency_and_day(shop
         "currency": "EUR", "from": yesterday.isoformat(), "to": today.isoformat(),
         "orders": 2, "revenue": 11000, "average_order_value": 5500, "units": 5, "carts_created": 4,
         "conversion_rate": 0.5, "recovered_revenue": 0, "winback_revenue": 0, "refunds": 1000,
+        "amount_paid": {"provider": 11000, "gift_card": 0, "store_credit": 0},
     }
     assert eur.data["top_products"] == [
         {"product_id": products["tee"]["id"], "title": "T-shirt", "units": 4, "revenue": 10000},
@@ -57,9 +58,11 @@ def test_the_report_sums_paid_orders_refunds_and_carts_per_currency_and_day(shop
     ]
     assert eur.data["by_day"] == [
         {"date": yesterday.isoformat(), "orders": 1, "revenue": 5000, "units": 2, "carts_created": 1,
-         "recovered_revenue": 0, "winback_revenue": 0, "refunds": 0},
+         "recovered_revenue": 0, "winback_revenue": 0, "refunds": 0, "paid_provider": 5000, "paid_gift_card": 0,
+         "paid_store_credit": 0},
         {"date": today.isoformat(), "orders": 1, "revenue": 6000, "units": 3, "carts_created": 3,
-         "recovered_revenue": 0, "winback_revenue": 0, "refunds": 1000},
+         "recovered_revenue": 0, "winback_revenue": 0, "refunds": 1000, "paid_provider": 6000, "paid_gift_card": 0,
+         "paid_store_credit": 0},
     ]
 
     usd = report(shop, yesterday, today, currency="USD").data

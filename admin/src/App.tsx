@@ -7,6 +7,7 @@ import { Companies } from "./pages/Companies";
 import { CustomerDetail, Customers } from "./pages/Customers";
 import { Dashboard } from "./pages/Dashboard";
 import { Discounts } from "./pages/Discounts";
+import { GiftCards } from "./pages/GiftCards";
 import { Invoices } from "./pages/Invoices";
 import { MessageThread, Messages } from "./pages/Messages";
 import { OrderDetail } from "./pages/OrderDetail";
@@ -34,6 +35,7 @@ const SECTIONS: { path: string; label: string; needs: Permission }[] = [
   { path: "customers", label: "Customers", needs: "customers:read" },
   { path: "messages", label: "Messages", needs: "messages:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
+  { path: "gift-cards", label: "Gift cards", needs: "giftcards:read" },
 ];
 
 export function App() {
@@ -62,6 +64,7 @@ export function App() {
   else if (section === "messages") page = <Messages client={client} />;
   else if (section === "audit") page = <Audit client={client} />;
   else if (section === "sales") page = <Sales client={client} />;
+  else if (section === "gift-cards") page = <GiftCards client={client} />;
   else page = <Dashboard client={client} />;
   const roles = rolesOf(credential);
 

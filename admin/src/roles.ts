@@ -5,7 +5,7 @@
 import type { Credential } from "./auth";
 
 const READS = ["orders:read", "messages:read", "customers:read", "products:read", "stock:read", "discounts:read",
-  "reports:read", "returns:read", "sales:read", "companies:read", "quotes:read", "invoices:read"];
+  "reports:read", "returns:read", "sales:read", "companies:read", "quotes:read", "invoices:read", "giftcards:read"];
 const OWNER_ONLY = ["audit:read", "staff:manage"];
 
 export const ROLES: Record<string, string[]> = {
@@ -21,7 +21,7 @@ export type Permission = "orders:read" | "orders:ship" | "orders:refund" | "orde
   | "stock:read" | "stock:write" | "discounts:read" | "discounts:write" | "reports:read" | "audit:read"
   | "returns:read" | "returns:decide" | "returns:receive" | "returns:refund" | "customers:credit"
   | "sales:read" | "sales:write" | "companies:read" | "companies:write" | "quotes:read" | "quotes:write"
-  | "invoices:read" | "invoices:write";
+  | "invoices:read" | "invoices:write" | "giftcards:read" | "giftcards:write";
 
 function claims(token: string): Record<string, unknown> {
   try {

@@ -25,6 +25,8 @@ class VariantIn(Request):
     currency: Currency | None = None
     prices: Annotated[dict[Currency, Money], Field(min_length=1, max_length=20)] | None = None
     on_hand: Stock
+    gift_card: bool = Field(False, description="A gift card worth its price (a denomination): each unit bought "
+                                               "issues one card once the order is paid.")
 
     @model_validator(mode="after")
     def _priced(self) -> "VariantIn":

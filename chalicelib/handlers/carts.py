@@ -5,22 +5,24 @@ from typing import Annotated
 from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib import idempotency
+from chalicelib import accounts, idempotency
 from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
     CartCheckedOut,
     CurrencyMismatch,
     DiscountUnknown,
+    Forbidden,
     OutOfStock,
     ResourceMissing,
     TooManyLines,
+    Unauthenticated,
     UnknownShippingMethod,
     UnknownSku,
 )
 from chalicelib.handlers.common import documented, parse
-from chalicelib.models import Address, Cart, Currency, Email, Quantity, Request, Sku
-from chalicelib.services import carts
+from chalicelib.models import Address, Cart, Currency, Email, GiftCardLine, Quantity, Request, Sku
+from chalicelib.services import cart_tenders, carts
 
 bp = Blueprint(__name__)
 
@@ -33,6 +35,7 @@ class CreateCart(Request):
 class AddLine(Request):
     sku: Sku
     quantity: Quantity
+    gift_card: GiftCardLine | None = Field(None, description="Required for a gift-card SKU: its recipient.")
 
 
 class SetQuantity(Request):
@@ -44,6 +47,8 @@ class UpdateCart(Request):
     shipping_address: Address | None = None
     shipping_method: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     discount_code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    use_store_credit: bool | None = Field(None, description="Spend the signed-in holder's store credit on this "
+                                                             "cart (needs their bearer token).")
 
 
 # What every change of a cart can raise.
@@ -69,11 +74,19 @@ def get_cart(cart_id):
 
 @bp.route("/carts/{cart_id}", methods=["PATCH"])
 @documented(Cart, request=UpdateCart, summary="Set the email, address, shipping method or discount code",
-            errors=[*CHANGING, UnknownShippingMethod, DiscountUnknown, *DISCOUNT_REFUSALS.values()],
+            errors=[*CHANGING, UnknownShippingMethod, DiscountUnknown, *DISCOUNT_REFUSALS.values(), Unauthenticated,
+                    Forbidden],
             links={"add_line": CART, "checkout_cart": CART})
 def update_cart(cart_id):
-    body = parse(UpdateCart, bp.current_request)
+    request = bp.current_request
+    body = parse(UpdateCart, request)
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    use_credit = changes.pop("use_store_credit", None)
+    if use_credit is not None:
+        customer_id = accounts.from_request(request).customer_id
+        answer = cart_tenders.use_store_credit(cart_id, use_credit, customer_id)
+        if not changes:
+            return answer.model_dump(mode="json")
     if "shipping_address" in changes and changes["shipping_address"] is not None:
         changes["shipping_address"] = changes["shipping_address"].model_dump()
     return idempotency.answer(carts.update(cart_id, **changes))
@@ -86,7 +99,8 @@ def update_cart(cart_id):
 def add_line(cart_id):
     request = bp.current_request
     body = parse(AddLine, request)
-    return idempotency.answer(carts.add_line(cart_id, body.sku, body.quantity, idempotency.key_of(request)))
+    return idempotency.answer(carts.add_line(cart_id, body.sku, body.quantity, idempotency.key_of(request),
+                                             gift_card=body.gift_card))
 
 
 @bp.route("/carts/{cart_id}/lines/{sku}", methods=["PATCH"])

@@ -2,7 +2,7 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, crm, invoices, messages, orders, sales
+from chalicelib.services import abandoned_carts, catalogue_views, crm, gift_cards, invoices, messages, orders, sales
 
 bp = Blueprint(__name__)
 
@@ -42,6 +42,12 @@ def sweep_customers(event):
 def measure_open_threads(event):
     """The age of the oldest open customer service thread as a metric (alarmed in infra/deploy.yaml)."""
     return {"oldest_open_seconds": messages.measure_oldest_open()}
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES))
+def release_gift_cards(event):
+    """Gift cards bought to be sent on a date go out within five minutes of it (services/gift_cards.py)."""
+    return {"released": gift_cards.release_due()}
 
 
 @bp.schedule(Rate(1, unit=Rate.HOURS))

@@ -86,6 +86,7 @@ class SkuRecord(Record):
     reserved: int = 0
     available: int = 0
     low_stock_threshold: int | None = None
+    gift_card: bool = False  # a gift card of this value (the variant's price): one card per unit bought
     shards: int = 1
     shard_levels: list[ShardLevel] = []
     # While a sale is on it (models/sales.py): the regular prices, each sale's terms, the lowest price of
@@ -139,6 +140,9 @@ class Variant(BaseModel):
     currency: str
     prices: dict[str, int] = Field(description="The price in each currency the variant is sold in.")
     available: int
+    gift_card: bool = Field(False, exclude_if=lambda value: not value,
+                            description="A gift card of the price's value; its cart line needs `gift_card`. "
+                                        "Present only when true.")
     # Present only during a sale (absent, not null, otherwise).
     compare_at_price: int | SkipJsonSchema[None] = Field(None, exclude_if=lambda v: v is None, description=(
         "During a sale only: the regular price in `currency`."))
@@ -156,7 +160,8 @@ class Variant(BaseModel):
         on_sale = before is not None and before > price
         return cls(sku=s.sku, title=s.title, price=price, currency=currency, prices=dict(s.prices),
                    available=max(s.available, 0), compare_at_price=before if on_sale else None,
-                   lowest_price_30d=s.lowest_prices_30d.get(currency, before) if on_sale else None)
+                   lowest_price_30d=s.lowest_prices_30d.get(currency, before) if on_sale else None,
+                   gift_card=s.gift_card)
 
 
 
@@ -257,9 +262,28 @@ class StockLevel(BaseModel):
 # --- carts -----------------------------------------------------------------------------------
 
 
+class GiftCardLine(BaseModel):
+    """Who a gift-card line's cards go to: one card per unit, emailed at `send_at` (now when absent).
+    Not strict like a Request: it is also read back from the stored cart (a `send_at` string)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipient_email: Email
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    send_at: AwareDatetime | None = None
+
+
+class AppliedGiftCard(BaseModel):
+    """A gift card applied to a cart: which (never its code) and how much of the total it pays."""
+
+    gift_card_id: str
+    last4: str
+
+
 class CartLineRecord(Record):
     sku: str
     quantity: int
+    gift_card: GiftCardLine | None = None
 
 
 class CartRecord(Record):
@@ -277,6 +301,8 @@ class CartRecord(Record):
     reminder: dict | None = None  # what the reminder shows: {"lines": [...], "subtotal": ...}
     customer_id: str | None = None  # the account it is attached to (POST /me/carts)
     marketing_consent: bool | None = None  # a guest's answer to the marketing question, recorded at checkout
+    gift_cards: list[AppliedGiftCard] = []  # applied with POST /carts/{id}/gift-cards, in that order
+    use_store_credit: bool = False  # the signed-in holder spends their store credit (PATCH /carts/{id})
     version: int = 0
     # What the storefront was last shown (unit price per SKU) and when: a checkout honours it within
     # SALE_GRACE_SECONDS when a price went up since (a sale ended), else answers price_changed.
@@ -292,14 +318,16 @@ class CartRecord(Record):
     def quantity_of(self, sku: str) -> int:
         return next((line.quantity for line in self.lines if line.sku == sku), 0)
 
-    def with_quantity(self, sku: str, quantity: int) -> "CartRecord":
-        """The cart with `sku` at `quantity` (0 removes the line); line order is kept."""
+    def with_quantity(self, sku: str, quantity: int, gift_card: GiftCardLine | None = None) -> "CartRecord":
+        """The cart with `sku` at `quantity` (0 removes the line); line order is kept. A gift-card
+        line keeps its recipient unless `gift_card` gives a new one."""
         lines = [line for line in self.lines if line.sku != sku or quantity > 0]
         if quantity > 0:
             if any(line.sku == sku for line in lines):
-                lines = [CartLineRecord(sku=sku, quantity=quantity) if line.sku == sku else line for line in lines]
+                lines = [CartLineRecord(sku=sku, quantity=quantity, gift_card=gift_card or line.gift_card)
+                         if line.sku == sku else line for line in lines]
             else:
-                lines.append(CartLineRecord(sku=sku, quantity=quantity))
+                lines.append(CartLineRecord(sku=sku, quantity=quantity, gift_card=gift_card))
         return self.model_copy(update={"lines": lines})
 
 
@@ -322,6 +350,8 @@ class CartLine(BaseModel):
     unit_price: int
     line_total: int
     free: bool = False  # added by an automatic promotion (buy X get Y)
+    gift_card: GiftCardLine | None = Field(None, exclude_if=lambda value: value is None,
+                                           description="A gift-card line's recipient (present only on those).")
     price_source: PriceSource = "public"
     # The catalogue's price when a checkout charges the shown one (SALE_GRACE_SECONDS): what the
     # reservation checks. Never shown nor stored.
@@ -377,6 +407,11 @@ class Totals(BaseModel):
     total: int
 
 
+class GiftCardApplied(BaseModel):
+    last4: str
+    amount_applied: int
+
+
 class Cart(Totals):
     id: str
     status: Literal["open", "checked_out"]
@@ -388,6 +423,10 @@ class Cart(Totals):
     available_shipping_methods: list[ShippingMethod]
     discount_code: str | None
     discount: DiscountStatus | None = None
+    gift_cards: list[GiftCardApplied] = Field(default_factory=list, description="Applied gift cards, in order.")
+    store_credit_applied: int = Field(0, description="Store credit the signed-in holder spends on it.")
+    amount_due: int | None = Field(None, description="What is left for the payment provider: the total less "
+                                                      "gift cards and store credit.")
     order_id: str | None
     reverse_charge: bool = Field(False, description="An intra-EU B2B sale: tax 0, the buyer accounts for the VAT.")
     created_at: datetime
@@ -398,6 +437,12 @@ class Cart(Totals):
     @classmethod
     def _whole_seconds(cls, value: datetime) -> datetime:
         return value.replace(microsecond=0)
+
+    @model_validator(mode="after")
+    def _due_is_the_total_by_default(self) -> "Cart":
+        if self.amount_due is None:
+            self.amount_due = self.total
+        return self
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

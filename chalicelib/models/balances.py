@@ -5,10 +5,11 @@ sum of a ledger is its balance. A spend or give-back is keyed by its source (an 
 which makes it happen once however often it is retried.
 """
 
+import time
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chalicelib.models import Record
 
@@ -25,6 +26,7 @@ class CreditEntry(Record):
     reason: str
     at: datetime
     order_id: str | None = None
+    seq: int = Field(default_factory=time.time_ns)  # orders entries within one second
 
 
 class GiftCardEntry(Record):
@@ -34,14 +36,16 @@ class GiftCardEntry(Record):
     kind: LedgerKind
     order_id: str | None = None
     at: datetime
+    # Orders entries written within one second (`at` is to the second): nanoseconds when written.
+    seq: int = Field(default_factory=time.time_ns, exclude=True)
 
 
 class GiftCardRecord(Record):
-    """A gift card as stored: the code itself is never stored, only its keyed hash (`code_hash`)."""
+    """A gift card as stored."""
 
-    id: str
+    id: str  # gc_ + a keyed hash of the code (chalicelib/gift_codes.py)
     last4: str
-    code_hash: str
+    seed: str  # the code is made from it with the GIFT_CARD_SECRET; the code itself is never stored
     currency: str
     initial_amount: int
     balance: int
@@ -50,6 +54,7 @@ class GiftCardRecord(Record):
     recipient_email: str | None = None
     message: str | None = None
     send_at: datetime | None = None
+    released: bool = True  # its email may go out (False until `send_at` for a card sent later)
     order_id: str | None = None
     created_at: datetime
     version: int = 0
@@ -85,3 +90,33 @@ class GiftCard(BaseModel):
                    balance=record.balance, status=record.status_at(now), expires_at=record.valid_until,
                    created_at=record.created_at, recipient_email=record.recipient_email, order_id=record.order_id,
                    code=code, ledger=ledger)
+
+
+def split(total: int, currency: str, applied: list[tuple[str, str]], cards: dict[str, GiftCardRecord],
+          credit: int, now: datetime) -> tuple[list[tuple[str, str, int]], int, int]:
+    """How a total is paid: from each applied gift card in turn ((id, last4) pairs; a card that is
+    gone, unusable now or in another currency pays nothing), then from `credit` (store credit in the
+    currency), the rest by the provider. Answers ([(id, last4, amount)], credit amount, amount due)."""
+    left = total
+    paid_by_cards = []
+    for card_id, last4 in applied:
+        card = cards.get(card_id)
+        usable = card is not None and card.currency == currency and card.status_at(now) == "active"
+        amount = min(left, max(card.balance, 0)) if usable else 0
+        paid_by_cards.append((card_id, last4, amount))
+        left -= amount
+    from_credit = min(left, max(credit, 0))
+    return paid_by_cards, from_credit, left - from_credit
+
+
+def allocate(amounts: list[int], already: int, amount: int) -> list[int]:
+    """How `amount` given back is spread over parts paid (`amounts`, in order: gift cards first),
+    after `already` was given back to the first of them: each part gets at most what is left of it."""
+    given = []
+    for part in amounts:
+        taken = min(part, already)
+        already -= taken
+        share = min(part - taken, amount)
+        amount -= share
+        given.append(share)
+    return given

@@ -61,6 +61,24 @@ class PaymentRef(BaseModel):
     status: str | None = None
 
 
+class PaymentPart(BaseModel):
+    """One part of what pays an order (API.md: Order `payments`)."""
+
+    method: Literal["stripe", "gift_card", "store_credit", "invoice"]
+    amount: int
+    last4: str | None = None  # a gift card's
+
+
+class Tender(BaseModel):
+    """A balance an order spends at checkout (a gift card or store credit): which, and how much."""
+
+    method: Literal["gift_card", "store_credit"]
+    amount: int
+    gift_card_id: str | None = None
+    last4: str | None = None
+    customer_id: str | None = None  # whose store credit
+
+
 class OrderRecord(Record):
     """An order as stored; `Order` is what the storefront and the shop see of it."""
 
@@ -87,8 +105,14 @@ class OrderRecord(Record):
     shipping_total: int
     tax_total: int
     total: int
-    amount_paid: int = 0
+    amount_paid: int = 0  # everything paid: the provider's part and the gift cards' and store credit's
     amount_refunded: int = 0
+    # What the provider is asked for: the total less `tenders` (None: an order from before them, the total).
+    amount_due: int | None = None
+    payments: list[PaymentPart] = []
+    tenders: list[Tender] = []
+    balances_returned: bool = False  # the tenders went back to their balances (a cancelled unpaid order)
+    refunded_to_balances: int = 0  # of amount_refunded, what went back to gift cards and store credit
     shipments: list[Shipment] = []
     refunds: list[Refund] = []
     duplicate_payments: list[DuplicatePayment] = []
@@ -118,6 +142,16 @@ class OrderRecord(Record):
     version: int = 0
 
     @property
+    def tendered(self) -> int:
+        """What gift cards and store credit pay."""
+        return sum(t.amount for t in self.tenders)
+
+    @property
+    def due(self) -> int:
+        """What the provider is asked for."""
+        return self.total if self.amount_due is None else self.amount_due
+
+    @property
     def holds_discount_use(self) -> bool:
         """A use of its discount code is counted for this order and goes back if it is never paid."""
         return bool(self.discount_code) and not self.amount_paid
@@ -125,6 +159,7 @@ class OrderRecord(Record):
 
 # What of a stored order only the backend sees.
 PRIVATE_FIELDS = {"cart_id", "token", "checkout_key", "discount_per_customer", "recovered", "payment", "stock_released",
+                  "tenders", "balances_returned", "refunded_to_balances",
                   "stock_shards", "returned", "exchange_of",
                   "correlation_id", "version", "paid_by"}
 
@@ -181,18 +216,20 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
                                                                                   duplicate]}),
                                   refund_duplicate=amount or 0)
             return None  # already recorded: a duplicate, or another event for the same money
-        paid = {"amount_paid": amount or 0, "paid_at": now, "paid_by": payment_id,
-                "payment_status": refunded_status(amount or 0, order.amount_refunded)}
-        matches = amount == order.total and currency == order.currency
+        paid_total = (amount or 0) + order.tendered
+        paid = {"amount_paid": paid_total, "paid_at": now, "paid_by": payment_id,
+                "payment_status": refunded_status(paid_total, order.amount_refunded)}
+        matches = amount == order.due and currency == order.currency
         if order.status == "pending_payment":
             if matches:
                 return Transition(order.model_copy(update=paid | {"status": "paid"}))
             return Transition(order.model_copy(update=paid | {
                 "status": "needs_review",
-                "review_reason": f"Payment of {amount} {currency} does not match the order total "
-                                 f"{order.total} {order.currency}."}))
+                "review_reason": f"Payment of {amount} {currency} does not match the amount due "
+                                 f"{order.due} {order.currency}."}))
         if order.status == "cancelled" and order.stock_released:
-            if matches and stock_available:
+            # Balances it spent went back when it was cancelled: the payment alone no longer covers it.
+            if matches and stock_available and not order.balances_returned:
                 return Transition(order.model_copy(update=paid | {"status": "paid", "stock_released": False,
                                                                   "cancelled_at": None, "cancel_reason": None}),
                                   reserve_stock=True)
@@ -215,7 +252,8 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
     if kind == "refunded":
         if payment_id and payment_id in duplicates:
             return None  # the refund of a duplicate payment: not the order's money
-        total_refunded = max(order.amount_refunded, amount_refunded or 0)
+        # The provider counts its own refunds; those to gift cards and store credit are ours.
+        total_refunded = max(order.amount_refunded, (amount_refunded or 0) + order.refunded_to_balances)
         if total_refunded == order.amount_refunded:
             return None
         # Never more than was paid (or, before the payment is recorded, than the order's total), and in the
@@ -296,3 +334,12 @@ def settle_refund(order: OrderRecord, refund_id: str, status: str, provider_refu
     refunded = max(order.amount_refunded, succeeded)
     return order.model_copy(update={"refunds": refunds, "amount_refunded": refunded,
                                     "payment_status": refunded_status(order.amount_paid, refunded)})
+
+
+def balance_share(order: OrderRecord, amount: int, balances_first: bool) -> int:
+    """How much of a refund of `amount` goes back to the gift cards and store credit the order spent:
+    as much as is left of them first (`balances_first`), else only what the provider's part cannot take."""
+    balances_left = max(order.tendered - order.refunded_to_balances, 0)
+    provider_left = refundable(order) - balances_left
+    share = min(amount, balances_left) if balances_first else max(amount - provider_left, 0)
+    return min(share, balances_left)

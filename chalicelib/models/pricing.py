@@ -174,7 +174,8 @@ def price_cart(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
         if quoted and line.sku in quoted:
             price, source = quoted[line.sku], "quote"
         lines.append(CartLine(sku=sku.sku, product_id=sku.product_id, title=sku.line_title, quantity=line.quantity,
-                              unit_price=price, line_total=price * line.quantity, price_source=source))
+                              unit_price=price, line_total=price * line.quantity, price_source=source,
+                              gift_card=line.gift_card if sku.gift_card else None))
     lines += free_items(lines, context.promotions, skus, record.currency)
     subtotal = sum(line.line_total for line in lines)
     status, discount_total, free_shipping = None, 0, False

@@ -127,7 +127,8 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
     for index, variant in enumerate(variants):
         fields = {"sku": variant["sku"], "product_id": product.id, "product_title": product.title,
                   "title": variant["title"], "price": variant["price"], "currency": variant["currency"],
-                  "prices": variant["prices"], "active": product.active}
+                  "prices": variant["prices"], "active": product.active,
+                  "gift_card": bool(variant.get("gift_card"))}
         if variant.get("compare_at_prices"):
             fields["compare_at_prices"] = variant["compare_at_prices"]
         if variant["sku"] in sharded:
@@ -146,7 +147,7 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
         pieces.append(dynamo.update(
             f"variant:{index}", sku_key(variant["sku"]),
             "SET sku = :sku, product_id = :pid, product_title = :ptitle, title = :title, price = :price, "
-            "currency = :currency, prices = :prices, active = :active, on_hand = :on_hand, "
+            "currency = :currency, prices = :prices, active = :active, gift_card = :gift_card, on_hand = :on_hand, "
             "reserved = if_not_exists(reserved, :zero), available = :on_hand - if_not_exists(reserved, :zero), "
             "price_version = if_not_exists(price_version, :zero) + :one"
             + (", compare_at_prices = :cap" if on_sale else ""),
@@ -155,7 +156,7 @@ def _save_product(product: ProductRecord, variants: list[dict], retired_skus: li
             + (" AND (attribute_not_exists(price_version) OR price_version = :pv))" if read else ")"),
             sku=variant["sku"], pid=product.id, ptitle=product.title, title=variant["title"],
             price=variant["price"], currency=variant["currency"], prices=variant["prices"], active=product.active,
-            on_hand=variant["on_hand"], zero=0, one=1, **on_sale, **read))
+            gift_card=bool(variant.get("gift_card")), on_hand=variant["on_hand"], zero=0, one=1, **on_sale, **read))
     for sku in retired_skus:
         if sku in sharded:
             pieces += [dynamo.update(f"retired:{sku}" + (f"@{i}" if i else ""), shard_key(sku, i),

@@ -10,22 +10,26 @@ from datetime import timedelta
 
 from botocore.exceptions import ClientError
 
-from chalicelib import observability
+from chalicelib import clock, observability
 from chalicelib.clock import iso
 from chalicelib.errors import (
     CartChanged,
     CreditLimitExceeded,
     DiscountUsedUp,
     DuplicateEvent,
+    GiftCardInsufficient,
+    InvalidRequest,
     OrderChanged,
     QuoteExpired,
     StockShort,
+    StoreCreditInsufficient,
 )
 from chalicelib.models import DiscountRecord
+from chalicelib.models.balances import CreditEntry
 from chalicelib.models.invoices import InvoiceRecord
-from chalicelib.models.orders import OrderRecord, PaymentRef, StockMove, quantities
+from chalicelib.models.orders import OrderRecord, PaymentRef, StockMove, Tender, quantities
 from chalicelib.models.quotes import QuoteRecord
-from chalicelib.repository import discounts, dynamo, invoices, quotes
+from chalicelib.repository import discounts, dynamo, gift_cards, invoices, quotes, store_credit
 from chalicelib.repository.carts import IDLE_ATTRIBUTES, cart_key
 from chalicelib.repository.catalog import shard_key, sku_key
 
@@ -97,6 +101,40 @@ def _short(cancelled: dynamo.Cancelled) -> StockShort | None:
     return StockShort(name.removeprefix("stock:").split("@")[0]) if name else None
 
 
+MAX_ACTIONS = 100  # DynamoDB's limit on one transaction
+
+
+def _spends(order: OrderRecord) -> list[dynamo.Piece]:
+    """The order's gift card and store credit spends, each conditioned on its balance covering it."""
+    at = iso(order.created_at)
+    pieces = []
+    for tender in order.tenders:
+        if tender.method == "gift_card":
+            pieces += gift_cards.spend_pieces(tender.gift_card_id, tender.amount, order.id, at)
+        else:
+            entry = CreditEntry(source_id=f"spend:{order.id}", currency=order.currency, amount=-tender.amount,
+                                reason="checkout", at=order.created_at, order_id=order.id)
+            pieces += store_credit.change_pieces(tender.customer_id, entry)
+    return pieces
+
+
+def _give_backs(order: OrderRecord, parts: list[tuple[Tender, int]], source: str, kind: str) -> list[dynamo.Piece]:
+    """Put `amount` of each (tender, amount) back on its balance, once per `source` (with the order id)."""
+    at = clock.now()
+    pieces = []
+    for tender, amount in parts:
+        if amount <= 0:
+            continue
+        if tender.method == "gift_card":
+            pieces += gift_cards.give_back_pieces(tender.gift_card_id, amount, order.id, iso(at),
+                                                  f"{source}:{order.id}", kind)
+        else:
+            entry = CreditEntry(source_id=f"{source}:{order.id}", currency=order.currency, amount=amount,
+                                reason=kind, at=at, order_id=order.id)
+            pieces += store_credit.change_pieces(tender.customer_id, entry)
+    return pieces
+
+
 def get(order_id: str) -> OrderRecord | None:
     item = dynamo.get(order_key(order_id))
     return OrderRecord.model_validate(item) if item else None
@@ -117,6 +155,7 @@ def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord |
     pieces = [dynamo.put("order", _item(order), "attribute_not_exists(PK)"), *_reservations(order)]
     if redeem:
         pieces += discounts.redeem(redeem, order.email, iso(order.created_at))
+    pieces += _spends(order)
     if invoice:
         pieces += invoices.issue(*invoice)
     if quote:
@@ -124,6 +163,9 @@ def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord |
     pieces += extra
     if cart_version is not None:
         pieces.append(_retire_cart(order, cart_version))
+    if len(pieces) > MAX_ACTIONS:
+        raise InvalidRequest("Too many lines to check out with these gift cards; remove a gift card or a line.",
+                             param="gift_cards")
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
@@ -142,6 +184,12 @@ def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord |
         if cancelled.failed("discount") or cancelled.failed("discount_use"):
             raise DiscountUsedUp(f"Discount code {order.discount_code} can no longer be used.",
                                  param="discount_code") from cancelled
+        if gift_cards.failed_card(cancelled):
+            raise GiftCardInsufficient("A gift card's balance no longer covers what the cart applied.",
+                                       param="gift_cards") from cancelled
+        if cancelled.failed("credit"):
+            raise StoreCreditInsufficient("The store credit no longer covers what the cart applied.",
+                                          param="use_store_credit") from cancelled
         raise
 
 
@@ -165,18 +213,29 @@ def attach_payment(order_id: str, payment: PaymentRef) -> None:
 
 
 def save(before: OrderRecord, after: OrderRecord, stock: list[StockMove] = (),
-         event: tuple[str, str] | None = None, give_back_discount: bool = False) -> OrderRecord:
+         event: tuple[str, str] | None = None, give_back_discount: bool = False,
+         give_back: tuple[list[tuple[Tender, int]], str, str] | None = None) -> OrderRecord:
     """Write `after` if the order is still at `before`'s version, with its stock moves (sku,
     quantity, "reserve" | "release" | "ship", shard or None), the give-back of its discount code's
     use when `give_back_discount`, and, when `event` (provider, event id) is given, the record that
     the event was applied, in one transaction. Stock going back to a shard that a change of the
     shard count removed goes to shard 0 instead. Raises OrderChanged (re-read and retry),
-    DuplicateEvent, StockShort (a move's condition failed)."""
+    DuplicateEvent, StockShort (a move's condition failed).
+
+    `give_back` ([(tender, amount)], source, kind) puts money back on gift cards and store credit, once
+    per source and order; without it, an unpaid order moving to `cancelled` gives every tender back
+    (source "give_back"), once: the order records it in `balances_returned`."""
+    if (give_back is None and after.status == "cancelled" and before.status != "cancelled" and before.tenders
+            and not before.balances_returned and not before.amount_paid):
+        give_back = ([(t, t.amount) for t in before.tenders], "give_back", "give_back")
+        after = after.model_copy(update={"balances_returned": True})
     saved = after.model_copy(update={"version": before.version + 1})
     pieces = [dynamo.put("order", _item(saved), "version = :version", version=before.version)]
     pieces += [_stock_move(sku, quantity, kind, shard) for sku, quantity, kind, shard in stock]
     if give_back_discount:
         pieces += discounts.give_back(before.discount_code, before.email, before.discount_per_customer)
+    if give_back:
+        pieces += _give_backs(before, *give_back)
     if event:
         expires = int(time.time() + EVENT_RETENTION.total_seconds())
         pieces.append(dynamo.put("event", event_key(*event) | {"order_id": before.id, "expires_at": expires},
@@ -191,7 +250,7 @@ def save(before: OrderRecord, after: OrderRecord, stock: list[StockMove] = (),
         gone = {(sku, shard) for sku, _, kind, shard in stock
                 if shard and kind != "reserve" and cancelled.failed(f"stock:{sku}@{shard}")}
         if gone:
-            return save(before, after, _to_first_shard(stock, gone), event, give_back_discount)
+            return save(before, after, _to_first_shard(stock, gone), event, give_back_discount, give_back)
         short = _short(cancelled)
         if short:
             raise short from cancelled

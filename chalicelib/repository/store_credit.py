@@ -76,7 +76,7 @@ def entries(customer_id: str) -> list[CreditEntry]:
                                           sk_condition=" AND begins_with(#sk, :prefix)", prefix="CREDITLOG#")
         found += [CreditEntry.model_validate(item) for item in items]
         if not cursor:
-            return sorted(found, key=lambda e: e.at)
+            return sorted(found, key=lambda e: (e.at, e.seq))
 
 
 def balances_of(customer_ids: list[str], currencies: tuple[str, ...]) -> dict[str, dict[str, int]]:

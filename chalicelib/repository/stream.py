@@ -9,6 +9,7 @@ or index attributes.
 | CART      | models.CartRecord      |
 | STATS     | models.crm.CustomerStats (a customer's figures, repository/crm.py) |
 | MESSAGE#… | models.crm.MessageRecord (customer service, repository/messages.py) |
+| GIFTCARD  | models.balances.GiftCardRecord (repository/gift_cards.py) |
 | INVOICE   | models.invoices.InvoiceRecord (repository/invoices.py) |
 | QUOTE     | models.quotes.QuoteRecord (repository/quotes.py) |
 | PURCHASE_REQUEST#… | models.companies.PurchaseRequest (B2B approval, repository/purchase_requests.py) |
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 
 from chalicelib import clock
 from chalicelib.models import CartRecord, Record, SkuRecord
+from chalicelib.models.balances import GiftCardRecord
 from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
@@ -32,7 +34,7 @@ from chalicelib.repository import dynamo
 
 KEYS = {"PK", "SK"}
 MODELS: dict[str, type[Record]] = {"ORDER": OrderRecord, "SKU": SkuRecord, "CART": CartRecord,
-                                   "STATS": CustomerStats, "INVOICE": InvoiceRecord,
+                                   "STATS": CustomerStats, "GIFTCARD": GiftCardRecord, "INVOICE": InvoiceRecord,
                                    "QUOTE": QuoteRecord, "RETURN": ReturnRecord}
 PREFIXES: dict[str, type[Record]] = {"MESSAGE#": MessageRecord, "PURCHASE_REQUEST#": PurchaseRequest}
 

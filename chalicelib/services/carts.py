@@ -19,13 +19,22 @@ from chalicelib.errors import (
     UnknownSku,
     not_found,
 )
-from chalicelib.models import MAX_LINES, MAX_QUANTITY, Address, Cart, CartRecord, DiscountRecord, SkuRecord
+from chalicelib.models import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    Address,
+    Cart,
+    CartRecord,
+    DiscountRecord,
+    GiftCardLine,
+    SkuRecord,
+)
 from chalicelib.models.companies import B2BTerms
 from chalicelib.models.kept import KeptAnswer, Keyed, find, key_reused, remember
 from chalicelib.models.pricing import price_cart
 from chalicelib.repository import carts
 from chalicelib.retry import retried
-from chalicelib.services import price_lists
+from chalicelib.services import price_lists, tenders
 
 UNSET = object()
 
@@ -110,7 +119,7 @@ def get(cart_id: str) -> Cart:
     if record is None:
         raise not_found("cart")
     skus, discount, b2b = _inputs(record)
-    cart = _priced(record, skus, discount, b2b)
+    cart = tenders.for_cart(record, _priced(record, skus, discount, b2b))
     _stamp(record, cart)
     return cart
 
@@ -147,7 +156,7 @@ def _change(cart_id: str, apply, extra_skus: tuple[str, ...] = (), code: str | N
         changed = apply(record, skus, discount, b2b)
         now = clock.now()
         changed = changed.model_copy(update={"updated_at": now, "expires_at": _expiry(now)})
-        cart = _priced(changed, skus, discount if changed.discount_code else None, b2b)
+        cart = tenders.for_cart(changed, _priced(changed, skus, discount if changed.discount_code else None, b2b))
         changed = shown(changed, cart, now)
         if keyed is None:
             carts.save(changed)
@@ -177,7 +186,8 @@ def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity
                          available=left)
 
 
-def add_line(cart_id: str, sku: str, quantity: int, keyed: Keyed | None = None) -> Cart | KeptAnswer:
+def add_line(cart_id: str, sku: str, quantity: int, keyed: Keyed | None = None,
+             gift_card: GiftCardLine | None = None) -> Cart | KeptAnswer:
     """Add `quantity` of `sku` (to the quantity already in the cart). Not idempotent: a retry adds
     again unless it carries an Idempotency-Key (`keyed`: then the answer kept on the cart comes back).
     Raises ResourceMissing, CartCheckedOut, InvalidRequest, OutOfStock, IdempotencyKeyReused."""
@@ -186,7 +196,12 @@ def add_line(cart_id: str, sku: str, quantity: int, keyed: Keyed | None = None) 
         if not record.quantity_of(sku) and len(record.lines) >= MAX_LINES:
             raise TooManyLines(f"A cart holds at most {MAX_LINES} lines.", param="sku")
         _sellable(record, skus, sku, total, "quantity", b2b)
-        return record.with_quantity(sku, total)
+        if skus[sku].gift_card and gift_card is None and not any(line.gift_card for line in record.lines
+                                                                  if line.sku == sku):
+            raise InvalidRequest(f"SKU {sku} is a gift card: say who it is for.", param="gift_card")
+        if gift_card is not None and not skus[sku].gift_card:
+            raise InvalidRequest(f"SKU {sku} is not a gift card.", param="gift_card")
+        return record.with_quantity(sku, total, gift_card)
 
     return _change(cart_id, apply, (sku,), keyed=keyed)
 

@@ -23,11 +23,13 @@ from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
     CartCheckedOut,
+    GiftCardInsufficient,
     InvalidRequest,
     OutOfStock,
     PriceChanged,
     QuoteCartChanged,
     StockShort,
+    StoreCreditInsufficient,
     not_found,
 )
 from chalicelib.models import Cart, CartRecord, DiscountRecord, SkuRecord
@@ -40,7 +42,7 @@ from chalicelib.models.quotes import QuoteRecord, matches_cart
 from chalicelib.models.stock import Plan, plan_reservation
 from chalicelib.repository import carts, catalog, customers, orders
 from chalicelib.retry import retried
-from chalicelib.services import invoices, price_lists, purchase_requests
+from chalicelib.services import invoices, price_lists, purchase_requests, tenders
 
 PROVIDER = "stripe"
 
@@ -49,7 +51,7 @@ PROVIDER = "stripe"
 class CheckoutResult:
     order: Order
     order_token: str
-    payment: dict
+    payment: dict | None
     created: bool
     replayed: bool = False  # the answer to a retry of the checkout (same Idempotency-Key) that placed the order
 
@@ -157,8 +159,8 @@ def _shard_plan(order: OrderRecord, skus: dict[str, SkuRecord]) -> dict[str, Pla
 def _with_payment(order: OrderRecord) -> OrderRecord:
     """The order with its PaymentIntent, created before the order is written (one per order id and amount)."""
     provider = payments.provider(PROVIDER)
-    created = provider.create_payment(order.id, order.total, order.currency, order.email,
-                                      idempotency_key=f"{order.id}:{order.total}{order.currency}:create-payment")
+    created = provider.create_payment(order.id, order.due, order.currency, order.email,
+                                      idempotency_key=f"{order.id}:{order.due}{order.currency}:create-payment")
     return order.model_copy(update={"payment": PaymentRef(provider=provider.NAME, payment_id=created.payment_id,
                                                           client_secret=created.client_secret,
                                                           status=created.status)})
@@ -207,7 +209,9 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
         if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
             order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
         else:
-            order = _with_payment(order)
+            order = tenders.for_order(record, order)
+            if order.due:
+                order = _with_payment(order)
         try:
             orders.place(order, record.version, redeem=discount if order.discount_code else None, invoice=invoice,
                          quote=quote)
@@ -224,12 +228,15 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
 
     # CartChanged: changed or checked out by a concurrent request; read it again. Jittered back-off
     # spreads racing transactions.
-    return retried(attempt, (CartChanged, StockShort),
+    # A balance that moved (another cart spent the gift card) is split again on the next attempt.
+    return retried(attempt, (CartChanged, StockShort, GiftCardInsufficient, StoreCreditInsufficient),
                    lambda: CartChanged("The cart kept changing during checkout; read it and try again."),
                    backoff=0.05)
 
 
-def _payment(order: OrderRecord, payment_method: str | None) -> dict:
+def _payment(order: OrderRecord, payment_method: str | None) -> dict | None:
+    if order.amount_due == 0 and not order.invoice:
+        return None  # gift cards and store credit paid it all: no provider payment
     settings = config.settings()
     if order.invoice:  # paid by invoice (services/invoices.py): nothing to take now
         return {"provider": invoices.PAYMENT_METHOD, "status": order.payment_status, "client_secret": None,
@@ -241,7 +248,7 @@ def _payment(order: OrderRecord, payment_method: str | None) -> dict:
                 "publishable_key": settings.stripe_publishable_key}
     ref = order.payment
     if not (ref and ref.payment_id):
-        created = provider.create_payment(order.id, order.total, order.currency, order.email,
+        created = provider.create_payment(order.id, order.due, order.currency, order.email,
                                           idempotency_key=f"{order.id}:create-payment")
         ref = PaymentRef(provider=provider.NAME, payment_id=created.payment_id, client_secret=created.client_secret,
                          status=created.status)

@@ -12,7 +12,7 @@ from chalicelib.models.customers import Customer, MarketingConsent, SavedAddress
 from chalicelib.models.orders import Order, OrderRecord
 from chalicelib.repository import carts, companies, customers, orders
 from chalicelib.retry import retried
-from chalicelib.services import crm
+from chalicelib.services import crm, tenders
 from chalicelib.services.carts import _expiry, _inputs, _priced
 
 ERASED = "erased"
@@ -149,17 +149,18 @@ def attach_cart(customer_id: str, email: str, guest_cart_id: str) -> Cart:
             if pointer != guest.id and not customers.point_to_cart(customer_id, guest.id, pointer):
                 raise CartChanged("The account's cart changed meanwhile.")
             skus, discount, b2b = _inputs(attached)
-            return _priced(attached, skus, discount, b2b)
+            return tenders.for_cart(attached, _priced(attached, skus, discount, b2b))
         skus, discount, b2b = _inputs(account, [line.sku for line in guest.lines])
         if guest.status != "open" or not guest.lines:
-            return _priced(account, skus, discount, b2b)
+            return tenders.for_cart(account, _priced(account, skus, discount, b2b))
         merged = account.model_copy(update={
             "lines": _merged_lines(account, guest, skus), "email": account.email or guest.email or email,
             "shipping_address": account.shipping_address or guest.shipping_address,
+            "gift_cards": account.gift_cards or guest.gift_cards,
             "updated_at": now, "expires_at": _expiry(now)})
         emptied = guest.model_copy(update={"lines": [], "customer_id": customer_id, "updated_at": now})
         saved = carts.merge(merged, emptied)
-        return _priced(saved, skus, discount, b2b)
+        return tenders.for_cart(saved, _priced(saved, skus, discount, b2b))
 
     return retried(attempt, CartChanged, lambda: CartChanged("The carts kept changing; try again."))
 

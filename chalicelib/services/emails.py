@@ -2,11 +2,11 @@
 only if a worker dies between SES's answer and our record of it; see repository/deliveries.py).
 
 The customer is told about OrderPaid (the confirmation, with the link to the order page),
-ShipmentCreated, RefundCreated, OrderCancelled, each step of a return (Return*), CartAbandoned (the
-reminder, with a signed link that restores the cart: chalicelib/cart_links.py), WinBackOffered (a
-lapsed customer's personal code, marketing, like CartAbandoned: see MARKETING) and MessageReplied (the
-shop's answer to a message about an order); the shop owner (SHOP_EMAIL) about OrderNeedsReview and
-StockLow. Other event types send nothing.
+ShipmentCreated, RefundCreated, OrderCancelled, each step of a return (Return*), GiftCardIssued (to
+the card's recipient), CartAbandoned (the reminder, with a signed link that restores the cart:
+chalicelib/cart_links.py), WinBackOffered (a lapsed customer's personal code, marketing, like
+CartAbandoned: see MARKETING) and MessageReplied (the shop's answer to a message about an order); the
+shop owner (SHOP_EMAIL) about OrderNeedsReview and StockLow. Other event types send nothing.
 Templates are Jinja2 files in `chalicelib/templates/` (`<name>.html` autoescaped, `<name>.txt`
 plain), rendered with the shop's name and storefront URL from config. Mail goes through SES v2 from
 EMAIL_SENDER, which SES (and moto) only accepts once that address or its domain is a verified
@@ -54,6 +54,7 @@ TEMPLATES = {
     "CartAbandoned": ("cart_abandoned", "{shop}: Your cart is waiting for you", False),
     "WinBackOffered": ("winback_offered", "{shop}: We miss you - {percent} % off your next order", False),
     "MessageReplied": ("message_replied", "{shop}: A reply about your order {order}", False),
+    "GiftCardIssued": ("gift_card_issued", "{shop}: A gift card for you", False),
     "InvoiceIssued": ("invoice_issued", "{shop}: Invoice {number}", False),
     "InvoiceReminder": ("invoice_reminder", "{shop}: Reminder - invoice {number} is overdue", False),
     "QuoteRequested": ("quote_requested", "[{shop}] Quote requested: {quote}", True),
@@ -153,6 +154,8 @@ def render(event: dict) -> Email | None:
         return _render_other(event, template, subject.format(shop=settings.shop_name, sku=data.get("sku")), to_owner)
     if kind in ("WinBackOffered", "MessageReplied") or kind.startswith("Return"):
         return _render_customer(event, template, subject)
+    if kind == "GiftCardIssued":
+        return _render_gift_card(event, template, subject.format(shop=settings.shop_name))
     if kind in ("InvoiceIssued", "InvoiceReminder", "QuoteRequested", "QuoteAnswered"):
         from chalicelib.services import quote_emails  # it builds on this module
 
@@ -199,6 +202,20 @@ def _render_other(event: dict, template: str, subject: str, to_owner: bool) -> E
     environment = _templates()
     return Email(to=to, subject=subject, html=environment.get_template(f"{template}.html").render(context),
                  text=environment.get_template(f"{template}.txt").render(context), headers=headers)
+
+
+def _render_gift_card(event: dict, template: str, subject: str) -> Email:
+    """The recipient's gift card, with its code made again from the card's seed (chalicelib/gift_codes.py)."""
+    from chalicelib import gift_codes
+
+    settings = config.settings()
+    card = event["data"]["gift_card"]
+    context = {"shop_name": settings.shop_name, "storefront_url": settings.storefront_url, "card": card,
+               "code": gift_codes.code_for(card["seed"])}
+    environment = _templates()
+    return Email(to=card["recipient_email"], subject=subject,
+                 html=environment.get_template(f"{template}.html").render(context),
+                 text=environment.get_template(f"{template}.txt").render(context))
 
 
 def _consents(address: str) -> bool:

@@ -31,11 +31,12 @@ from chalicelib.errors import (
     not_found,
 )
 from chalicelib.models import orders as rules
+from chalicelib.models.balances import allocate
 from chalicelib.models.orders import Order, OrderRecord, Refund, Shipment, ShipmentLine, Transition
 from chalicelib.models.stock import replan
 from chalicelib.repository import catalog, orders
 from chalicelib.retry import retried
-from chalicelib.services import invoices
+from chalicelib.services import invoices, tenders
 
 log = logging.getLogger(__name__)
 # A webhook normally lands within seconds; after `reconcile_after_seconds` (default 2 minutes,
@@ -280,26 +281,47 @@ def _settle(order_id: str, refund_id: str, status: str, provider_refund_id: str 
 
 
 def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: str | None = None) -> OrderRecord:
-    """Refund `amount` (everything refundable when None); returns the settled order. With `refund_id`, once:
-    a refund of that id already recorded is resumed (pending) or answered (succeeded), not made again."""
-    def record_pending() -> tuple[OrderRecord, Refund]:
+    """Refund `amount` (everything refundable when None); returns the settled order. The part going
+    back to gift cards and store credit (first, unless REFUND_TO=provider) is given back in the same
+    transaction that records it; the provider's part follows. With `refund_id`, once: a refund of that
+    id already recorded is resumed (pending) or answered (succeeded), not made again (its part to the
+    balances is recorded as `<refund_id>_balances`, in the same write)."""
+    def record_pending() -> tuple[OrderRecord, Refund | None]:
         order = _load(order_id)
         done = next((r for r in order.refunds if refund_id and r.id == refund_id), None)
         if done is not None:
             return order, done
-        if not order.amount_paid or not order.payment or not order.payment.payment_id:
+        if refund_id and any(r.id == f"{refund_id}_balances" for r in order.refunds):
+            return order, None  # it all went back to the balances
+        if not order.amount_paid:
             raise Conflict("Nothing has been paid for this order.")
         left = rules.refundable(order)
         wanted = left if amount is None else amount
         if wanted > left or wanted <= 0:
             raise RefundExceedsPayment(f"At most {left} can still be refunded on this order.", param="amount")
-        refund = Refund(id=refund_id or clock.new_id("ref", 12), amount=wanted, status="pending", reason=reason,
-                        created_at=clock.now())
-        orders.save(order, order.model_copy(update={"refunds": [*order.refunds, refund]}))
-        return order, refund
+        to_balances = rules.balance_share(order, wanted, tenders.refund_to_balances_first())
+        if wanted > to_balances and not (order.payment and order.payment.payment_id):
+            raise Conflict("Nothing has been paid for this order with the provider.")
+        now = clock.now()
+        refunds, update, give_back, pending = list(order.refunds), {}, None, None
+        if to_balances:
+            returned = Refund(id=f"{refund_id}_balances" if refund_id else clock.new_id("ref", 12),
+                              amount=to_balances, status="succeeded", reason=reason, created_at=now)
+            refunds.append(returned)
+            parts = allocate([t.amount for t in order.tenders], order.refunded_to_balances, to_balances)
+            give_back = (list(zip(order.tenders, parts, strict=True)), f"refund_{returned.id}", "refund")
+            refunded = order.amount_refunded + to_balances
+            update = {"amount_refunded": refunded, "refunded_to_balances": order.refunded_to_balances + to_balances,
+                      "payment_status": rules.refunded_status(order.amount_paid, refunded)}
+        if wanted > to_balances:
+            pending = Refund(id=refund_id or clock.new_id("ref", 12), amount=wanted - to_balances, status="pending",
+                             reason=reason, created_at=now)
+            refunds.append(pending)
+        saved = orders.save(order, order.model_copy(update=update | {"refunds": refunds}), give_back=give_back)
+        return saved, pending
 
     order, refund = retried(record_pending, OrderChanged, _kept_changing)
-    if refund.status == "succeeded":
+    if refund is None or refund.status == "succeeded":
         return order
     provider = payments.provider(order.payment.provider)
     try:

@@ -7,7 +7,7 @@ import dataclasses
 from chalicelib import counters, events, publishing
 from chalicelib.models.orders import OrderRecord
 from chalicelib.repository import reports, stream
-from chalicelib.services import catalogue_views, crm
+from chalicelib.services import catalogue_views, crm, gift_cards
 
 
 def relay(records: list[dict]) -> int:
@@ -30,6 +30,8 @@ def relay(records: list[dict]) -> int:
         reports.apply(tally)
     for change in orders:
         crm.record_order_change(change.old, change.new, change.changed_at)
+        if change.new.status == "paid" and not (change.old and change.old.status == "paid"):
+            gift_cards.issue_for_order(change.new)  # once per card; each card's email follows from the stream
     publishing.publish(found)
     catalogue_views.note_changes(records)
     return len(found)

@@ -40,6 +40,8 @@ def sales(currency: str, start: date, end: date) -> dict:
         "conversion_rate": round(orders / carts, 4) if carts else None,
         "recovered_revenue": summed["recovered_revenue"], "winback_revenue": summed["winback_revenue"],
         "refunds": summed["refunds"],
+        "amount_paid": {"provider": summed["paid_provider"], "gift_card": summed["paid_gift_card"],
+                        "store_credit": summed["paid_store_credit"]},
         "top_products": [{"product_id": p["product_id"], "title": titles.get(p["product_id"]), "units": p["units"],
                           "revenue": p["revenue"]} for p in top],
         "by_day": by_day,

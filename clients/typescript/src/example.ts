@@ -43,7 +43,7 @@ export async function purchase(baseUrl: string): Promise<Checkout> {
   }
   const order = await shop.getOrder(checkout.order.id, checkout.order_token);
   console.log(`order ${order.id}: ${order.status}, ${order.total} ${order.currency} (subtotal ${subtotal}); ` +
-              `pay with client_secret ${checkout.payment.client_secret ?? "-"}`);
+              `pay with client_secret ${checkout.payment?.client_secret ?? "- (gift cards paid it)"}`);
   return checkout;
 }
 

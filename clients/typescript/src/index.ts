@@ -34,6 +34,11 @@ export type Discount = Schemas["Discount"];
 export type DiscountPage = Schemas["DiscountPage"];
 export type StockLevel = Schemas["StockLevel"];
 export type SalesReport = Schemas["SalesReport"];
+export type GiftCard = Schemas["GiftCard"];
+export type GiftCardPage = Schemas["GiftCardPage"];
+export type GiftCardBalance = Schemas["GiftCardBalance"];
+export type IssueGiftCard = Schemas["IssueGiftCard"];
+export type CreditChange = Schemas["CreditChange"];
 export type Return = Schemas["Return"];
 export type ReturnPage = Schemas["ReturnPage"];
 
@@ -264,6 +269,14 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
       unwrap(raw.PATCH("/carts/{cart_id}", { params: { path: { cart_id: cartId } }, body })),
     restoreCart: (token: string, post?: PostOptions) =>
       unwrap(raw.POST("/carts/restore", { params: { header: keyed(post) }, body: { token } })),
+    /** Apply a gift card by its code: the cart's `gift_cards` and `amount_due` show what it pays. */
+    applyGiftCard: (cartId: string, code: string, post?: PostOptions) =>
+      unwrap(raw.POST("/carts/{cart_id}/gift-cards", { params: { path: { cart_id: cartId }, header: keyed(post) }, body: { code } })),
+    removeGiftCard: (cartId: string, last4: string) =>
+      unwrap(raw.DELETE("/carts/{cart_id}/gift-cards/{last4}", { params: { path: { cart_id: cartId, last4 } } })),
+    /** Rate-limited per address: a 429 `too_many_attempts` past the shop's limit. */
+    giftCardBalance: (code: string) =>
+      unwrap(raw.GET("/gift-cards/{code}/balance", { params: { path: { code } } })),
     /** 201 with a new order, 200 with the same order on a repeat: either way the Checkout. (A company buyer's
      * cart above their spending limit is a 202: PurchaseRequestPending is thrown.) */
     checkout: async (cartId: string, body: CheckoutIn = {}, post?: PostOptions): Promise<Checkout> =>
@@ -322,6 +335,22 @@ export function createCommerceClient(baseUrl: string, options: CommerceClientOpt
         unwrap(rawAdmin.POST("/admin/discounts", { params: { header: keyed(post) }, body })),
       listDiscounts: (query: { limit?: number; cursor?: string } = {}) =>
         unwrap(rawAdmin.GET("/admin/discounts", { params: { query } })),
+      /** The answer carries the card's `code`, shown this once. */
+      issueGiftCard: (body: IssueGiftCard, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/gift-cards", { params: { header: keyed(post) }, body })),
+      /** With `code`: that card with its ledger (404 when none); without: the newest cards. */
+      listGiftCards: (query: { code?: string; limit?: number; cursor?: string } = {}) =>
+        unwrap(rawAdmin.GET("/admin/gift-cards", { params: { query } })),
+      getGiftCard: (giftCardId: string) =>
+        unwrap(rawAdmin.GET("/admin/gift-cards/{gift_card_id}", { params: { path: { gift_card_id: giftCardId } } })),
+      disableGiftCard: (giftCardId: string, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/gift-cards/{gift_card_id}/disable", {
+          params: { path: { gift_card_id: giftCardId }, header: keyed(post) },
+        })),
+      giveCredit: (customerId: string, body: CreditChange, post?: PostOptions) =>
+        unwrap(rawAdmin.POST("/admin/customers/{customer_id}/credit", {
+          params: { path: { customer_id: customerId }, header: keyed(post) }, body,
+        })),
       createCompany: (body: CompanyIn, post?: PostOptions) =>
         unwrap(rawAdmin.POST("/admin/companies", { params: { header: keyed(post) }, body })),
       listCompanies: (query: { limit?: number; cursor?: string } = {}) =>

@@ -96,6 +96,8 @@ export const api = {
     request("PATCH", `/carts/${id(cartId)}/lines/${id(sku)}`, { body: { quantity } }),
   removeLine: (cartId, sku) => request("DELETE", `/carts/${id(cartId)}/lines/${id(sku)}`),
   updateCart: (cartId, changes) => request("PATCH", `/carts/${id(cartId)}`, { body: changes }),
+  applyGiftCard: (cartId, code) => request("POST", `/carts/${id(cartId)}/gift-cards`, { body: { code } }),
+  removeGiftCard: (cartId, last4) => request("DELETE", `/carts/${id(cartId)}/gift-cards/${id(last4)}`),
   // Signed in, the order records the customer (and shows in GET /me/orders).
   checkout: (cartId) => request("POST", `/carts/${id(cartId)}/checkout`, { body: {}, headers: bearer() }),
   // With the order token (links, guests) or else the owner's bearer token.

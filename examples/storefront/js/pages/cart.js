@@ -79,6 +79,23 @@ function renderDiscount() {
   }
 }
 
+function renderGiftCards() {
+  const status = $("gift-card-status");
+  const cards = cart.gift_cards || [];
+  if (!cards.length) {
+    clear(status);
+    return;
+  }
+  const items = cards.map((card) => {
+    const remove = h("button", { type: "button", class: "link", "aria-label": `Remove gift card ending ${card.last4}` },
+      "Remove");
+    remove.addEventListener("click", () => change(status, remove, () => api.removeGiftCard(cart.id, card.last4)));
+    return h("li", {}, `Gift card …${card.last4}: −${money(card.amount_applied)} `, remove);
+  });
+  status.replaceChildren(h("div", { class: "notice ok", role: "status" }, h("ul", {}, ...items),
+    h("p", {}, h("strong", {}, `To pay by card: ${money(cart.amount_due)}`))));
+}
+
 function renderShippingMethods() {
   const box = $("shipping-methods");
   box.replaceChildren(...cart.available_shipping_methods.map((method, index) => {
@@ -115,6 +132,7 @@ function render(next) {
   $("lines").replaceChildren(...cart.lines.map(lineItem));
   renderTotals($("totals"), cart, formatMoney);
   renderDiscount();
+  renderGiftCards();
   renderShippingMethods();
   fillDetails();
 }
@@ -136,6 +154,19 @@ async function change(region, button, request, titleOf = lineTitle) {
     if (button) setBusy(button, false);
   }
 }
+
+$("gift-card-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("gift-card-code");
+  const code = input.value.trim();
+  if (!code) {
+    input.focus();
+    return;
+  }
+  if (await change($("gift-card-status"), event.submitter, () => api.applyGiftCard(cart.id, code))) {
+    input.value = "";
+  }
+});
 
 $("discount-form").addEventListener("submit", async (event) => {
   event.preventDefault();

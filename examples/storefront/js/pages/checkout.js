@@ -53,7 +53,7 @@ async function start() {
     return;
   }
   const { order, payment } = checkout;
-  if (payment.status === "succeeded" || order.status !== "pending_payment") {
+  if (!payment || payment.status === "succeeded" || order.status !== "pending_payment") {  // null: gift cards paid it all
     paid(checkout); // already paid (or no longer payable): the order page says which
     return;
   }

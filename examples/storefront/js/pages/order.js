@@ -38,6 +38,11 @@ function render(order) {
         h("p", { class: "muted" }, `${line.quantity} × ${formatMoney(line.unit_price, order.currency)}`)),
       h("p", { class: "line-total" }, line.line_total ? formatMoney(line.line_total, order.currency) : "Free"))));
   renderTotals($("totals"), order, formatMoney);
+  const METHODS = { stripe: "Card", gift_card: "Gift card", store_credit: "Store credit", invoice: "Invoice" };
+  for (const part of (order.payments || []).filter((p) => p.method !== "stripe" || order.payments.length > 1)) {
+    const label = `${METHODS[part.method] || part.method}${part.last4 ? ` …${part.last4}` : ""}`;
+    $("totals").append(h("dt", {}, label), h("dd", {}, formatMoney(part.amount, order.currency)));
+  }
   if (order.amount_refunded) {
     $("totals").append(h("dt", {}, "Refunded"), h("dd", {}, formatMoney(order.amount_refunded, order.currency)));
   }
