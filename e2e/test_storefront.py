@@ -229,6 +229,10 @@ def test_category_pages_list_their_products_sorted_with_breadcrumbs(stack, brows
     expect(page.locator("#products li h2")).to_have_count(2)
 
     categories.get_by_role("link", name="Home", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
+    expect(page.locator("#products li h2")).to_have_count(2)  # the first listing is in before the order changes
+    page.get_by_label("Sort by").select_option(label="Price: high to low")
+    expect(page.locator("#products li h2")).to_have_text(["Limited-edition art print", "Enamel mug"])  # 45 €, 14 €
     page.get_by_label("Sort by").select_option(label="Name")
     expect(page.locator("#products li h2")).to_have_text(["Enamel mug", "Limited-edition art print"])
     crumbs.get_by_role("link", name="All products").click()
