@@ -39,6 +39,8 @@ def test_create_a_company_then_a_price_list_with_tiers_from_csv(stack, browser):
     form.get_by_role("button", name="Create").click()
     expect(page.get_by_role("status")).to_contain_text("Acme 2027 created")
     imported = page.get_by_role("form", name="Import prices (CSV, one row per tier, prices in cents)")
+    # Chosen explicitly: the select is filled once the new list is read back, which can be after this line runs.
+    imported.get_by_label("Price list").select_option(label="Acme 2027 (EUR)")
     imported.get_by_label("CSV").fill("sku,min_quantity,price\nTEE-M,1,2000\nTEE-M,10,1800\nMUG-BLACK,1,1200\n")
     imported.get_by_role("button", name="Import").click()
     expect(page.get_by_role("status")).to_have_text("2 SKUs priced on Acme 2027.")
