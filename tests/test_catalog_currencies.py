@@ -30,6 +30,21 @@ def test_price_and_currency_with_prices_name_the_default(client):
     assert (variant["price"], variant["currency"], variant["prices"]) == (2200, "GBP", {"EUR": 2500, "GBP": 2200})
 
 
+def test_a_replace_giving_one_currency_s_price_keeps_the_others_and_prices_replaces_them_all(client):
+    """The back office's editor and the CSV import give `price` + `currency` only: a shop's pound price must
+    survive an edit of its euro price."""
+    product = client.post("/admin/products", euro_and_pound(), headers=ADMIN).data
+    one = {"title": "Scarf", "variants": [{"sku": "SCARF", "price": 2600, "currency": "EUR", "on_hand": 5}]}
+
+    kept = client.put(f"/admin/products/{product['id']}", one, headers=ADMIN)
+    assert kept.status_code == 200, kept.data
+    assert kept.data["variants"][0]["prices"] == {"EUR": 2600, "GBP": 2200}
+
+    replaced = client.put(f"/admin/products/{product['id']}", {"title": "Scarf", "variants": [
+        {"sku": "SCARF", "prices": {"EUR": 2700}, "on_hand": 5}]}, headers=ADMIN)
+    assert replaced.data["variants"][0]["prices"] == {"EUR": 2700}
+
+
 def test_a_price_that_contradicts_prices_is_a_400_naming_the_variant(client):
     answer = client.post("/admin/products", euro_and_pound(price=1000, currency="GBP"), headers=ADMIN)
 

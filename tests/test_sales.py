@@ -247,6 +247,22 @@ def test_an_admin_edit_during_a_sale_sets_the_regular_price_and_keeps_the_sale(c
     assert reasons == ["sale_end", "admin", "sale_start", "admin"]
 
 
+def test_an_edit_of_one_currency_during_a_sale_keeps_the_other_s_regular_price_not_its_sale_price(client, at):
+    at(START - timedelta(days=40))
+    body = {"title": "Scarf", "variants": [{"sku": "TEE-S", "prices": {"EUR": 2500, "GBP": 2200}, "on_hand": 5}]}
+    scarf = client.post("/admin/products", body, headers=ADMIN).data
+    create_sale(client)
+    at(START)
+    run(client)
+    at(START + timedelta(hours=1))
+    edit = {"title": "Scarf", "variants": [{"sku": "TEE-S", "price": 3000, "currency": "EUR", "on_hand": 5}]}
+    assert client.put(f"/admin/products/{scarf['id']}", edit, headers=ADMIN).status_code == 200
+    assert variant(client, scarf["id"])["prices"] == {"EUR": 2400, "GBP": 1760}  # 20 % off 3000 and 2200
+    at(END)
+    run(client)
+    assert variant(client, scarf["id"])["prices"] == {"EUR": 3000, "GBP": 2200}
+
+
 def test_a_category_sale_lowers_every_sku_of_the_category(client, at):
     at(START - timedelta(days=1))
     assert client.post("/admin/categories", {"slug": "shirts", "title": "Shirts"}, headers=ADMIN).status_code == 201

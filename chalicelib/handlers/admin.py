@@ -17,7 +17,9 @@ Stock = Annotated[int, Field(ge=0, le=10_000_000)]
 
 class VariantIn(Request):
     """A variant's prices: `price` in `currency` (its default), `prices` per currency, or both. With
-    `prices` alone the default currency is the shop's DEFAULT_CURRENCY when priced, else the first."""
+    `prices` alone the default currency is the shop's DEFAULT_CURRENCY when priced, else the first. When a
+    product is replaced, `price` + `currency` alone sets that currency's price and keeps the others; `prices`
+    replaces them all."""
 
     sku: Sku
     title: Annotated[str, Field(max_length=200)] = ""

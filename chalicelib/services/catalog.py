@@ -38,6 +38,16 @@ def priced_variants(variants: list[dict]) -> list[dict]:
     return resolved
 
 
+def _with_kept_prices(variant: dict, record: SkuRecord | None) -> dict:
+    """`variant` without its `keeps_other_prices` mark; when set, with the SKU's regular prices in the other
+    currencies (its prices before any sale) under the one it was given."""
+    variant = dict(variant)
+    if variant.pop("keeps_other_prices", False) and record is not None:
+        regular = record.compare_at_prices if record.sales else record.prices
+        variant["prices"] = {**regular, **variant["prices"]}
+    return variant
+
+
 def _on_sale(variants: list[dict], existing: dict[str, SkuRecord]) -> list[dict]:
     """The variants as written: a SKU on sale keeps its sales, the admin's prices being its regular ones."""
     priced = []
@@ -108,7 +118,10 @@ def update_product(product_id: str, title: str, description: str, active: bool, 
     the CSV import does); SKUs no longer listed stop being sold; a SKU on sale stays on sale, the new
     prices being its regular ones; each price change is recorded (history, for `reason`). Idempotent.
     Raises ResourceMissing, Conflict, InvalidRequest (an image the product does not have)."""
-    asked = priced_variants(variants)
+    # A variant given as `price` + `currency` only sets that currency's price: its others are kept (`prices`
+    # replaces them all). The back office's editor edits the default currency alone.
+    asked = [v | {"keeps_other_prices": not given.get("prices")}
+             for v, given in zip(priced_variants(variants), variants, strict=True)]
     return retried(lambda: _update(product_id, title, description, active, asked, categories, tags, images, reason),
                    catalog.PricesMoved, lambda: Conflict("A sale kept changing the product's prices; try again."))
 
@@ -120,7 +133,7 @@ def _update(product_id: str, title: str, description: str, active: bool, variant
         raise not_found("product")
     skus = [v["sku"] for v in variants]
     before = {sku: r for sku, r in catalog.get_skus(skus).items() if r.product_id == product_id}
-    variants = _on_sale(variants, before)
+    variants = _on_sale([_with_kept_prices(v, before.get(v["sku"])) for v in variants], before)
     record = existing.model_copy(update={"title": title, "description": description, "active": active,
                                          "skus": skus, "updated_at": clock.now(),
                                          "images": _images.ordered(existing.images, images),
