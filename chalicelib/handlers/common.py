@@ -162,6 +162,11 @@ def within_refund_limit(principal: Principal, amount: int) -> None:
                         "ask a manager for more.")
 
 
+# The header of the routes a customer reaches with the order token or, signed in, their bearer token.
+ORDER_TOKEN = {"X-Order-Token": "The `order_token` of the checkout answer; without the right one the order is a 404. "
+                                 "A signed-in owner may send `Authorization: Bearer <Cognito token>` instead."}
+
+
 def customer_order(request, order_id: str):
     """The order the caller proves is theirs, as GET /orders/{id}: its `X-Order-Token`, or else the owner's
     bearer token (an invalid one is a 401; another customer's order the same 404 as an unknown one)."""

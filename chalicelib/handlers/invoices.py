@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from chalice import Blueprint, Response
 from pydantic import ConfigDict, Field
 
-from chalicelib import accounts, config
+from chalicelib import config
 from chalicelib.errors import (
     EmailNotVerified,
     InvalidSignature,
@@ -17,9 +17,11 @@ from chalicelib.errors import (
     not_found,
 )
 from chalicelib.handlers.common import (
+    ORDER_TOKEN,
     BlankIsAbsent,
     PageQuery,
     body_bytes,
+    customer_order,
     documented,
     page,
     parse,
@@ -29,7 +31,7 @@ from chalicelib.handlers.common import (
 from chalicelib.models import MAX_MONEY, Request
 from chalicelib.models.invoices import Invoice
 from chalicelib.responses import InvoicePage
-from chalicelib.services import customers, invoices, orders
+from chalicelib.services import invoices
 
 bp = Blueprint(__name__)
 ADMIN = "admin_invoices"
@@ -72,16 +74,10 @@ def mark_invoice_paid(invoice_id):
 @bp.route("/orders/{order_id}/invoice", methods=["GET"])
 @documented(None, status=302, errors=[ResourceMissing, Unauthenticated, EmailNotVerified],
             summary="The order's invoice PDF (a redirect to a short-lived link)",
-            headers={"X-Order-Token": "The order's `order_token`; or the owner's `Authorization: Bearer "
-                                      "<Cognito token>`."})
+            optional_headers=ORDER_TOKEN)
 def get_order_invoice(order_id):
     """Answers 302 to the PDF (valid INVOICE_LINK_SECONDS); 404 for an order without an invoice."""
-    request = bp.current_request
-    token = request.headers.get("x-order-token")
-    if token is None and accounts.bearer_present(request):
-        order = customers.owned_order(accounts.from_request(request).customer_id, order_id)
-    else:
-        order = orders.get_for_customer(order_id, token)
+    order = customer_order(bp.current_request, order_id)
     if order.invoice is None:
         raise not_found("invoice")
     return Response(body="", status_code=302, headers={"Location": invoices.document_link(order.invoice.id)})

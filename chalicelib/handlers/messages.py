@@ -7,7 +7,16 @@ from chalice import Blueprint, Response
 from pydantic import Field
 
 from chalicelib.errors import Conflict, EmailNotVerified, ResourceMissing, Unauthenticated
-from chalicelib.handlers.common import PageQuery, customer_order, documented, page, parse, parse_query, require_admin
+from chalicelib.handlers.common import (
+    ORDER_TOKEN,
+    PageQuery,
+    customer_order,
+    documented,
+    page,
+    parse,
+    parse_query,
+    require_admin,
+)
 from chalicelib.models import Request
 from chalicelib.models.crm import Message, MessageBody, Thread
 from chalicelib.models.orders import Order
@@ -16,8 +25,6 @@ from chalicelib.services import messages
 
 bp = Blueprint(__name__)
 ADMIN = "admin_messages"
-ORDER_TOKEN = {"X-Order-Token": "The `order_token` of the checkout answer; without the right one the order is a 404. "
-                                 "A signed-in owner may send `Authorization: Bearer <Cognito token>` instead."}
 CUSTOMER_ERRORS = [ResourceMissing, Unauthenticated, EmailNotVerified]
 
 

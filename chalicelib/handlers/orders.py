@@ -5,7 +5,6 @@ from typing import Annotated
 from chalice import Blueprint
 from pydantic import BaseModel, Field
 
-from chalicelib import accounts
 from chalicelib.errors import (
     Conflict,
     EmailNotVerified,
@@ -17,6 +16,7 @@ from chalicelib.errors import (
     UpstreamUnavailable,
 )
 from chalicelib.handlers.common import (
+    ORDER_TOKEN,
     BlankIsAbsent,
     PageQuery,
     admin_body,
@@ -32,7 +32,7 @@ from chalicelib.handlers.common import (
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
 from chalicelib.responses import OrderPage, OrderPayment
-from chalicelib.services import customers, emails, order_payments, orders
+from chalicelib.services import emails, order_payments, orders
 
 bp = Blueprint(__name__)
 ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
@@ -41,15 +41,9 @@ ADMIN = "admin_orders"  # the OpenAPI tag of the shop's order routes
 @bp.route("/orders/{order_id}", methods=["GET"])
 @documented(Order, errors=[ResourceMissing, Unauthenticated, EmailNotVerified],
             summary="Get an order (the customer's order page)",
-            optional_headers={"X-Order-Token": "The `order_token` of the checkout answer; without the right one the "
-                                     "order is a 404. A signed-in owner may send `Authorization: Bearer <Cognito "
-                                     "token>` instead."})
+            optional_headers=ORDER_TOKEN)
 def get_order(order_id):
-    request = bp.current_request
-    token = request.headers.get("x-order-token")
-    if token is None and accounts.bearer_present(request):
-        return customers.owned_order(accounts.from_request(request).customer_id, order_id).model_dump(mode="json")
-    return orders.get_for_customer(order_id, token).model_dump(mode="json")
+    return customer_order(bp.current_request, order_id).model_dump(mode="json")
 
 
 @bp.route("/orders/{order_id}/payment", methods=["GET"])

@@ -21,6 +21,7 @@ from chalicelib.errors import (
     UnknownSku,
 )
 from chalicelib.handlers.common import (
+    ORDER_TOKEN,
     PageQuery,
     admin_body,
     customer_order,
@@ -37,8 +38,6 @@ from chalicelib.services import exchanges, returns
 
 bp = Blueprint(__name__)
 ADMIN = "admin_returns"
-ORDER_TOKEN = {"X-Order-Token": "The `order_token` of the checkout answer; without the right one the order is a 404. "
-                                 "A signed-in owner may send `Authorization: Bearer <Cognito token>` instead."}
 CUSTOMER_ERRORS = [ResourceMissing, Unauthenticated, EmailNotVerified]
 Lines = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
 # A transaction holds at most 100 actions: receiving restocks each SKU with 2 (the stock and its ledger entry),

@@ -4,8 +4,8 @@
 import { api } from "../api.js";
 import { cartId, pendingCheckout } from "../cart.js";
 import { formatMoney } from "../format.js";
-import { isStripeItself, loadStripe } from "../stripe.js";
-import { clear, h, refreshCartCount, renderTotals, setBusy, showError, showNotice } from "../ui.js";
+import { isStripeItself, payByCard } from "../stripe.js";
+import { h, refreshCartCount, renderTotals, showError, showNotice } from "../ui.js";
 
 const $ = (id) => document.getElementById(id);
 const notice = $("notice");
@@ -61,50 +61,7 @@ async function start() {
   $("pay").textContent = `Pay ${formatMoney(order.total, order.currency)}`;
   $("test-mode").hidden = isStripeItself();
 
-  let stripe;
-  try {
-    stripe = await loadStripe(payment.publishable_key);
-  } catch (error) {
-    $("loading").hidden = true;
-    showError(notice, { code: "stripe_unavailable", message: error.message });
-    return;
-  }
-  const card = stripe.elements().create("card");
-  card.mount("#card-element");
-  card.on("change", (event) => {
-    if (event && event.error) showError($("pay-notice"), event.error);
-    else clear($("pay-notice"));
-  });
-  $("loading").hidden = true;
-  $("payment").hidden = false;
-  $("pay").disabled = false;
-
-  $("pay-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = $("pay");
-    clear($("pay-notice"));
-    setBusy(button, true, "Paying…");
-    const address = order.shipping_address || {};
-    const { error, paymentIntent } = await stripe.confirmCardPayment(payment.client_secret, {
-      payment_method: {
-        card,
-        billing_details: { name: address.name, email: order.email },
-      },
-    });
-    if (error) {
-      // Stripe's card_declined is our payment_declined; other codes are shown as Stripe gives them.
-      const code = error.code === "card_declined" ? "payment_declined" : error.code || error.type;
-      showError($("pay-notice"), { code, message: error.message });
-      setBusy(button, false);
-      return;
-    }
-    if (["succeeded", "processing", "requires_capture"].includes(paymentIntent.status)) {
-      paid(checkout);
-      return;
-    }
-    showError($("pay-notice"), { code: paymentIntent.status, message: `The payment is ${paymentIntent.status}.` });
-    setBusy(button, false);
-  });
+  await payByCard(payment, order, notice, () => paid(checkout));
 }
 
 start();

@@ -5,15 +5,14 @@
 import { api } from "../api.js";
 import { idToken } from "../session.js";
 import { formatMoney } from "../format.js";
-import { isStripeItself, loadStripe } from "../stripe.js";
-import { clear, h, refreshCartCount, renderTotals, setBusy, showError, showNotice } from "../ui.js";
+import { isStripeItself, PAID, payByCard } from "../stripe.js";
+import { h, refreshCartCount, renderTotals, showError, showNotice } from "../ui.js";
 
 const $ = (id) => document.getElementById(id);
 const notice = $("notice");
 const params = new URLSearchParams(location.search);
 const orderId = params.get("id");
 const token = params.get("token");
-const PAID = ["succeeded", "processing", "requires_capture"];
 
 const orderUrl = () => `order.html?id=${encodeURIComponent(orderId)}${token ? `&token=${encodeURIComponent(token)}` : ""}`;
 
@@ -57,46 +56,7 @@ async function start() {
   $("pay").textContent = `Pay ${formatMoney(payment.amount_due, payment.currency)}`;
   $("test-mode").hidden = isStripeItself();
 
-  let stripe;
-  try {
-    stripe = await loadStripe(payment.publishable_key);
-  } catch (error) {
-    $("loading").hidden = true;
-    showError(notice, { code: "stripe_unavailable", message: error.message });
-    return;
-  }
-  const card = stripe.elements().create("card");
-  card.mount("#card-element");
-  card.on("change", (event) => {
-    if (event && event.error) showError($("pay-notice"), event.error);
-    else clear($("pay-notice"));
-  });
-  $("loading").hidden = true;
-  $("payment").hidden = false;
-  $("pay").disabled = false;
-
-  $("pay-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = $("pay");
-    clear($("pay-notice"));
-    setBusy(button, true, "Paying…");
-    const address = order.shipping_address || {};
-    const { error, paymentIntent } = await stripe.confirmCardPayment(payment.client_secret, {
-      payment_method: { card, billing_details: { name: address.name, email: order.email } },
-    });
-    if (error) {
-      const code = error.code === "card_declined" ? "payment_declined" : error.code || error.type;
-      showError($("pay-notice"), { code, message: error.message });
-      setBusy(button, false);
-      return;
-    }
-    if (PAID.includes(paymentIntent.status)) {
-      location.assign(orderUrl());
-      return;
-    }
-    showError($("pay-notice"), { code: paymentIntent.status, message: `The payment is ${paymentIntent.status}.` });
-    setBusy(button, false);
-  });
+  await payByCard(payment, order, notice, () => location.assign(orderUrl()));
 }
 
 start();
