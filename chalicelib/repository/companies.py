@@ -130,13 +130,8 @@ def forget_buyer(customer_id: str) -> None:
 
 
 def buyers(company_id: str) -> list[Buyer]:
-    found, cursor = [], None
-    while True:
-        items, cursor = dynamo.query_page(None, "PK", f"COMPANY#{company_id}", 100, cursor,
-                                          sk_condition=" AND begins_with(#sk, :prefix)", prefix="BUYER#")
-        found += [Buyer.model_validate(item) for item in items]
-        if not cursor:
-            return found
+    return [Buyer.model_validate(item) for item in dynamo.query_all(
+        None, "PK", f"COMPANY#{company_id}", sk_condition=" AND begins_with(#sk, :prefix)", prefix="BUYER#")]
 
 
 # --- price lists --------------------------------------------------------------------------------------

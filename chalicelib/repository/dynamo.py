@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -299,3 +300,14 @@ def query_page(index: str | None, pk_name: str, pk_value: str, limit: int, curso
         kwargs["ExclusiveStartKey"] = start
     answer = call("query", **kwargs)
     return [from_item(item) for item in answer["Items"]], encode_cursor(answer.get("LastEvaluatedKey"))
+
+
+def query_all(index: str | None, pk_name: str, pk_value: str, page: int = 100, sk_condition: str = "",
+              **sk_values) -> Iterator[dict]:
+    """Every item of a partition (or of its `sk_condition` range), in key order, read `page` items a Query."""
+    cursor = None
+    while True:
+        items, cursor = query_page(index, pk_name, pk_value, page, cursor, sk_condition=sk_condition, **sk_values)
+        yield from items
+        if not cursor:
+            return

@@ -77,12 +77,7 @@ def get_many(card_ids: list[str]) -> dict[str, GiftCardRecord]:
 
 def with_ledger(card_id: str) -> tuple[GiftCardRecord | None, list[GiftCardEntry]]:
     """The card and its ledger (oldest first), one Query of its partition."""
-    found, cursor = [], None
-    while True:
-        items, cursor = dynamo.query_page(None, "PK", f"GIFTCARD#{card_id}", 100, cursor)
-        found += items
-        if not cursor:
-            break
+    found = list(dynamo.query_all(None, "PK", f"GIFTCARD#{card_id}"))
     card = next((GiftCardRecord.model_validate(i) for i in found if i["SK"] == "GIFTCARD"), None)
     ledger = sorted((GiftCardEntry.model_validate(i) for i in found if i["SK"].startswith("LEDGER#")),
                     key=lambda e: (e.at, e.seq))
@@ -155,13 +150,8 @@ def count_lookup(source: str, window_seconds: int = 60) -> int:
 
 def due_in(hour: str, now: str) -> list[str]:
     """Ids of the unreleased cards whose send date is in `hour` (YYYY-MM-DDTHH) and not after `now`."""
-    found, cursor = [], None
-    while True:
-        items, cursor = dynamo.query_page("GSI2", "GSI2PK", f"GIFTSEND#{hour}", 100, cursor,
-                                          sk_condition=" AND #sk <= :upto", upto=now + "~")
-        found += [item["id"] for item in items]
-        if not cursor:
-            return found
+    return [item["id"] for item in dynamo.query_all("GSI2", "GSI2PK", f"GIFTSEND#{hour}",
+                                                    sk_condition=" AND #sk <= :upto", upto=now + "~")]
 
 
 def release(card_id: str) -> bool:

@@ -150,13 +150,8 @@ def record_reminder(invoice: InvoiceRecord, at: str) -> bool:
 def each_open_due_before(cutoff: str, page: int = 100) -> Iterator[InvoiceRecord]:
     """Open invoices due before `cutoff` (ISO), oldest due first (GSI2's INVOICES#open partition: its
     size is the number of open invoices, not of all invoices)."""
-    cursor = None
-    while True:
-        items, cursor = dynamo.query_page("GSI2", "GSI2PK", "INVOICES#open", page, cursor,
-                                          sk_condition=" AND #sk < :cutoff", cutoff=cutoff)
-        yield from (InvoiceRecord.model_validate(item) for item in items)
-        if not cursor:
-            return
+    items = dynamo.query_all("GSI2", "GSI2PK", "INVOICES#open", page, sk_condition=" AND #sk < :cutoff", cutoff=cutoff)
+    return map(InvoiceRecord.model_validate, items)
 
 
 def has_open_due_before(company_id: str, cutoff: str) -> bool:

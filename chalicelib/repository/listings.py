@@ -111,12 +111,7 @@ def get_categories(slugs: list[str]) -> dict[str, CategoryRecord]:
 
 def all_categories() -> list[CategoryRecord]:
     """Every category by slug (GSI1 `CATEGORIES`, read to its end: a shop has hundreds at most)."""
-    records, cursor = [], None
-    while True:
-        items, cursor = dynamo.query_page("GSI1", "GSI1PK", "CATEGORIES", 100, cursor)
-        records += [CategoryRecord.model_validate(item) for item in items]
-        if cursor is None:
-            return records
+    return [CategoryRecord.model_validate(item) for item in dynamo.query_all("GSI1", "GSI1PK", "CATEGORIES")]
 
 
 def create_collection(collection: CollectionRecord) -> None:

@@ -273,13 +273,9 @@ def event_seen(provider: str, event_id: str) -> bool:
 def each_pending_created_before(cutoff: str, page: int = 100) -> Iterator[OrderRecord]:
     """Unpaid orders created before `cutoff` (ISO), oldest first, page by page from the sparse status
     partition of GSI1: its size is the number of unpaid orders, not the number of orders."""
-    cursor = None
-    while True:
-        items, cursor = dynamo.query_page("GSI1", "GSI1PK", "ORDERS#pending_payment", page, cursor,
-                                          sk_condition=" AND #sk < :cutoff", cutoff=cutoff)
-        yield from (OrderRecord.model_validate(item) for item in items)
-        if not cursor:
-            return
+    items = dynamo.query_all("GSI1", "GSI1PK", "ORDERS#pending_payment", page, sk_condition=" AND #sk < :cutoff",
+                             cutoff=cutoff)
+    return map(OrderRecord.model_validate, items)
 
 
 def mark_fulfilment_requested(order_id: str) -> bool:

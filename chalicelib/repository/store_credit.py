@@ -70,13 +70,9 @@ def balances(customer_id: str) -> dict[str, int]:
 
 def entries(customer_id: str) -> list[CreditEntry]:
     """The customer's whole credit ledger, oldest first."""
-    found, cursor = [], None
-    while True:
-        items, cursor = dynamo.query_page(None, "PK", f"CUSTOMER#{customer_id}", 100, cursor,
-                                          sk_condition=" AND begins_with(#sk, :prefix)", prefix="CREDITLOG#")
-        found += [CreditEntry.model_validate(item) for item in items]
-        if not cursor:
-            return sorted(found, key=lambda e: (e.at, e.seq))
+    found = [CreditEntry.model_validate(item) for item in dynamo.query_all(
+        None, "PK", f"CUSTOMER#{customer_id}", sk_condition=" AND begins_with(#sk, :prefix)", prefix="CREDITLOG#")]
+    return sorted(found, key=lambda e: (e.at, e.seq))
 
 
 def balances_of(customer_ids: list[str], currencies: tuple[str, ...]) -> dict[str, dict[str, int]]:
