@@ -10,15 +10,14 @@ and the company at that moment: an invoice never changes afterwards except its p
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel
-
 from chalicelib.models import Address, Record
+from chalicelib.models.base import Model
 
 InvoiceStatus = Literal["open", "paid", "void"]  # void: its order was cancelled unpaid (the number stays used)
 REVERSE_CHARGE_TEXT = "Reverse charge: VAT to be accounted for by the recipient (Art. 196 Directive 2006/112/EC)."
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(Model):
     sku: str
     title: str
     quantity: int
@@ -26,13 +25,13 @@ class InvoiceLine(BaseModel):
     line_total: int
 
 
-class Seller(BaseModel):
+class Seller(Model):
     name: str
     address: list[str] = []
     vat_id: str | None = None
 
 
-class InvoiceBuyer(BaseModel):
+class InvoiceBuyer(Model):
     company_id: str
     name: str
     vat_id: str | None = None
@@ -40,7 +39,7 @@ class InvoiceBuyer(BaseModel):
     email: str
 
 
-class InvoiceRef(BaseModel):
+class InvoiceRef(Model):
     """What an order says of its invoice."""
 
     id: str
@@ -76,7 +75,7 @@ class InvoiceRecord(Record):
     version: int = 0
 
 
-class Invoice(BaseModel):
+class Invoice(Model):
     """An invoice as the shop and its buyer see it."""
 
     id: str
