@@ -49,7 +49,8 @@ class Customer(Record):
     email: str
     name: str | None = None
     phone: str | None = None
-    marketing_consent: MarketingConsent = MarketingConsent(granted=False)
+    # model_construct: the same default, without building MarketingConsent's validator at import.
+    marketing_consent: MarketingConsent = MarketingConsent.model_construct(granted=False)
     default_address_id: str | None = None
     created_at: datetime | None = None
 
