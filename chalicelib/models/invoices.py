@@ -10,7 +10,7 @@ and the company at that moment: an invoice never changes afterwards except its p
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chalicelib.minor_units import to_major
 from chalicelib.models import Address, Record
@@ -106,8 +106,10 @@ class Invoice(BaseModel):
     discount_total: int
     shipping_total: int
     tax_total: int
-    total: int
-    prepaid: list[InvoicePrepayment]
+    total: int = Field(description="What the invoice asks for (and a bank transfer must match): the order's "
+                                   "total less `prepaid`.")
+    prepaid: list[InvoicePrepayment] = Field(description="The gift cards and store credit that paid part of the "
+                                                         "order at checkout, in the order spent.")
     reverse_charge: bool
     status: InvoiceStatus
     overdue: bool
