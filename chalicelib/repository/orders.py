@@ -178,7 +178,7 @@ def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord |
             raise short from cancelled
         if cancelled.failed("quote"):
             raise QuoteExpired("The quote lapsed or changed meanwhile; read it again.") from cancelled
-        if cancelled.failed("credit"):
+        if cancelled.failed("credit_limit"):
             raise CreditLimitExceeded("The order would take the company over its credit limit.",
                                       param="payment_method") from cancelled
         if cancelled.failed("discount") or cancelled.failed("discount_use"):

@@ -207,7 +207,11 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             raise ApprovalNeeded(purchase_requests.open_for(record, order, b2b.buyer, payment_method))
         order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
         if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
-            order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
+            # Gift cards and store credit pay first, as for a card; the invoice is for the rest, and an
+            # order they cover needs none (paid at once).
+            order = tenders.for_order(record, order, rest=invoices.PAYMENT_METHOD)
+            if order.due:
+                order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
         else:
             order = tenders.for_order(record, order)
             if order.due:
