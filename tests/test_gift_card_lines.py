@@ -237,3 +237,12 @@ def test_the_fulfilment_body_of_an_event_leaves_gift_card_lines_out():
                          {"order": {"id": "ord_1", "lines": [line, card]}, "order_token": "t"})
     assert json.loads(event.body(events.FULFILMENT))["data"] == {"order": {"id": "ord_1", "lines": [line]}}
     assert json.loads(event.body(events.EMAIL))["data"]["order"]["lines"] == [line, card]
+
+
+def test_a_gift_card_product_stays_one_through_the_csv_export_and_import(shop, gift_product):
+    exported = shop.get("/admin/products/export", headers=ADMIN).data["csv"]
+    assert f"{gift_product['id']},Gift card,,true,GIFT-25,25 EUR,2500,EUR,0," in exported.splitlines()
+    answer = shop.post("/admin/products/import", {"csv": exported.replace(",2500,EUR,", ",3000,EUR,")}, headers=ADMIN)
+    assert answer.status_code == 200, answer.data
+    [variant] = shop.get(f"/products/{gift_product['id']}").data["variants"]
+    assert (variant["price"], variant.get("gift_card"), variant["available"] > 0) == (3000, True, True)
