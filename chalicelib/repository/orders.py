@@ -295,6 +295,24 @@ def mark_fulfilment_requested(order_id: str) -> bool:
         raise
 
 
+def mark_delivered_without_shipping(order_id: str) -> bool:
+    """Mark a paid order with nothing to ship (gift cards only, their cards issued) fulfilled: its
+    `fulfilment_status` becomes `shipped` with no shipment (so no ShipmentCreated, no "on its way"
+    email). Idempotent: returns False when it was not paid and waiting (already done, or not paid)."""
+    try:
+        dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(order_key(order_id)),
+                    UpdateExpression="SET fulfilment_status = :shipped, version = version + :one",
+                    ConditionExpression="#status = :paid AND fulfilment_status IN (:unfulfilled, :requested)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=dynamo.values(shipped="shipped", one=1, paid="paid",
+                                                            unfulfilled="unfulfilled", requested="requested"))
+        return True
+    except ClientError as error:
+        if dynamo.error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
 def list_recent(status: str | None, limit: int, cursor: str | None) -> tuple[list[OrderRecord], str | None]:
     """Orders newest first, all of them (GSI2) or one status (GSI1's status partitions)."""
     if status:
