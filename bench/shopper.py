@@ -139,7 +139,8 @@ def world(stripe: str, history: int = 0, progress=None):
         outputs = build_world(stack="commerce-bench", stage="test")
         os.environ.update(STRIPE_API_BASE=stripe, STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_PUBLISHABLE_KEY="pk_test_bench",
                           STRIPE_WEBHOOK_SECRETS=WEBHOOK_SECRET, EMAIL_SENDER=SENDER, FULFILMENT_PROVIDER="manual",
-                          SHOP_NAME="Bench Shop", CART_LINK_SECRET="bench-cart-link")  # noqa: S106
+                          SHOP_NAME="Bench Shop", CART_LINK_SECRET="bench-cart-link",  # noqa: S106
+                          UNSUBSCRIBE_SECRET="bench-unsubscribe", GIFT_CARD_SECRET="bench-gift-card")  # noqa: S106
         reset_clients()
         from chalicelib.services import emails
 
