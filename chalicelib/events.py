@@ -37,7 +37,7 @@ from chalicelib.models.balances import GiftCardRecord
 from chalicelib.models.companies import PurchaseRequest
 from chalicelib.models.crm import CustomerStats, MessageRecord
 from chalicelib.models.invoices import InvoiceRecord
-from chalicelib.models.orders import Order, OrderRecord
+from chalicelib.models.orders import Order, OrderRecord, ships_goods
 from chalicelib.models.quotes import Quote, QuoteRecord
 from chalicelib.models.returns import Return, ReturnRecord
 
@@ -59,10 +59,21 @@ class Event:
         if queue != EMAIL:
             # Only the customer's emails need the order token (for the order page link).
             data = {k: v for k, v in data.items() if k != "order_token"}
+        if queue == FULFILMENT:
+            data = goods_only(data)
         body = {"id": self.id, "type": self.type, "occurred_at": self.occurred_at, "data": data}
         if self.correlation_id:
             body["correlation_id"] = self.correlation_id
         return json.dumps(body, separators=(",", ":"))
+
+
+def goods_only(data: dict) -> dict:
+    """An event's data as the warehouse sees it: the order without its gift-card lines (issued and
+    emailed when paid, never shipped; their recipients are none of a 3PL's business)."""
+    order = data.get("order")
+    if not order or not any(line.get("gift_card") for line in order.get("lines") or []):
+        return data
+    return data | {"order": order | {"lines": [line for line in order["lines"] if not line.get("gift_card")]}}
 
 
 def order_events(old: OrderRecord | None, new: OrderRecord | None) -> list[Event]:
@@ -75,11 +86,13 @@ def order_events(old: OrderRecord | None, new: OrderRecord | None) -> list[Event
     now = clock.iso(clock.now())
     data = {"order": view, "order_token": new.token}
     events = []
+    # An order of gift cards only has nothing to ship: the warehouse never hears of it.
+    to_ship = (FULFILMENT,) if ships_goods(new) else ()
     if new.status == "paid" and was.get("status") != "paid":
         events.append(Event(f"{order_id}.OrderPaid", "OrderPaid", view["paid_at"] or now, data,
-                            (FULFILMENT, EMAIL)))
+                            (*to_ship, EMAIL)))
     if new.status == "cancelled" and was.get("status") != "cancelled":
-        queues = (FULFILMENT, EMAIL) if was.get("status") == "paid" else (EMAIL,)
+        queues = (*to_ship, EMAIL) if was.get("status") == "paid" else (EMAIL,)
         events.append(Event(f"{order_id}.OrderCancelled", "OrderCancelled", view["cancelled_at"] or now, data,
                             queues))
     if new.status == "needs_review" and was.get("status") != "needs_review":

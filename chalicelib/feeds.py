@@ -12,8 +12,9 @@ import csv
 import io
 from xml.sax.saxutils import escape
 
+from chalicelib import minor_units
+
 GOOGLE_NAMESPACE = "http://base.google.com/ns/1.0"
-ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW", "CLP", "ISK", "HUF", "TWD", "VND", "XAF", "XOF", "UGX"}
 META_COLUMNS = ("id", "title", "description", "availability", "condition", "price", "link", "image_link",
                 "brand", "item_group_id", "sale_price", "sale_price_effective_date", "gtin", "mpn",
                 "additional_image_link")
@@ -22,10 +23,9 @@ MAX_TITLE = 150
 
 
 def money(amount: int, currency: str) -> str:
-    """Minor units as the feeds write money: 2500 EUR -> "25.00 EUR", 1500 JPY -> "1500 JPY"."""
-    if currency in ZERO_DECIMAL_CURRENCIES:
-        return f"{amount} {currency}"
-    return f"{amount // 100}.{amount % 100:02d} {currency}"
+    """Minor units as the feeds write money: 2500 EUR -> "25.00 EUR", 1500 JPY -> "1500 JPY", 1500 KWD ->
+    "1.500 KWD" (ISO 4217 exponents: chalicelib/minor_units.py)."""
+    return f"{minor_units.to_major(amount, currency, grouping=False)} {currency}"
 
 
 def items(documents: list[dict], currency: str, shop: str, storefront_url: str) -> list[dict]:

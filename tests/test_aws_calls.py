@@ -226,6 +226,24 @@ def test_checkout_with_one_gift_card_costs_one_more_batch_get_item_and_no_provid
         assert provider_calls == provider
 
 
+def test_a_gift_card_line_adds_no_call_to_the_checkout(shop, provider_calls):
+    """Its SKU is read with the others and has no piece in the transaction (tests/test_gift_card_lines.py
+    checks the transaction's items)."""
+    make_product(shop, sku_prefix="TEE")
+    answer = shop.post("/admin/products", {"title": "Gift card", "variants": [
+        {"sku": "GIFT-25", "price": 2500, "currency": "EUR", "gift_card": True}]}, headers=ADMIN)
+    assert answer.status_code == 201, answer.data
+    cart = ready_cart(shop, {"TEE-M": 1})
+    assert shop.post(f"/carts/{cart['id']}/lines", {"sku": "GIFT-25", "quantity": 2, "gift_card": {
+        "recipient_email": "grace@example.com"}}).status_code == 200
+    provider_calls.clear()
+    with count_calls() as calls:
+        answer = shop.post(f"/carts/{cart['id']}/checkout", {})
+    assert answer.status_code == 201, answer.data
+    assert calls.by_operation() == CHECKOUT
+    assert provider_calls == ["POST /v1/payment_intents"]
+
+
 @pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "add-line-key-0123456789"}], ids=["no key", "key"])
 def test_adding_a_line_costs_three_calls_with_or_without_a_key(client, headers):
     cart_id = cart_with_two_lines(client)

@@ -88,6 +88,7 @@ def test_money_is_written_with_the_currency_s_decimals():
     assert feeds.money(2500, "EUR") == "25.00 EUR"
     assert feeds.money(5, "USD") == "0.05 USD"
     assert feeds.money(1500, "JPY") == "1500 JPY"
+    assert feeds.money(123456, "KWD") == "123.456 KWD" and feeds.money(123456, "EUR") == "1234.56 EUR"
 
 
 def test_the_google_feed_has_every_required_attribute_in_its_format():

@@ -8,6 +8,7 @@ from chalicelib.models.invoices import (
     REVERSE_CHARGE_TEXT,
     InvoiceBuyer,
     InvoiceLine,
+    InvoicePrepayment,
     InvoiceRecord,
     Seller,
     document_lines,
@@ -81,3 +82,29 @@ def test_paying_twice_changes_nothing_the_second_time():
     assert paid.status == "paid" and paid.paid_at == ISSUED
     assert pay(paid, ISSUED + timedelta(days=1), "admin") is None
     assert not is_overdue(paid, ISSUED + timedelta(days=90))
+
+
+def test_money_on_the_invoice_has_the_currency_s_decimals_jpy_none_eur_two_kwd_three():
+    jpy = invoice(currency="JPY", lines=[InvoiceLine(sku="TEE-M", title="T-shirt (M)", quantity=3, unit_price=1200,
+                                                     line_total=3600)],
+                  subtotal=3600, shipping_total=500, tax_total=410, total=4510, reverse_charge=False)
+    text = check_pdf(pdf.render(document_lines(jpy)))["text"]
+    for expected in ("1,200 JPY   3,600 JPY", "Subtotal: 3,600 JPY", "Shipping: 500 JPY", "Tax: 410 JPY",
+                     "Total due: 4,510 JPY"):
+        assert expected in text, expected
+    assert "36.00" not in text and "45.10" not in text  # not divided by 100
+    text = check_pdf(pdf.render(document_lines(invoice(total=123456))))["text"]
+    assert "12.00 EUR   36.00 EUR" in text and "Total due: 1,234.56 EUR" in text
+    text = check_pdf(pdf.render(document_lines(invoice(currency="KWD", total=41005))))["text"]
+    assert "Subtotal: 3.600 KWD" in text and "Total due: 41.005 KWD" in text
+
+
+def test_an_invoice_shows_what_gift_cards_and_store_credit_paid_and_asks_for_the_rest():
+    partly = invoice(total=1100, prepaid=[InvoicePrepayment(method="gift_card", amount=2000, last4="AB12"),
+                                          InvoicePrepayment(method="store_credit", amount=1000)])
+    assert partly.order_total == 4100
+    text = check_pdf(pdf.render(document_lines(partly)))["text"]
+    for expected in ("Order total: 41.00 EUR", "Paid by gift card ending AB12: -20.00 EUR",
+                     "Paid by store credit: -10.00 EUR", "Total due: 11.00 EUR"):
+        assert expected in text, expected
+    assert "Order total" not in check_pdf(pdf.render(document_lines(invoice())))["text"]

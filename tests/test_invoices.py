@@ -15,14 +15,17 @@ import pytest
 
 from bench.aws_calls import count_calls  # installs the counter before the app's clients exist
 from chalicelib import clock, config, payments
+from chalicelib.models.customers import customer_id_for
 from chalicelib.models.invoices import REVERSE_CHARGE_TEXT
 from chalicelib.repository import invoices as invoice_store
+from chalicelib.services import store_credit
 from tests.b2b_support import account_cart, add_buyer, make_company
 from tests.conftest import ADMIN, make_product
 from tests.customers_support import bearer
 from tests.invoice_support import check_pdf
 from tests.orders_support import Stream, queue_messages
 from tests.queue_support import consumers_fixture, mail_fixture, pump, sent_emails  # noqa: F401
+from tests.test_gift_cards import apply, card, issue
 
 INVOICE = {"payment_method": "invoice"}
 
@@ -309,3 +312,85 @@ def test_a_signed_bank_transfer_quoting_the_number_pays_the_invoice_once(client,
     assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0
     invoice = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data
     assert invoice["status"] == "paid"
+
+
+def balances_cart(client, acme, lines: dict[str, int], card_amount: int, credit: int):
+    """The buyer's account cart with a gift card of `card_amount` applied and `credit` of their store credit
+    spent on it; the card."""
+    store_credit.grant(customer_id_for("ada@acme.example"), "EUR", credit, "goodwill", "test-credit")
+    issued = issue(client, card_amount)
+    cart = account_cart(client, acme["headers"], lines)
+    apply(client, cart["id"], issued["code"])
+    answer = client.patch(f"/carts/{cart['id']}", {"use_store_credit": True}, headers=acme["headers"])
+    assert answer.status_code == 200, answer.data
+    return answer.data, issued
+
+
+def test_gift_cards_and_store_credit_pay_first_and_the_invoice_is_for_the_rest(client, acme, monkeypatch):
+    monkeypatch.setenv("BANK_WEBHOOK_SECRET", "bank-secret")
+    config.reset()
+    ada = customer_id_for("ada@acme.example")
+    # 6 x 19.99 + shipping is over the 100.00 credit limit; less 30.00 of gift card and 10.00 of credit, not.
+    cart, issued = balances_cart(client, acme, {"TEE-M": 6}, card_amount=3000, credit=1000)
+    assert cart["total"] > 10000 and cart["amount_due"] == cart["total"] - 4000
+    answer = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
+    assert answer.status_code == 201, answer.data
+    order, total, rest = answer.data["order"], cart["total"], cart["total"] - 4000
+    assert (order["status"], order["payment_status"], order["amount_due"]) == ("paid", "invoiced", rest)
+    assert [(p["method"], p["amount"]) for p in order["payments"]] == [("gift_card", 3000), ("store_credit", 1000),
+                                                                        ("invoice", rest)]
+    assert answer.data["payment"]["provider"] == "invoice"
+    spent = card(client, issued["id"])  # the ledger sums to the balance
+    assert spent["balance"] == 0 and [(e["kind"], e["amount"]) for e in spent["ledger"]] == [("issue", 3000),
+                                                                                             ("spend", -3000)]
+    assert store_credit.balance(ada).get("EUR", 0) == 0
+    assert sum(e.amount for e in store_credit.ledger(ada)) == 0
+    assert [(e.amount, e.order_id) for e in store_credit.ledger(ada)][-1] == (-1000, order["id"])
+    invoice = client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data
+    assert invoice["total"] == rest and invoice["subtotal"] + invoice["shipping_total"] + invoice["tax_total"] == total
+    assert [(p["method"], p["amount"], p["last4"]) for p in invoice["prepaid"]] == [
+        ("gift_card", 3000, issued["last4"]), ("store_credit", 1000, None)]
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == rest  # the limit counts only the rest
+    key = f"invoices/{clock.now().year}/{invoice['number']}-{invoice['id']}.pdf"
+    text = check_pdf(boto3.client("s3").get_object(Bucket=config.settings().documents_bucket,
+                                                   Key=key)["Body"].read())["text"]
+    for expected in (f"Paid by gift card ending {issued['last4']}: -30.00 EUR", "Paid by store credit: -10.00 EUR",
+                     f"Total due: {rest // 100:,}.{rest % 100:02d} EUR"):
+        assert expected in text, expected
+    body = {"transfer_id": "tr_1", "reference": f"Invoice {invoice['number']}", "amount": total, "currency": "EUR"}
+    assert transfer(client, body).data["applied"] is False  # the order's total is not what the invoice asks for
+    paid = transfer(client, body | {"amount": rest})
+    assert paid.status_code == 200 and paid.data["applied"] is True, paid.data
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0
+    settled = client.get(f"/admin/orders/{order['id']}", headers=ADMIN).data
+    assert (settled["payment_status"], settled["amount_paid"]) == ("paid", total)
+
+
+def test_an_invoice_checkout_the_balances_cover_is_paid_at_once_without_an_invoice(client, acme):
+    cart, issued = balances_cart(client, acme, {"TEE-M": 1}, card_amount=2000, credit=5000)
+    answer = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
+    assert answer.status_code == 201, answer.data
+    order = answer.data["order"]
+    assert (order["status"], order["payment_status"], order["amount_due"], order["invoice"]) == ("paid", "paid", 0,
+                                                                                                  None)
+    assert answer.data["payment"] is None
+    assert [(p["method"], p["amount"]) for p in order["payments"]] == [("gift_card", 2000),
+                                                                        ("store_credit", order["total"] - 2000)]
+    assert card(client, issued["id"])["balance"] == 0
+    assert store_credit.balance(customer_id_for("ada@acme.example"))["EUR"] == 5000 - (order["total"] - 2000)
+    assert invoice_store.last_number(clock.now().year) == 0  # no number taken
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0
+
+
+def test_cancelling_an_invoiced_order_gives_its_balances_back_and_voids_the_rest(client, acme):
+    cart, issued = balances_cart(client, acme, {"TEE-M": 2}, card_amount=1000, credit=500)
+    answer = client.post(f"/carts/{cart['id']}/checkout", INVOICE, headers=acme["headers"])
+    assert answer.status_code == 201, answer.data
+    order = answer.data["order"]
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == order["total"] - 1500
+    cancelled = client.post(f"/admin/orders/{order['id']}/cancel", {}, headers=ADMIN)
+    assert cancelled.status_code == 200, cancelled.data
+    assert card(client, issued["id"])["balance"] == 1000
+    assert store_credit.balance(customer_id_for("ada@acme.example"))["EUR"] == 500
+    assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0
+    assert client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data["status"] == "void"

@@ -11,9 +11,19 @@ export function money(amount: number, currency: string): string {
   return format.format(amount / 10 ** digits);
 }
 
+function fractionDigits(currency: string): number {
+  return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
 export function toMinor(text: string, currency: string): number {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = fractionDigits(currency);
   return Math.round(Number(text) * 10 ** digits);
+}
+
+/** Minor units → the plain number an input shows, with the currency's decimals: 2500 EUR → "25.00", 2500 JPY → "2500". */
+export function toMajor(amount: number, currency: string): string {
+  const digits = fractionDigits(currency);
+  return (amount / 10 ** digits).toFixed(digits);
 }
 
 export function when(iso: string | null | undefined): string {

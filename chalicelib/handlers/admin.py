@@ -26,12 +26,18 @@ class VariantIn(Request):
     price: Money | None = None
     currency: Currency | None = None
     prices: Annotated[dict[Currency, Money], Field(min_length=1, max_length=20)] | None = None
-    on_hand: Stock
+    on_hand: Stock | None = Field(None, description="Units in stock; required except for a gift card, which is "
+                                                    "never stocked (0 when absent).")
     gift_card: bool = Field(False, description="A gift card worth its price (a denomination): each unit bought "
-                                               "issues one card once the order is paid.")
+                                               "issues one card once the order is paid. It needs no stock: it "
+                                               "is never out of stock, reserves nothing and is not shipped.")
 
     @model_validator(mode="after")
     def _priced(self) -> "VariantIn":
+        if self.on_hand is None:
+            if not self.gift_card:
+                raise ValueError("give on_hand (only a gift card needs no stock)")
+            self.on_hand = 0
         if (self.price is None) != (self.currency is None) and not (self.prices and self.price is None):
             raise ValueError("give price with currency, or prices per currency")
         if self.price is None and not self.prices:

@@ -10,8 +10,11 @@ from chalicelib.errors import (
     DISCOUNT_REFUSALS,
     CartChanged,
     CommerceError,
+    CreditLimitExceeded,
     DiscountUnknown,
     EmailNotVerified,
+    InvoiceNotAllowed,
+    InvoicesOverdue,
     OutOfStock,
     PaymentDeclined,
     ResourceMissing,
@@ -36,7 +39,8 @@ class CheckoutIn(Request):
 @documented(Checkout, status=(201, 200), request=CheckoutIn, summary="Check the cart out",
             other={202: PurchaseRequestAnswer},
             errors=[ResourceMissing, Unauthenticated, EmailNotVerified, OutOfStock, CartChanged, PaymentDeclined,
-                    DiscountUnknown, *DISCOUNT_REFUSALS.values()],
+                    DiscountUnknown, InvoiceNotAllowed, InvoicesOverdue, CreditLimitExceeded,
+                    *DISCOUNT_REFUSALS.values()],
             links={"get_order": {"order_id": "$response.body#/order/id",
                                  "header.X-Order-Token": "$response.body#/order_token"},
                    **{target: {"order_id": "$response.body#/order/id"}
@@ -48,7 +52,10 @@ def checkout_cart(cart_id):
     confirmed at once. A signed-in customer (`Authorization: Bearer <Cognito token>`) is recorded on the order
     as its `customer_id`; a guest order gets the customer id of its email. A company buyer's cart above their
     spending limit answers 202 `{"purchase_request": ...}` instead: nothing is reserved until an approver
-    approves it (`POST /company/purchase-requests/{id}/approve`)."""
+    approves it (`POST /company/purchase-requests/{id}/approve`). With `payment_method` `invoice` (a buyer of a
+    company with payment terms) the cart's gift cards and store credit pay first, as with a card, and the
+    invoice (and the credit-limit check) is for what is left, the order's `amount_due`; an order they cover
+    whole is paid at once, without an invoice."""
     request = bp.current_request
     body = parse(CheckoutIn, request)
     customer_id = accounts.from_request(request).customer_id if accounts.bearer_present(request) else None

@@ -113,6 +113,12 @@ class SkuRecord(Record):
         return self.prices.get(currency)
 
     @property
+    def sellable(self) -> int:
+        """How many can be bought now: what is available, or MAX_QUANTITY for a gift card (issued when
+        paid, never stocked: it reserves nothing and is never out of stock)."""
+        return MAX_QUANTITY if self.gift_card else self.available
+
+    @property
     def line_title(self) -> str:
         return f"{self.product_title} – {self.title}" if self.title else self.product_title
 
@@ -143,7 +149,7 @@ class Variant(BaseModel):
     price: int = Field(description="The price in `currency` (the default currency, or the one asked for).")
     currency: str
     prices: dict[str, int] = Field(description="The price in each currency the variant is sold in.")
-    available: int
+    available: int = Field(description="How many can be bought now (a gift card, never stocked: 999).")
     gift_card: bool = Field(False, exclude_if=lambda value: not value,
                             description="A gift card of the price's value; its cart line needs `gift_card`. "
                                         "Present only when true.")
@@ -163,7 +169,7 @@ class Variant(BaseModel):
         before = s.compare_at_prices.get(currency)
         on_sale = before is not None and before > price
         return cls(sku=s.sku, title=s.title, price=price, currency=currency, prices=dict(s.prices),
-                   available=max(s.available, 0), compare_at_price=before if on_sale else None,
+                   available=max(s.sellable, 0), compare_at_price=before if on_sale else None,
                    lowest_price_30d=s.lowest_prices_30d.get(currency, before) if on_sale else None,
                    gift_card=s.gift_card)
 

@@ -10,8 +10,9 @@ and the company at that moment: an invoice never changes afterwards except its p
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from chalicelib.minor_units import to_major
 from chalicelib.models import Address, Record
 
 InvoiceStatus = Literal["open", "paid", "void"]  # void: its order was cancelled unpaid (the number stays used)
@@ -40,6 +41,15 @@ class InvoiceBuyer(BaseModel):
     email: str
 
 
+class InvoicePrepayment(BaseModel):
+    """A balance that paid part of the order at checkout (a gift card or store credit): the invoice is for the
+    rest."""
+
+    method: Literal["gift_card", "store_credit"]
+    amount: int
+    last4: str | None = None  # a gift card's
+
+
 class InvoiceRef(BaseModel):
     """What an order says of its invoice."""
 
@@ -63,7 +73,8 @@ class InvoiceRecord(Record):
     discount_total: int = 0
     shipping_total: int = 0
     tax_total: int
-    total: int
+    total: int  # what the invoice asks for: the order's total less `prepaid`
+    prepaid: list[InvoicePrepayment] = []  # gift cards and store credit spent at checkout
     reverse_charge: bool = False
     status: InvoiceStatus = "open"
     issued_at: datetime
@@ -74,6 +85,11 @@ class InvoiceRecord(Record):
     reminded_at: datetime | None = None
     reminders: int = 0
     version: int = 0
+
+    @property
+    def order_total(self) -> int:
+        """The order's total: what the invoice asks for and what the balances paid at checkout."""
+        return self.total + sum(p.amount for p in self.prepaid)
 
 
 class Invoice(BaseModel):
@@ -90,7 +106,10 @@ class Invoice(BaseModel):
     discount_total: int
     shipping_total: int
     tax_total: int
-    total: int
+    total: int = Field(description="What the invoice asks for (and a bank transfer must match): the order's "
+                                   "total less `prepaid`.")
+    prepaid: list[InvoicePrepayment] = Field(description="The gift cards and store credit that paid part of the "
+                                                         "order at checkout, in the order spent.")
     reverse_charge: bool
     status: InvoiceStatus
     overdue: bool
@@ -143,7 +162,8 @@ def void(invoice: InvoiceRecord, now: datetime) -> InvoiceRecord | None:
 
 
 def _money(amount: int, currency: str) -> str:
-    return f"{amount / 100:,.2f} {currency}"
+    """1234567 EUR -> "12,345.67 EUR", 1234567 JPY -> "1,234,567 JPY" (chalicelib/minor_units.py)."""
+    return f"{to_major(amount, currency)} {currency}"
 
 
 def document_lines(invoice: InvoiceRecord) -> list:
@@ -167,8 +187,12 @@ def document_lines(invoice: InvoiceRecord) -> list:
     out += ["", f"Subtotal: {_money(invoice.subtotal, c)}"]
     if invoice.discount_total:
         out.append(f"Discount: -{_money(invoice.discount_total, c)}")
-    out += [f"Shipping: {_money(invoice.shipping_total, c)}", f"Tax: {_money(invoice.tax_total, c)}",
-            (f"Total due: {_money(invoice.total, c)}", 0, True)]
+    out += [f"Shipping: {_money(invoice.shipping_total, c)}", f"Tax: {_money(invoice.tax_total, c)}"]
+    if invoice.prepaid:
+        out.append(f"Order total: {_money(invoice.order_total, c)}")
+        out += [f"Paid by gift card ending {p.last4}: -{_money(p.amount, c)}" if p.method == "gift_card"
+                else f"Paid by store credit: -{_money(p.amount, c)}" for p in invoice.prepaid]
+    out.append((f"Total due: {_money(invoice.total, c)}", 0, True))
     if invoice.reverse_charge:
         out += ["", REVERSE_CHARGE_TEXT]
     out += ["", f"Please pay by {invoice.due_at:%Y-%m-%d}, quoting {invoice.number}."]

@@ -288,11 +288,19 @@ def expire(order: OrderRecord, now: datetime) -> Transition | None:
 
 
 def quantities(order: OrderRecord) -> dict[str, int]:
-    """Quantity per SKU of all the order's lines (a free line may share its SKU)."""
+    """Quantity per SKU of the order's goods: every line but gift cards (a free line may share its
+    SKU). This is what reserves, releases and ships stock; a gift-card line has none: its cards are
+    issued when the order is paid (services/gift_cards.py) and their email is their delivery."""
     per_sku: dict[str, int] = {}
     for line in order.lines:
-        per_sku[line.sku] = per_sku.get(line.sku, 0) + line.quantity
+        if line.gift_card is None:
+            per_sku[line.sku] = per_sku.get(line.sku, 0) + line.quantity
     return per_sku
+
+
+def ships_goods(order: OrderRecord) -> bool:
+    """Whether the order has anything to ship (an order of gift cards only has not)."""
+    return any(line.gift_card is None for line in order.lines)
 
 
 StockMove = tuple[str, int, str, int | None]  # sku, quantity, kind, shard (None: the SKU's one item)

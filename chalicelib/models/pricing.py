@@ -118,7 +118,7 @@ def free_items(lines: list[CartLine], promotions: tuple[Promotion, ...], skus: d
         variant = skus.get(promotion.get_sku)
         if quantity <= 0 or variant is None or not variant.active or variant.price_in(currency) is None:
             continue
-        in_stock = variant.available - bought.get(variant.sku, 0) - free.get(variant.sku, 0)
+        in_stock = variant.sellable - bought.get(variant.sku, 0) - free.get(variant.sku, 0)
         quantity = min(quantity, max(in_stock, 0))
         if quantity:
             free[variant.sku] = free.get(variant.sku, 0) + quantity

@@ -27,7 +27,7 @@ KEYS = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"}
 # What a change of a SKU item must touch to change a view (reserving stock changes `available`, which
 # matters only when it crosses zero: in stock / out of stock).
 SKU_FIELDS = ("price", "currency", "prices", "title", "active", "compare_at_price", "compare_at_prices",
-              "sale_starts_at", "sale_ends_at", "gtin", "mpn")
+              "sale_starts_at", "sale_ends_at", "gtin", "mpn", "gift_card")
 
 
 def views_key() -> dict:

@@ -72,8 +72,9 @@ def open_credit(company_id: str, currency: str) -> int:
 
 def issue(invoice: InvoiceRecord, credit_limit: int) -> list[dynamo.Piece]:
     """The pieces that issue `invoice` in the transaction that places its order: "invoice",
-    "invoice_number" (the year's counter from sequence - 1 to sequence) and "credit" (the company's
-    open credit + total, only while it stays within `credit_limit`). Raises CreditLimitExceeded at once
+    "invoice_number" (the year's counter from sequence - 1 to sequence) and "credit_limit" (the company's
+    open credit + total, only while it stays within `credit_limit`; not "credit", the name of a store-credit
+    spend in the same transaction). Raises CreditLimitExceeded at once
     when the total alone is over the limit."""
     room = credit_limit - invoice.total
     if room < 0:
@@ -84,15 +85,16 @@ def issue(invoice: InvoiceRecord, credit_limit: int) -> list[dynamo.Piece]:
                if previous == 0 else
                dynamo.update("invoice_number", counter_key(invoice.year), "SET #last = :next", "#last = :previous",
                              {"#last": "last"}, next=invoice.sequence, previous=previous))
-    credit = dynamo.update("credit", credit_key(invoice.buyer.company_id, invoice.currency), "ADD used :amount",
+    credit = dynamo.update("credit_limit", credit_key(invoice.buyer.company_id, invoice.currency), "ADD used :amount",
                            "attribute_not_exists(used) OR used <= :room", amount=invoice.total, room=room)
     return [dynamo.put("invoice", _item(invoice), "attribute_not_exists(PK)"), counter, credit]
 
 
 def settle(before: InvoiceRecord, after: InvoiceRecord) -> bool:
     """Record the payment of an open invoice, give its total back to the company's open credit and
-    mark its order paid, in one transaction conditioned on the invoice's version: the credit is freed
-    once however often it is marked paid. Returns False when the invoice moved on meanwhile."""
+    mark its order paid (`amount_paid`: the invoice's total and what gift cards and store credit paid at
+    checkout), in one transaction conditioned on the invoice's version: the credit is freed once however
+    often it is marked paid. Returns False when the invoice moved on meanwhile."""
     from chalicelib.repository.orders import order_key  # orders imports this module (issue)
 
     saved = after.model_copy(update={"version": before.version + 1})
@@ -102,7 +104,7 @@ def settle(before: InvoiceRecord, after: InvoiceRecord) -> bool:
                       "used >= :amount", minus=-before.total, amount=before.total),
         dynamo.update("order", order_key(before.order_id),
                       "SET payment_status = :paid, amount_paid = :total, paid_at = :at, version = version + :one",
-                      "attribute_exists(PK)", paid="paid", total=before.total, at=iso(after.paid_at), one=1),
+                      "attribute_exists(PK)", paid="paid", total=before.order_total, at=iso(after.paid_at), one=1),
     ]
     try:
         dynamo.transact(pieces)

@@ -178,7 +178,7 @@ def place(order: OrderRecord, cart_version: int | None, redeem: DiscountRecord |
             raise short from cancelled
         if cancelled.failed("quote"):
             raise QuoteExpired("The quote lapsed or changed meanwhile; read it again.") from cancelled
-        if cancelled.failed("credit"):
+        if cancelled.failed("credit_limit"):
             raise CreditLimitExceeded("The order would take the company over its credit limit.",
                                       param="payment_method") from cancelled
         if cancelled.failed("discount") or cancelled.failed("discount_use"):
@@ -288,6 +288,24 @@ def mark_fulfilment_requested(order_id: str) -> bool:
                     ExpressionAttributeNames={"#status": "status"},
                     ExpressionAttributeValues=dynamo.values(requested="requested", one=1, paid="paid",
                                                             unfulfilled="unfulfilled"))
+        return True
+    except ClientError as error:
+        if dynamo.error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def mark_delivered_without_shipping(order_id: str) -> bool:
+    """Mark a paid order with nothing to ship (gift cards only, their cards issued) fulfilled: its
+    `fulfilment_status` becomes `shipped` with no shipment (so no ShipmentCreated, no "on its way"
+    email). Idempotent: returns False when it was not paid and waiting (already done, or not paid)."""
+    try:
+        dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(order_key(order_id)),
+                    UpdateExpression="SET fulfilment_status = :shipped, version = version + :one",
+                    ConditionExpression="#status = :paid AND fulfilment_status IN (:unfulfilled, :requested)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=dynamo.values(shipped="shipped", one=1, paid="paid",
+                                                            unfulfilled="unfulfilled", requested="requested"))
         return True
     except ClientError as error:
         if dynamo.error_code(error) == "ConditionalCheckFailedException":

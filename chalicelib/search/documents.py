@@ -3,7 +3,7 @@ active product, built from its stored items. Fields other branches add to the ca
 `categories`, `tags`, `images`, `compare_at_price`, `brand`, `gtin`, `mpn`) are used when present and
 tolerated when absent, so the views follow the catalogue's schema without a migration."""
 
-from chalicelib.models import Product, ProductRecord, SkuRecord
+from chalicelib.models import MAX_QUANTITY, Product, ProductRecord, SkuRecord
 
 
 def document(product: dict, skus: dict[str, dict]) -> dict:
@@ -44,7 +44,8 @@ def _variant(item: dict) -> dict:
         "compare_at_prices": {str(c): int(p) for c, p in compare_at.items()},
         "sale_starts_at": item.get("sale_starts_at"),
         "sale_ends_at": item.get("sale_ends_at"),
-        "available": max(int(item.get("available", 0)), 0),
+        # A gift card is never stocked and never out of stock (SkuRecord.sellable).
+        "available": MAX_QUANTITY if item.get("gift_card") else max(int(item.get("available", 0)), 0),
         "gtin": item.get("gtin"),
         "mpn": item.get("mpn"),
     }

@@ -180,8 +180,8 @@ def _sellable(record: CartRecord, skus: dict[str, SkuRecord], sku: str, quantity
     if quantity > MAX_QUANTITY:
         raise InvalidRequest(f"At most {MAX_QUANTITY} of one SKU per cart.", param=param)
     price_lists.check_quantity(b2b, sku, quantity, _line_param(record, sku))
-    if quantity > variant.available:
-        left = max(variant.available, 0)
+    if quantity > variant.sellable:
+        left = max(variant.sellable, 0)
         raise OutOfStock(f"Only {left} of SKU {sku} {'is' if left == 1 else 'are'} left.", param=param,
                          available=left)
 

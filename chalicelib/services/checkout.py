@@ -75,7 +75,7 @@ def _require(record: CartRecord) -> None:
 
 
 def _short(index: int, sku: str, variant: SkuRecord | None) -> OutOfStock:
-    left = max(variant.available, 0) if variant and variant.active else 0
+    left = max(variant.sellable, 0) if variant and variant.active else 0
     return OutOfStock(f"Only {left} of SKU {sku} {'is' if left == 1 else 'are'} left.",
                       param=f"lines.{index}.quantity", available=left, sku=sku)
 
@@ -93,7 +93,7 @@ def _new_order(record: CartRecord, skus: dict[str, SkuRecord], discount: Discoun
     for index, line in enumerate(record.lines):
         variant = skus.get(line.sku)
         if variant is None or not variant.active or variant.price_in(record.currency) is None \
-                or variant.available < line.quantity:
+                or variant.sellable < line.quantity:
             raise _short(index, line.sku, variant)
         price_lists.check_quantity(b2b, line.sku, line.quantity, f"lines.{index}.quantity")
     now = clock.now()
@@ -207,7 +207,11 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             raise ApprovalNeeded(purchase_requests.open_for(record, order, b2b.buyer, payment_method))
         order, invoice = order.model_copy(update={"stock_shards": _shard_plan(order, skus)}), None
         if payment_method == invoices.PAYMENT_METHOD:  # no provider payment: the company's credit instead
-            order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
+            # Gift cards and store credit pay first, as for a card; the invoice is for the rest, and an
+            # order they cover needs none (paid at once).
+            order = tenders.for_order(record, order, rest=invoices.PAYMENT_METHOD)
+            if order.due:
+                order, invoice = invoices.for_checkout(order, customer_id, b2b.company if b2b else None)
         else:
             order = tenders.for_order(record, order)
             if order.due:
@@ -219,7 +223,7 @@ def _place_or_find(cart_id: str, keyed: Keyed | None, customer_id: str | None = 
             index = next(i for i, line in enumerate(order.lines) if line.sku == short.sku)
             wanted = sum(line.quantity for line in order.lines if line.sku == short.sku)
             variant = catalog.get_skus([short.sku]).get(short.sku)
-            if variant is None or not variant.active or variant.available < wanted:
+            if variant is None or not variant.active or variant.sellable < wanted:
                 raise _short(index, short.sku, variant) from None
             raise  # only the price moved under us: price it again
         if invoice:

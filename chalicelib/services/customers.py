@@ -118,7 +118,7 @@ def _merged_lines(account: CartRecord, guest: CartRecord, skus) -> list[CartLine
         variant = skus.get(sku)
         if variant is None or not variant.active or variant.price_in(account.currency) is None:
             continue
-        capped = min(quantity, max(variant.available, 0), MAX_QUANTITY)
+        capped = min(quantity, max(variant.sellable, 0), MAX_QUANTITY)
         if capped:
             lines.append(CartLineRecord(sku=sku, quantity=capped))
     return lines

@@ -20,19 +20,16 @@ pay for them at cold start.
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from chalicelib import cart_links, clock, config
+from chalicelib import cart_links, clock, config, minor_units
 from chalicelib.repository import deliveries
 
 CHANNEL = "email"
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
-# Minor units per major unit where it is not 100 (ISO 4217 exponents).
-EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 TRACKING_URLS = {
     "dhl": "https://www.dhl.com/global-en/home/tracking/tracking-parcel.html?submit=1&tracking-id={number}",
@@ -116,8 +113,7 @@ def _about_order(event: dict, email: Email) -> dict:
 
 def money(amount: int, currency: str) -> str:
     """Minor units as the customer reads them: money(2494, "EUR") == "€24.94"."""
-    exponent = EXPONENTS.get(currency, 2)
-    major = f"{Decimal(amount).scaleb(-exponent):,.{exponent}f}"
+    major = minor_units.to_major(amount, currency)
     symbol = SYMBOLS.get(currency)
     return f"{symbol}{major}" if symbol else f"{major} {currency}"
 

@@ -5,9 +5,14 @@ A paid order that is no longer paid by the time its OrderPaid is consumed (cance
 review meanwhile: SQS does not keep order) is not handed over. OrderCancelled (of a paid order) and
 ShipmentCreated are passed on as they are, so a 3PL can stop or reconcile; so is ReturnApproved (a return
 request: expect these goods back, under the return's number).
+
+Gift-card lines are not goods: the messages leave them out (events.goods_only), and an order of gift
+cards only is never handed over (the relay marks it fulfilled once its cards are issued).
 """
 
-from chalicelib import config, fulfilment
+import json
+
+from chalicelib import config, events, fulfilment
 from chalicelib.repository import deliveries, orders
 
 CHANNEL = "fulfilment"
@@ -19,6 +24,13 @@ def hand_over(event: dict, body: str) -> bool:
     no second effect: the order update is conditional and the hand-over is de-duplicated on the
     event id. Raises whatever the provider raises (the message is retried, then dead-lettered)."""
     kind = event["type"]
+    lines = (event["data"].get("order") or {}).get("lines")
+    if lines is not None and all(line.get("gift_card") for line in lines):
+        return False  # gift cards only: nothing to ship (the relay marks such an order fulfilled)
+    shown = events.goods_only(event["data"])
+    if shown is not event["data"]:  # queued before gift-card lines were left out of this queue's messages
+        event = event | {"data": shown}
+        body = json.dumps(event, separators=(",", ":"))
     if kind == "OrderPaid":
         order_id = event["data"]["order"]["id"]
         if not orders.mark_fulfilment_requested(order_id):

@@ -19,6 +19,7 @@ from chalicelib.models.invoices import (
     Invoice,
     InvoiceBuyer,
     InvoiceLine,
+    InvoicePrepayment,
     InvoiceRecord,
     InvoiceRef,
     Seller,
@@ -56,9 +57,12 @@ def for_checkout(order: OrderRecord, customer_id: str | None,
                  company: Company | None = None) -> tuple[OrderRecord, tuple[InvoiceRecord, int]]:
     """The order paid by invoice (status `paid` so fulfilment proceeds, payment_status `invoiced`, no
     provider payment), and for orders.place its invoice with the next number of the year and the company's
-    credit limit in the order's currency. Raises InvoiceNotAllowed (not a signed-in buyer of a company with
-    payment terms), InvoicesOverdue (an invoice overdue past the grace period). `company` is the buyer's as
-    the cart's pricing read it (an account cart); without it the signed-in customer's membership is read."""
+    credit limit in the order's currency. The invoice is for the order's amount due: what is left after the
+    gift cards and store credit it spends (`order.tenders`, services/tenders.py `for_order` with
+    rest="invoice"; the invoice lists them as `prepaid`), and that is what the credit limit is checked on.
+    Raises InvoiceNotAllowed (not a signed-in buyer of a company with payment terms), InvoicesOverdue (an
+    invoice overdue past the grace period). `company` is the buyer's as the cart's pricing read it (an
+    account cart); without it the signed-in customer's membership is read."""
     settings = config.settings()
     if company is None:
         membership = companies.membership(customer_id) if customer_id else None
@@ -85,7 +89,8 @@ def for_checkout(order: OrderRecord, customer_id: str | None,
         lines=[InvoiceLine(sku=line.sku, title=line.title, quantity=line.quantity, unit_price=line.unit_price,
                            line_total=line.line_total) for line in order.lines],
         subtotal=order.subtotal, discount_total=order.discount_total, shipping_total=order.shipping_total,
-        tax_total=order.tax_total, total=order.total, reverse_charge=order.reverse_charge,
+        tax_total=order.tax_total, total=order.due, reverse_charge=order.reverse_charge,
+        prepaid=[InvoicePrepayment(method=t.method, amount=t.amount, last4=t.last4) for t in order.tenders],
         issued_at=now,
         due_at=due_date(now, company.payment_terms_days))
     ref = InvoiceRef(id=invoice.id, number=invoice.number, due_at=invoice.due_at, url=pdf_url(order.id))

@@ -357,6 +357,8 @@ def cancel(order_id: str, reason: str | None) -> Order:
         raise Conflict("The order is cancelled already.")
     if order.shipments:
         raise Conflict("Part of the order has shipped; refund instead of cancelling.")
+    if order.fulfilment_status == "shipped":  # gift cards only, issued: they are delivered
+        raise Conflict("The order's gift cards have been issued; disable them and refund instead of cancelling.")
     if rules.refundable(order) > 0:
         _refund(order_id, None, reason or "order cancelled")
 
@@ -364,7 +366,7 @@ def cancel(order_id: str, reason: str | None) -> Order:
         order = _load(order_id)
         if order.status == "cancelled":
             raise Conflict("The order is cancelled already.")
-        if order.shipments:
+        if order.shipments or order.fulfilment_status == "shipped":
             raise Conflict("Part of the order has shipped meanwhile; refund what is left instead.")
         after = order.model_copy(update={"status": "cancelled", "cancelled_at": clock.now(),
                                          "cancel_reason": reason or "cancelled by the shop", "stock_released": True})

@@ -23,6 +23,7 @@ import re
 
 from chalicelib import config
 from chalicelib.errors import InvalidRequest, ResourceExists
+from chalicelib.models import SkuRecord
 from chalicelib.repository import catalog as catalog_repository
 from chalicelib.services import catalog
 
@@ -136,7 +137,8 @@ def _products(rows: list[dict], digest: str, errors: list[dict]) -> dict[str, di
     return products
 
 
-def _check_against_catalogue(products: dict[str, dict], errors: list[dict]) -> None:
+def _check_against_catalogue(products: dict[str, dict], errors: list[dict]) -> dict[str, SkuRecord]:
+    """Check the rows against the catalogue; returns the SKUs that exist already."""
     rows = [row for product in products.values() for row in product["rows"]]
     existing = catalog_repository.get_skus([row["sku"] for row in rows])
     for product in products.values():
@@ -152,6 +154,7 @@ def _check_against_catalogue(products: dict[str, dict], errors: list[dict]) -> N
             elif row["on_hand"] is not None and row["on_hand"] < level.reserved:
                 errors.append({"row": row["row"], "column": "on_hand",
                                "message": f"{level.reserved} are reserved by orders: on_hand cannot be lower"})
+    return existing
 
 
 def _create(product_id: str, fields: dict, variants: list[dict]) -> bool:
@@ -172,16 +175,17 @@ def import_csv(text: str) -> dict:
     except csv.Error as error:  # a NUL byte, a newline inside an unquoted field...
         raise InvalidRequest(f"Not a CSV file: {error}.", param="csv") from error
     products = _products(rows, digest, errors)
-    if not errors:
-        _check_against_catalogue(products, errors)
+    existing = {} if errors else _check_against_catalogue(products, errors)
     if errors:
         errors.sort(key=lambda e: (e["row"], COLUMNS.index(e["column"])))
         raise InvalidRequest(f"{len(errors)} error(s) in the file; nothing was imported.", param="csv",
                              rows=errors[:200])
     created = updated = 0
     for product in products.values():
+        # The file has no gift-card column: a gift-card variant stays one.
         variants = [{"sku": r["sku"], "title": r["variant_title"], "price": r["price"], "currency": r["currency"],
-                     "on_hand": r["on_hand"]} for r in product["rows"]]
+                     "on_hand": r["on_hand"], "gift_card": r["sku"] in existing and existing[r["sku"]].gift_card}
+                    for r in product["rows"]]
         fields = {"title": product["title"], "description": product["description"], "active": product["active"]}
         if product["new"] and _create(product["product_id"], fields, variants):
             created += 1

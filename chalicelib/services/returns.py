@@ -56,10 +56,15 @@ def _order(order_id: str):
 def request(order_id: str, lines: list[tuple[str, int, str]], comment: str | None) -> Return:
     """Ask to return `lines` (sku, quantity, reason) of a shipped order within the return window. Never
     more than was shipped and not yet returned per SKU, even concurrently. Not idempotent by itself (use
-    an Idempotency-Key). Raises InvalidRequest (a SKU not in the order, twice), ReturnWindowClosed,
+    an Idempotency-Key). Raises InvalidRequest (a SKU not in the order, twice, a gift card), ReturnWindowClosed,
     ReturnExceedsShipment."""
     def attempt() -> ReturnRecord:
         order = _order(order_id)
+        gift_cards = {line.sku for line in order.lines if line.gift_card}
+        for index, (sku, _, _) in enumerate(lines):
+            if sku in gift_cards:  # issued and emailed when paid: nothing to send back
+                raise InvalidRequest(f"SKU {sku} is a gift card: gift cards cannot be returned.",
+                                     param=f"lines.{index}.sku")
         closes = rules.window_closes(order, config.settings().return_window_days)
         if closes is None or clock.now() > closes:
             raise ReturnWindowClosed("Nothing of this order can be returned: " + (

@@ -27,12 +27,15 @@ def _target(before: SkuRecord, on_hand: int | None, delta: int | None) -> int:
 def adjust(sku: str, reason: str, actor: str, on_hand: int | None = None, delta: int | None = None,
            low_stock_threshold: int | None = None) -> dict:
     """Count (`on_hand`) or move (`delta`) a SKU's stock, optionally setting its threshold; returns the
-    ledger entry. Raises ResourceMissing, InvalidRequest (below 0), Conflict (below what is reserved,
-    or the stock kept moving under concurrent changes)."""
+    ledger entry. Raises ResourceMissing, InvalidRequest (below 0), Conflict (a gift card, below what is
+    reserved, or the stock kept moving under concurrent changes)."""
     for _ in range(ATTEMPTS):
         before = catalog.get_skus([sku]).get(sku)
         if before is None:
             raise ResourceMissing("No such SKU.")
+        if before.gift_card:
+            raise Conflict(f"SKU {sku} is a gift card: it is never stocked, so it has no stock to adjust.",
+                           param="sku")
         if before.shards > 1:
             raise Conflict("The SKU's stock is sharded: count it with PUT /admin/inventory/{sku}, which spreads "
                            "it over the shards.", param="sku")

@@ -1,8 +1,8 @@
 """Tenders: what pays a cart or an order besides the payment provider. Gift cards applied to the cart
 pay first, in the order applied, then the signed-in holder's store credit; the provider is asked for
-the rest (`amount_due`). Checkout writes each spend as a conditional piece of its transaction
-(repository/orders.place): two carts can never spend the same balance, and an order that spends
-nothing at the provider is paid at once.
+the rest (`amount_due`), or, paying by invoice, the invoice is for the rest. Checkout writes each spend
+as a conditional piece of its transaction (repository/orders.place): two carts can never spend the same
+balance, and an order that spends nothing at the provider (or on an invoice) is paid at once.
 """
 
 from chalicelib import clock, config
@@ -32,12 +32,13 @@ def for_cart(record: CartRecord, cart: Cart) -> Cart:
         "store_credit_applied": credit, "amount_due": due})
 
 
-def for_order(record: CartRecord, order: OrderRecord) -> OrderRecord:
+def for_order(record: CartRecord, order: OrderRecord, rest: str = "stripe") -> OrderRecord:
     """The new order with its tenders, payments and amount due; paid at once (no provider payment)
-    when the balances cover it all."""
+    when the balances cover it all. `rest` is what pays the amount due: the provider ("stripe") or an
+    invoice ("invoice": services/invoices.py `for_checkout` then invoices the amount due)."""
     if not record.gift_cards and not record.use_store_credit:
         return order.model_copy(update={"amount_due": order.total,
-                                        "payments": [PaymentPart(method="stripe", amount=order.total)]})
+                                        "payments": [PaymentPart(method=rest, amount=order.total)]})
     by_cards, credit, due = _split(record, order.total)
     tenders = [Tender(method="gift_card", amount=amount, gift_card_id=card_id, last4=last4)
                for card_id, last4, amount in by_cards if amount]
@@ -45,7 +46,7 @@ def for_order(record: CartRecord, order: OrderRecord) -> OrderRecord:
         tenders.append(Tender(method="store_credit", amount=credit, customer_id=record.customer_id))
     payments = [PaymentPart(method=t.method, amount=t.amount, last4=t.last4) for t in tenders]
     if due:
-        payments.append(PaymentPart(method="stripe", amount=due))
+        payments.append(PaymentPart(method=rest, amount=due))
     update = {"tenders": tenders, "payments": payments, "amount_due": due}
     if due == 0:
         update |= {"status": "paid", "payment_status": "paid", "paid_at": order.created_at,

@@ -7,7 +7,8 @@ import { useCan } from "../components/useCan";
 import { useLoad } from "../components/useLoad";
 import { money, toMinor, when } from "../format";
 
-type VariantRow = { sku: string; title: string; price: string; currency: string; on_hand: string };
+// A gift card (a denomination) is never stocked: it has no on_hand to edit.
+type VariantRow = { sku: string; title: string; price: string; currency: string; on_hand: string; gift_card: boolean };
 
 export function Products({ client }: { client: CommerceClient }) {
   const can = useCan();
@@ -45,6 +46,14 @@ export function Products({ client }: { client: CommerceClient }) {
                 <th scope="col">Reserved</th><th scope="col">Available</th><th scope="col">Low at</th><th scope="col">Adjust</th></tr></thead>
               <tbody>
                 {p.variants.map((v) => {
+                  if (v.gift_card) {
+                    return (
+                      <tr key={v.sku}>
+                        <td>{v.sku}</td><td>{v.title}</td><td className="num">{money(v.price, v.currency)}</td>
+                        <td colSpan={5}>Gift card: always in stock, never shipped</td>
+                      </tr>
+                    );
+                  }
                   const s = loaded.data!.stock.get(v.sku);
                   const low = s && s.low_stock_threshold != null && s.available <= s.low_stock_threshold;
                   return (
@@ -123,17 +132,18 @@ function ProductForm({ client, product, stock, onDone, onClose }: {
     // During a sale `price` is the sale's: the form edits the regular price (`compare_at_price`).
     ? product.variants.map((v) => ({ sku: v.sku, title: v.title, currency: v.currency,
       price: ((v.compare_at_price ?? v.price) / 10 ** digits(v.currency)).toFixed(digits(v.currency)),
-      on_hand: String(stock?.get(v.sku)?.on_hand ?? 0) }))
-    : [{ sku: "", title: "", price: "", currency: "EUR", on_hand: "0" }]);
+      on_hand: String(stock?.get(v.sku)?.on_hand ?? 0), gift_card: v.gift_card ?? false }))
+    : [{ sku: "", title: "", price: "", currency: "EUR", on_hand: "0", gift_card: false }]);
   const [images, setImages] = useState<Image[]>(product?.images ?? []);
   const [error, setError] = useState("");
-  const edit = (index: number, field: keyof VariantRow, value: string) =>
+  const edit = (index: number, field: keyof VariantRow, value: string | boolean) =>
     setRows((all) => all.map((row, i) => (i === index ? { ...row, [field]: value } : row)));
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     const body: ProductIn = { title, description, active, variants: rows.map((r) => ({
-      sku: r.sku.trim(), title: r.title, price: toMinor(r.price, r.currency), currency: r.currency, on_hand: Number(r.on_hand) })) };
+      sku: r.sku.trim(), title: r.title, price: toMinor(r.price, r.currency), currency: r.currency,
+      ...(r.gift_card ? { gift_card: true } : { on_hand: Number(r.on_hand) }) })) };
     if (product) body.images = images.map((i) => ({ id: i.id, alt: i.alt ?? "" }));
     try {
       if (product) await client.admin.updateProduct(product.id, body);
@@ -161,11 +171,12 @@ function ProductForm({ client, product, stock, onDone, onClose }: {
             <label>Price <input required inputMode="decimal" value={row.price} onChange={(e) => edit(i, "price", e.target.value)} /></label>
             <label>Currency <select value={row.currency} onChange={(e) => edit(i, "currency", e.target.value)}>
               {["EUR", "USD", "GBP"].map((c) => <option key={c}>{c}</option>)}</select></label>
-            <label>On hand <input type="number" min={0} value={row.on_hand} onChange={(e) => edit(i, "on_hand", e.target.value)} /></label>
+            <label className="inline"><input type="checkbox" checked={row.gift_card} onChange={(e) => edit(i, "gift_card", e.target.checked)} /> Gift card (no stock)</label>
+            {!row.gift_card && <label>On hand <input type="number" min={0} value={row.on_hand} onChange={(e) => edit(i, "on_hand", e.target.value)} /></label>}
             {rows.length > 1 && <button type="button" onClick={() => setRows((all) => all.filter((_, j) => j !== i))}>Remove variant {i + 1}</button>}
           </div>
         ))}
-        <button type="button" onClick={() => setRows((all) => [...all, { sku: "", title: "", price: "", currency: all[0]?.currency ?? "EUR", on_hand: "0" }])}>
+        <button type="button" onClick={() => setRows((all) => [...all, { sku: "", title: "", price: "", currency: all[0]?.currency ?? "EUR", on_hand: "0", gift_card: false }])}>
           Add variant
         </button>
       </fieldset>

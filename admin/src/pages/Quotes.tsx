@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import type { CommerceClient, Quote } from "@commerce/client";
 import { problem } from "../api";
 import { useLoad } from "../components/useLoad";
-import { isoDay, money, toMinor, when } from "../format";
+import { isoDay, money, toMajor, toMinor, when } from "../format";
 
 type Status = "requested" | "answered" | "accepted";
 
@@ -56,7 +56,7 @@ export function Quotes({ client }: { client: CommerceClient }) {
 
 function AnswerForm({ client, quote, onDone }: { client: CommerceClient; quote: Quote; onDone: () => void }) {
   const [prices, setPrices] = useState<Record<string, string>>(() => Object.fromEntries(
-    quote.lines.map((l) => [l.sku, ((l.unit_price ?? l.list_price) / 100).toFixed(2)])));
+    quote.lines.map((l) => [l.sku, toMajor(l.unit_price ?? l.list_price, quote.currency)])));
   const [expires, setExpires] = useState(isoDay(new Date(Date.now() + 14 * 86_400_000)));
   const [error, setError] = useState("");
 

@@ -31,7 +31,10 @@ function render(order) {
   $("order-created").textContent = new Date(order.created_at).toLocaleString();
   $("order-email").textContent = order.email || "";
   $("order-payment").textContent = PAYMENT[order.payment_status] || order.payment_status;
-  $("order-fulfilment").textContent = FULFILMENT[order.fulfilment_status] || order.fulfilment_status;
+  // An order of gift cards only has nothing to ship: its cards' email is the delivery.
+  const eCardsOnly = order.lines.every((line) => line.gift_card);
+  $("order-fulfilment").textContent = eCardsOnly && order.fulfilment_status === "shipped" ? "Sent by email"
+    : FULFILMENT[order.fulfilment_status] || order.fulfilment_status;
   $("order-lines").replaceChildren(...order.lines.map((line) =>
     h("li", { class: "line" },
       h("div", { class: "line-main" }, h("p", { class: "line-title" }, line.title),
