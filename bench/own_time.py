@@ -8,7 +8,8 @@ timer that takes away what the AWS and Stripe calls inside it took (bench/meter.
 inclusive of the layers it calls. The wrappers add about a microsecond each, so the figures are a little
 above the shopper's. The `harness` rows are chalice.test's own work (the event, the context, its route
 matching over every route of the app): the floor pays them too, the Lambda runtime and API Gateway
-instead of them in production.
+instead of them in production. Own time without them is the `Chalice app` row. The floor's boto3 resource
+(de)serialisation runs inside its AWS call but is its own time (bench/meter.py): it has a row of its own.
 """
 
 import argparse
