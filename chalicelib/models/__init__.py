@@ -36,7 +36,11 @@ class Request(Model):
 
 
 class Record(Model):
-    """A stored item: table keys and index attributes are ignored when reading it back."""
+    """A stored item: table keys and index attributes are ignored when reading it back.
+
+    Empty list and dict defaults of the records read on every cart request are `Field(default_factory=...)`,
+    not `[]`/`{}`: pydantic deep-copies a mutable default (copy.deepcopy, in Python) for every instance that
+    lacks the field, a factory is one C call (a SkuRecord validated 5.7 -> 2.3 µs; bench/own_time.py)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -89,12 +93,12 @@ class SkuRecord(Record):
     low_stock_threshold: int | None = None
     gift_card: bool = False  # a gift card of this value (the variant's price): one card per unit bought
     shards: int = 1
-    shard_levels: list[ShardLevel] = []
+    shard_levels: list[ShardLevel] = Field(default_factory=list)
     # While a sale is on it (models/sales.py): the regular prices, each sale's terms, the lowest price of
     # the 30 days before the reduction per currency (EU Omnibus), and the shown sale's window (feeds).
-    compare_at_prices: dict[str, int] = {}
-    sales: dict[str, dict] = {}
-    lowest_prices_30d: dict[str, int] = {}
+    compare_at_prices: dict[str, int] = Field(default_factory=dict)
+    sales: dict[str, dict] = Field(default_factory=dict)
+    lowest_prices_30d: dict[str, int] = Field(default_factory=dict)
     sale_starts_at: str | None = None
     sale_ends_at: str | None = None
     price_version: int = 0  # bumped by every price write: a sale's read-modify-write is conditioned on it
@@ -132,10 +136,10 @@ class ProductRecord(Record):
     description: str
     active: bool
     skus: list[str]
-    categories: list[str] = []  # category slugs
-    tags: list[str] = []
+    categories: list[str] = Field(default_factory=list)  # category slugs
+    tags: list[str] = Field(default_factory=list)
     listing_price: int | None = None  # lowest variant price in the default currency: the price sort
-    images: list[Image] = []
+    images: list[Image] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
@@ -298,7 +302,7 @@ class CartRecord(Record):
     status: Literal["open", "checked_out"] = "open"
     currency: str
     email: str | None = None
-    lines: list[CartLineRecord] = []
+    lines: list[CartLineRecord] = Field(default_factory=list)
     shipping_address: Address | None = None
     shipping_method: str | None = None
     discount_code: str | None = None
@@ -308,19 +312,20 @@ class CartRecord(Record):
     reminder: dict | None = None  # what the reminder shows: {"lines": [...], "subtotal": ...}
     customer_id: str | None = None  # the account it is attached to (POST /me/carts)
     marketing_consent: bool | None = None  # a guest's answer to the marketing question, recorded at checkout
-    gift_cards: list[AppliedGiftCard] = []  # applied with POST /carts/{id}/gift-cards, in that order
+    # Applied with POST /carts/{id}/gift-cards, in that order.
+    gift_cards: list[AppliedGiftCard] = Field(default_factory=list)
     use_store_credit: bool = False  # the signed-in holder spends their store credit (PATCH /carts/{id})
     version: int = 0
     # What the storefront was last shown (unit price per SKU) and when: a checkout honours it within
     # SALE_GRACE_SECONDS when a price went up since (a sale ended), else answers price_changed.
     priced_at: datetime | None = None
-    shown_prices: dict[str, int] = {}
+    shown_prices: dict[str, int] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
     expires_at: int  # epoch seconds: the table's TTL attribute
     # Answers to keyed POSTs, replayed from here (models/kept.py): the create's, and the last few changes'.
     created_by: KeptAnswer | None = None
-    answers: list[KeptAnswer] = []
+    answers: list[KeptAnswer] = Field(default_factory=list)
 
     def quantity_of(self, sku: str) -> int:
         return next((line.quantity for line in self.lines if line.sku == sku), 0)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import create_model
+from pydantic import Field, create_model
 
 from chalicelib.models import Address, CartLine, Record
 from chalicelib.models.base import Model
@@ -110,13 +110,13 @@ class OrderRecord(Record):
     amount_refunded: int = 0
     # What the provider is asked for: the total less `tenders` (None: an order from before them, the total).
     amount_due: int | None = None
-    payments: list[PaymentPart] = []
-    tenders: list[Tender] = []
+    payments: list[PaymentPart] = Field(default_factory=list)
+    tenders: list[Tender] = Field(default_factory=list)
     balances_returned: bool = False  # the tenders went back to their balances (a cancelled unpaid order)
     refunded_to_balances: int = 0  # of amount_refunded, what went back to gift cards and store credit
-    shipments: list[Shipment] = []
-    refunds: list[Refund] = []
-    duplicate_payments: list[DuplicatePayment] = []
+    shipments: list[Shipment] = Field(default_factory=list)
+    refunds: list[Refund] = Field(default_factory=list)
+    duplicate_payments: list[DuplicatePayment] = Field(default_factory=list)
     payment: PaymentRef | None = None
     paid_by: str | None = None  # the provider's id of the payment recorded in amount_paid
     # Paid by invoice (services/invoices.py): status `paid` (fulfilment proceeds), payment_status `invoiced`
@@ -128,7 +128,7 @@ class OrderRecord(Record):
     stock_released: bool = False
     # Where a sharded SKU's units were reserved: sku -> [(shard, quantity)] (models/stock.py). A SKU
     # not listed was reserved on its one item.
-    stock_shards: dict[str, list[tuple[int, int]]] = {}
+    stock_shards: dict[str, list[tuple[int, int]]] = Field(default_factory=dict)
     # Units per SKU in returns (models/returns.py), raised conditionally by the transaction that creates a
     # return; None (absent) until the order's first return.
     returned: dict[str, int] | None = None
