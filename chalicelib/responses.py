@@ -7,10 +7,11 @@ against it. A field that is sometimes absent (rather than null) carries `exclude
 from datetime import date
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.models import DiscountRecord, Product
+from chalicelib.models.base import Model
 from chalicelib.models.crm import AdminCustomer, Message, Thread
 from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Order
@@ -24,7 +25,7 @@ def _absent(value) -> bool:
     return value is None
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Model, Generic[T]):
     data: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
@@ -56,13 +57,13 @@ class InvoicePage(Page[Invoice]):
     """A page of invoices of one status, oldest due date first."""
 
 
-class Recommendations(BaseModel):
+class Recommendations(Model):
     """Products often bought together with the product (filled up with the newest products)."""
 
     data: list[Product]
 
 
-class Payment(BaseModel):
+class Payment(Model):
     """What the storefront needs to take the payment in the browser."""
 
     provider: str = Field(description="`stripe`.")
@@ -90,7 +91,7 @@ class OrderPayment(Payment):
                                                  "\"pay the difference\"); null for a checkout's order.")
 
 
-class Checkout(BaseModel):
+class Checkout(Model):
     """The order placed for the cart, the token that shows it to the customer, and its payment."""
 
     order: Order
@@ -98,17 +99,17 @@ class Checkout(BaseModel):
     payment: Payment | None = Field(description="null when gift cards and store credit paid the whole order.")
 
 
-class Received(BaseModel):
+class Received(Model):
     received: Literal[True]
 
 
-class RowError(BaseModel):
+class RowError(Model):
     row: int = Field(description="The file's row (the header is row 1).")
     column: str
     message: str
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(description="Stable; branch on it.")
@@ -125,20 +126,20 @@ class ErrorDetail(BaseModel):
                                                         description="A CSV import's errors, row and column each.")
 
 
-class Error(BaseModel):
+class Error(Model):
     """The envelope of every error answer."""
 
     error: ErrorDetail
 
 
-class TopProduct(BaseModel):
+class TopProduct(Model):
     product_id: str
     title: str | None = Field(description="null when the product has been deleted.")
     units: int
     revenue: int
 
 
-class ReportDay(BaseModel):
+class ReportDay(Model):
     date: date
     orders: int
     revenue: int
@@ -152,13 +153,13 @@ class ReportDay(BaseModel):
     paid_store_credit: int = 0
 
 
-class AmountPaid(BaseModel):
+class AmountPaid(Model):
     provider: int = Field(description="Paid through the payment provider.")
     gift_card: int = Field(description="Paid with gift cards.")
     store_credit: int = Field(description="Paid with store credit.")
 
 
-class SalesReport(BaseModel):
+class SalesReport(Model):
     """Figures of the UTC days `from`..`to` in one currency; money in its minor units."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -188,20 +189,20 @@ class AdminCustomerDetail(AdminCustomer):
     orders: list[Order] = Field(description="The customer's latest paid orders (up to 20), newest first.")
 
 
-class SegmentCount(BaseModel):
+class SegmentCount(Model):
     id: Literal["new", "repeat", "vip", "at_risk", "lapsed"]
     count: int
 
 
-class SegmentCounts(BaseModel):
+class SegmentCounts(Model):
     data: list[SegmentCount]
 
 
-class MessageList(BaseModel):
+class MessageList(Model):
     data: list[Message]
 
 
-class ReturnList(BaseModel):
+class ReturnList(Model):
     data: list[Return]
 
 
@@ -230,7 +231,7 @@ class PurchaseRequestPage(Page[PurchaseRequest]):
     """A page of a company's purchase requests, newest first."""
 
 
-class PurchaseRequestAnswer(BaseModel):
+class PurchaseRequestAnswer(Model):
     """Checkout's 202: a company buyer's checkout above their spending limit, waiting for an approver."""
 
     purchase_request: PurchaseRequest

@@ -1,8 +1,13 @@
 """Pure rules of the domain models: cart totals, line edits and rounding. No AWS."""
 
+import ast
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import BaseModel
 
 from chalicelib.models import Address, CartLineRecord, CartRecord, SkuRecord, round_half_up
 from chalicelib.models.pricing import PricingContext, ShippingRate, price_cart
@@ -219,3 +224,33 @@ def test_quantity_of_a_sku_not_in_the_cart_is_zero():
 ])
 def test_round_half_up_rounds_halves_away_from_zero(numerator, denominator, expected):
     assert round_half_up(numerator, denominator) == expected
+
+
+def _models(cls: type[BaseModel]):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _models(sub)
+
+
+def test_every_model_of_the_app_builds_its_validator_on_first_use():
+    """chalicelib.models.base.Model defers pydantic's build: the API function's import creates ~220 model
+    classes, and a request builds only the few it touches (a cold start's import, README)."""
+    import app  # noqa: F401 - every blueprint, so every model
+
+    models = [m for m in _models(BaseModel) if m.__module__.startswith("chalicelib")]
+    assert len(models) > 200
+    assert [m.__qualname__ for m in models if not m.model_config.get("defer_build")] == []
+
+
+def test_importing_the_api_function_builds_almost_no_validator():
+    script = ("import app, pydantic\n"
+              "def models(cls):\n"
+              "    for sub in cls.__subclasses__():\n"
+              "        yield sub\n"
+              "        yield from models(sub)\n"
+              "print(sorted(m.__qualname__ for m in models(pydantic.BaseModel)\n"
+              "             if m.__module__.startswith('chalicelib') and m.__pydantic_complete__))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    built = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    # The settings' shipping rates (read at import for CORS) and the paging base are all that is built.
+    assert len(ast.literal_eval(built.stdout.strip().splitlines()[-1])) <= 5

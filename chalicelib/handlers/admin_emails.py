@@ -1,16 +1,16 @@
 """Admin actions that send an email again."""
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel
 
 from chalicelib.errors import Conflict, ResourceMissing
 from chalicelib.handlers.common import documented, require_admin
+from chalicelib.models.base import Model
 from chalicelib.services import confirmations
 
 bp = Blueprint(__name__)
 
 
-class ConfirmationQueued(BaseModel):
+class ConfirmationQueued(Model):
     order_id: str
     email: str
     event_id: str

@@ -3,11 +3,12 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.errors import Conflict, ResourceMissing, SkuConflict
 from chalicelib.handlers.common import documented, parse, require_admin
 from chalicelib.models import Request
+from chalicelib.models.base import Model
 from chalicelib.services import product_imports
 
 bp = Blueprint(__name__)
@@ -19,14 +20,14 @@ class ProductImportIn(Request):
                               description=f"The CSV text (UTF-8), with a header row of the columns {COLUMNS}.")]
 
 
-class ProductImport(BaseModel):
+class ProductImport(Model):
     import_id: str = Field(description="The SHA-256 of the file: the same file imports to the same result.")
     rows: int
     products_created: int
     products_updated: int
 
 
-class ProductExport(BaseModel):
+class ProductExport(Model):
     csv: str = Field(description=f"The CSV text: a header row of {COLUMNS}, then one row per variant.")
     rows: int
 

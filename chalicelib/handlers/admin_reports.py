@@ -4,31 +4,32 @@ the stock levels of a list of SKUs."""
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.errors import InvalidRequest
 from chalicelib.handlers.common import documented, parse_query, require_admin
 from chalicelib.handlers.reports import Day, report_days
 from chalicelib.models import StockLevel
+from chalicelib.models.base import Model
 from chalicelib.services import funnel, inventory
 
 bp = Blueprint(__name__)
 MAX_SKUS = 100
 
 
-class FunnelQuery(BaseModel):
+class FunnelQuery(Model):
     from_: Day | None = Field(None, alias="from", description="First UTC day; default: 29 days before `to`.")
     to: Day | None = Field(None, description="Last UTC day (inclusive); default: today. At most 366 days.")
 
 
-class FunnelDay(BaseModel):
+class FunnelDay(Model):
     date: str
     carts_created: int
     checkouts: int
     paid: int
 
 
-class Funnel(BaseModel):
+class Funnel(Model):
     """Carts created → checkouts (orders placed) → paid, all currencies together."""
 
     model_config = {"populate_by_name": True}
@@ -42,12 +43,12 @@ class Funnel(BaseModel):
     by_day: list[FunnelDay]
 
 
-class StockQuery(BaseModel):
+class StockQuery(Model):
     skus: Annotated[str, Field(min_length=1, max_length=5000, pattern=r"^[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*$",
                                description=f"Comma-separated SKUs, at most {MAX_SKUS}.")]
 
 
-class StockLevelPage(BaseModel):
+class StockLevelPage(Model):
     data: list[StockLevel]
 
 

@@ -3,11 +3,12 @@
 from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from chalicelib.errors import Conflict, ResourceMissing
 from chalicelib.handlers.common import documented, parse, parse_query, require_admin
 from chalicelib.models import Request
+from chalicelib.models.base import Model
 from chalicelib.services import stock_ledger
 
 bp = Blueprint(__name__)
@@ -28,14 +29,14 @@ class AdjustmentIn(Request):
         return self
 
 
-class StockSnapshot(BaseModel):
+class StockSnapshot(Model):
     on_hand: int
     reserved: int
     available: int
     low_stock_threshold: int | None = None
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(Model):
     id: str
     sku: str
     at: str
@@ -46,12 +47,12 @@ class LedgerEntry(BaseModel):
     after: StockSnapshot
 
 
-class LedgerPage(BaseModel):
+class LedgerPage(Model):
     data: list[LedgerEntry]
     next_cursor: str | None
 
 
-class LedgerQuery(BaseModel):
+class LedgerQuery(Model):
     limit: int = Field(20, ge=1, le=100, description="Items per page.")
     cursor: str | None = Field(None, max_length=1024, description="`next_cursor` of the previous page.")
 

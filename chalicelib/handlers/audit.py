@@ -7,10 +7,11 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse_query, require_admin
 from chalicelib.handlers.reports import Day, report_days
+from chalicelib.models.base import Model
 from chalicelib.responses import Page
 from chalicelib.services import audit as audit_log
 
@@ -33,7 +34,7 @@ class AuditQuery(PageQuery):
                                                                        "At most 366 days.")
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     id: str = Field(description="`aud_...`")
     actor: str = Field(description="Who: `staff:<email>` (a Cognito staff user) or `key:<name>` (an API key).")
     action: str = Field(description="The admin route called: `POST /admin/orders/{order_id}/refunds`.")

@@ -4,7 +4,7 @@ categories, collections and list of every product."""
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from chalicelib.errors import InvalidRequest, ResourceExists, ResourceMissing, not_found
 from chalicelib.handlers.common import (
@@ -18,6 +18,7 @@ from chalicelib.handlers.common import (
     require_admin,
 )
 from chalicelib.models import Category, Collection, CollectionRule, Request, Slug, Text
+from chalicelib.models.base import Model
 from chalicelib.responses import ProductPage
 from chalicelib.services import categories, collections
 
@@ -46,13 +47,13 @@ class CollectionIn(Request):
         return self
 
 
-class CategoryTree(BaseModel):
+class CategoryTree(Model):
     """The root categories, each with its `children`."""
 
     data: list[Category]
 
 
-class Breadcrumbs(BaseModel):
+class Breadcrumbs(Model):
     """The category and its ancestors, from the root down to it."""
 
     data: list[Category]

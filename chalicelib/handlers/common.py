@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from chalicelib import audit, permissions, staff
 from chalicelib.errors import CommerceError, Forbidden, InvalidRequest, PayloadTooLarge
+from chalicelib.models.base import Model
 from chalicelib.permissions import Principal
 
 MAX_BODY_BYTES = 64 * 1024
@@ -83,7 +84,7 @@ def _digits(value):
 BlankIsAbsent = BeforeValidator(lambda value: value if value != "" else None)
 
 
-class PageQuery(BaseModel):
+class PageQuery(Model):
     """The paging parameters of every list, parsed by `parse_query` and shown by the document."""
 
     limit: Annotated[int, Field(ge=1, le=100, description="Items per page."), BeforeValidator(_digits)] = 20

@@ -5,7 +5,7 @@ from the path: another customer's address, order or cart is the same 404 as an u
 from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from chalicelib import accounts, unsubscribe
 from chalicelib.errors import (
@@ -20,6 +20,7 @@ from chalicelib.errors import (
 )
 from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query
 from chalicelib.models import Address, Cart, OptionalText, Request, Text
+from chalicelib.models.base import Model
 from chalicelib.models.customers import Customer, SavedAddress
 from chalicelib.responses import OrderPage
 from chalicelib.services import customers
@@ -54,7 +55,7 @@ class AttachCart(Request):
     cart_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class UnsubscribeQuery(BaseModel):
+class UnsubscribeQuery(Model):
     """The one-click link's query (parsed like PageQuery: Chalice hands a MultiDict, which strict models refuse)."""
 
 

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from chalicelib.errors import (
     CartChanged,
@@ -25,6 +25,7 @@ from chalicelib.handlers.common import (
 )
 from chalicelib.models import Cart, Currency, Email, Request
 from chalicelib.models.balances import GiftCard
+from chalicelib.models.base import Model
 from chalicelib.responses import Page
 from chalicelib.services import cart_tenders, gift_cards
 
@@ -33,7 +34,7 @@ TAG = "gift cards"
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=40)]
 
 
-class GiftCardBalance(BaseModel):
+class GiftCardBalance(Model):
     currency: str
     balance: int = Field(description="0 once the card has expired.")
     expires_at: str | None

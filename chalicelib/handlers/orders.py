@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.errors import (
     Conflict,
@@ -30,6 +30,7 @@ from chalicelib.handlers.common import (
     within_refund_limit,
 )
 from chalicelib.models import MAX_MONEY, Quantity, Request, Sku, Text
+from chalicelib.models.base import Model
 from chalicelib.models.orders import Order, OrderStatus, ShipmentLine
 from chalicelib.responses import OrderPage, OrderPayment
 from chalicelib.services import emails, order_payments, orders
@@ -105,7 +106,7 @@ def admin_get_order(order_id):
     return orders.get(order_id).model_dump(mode="json")
 
 
-class SentEmail(BaseModel):
+class SentEmail(Model):
     event_id: str
     type: str = Field(description="The event the email told of: OrderPaid, ShipmentCreated, RefundCreated...")
     subject: str
@@ -113,7 +114,7 @@ class SentEmail(BaseModel):
     sent_at: str
 
 
-class SentEmails(BaseModel):
+class SentEmails(Model):
     data: list[SentEmail]
 
 

@@ -5,11 +5,12 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from chalicelib import clock, config
 from chalicelib.errors import InvalidRequest
 from chalicelib.handlers.common import documented, parse_query, require_admin
+from chalicelib.models.base import Model
 from chalicelib.responses import SalesReport
 from chalicelib.services import reports
 
@@ -29,7 +30,7 @@ def _day(value):
 Day = Annotated[date, BeforeValidator(_day)]
 
 
-class SalesReportQuery(BaseModel):
+class SalesReportQuery(Model):
     from_: Day | None = Field(None, alias="from", description="First UTC day; default: 29 days before `to`.")
     to: Day | None = Field(None, description="Last UTC day (inclusive); default: today. At most 366 days.")
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="Default: DEFAULT_CURRENCY.")

@@ -3,11 +3,12 @@
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.errors import InvalidRequest, ResourceMissing
 from chalicelib.handlers.common import PageQuery, admin_body, created, documented, page, parse_query, require_admin
 from chalicelib.models import Request
+from chalicelib.models.base import Model
 from chalicelib.models.sales import Sale, SaleTerms
 from chalicelib.responses import Page
 from chalicelib.services import images, sales
@@ -28,7 +29,7 @@ class ImageUploadIn(Request):
     alt: Annotated[str, Field(max_length=300)] = ""
 
 
-class ImageUpload(BaseModel):
+class ImageUpload(Model):
     """Where to PUT the image's bytes (with the same Content-Type, within `expires_in` seconds); the image is
     already last in the product's `images`."""
 

@@ -4,12 +4,13 @@
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import config
 from chalicelib.errors import InvalidRequest, ResourceMissing, UpstreamUnavailable
 from chalicelib.handlers.common import documented, parse_query
 from chalicelib.models import MAX_MONEY, Product
+from chalicelib.models.base import Model
 from chalicelib.search import SearchQuery
 from chalicelib.search.sqlite import decode_cursor, encode_cursor
 from chalicelib.services import search
@@ -19,7 +20,7 @@ bp = Blueprint(__name__)
 MAX_OFFSET = 10_000  # deeper than any shopper pages; a bound keeps a crafted cursor cheap
 
 
-class SearchParams(BaseModel):
+class SearchParams(Model):
     q: Annotated[str, Field(max_length=200, description="Words to find in titles, descriptions, SKUs, tags "
                                                         "and categories; the last word (2 letters or more) also "
                                                         "as a prefix.")] = ""
@@ -36,24 +37,24 @@ class SearchParams(BaseModel):
     cursor: Annotated[str, Field(max_length=64, description="`next_cursor` of the previous page.")] | None = None
 
 
-class CategoryCount(BaseModel):
+class CategoryCount(Model):
     value: str
     count: int
 
 
-class PriceBand(BaseModel):
+class PriceBand(Model):
     min: int = Field(description="Lowest price of the band (minor units).")
     max: int | None = Field(description="Price the band stops below; null for the last band.")
     count: int
 
 
-class Facets(BaseModel):
+class Facets(Model):
     category: list[CategoryCount]
     price: list[PriceBand]
     in_stock: dict[Literal["true", "false"], int]
 
 
-class SearchPage(BaseModel):
+class SearchPage(Model):
     """Products matching the query and filters; each facet counts what matches without its own filter."""
 
     data: list[Product]

@@ -7,9 +7,10 @@ top of the discounted subtotal plus shipping, at the rate of the destination cou
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from chalicelib.models.base import Model
 from chalicelib.models.kept import KeptAnswer
 
 MAX_QUANTITY = 999
@@ -28,13 +29,13 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
                                          pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")]
 
 
-class Request(BaseModel):
+class Request(Model):
     """A request body: unknown fields are rejected, so a client can never set prices or statuses."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class Record(BaseModel):
+class Record(Model):
     """A stored item: table keys and index attributes are ignored when reading it back.
 
     Empty list and dict defaults of the records read on every cart request are `Field(default_factory=...)`,
@@ -59,7 +60,7 @@ class Address(Request):
 MAX_SHARDS = 16
 
 
-class ShardLevel(BaseModel):
+class ShardLevel(Model):
     """The stock of one shard item of a SKU (shard 0 is the SKU item itself)."""
 
     shard: int
@@ -123,7 +124,7 @@ class SkuRecord(Record):
         return f"{self.product_title} – {self.title}" if self.title else self.product_title
 
 
-class Image(BaseModel):
+class Image(Model):
     id: str
     url: str
     alt: str = ""
@@ -143,7 +144,7 @@ class ProductRecord(Record):
     updated_at: datetime
 
 
-class Variant(BaseModel):
+class Variant(Model):
     sku: str
     title: str
     price: int = Field(description="The price in `currency` (the default currency, or the one asked for).")
@@ -176,7 +177,7 @@ class Variant(BaseModel):
 
 
 
-class Product(BaseModel):
+class Product(Model):
     id: str
     title: str
     description: str
@@ -206,7 +207,7 @@ class CategoryRecord(Record):
     created_at: datetime
 
 
-class Category(BaseModel):
+class Category(Model):
     """A node of the category tree, with its sub-categories."""
 
     id: str
@@ -216,7 +217,7 @@ class Category(BaseModel):
     children: list["Category"] = []
 
 
-class CollectionRule(BaseModel):
+class CollectionRule(Model):
     """What a rule collection holds: active products matching every condition given (prices in minor
     units of the default currency, the product's lowest variant price)."""
 
@@ -241,7 +242,7 @@ class CollectionRule(BaseModel):
                 and (self.price_max is None or (price is not None and price <= self.price_max)))
 
 
-class Collection(BaseModel):
+class Collection(Model):
     """A hand-picked list of products (`product_ids`, in the shop's order) or a `rule`."""
 
     id: str
@@ -255,7 +256,7 @@ class CollectionRecord(Collection, Record):
     created_at: datetime
 
 
-class StockLevel(BaseModel):
+class StockLevel(Model):
     sku: str
     on_hand: int
     reserved: int
@@ -272,7 +273,7 @@ class StockLevel(BaseModel):
 # --- carts -----------------------------------------------------------------------------------
 
 
-class GiftCardLine(BaseModel):
+class GiftCardLine(Model):
     """Who a gift-card line's cards go to: one card per unit, emailed at `send_at` (now when absent).
     Not strict like a Request: it is also read back from the stored cart (a `send_at` string)."""
 
@@ -283,7 +284,7 @@ class GiftCardLine(BaseModel):
     send_at: AwareDatetime | None = None
 
 
-class AppliedGiftCard(BaseModel):
+class AppliedGiftCard(Model):
     """A gift card applied to a cart: which (never its code) and how much of the total it pays."""
 
     gift_card_id: str
@@ -342,7 +343,7 @@ class CartRecord(Record):
         return self.model_copy(update={"lines": lines})
 
 
-class ShippingMethod(BaseModel):
+class ShippingMethod(Model):
     id: str
     title: str
     price: int
@@ -353,7 +354,7 @@ class ShippingMethod(BaseModel):
 PriceSource = Literal["public", "price_list", "tier", "quote"]
 
 
-class CartLine(BaseModel):
+class CartLine(Model):
     sku: str
     product_id: str
     title: str
@@ -377,7 +378,7 @@ DiscountKind = Literal["percent", "fixed", "free_shipping"]
 UsageLimit = Annotated[int, Field(ge=1, le=10_000_000)]
 
 
-class DiscountTerms(BaseModel):
+class DiscountTerms(Model):
     """What the shop sets on a discount code. `value` is a percentage (1-100) for `percent`, an amount
     in `currency`'s minor unit for `fixed`, unused for `free_shipping`. `currency` is required for
     `fixed` and for a `min_subtotal`; the code then only applies to carts in that currency."""
@@ -403,14 +404,14 @@ class DiscountRecord(DiscountTerms, Record):
     disabled_at: datetime | None = None  # disabled by the shop (its ends_at is then that moment)
 
 
-class DiscountStatus(BaseModel):
+class DiscountStatus(Model):
     code: str
     applied: bool
     reason: str | None = None  # why it does not apply: a code of errors.DISCOUNT_REFUSALS
     message: str | None = None
 
 
-class Totals(BaseModel):
+class Totals(Model):
     subtotal: int
     discount_total: int
     shipping_total: int
@@ -418,7 +419,7 @@ class Totals(BaseModel):
     total: int
 
 
-class GiftCardApplied(BaseModel):
+class GiftCardApplied(Model):
     last4: str
     amount_applied: int
 

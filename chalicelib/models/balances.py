@@ -9,9 +9,10 @@ import time
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.models import Record
+from chalicelib.models.base import Model
 
 GiftCardStatus = Literal["active", "disabled", "expired"]
 LedgerKind = Literal["issue", "spend", "give_back", "refund", "disable", "adjust", "grant"]
@@ -67,7 +68,7 @@ class GiftCardRecord(Record):
         return "active"
 
 
-class GiftCard(BaseModel):
+class GiftCard(Model):
     """A gift card as the shop sees it (API.md, GiftCard); `code` only in the answer that issued it."""
 
     id: str

@@ -13,9 +13,10 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from chalicelib.models import Address, CartLine, Currency, Money, PriceSource, Quantity, Record, Request, Sku, Text
+from chalicelib.models.base import Model
 from chalicelib.models.crm import Segment
 
 # The format of the digits after the prefix, per EU VAT prefix (the European Commission's VIES rules).
@@ -257,7 +258,7 @@ class PurchaseRequest(Record):
     decided_at: datetime | None = None
 
 
-class B2BTerms(BaseModel):
+class B2BTerms(Model):
     """What a buyer's company changes in pricing a cart: its price list for the cart's currency and
     whether the sale is reverse-charged (tax 0)."""
 

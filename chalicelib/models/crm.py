@@ -19,9 +19,10 @@ note is a message with `internal` set, never shown to the customer.
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import StringConstraints
 
 from chalicelib.models import Record
+from chalicelib.models.base import Model
 from chalicelib.models.customers import customer_id_for
 from chalicelib.models.orders import Order, OrderRecord
 
@@ -34,7 +35,7 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 MessageBody = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
-class WinBack(BaseModel):
+class WinBack(Model):
     """The win-back offered for one lapse (the lapse of the order placed at `last_order_at`)."""
 
     code: str
@@ -59,7 +60,7 @@ class CustomerStats(Record):
     version: int = 0
 
 
-class AdminCustomer(BaseModel):
+class AdminCustomer(Model):
     """A customer as the shop sees them (API.md, AdminCustomer)."""
 
     id: str
@@ -100,7 +101,7 @@ def segment_of(stats: CustomerStats, now: datetime, vip_threshold: int) -> Segme
     return "repeat" if stats.orders_count >= 2 else "new"
 
 
-class OrderFact(BaseModel):
+class OrderFact(Model):
     """What one committed change of an order means for its customer, applied once under `marker`."""
 
     marker: str
@@ -167,7 +168,7 @@ class MessageRecord(Record):
     order_token: str | None = None
 
 
-class Message(BaseModel):
+class Message(Model):
     id: str
     author: Author
     body: str
@@ -182,7 +183,7 @@ class Message(BaseModel):
 ThreadStatus = Literal["open", "closed"]
 
 
-class Thread(BaseModel):
+class Thread(Model):
     """An order's conversation with the shop: open from the customer's first message (or again after
     being closed) until the shop closes it."""
 

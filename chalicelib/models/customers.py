@@ -12,9 +12,8 @@ import hashlib
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
-
 from chalicelib.models import Address, Record
+from chalicelib.models.base import Model
 
 
 def normalise_email(email: str) -> str:
@@ -35,7 +34,7 @@ def customer_id_for(email: str) -> str:
 ConsentSource = Literal["account", "checkout", "cart", "unsubscribe", "erasure"]
 
 
-class MarketingConsent(BaseModel):
+class MarketingConsent(Model):
     """Whether the customer agreed to marketing email, when, and where they said so."""
 
     granted: bool
@@ -50,7 +49,8 @@ class Customer(Record):
     email: str
     name: str | None = None
     phone: str | None = None
-    marketing_consent: MarketingConsent = MarketingConsent(granted=False)
+    # model_construct: the same default, without building MarketingConsent's validator at import.
+    marketing_consent: MarketingConsent = MarketingConsent.model_construct(granted=False)
     default_address_id: str | None = None
     created_at: datetime | None = None
 

@@ -10,16 +10,17 @@ and the company at that moment: an invoice never changes afterwards except its p
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.minor_units import to_major
 from chalicelib.models import Address, Record
+from chalicelib.models.base import Model
 
 InvoiceStatus = Literal["open", "paid", "void"]  # void: its order was cancelled unpaid (the number stays used)
 REVERSE_CHARGE_TEXT = "Reverse charge: VAT to be accounted for by the recipient (Art. 196 Directive 2006/112/EC)."
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(Model):
     sku: str
     title: str
     quantity: int
@@ -27,13 +28,13 @@ class InvoiceLine(BaseModel):
     line_total: int
 
 
-class Seller(BaseModel):
+class Seller(Model):
     name: str
     address: list[str] = []
     vat_id: str | None = None
 
 
-class InvoiceBuyer(BaseModel):
+class InvoiceBuyer(Model):
     company_id: str
     name: str
     vat_id: str | None = None
@@ -41,7 +42,7 @@ class InvoiceBuyer(BaseModel):
     email: str
 
 
-class InvoicePrepayment(BaseModel):
+class InvoicePrepayment(Model):
     """A balance that paid part of the order at checkout (a gift card or store credit): the invoice is for the
     rest."""
 
@@ -50,7 +51,7 @@ class InvoicePrepayment(BaseModel):
     last4: str | None = None  # a gift card's
 
 
-class InvoiceRef(BaseModel):
+class InvoiceRef(Model):
     """What an order says of its invoice."""
 
     id: str
@@ -92,7 +93,7 @@ class InvoiceRecord(Record):
         return self.total + sum(p.amount for p in self.prepaid)
 
 
-class Invoice(BaseModel):
+class Invoice(Model):
     """An invoice as the shop and its buyer see it."""
 
     id: str

@@ -10,9 +10,10 @@ import hashlib
 import json
 import zlib
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr
 
 from chalicelib.errors import IdempotencyKeyReused
+from chalicelib.models.base import Model
 
 # How many keyed answers a cart keeps (newest last), and for how long at least: a retry comes within
 # seconds; a storefront that sent KEPT_ANSWERS more keyed changes since has long had its answer.
@@ -24,7 +25,7 @@ PACKED = "z:"
 PACK_ABOVE = 1024
 
 
-class Keyed(BaseModel):
+class Keyed(Model):
     """A POST's Idempotency-Key: `scope` names the key within its caller, `fingerprint` the request
     (method, path, body); both are SHA-256 hex digests."""
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import Field, create_model
 
 from chalicelib.models import Address, CartLine, Record
+from chalicelib.models.base import Model
 from chalicelib.models.invoices import InvoiceRef
 from chalicelib.models.kept import Keyed
 from chalicelib.models.stock import spread
@@ -22,12 +23,12 @@ PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "fa
 FulfilmentStatus = Literal["unfulfilled", "requested", "partially_shipped", "shipped"]
 
 
-class ShipmentLine(BaseModel):
+class ShipmentLine(Model):
     sku: str
     quantity: int
 
 
-class Shipment(BaseModel):
+class Shipment(Model):
     id: str
     carrier: str
     tracking_number: str
@@ -35,7 +36,7 @@ class Shipment(BaseModel):
     created_at: datetime
 
 
-class Refund(BaseModel):
+class Refund(Model):
     id: str
     amount: int
     status: Literal["pending", "succeeded", "failed"]
@@ -44,7 +45,7 @@ class Refund(BaseModel):
     created_at: datetime
 
 
-class DuplicatePayment(BaseModel):
+class DuplicatePayment(Model):
     """A second payment the provider took for an order that was already paid: refunded automatically."""
 
     payment_id: str
@@ -54,14 +55,14 @@ class DuplicatePayment(BaseModel):
     at: datetime
 
 
-class PaymentRef(BaseModel):
+class PaymentRef(Model):
     provider: str
     payment_id: str | None = None
     client_secret: str | None = None
     status: str | None = None
 
 
-class PaymentPart(BaseModel):
+class PaymentPart(Model):
     """One part of what pays an order (API.md: Order `payments`)."""
 
     method: Literal["stripe", "gift_card", "store_credit", "invoice"]
@@ -69,7 +70,7 @@ class PaymentPart(BaseModel):
     last4: str | None = None  # a gift card's
 
 
-class Tender(BaseModel):
+class Tender(Model):
     """A balance an order spends at checkout (a gift card or store credit): which, and how much."""
 
     method: Literal["gift_card", "store_credit"]
@@ -164,7 +165,7 @@ PRIVATE_FIELDS = {"cart_id", "token", "checkout_key", "discount_per_customer", "
                   "correlation_id", "version", "paid_by"}
 
 
-class _OrderView(BaseModel):
+class _OrderView(Model):
     @classmethod
     def from_record(cls, record: OrderRecord) -> "Order":
         # Read from the record's attributes: no dump of the record to a dict first (5× faster).

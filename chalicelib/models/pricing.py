@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import errors
 from chalicelib.models import (
@@ -23,11 +23,12 @@ from chalicelib.models import (
     SkuRecord,
     round_half_up,
 )
+from chalicelib.models.base import Model
 from chalicelib.models.companies import B2BTerms, tier_price
 from chalicelib.models.customers import customer_id_for
 
 
-class ShippingRate(BaseModel):
+class ShippingRate(Model):
     """A shipping method as configured: its price per currency, free from `free_over` (per currency)
     of merchandise when set. It ships only in the currencies it has a price in."""
 
@@ -39,7 +40,7 @@ class ShippingRate(BaseModel):
     free_over: dict[str, int] | None = None
 
 
-class Promotion(BaseModel):
+class Promotion(Model):
     """An automatic buy-X-get-Y promotion: for every `buy_quantity` of `buy_sku`, `get_quantity` of
     `get_sku` free, at most `max_free` when set."""
 

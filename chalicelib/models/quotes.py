@@ -9,15 +9,14 @@ rules, no I/O.
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
-
 from chalicelib.models import Record
+from chalicelib.models.base import Model
 
 StoredStatus = Literal["requested", "answered", "accepted"]
 QuoteStatus = Literal["requested", "answered", "accepted", "expired"]
 
 
-class QuoteLine(BaseModel):
+class QuoteLine(Model):
     sku: str
     title: str
     quantity: int
@@ -46,7 +45,7 @@ class QuoteRecord(Record):
         return {line.sku: line.unit_price for line in self.lines if line.unit_price is not None}
 
 
-class Quote(BaseModel):
+class Quote(Model):
     """A quote as the buyer and the shop see it; `subtotal` is at the quoted prices once answered."""
 
     id: str

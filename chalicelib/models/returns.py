@@ -9,9 +9,8 @@ its returned counts (`OrderRecord.returned`), raised in the transaction that cre
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel
-
 from chalicelib.models import Record
+from chalicelib.models.base import Model
 from chalicelib.models.orders import OrderRecord
 
 ReturnStatus = Literal["requested", "approved", "rejected", "received", "refunded"]
@@ -21,7 +20,7 @@ RefundMethod = Literal["original", "store_credit", "exchange"]
 SETTLEABLE = ("approved", "received")
 
 
-class ReturnLine(BaseModel):
+class ReturnLine(Model):
     sku: str
     quantity: int
     reason: ReturnReason
@@ -29,13 +28,13 @@ class ReturnLine(BaseModel):
     restock: bool | None = None   # put back in stock (True) or written off (False)
 
 
-class ReturnRefund(BaseModel):
+class ReturnRefund(Model):
     method: RefundMethod
     amount: int
     order_id: str | None = None  # the exchange order
 
 
-class Settling(BaseModel):
+class Settling(Model):
     """A settlement claimed on a return and not finished yet: the claim makes it happen once; `refund_id` is
     the idempotency key of its money movement, so resuming it never moves the money twice."""
 
@@ -72,7 +71,7 @@ class ReturnRecord(Record):
     version: int = 0
 
 
-class Return(BaseModel):
+class Return(Model):
     """A return as the customer and the shop see it."""
 
     id: str

@@ -8,15 +8,16 @@ price and every sale's price there: overlapping sales never stack, the best pric
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from chalicelib.models import MAX_MONEY, Currency, Record, Sku, Slug, Text, round_half_up
+from chalicelib.models.base import Model
 
 SaleKind = Literal["percent", "fixed"]
 SaleStatus = Literal["scheduled", "active", "ended"]
 
 
-class SaleTerms(BaseModel):
+class SaleTerms(Model):
     """What the shop sets on a sale. `value` is a percentage (1-99) for `percent`, an amount in
     `currency`'s minor unit for `fixed` (required then: the sale lowers prices in that currency only).
     It covers `skus`, a `category` or a `collection` (exactly one)."""
@@ -66,7 +67,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SaleOnSku(BaseModel):
+class SaleOnSku(Model):
     """A sale's terms as kept on each SKU it lowers."""
 
     kind: SaleKind
