@@ -17,10 +17,13 @@ The probe blocks them, as they are absent in Lambda.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import uuid
+import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ABSENT_IN_LAMBDA = ("aiohttp", "httpx")
@@ -82,9 +85,10 @@ def _event(route: str, method: str, params: dict, body: dict | None, headers: di
             "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False}
 
 
-def _probe(module: str, event: dict, env: dict, preload: str = "", clock: str = "perf_counter") -> dict:
+def _probe(module: str, event: dict, env: dict, preload: str = "", clock: str = "perf_counter",
+           cwd: str = ROOT) -> dict:
     script = PROBE.format(module=module, absent=ABSENT_IN_LAMBDA, preload=preload, clock=clock)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, input=json.dumps(event),
+    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, input=json.dumps(event),
                           capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if result["status"] >= 400:
@@ -109,9 +113,32 @@ def _provider_round_trip(stripe: str, key: str, runs: int = 15) -> float:
     return statistics.median(timings)
 
 
-def measure(runs: int = 7, clock: str = "perf_counter") -> dict:
+def _unpacked(package: str, scratch: str, strip_bytecode: bool) -> tuple[str, str]:
+    """(the app's folder, the floor's folder) for probes of the deployment package `package`."""
+    app_dir, floor_dir = os.path.join(scratch, "app"), os.path.join(scratch, "floor")
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(app_dir)
+    if strip_bytecode:
+        for folder, _, _ in os.walk(app_dir):
+            if os.path.basename(folder) == "__pycache__":
+                shutil.rmtree(folder)
+    shutil.copytree(os.path.join(app_dir, "chalice"), os.path.join(floor_dir, "chalice"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(os.path.join(ROOT, "bench", "minimal_app.py"), floor_dir)
+    return app_dir, floor_dir
+
+
+def measure(runs: int = 7, clock: str = "perf_counter", package: str | None = None,
+            strip_bytecode: bool = False) -> dict:
     """Per probe, the median (and every run) of import, first call and both, in ms; the provider's
-    round trip; and the goal: first checkout <= 1.3 x the floor's import + first call + one round trip."""
+    round trip; and the goal: first checkout <= 1.3 x the floor's import + first call + one round trip.
+    With `package`, the probes import the deployment package as Lambda would (module docstring)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        where = _unpacked(package, scratch, strip_bytecode) if package else None
+        return _measure(runs, clock, where)
+
+
+def _measure(runs: int, clock: str, where: tuple[str, str] | None) -> dict:
     from chalice.test import Client
 
     from bench.shopper import SECRET_KEY, WEBHOOK_SECRET, localstripe
@@ -152,20 +179,29 @@ def measure(runs: int = 7, clock: str = "perf_counter") -> dict:
                                                  {"Idempotency-Key": str(uuid.uuid4())}),
                 }
                 env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-                for name, module, _, _, preload in PROBES:  # bytecode caches warm, as a deployed package has
-                    _probe(module, events[name](), {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"},
-                           preload)
+
+                def placed(module: str) -> tuple[str, str]:  # (module, folder) in the tree or the package
+                    if where is None:
+                        return module, ROOT
+                    return ("minimal_app", where[1]) if module == PROBES[0][1] else (module, where[0])
+
+                if where is None:  # the tree's bytecode caches warm (a package carries its own, or none)
+                    for name, module, _, _, preload in PROBES:
+                        _probe(module, events[name](),
+                               {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}, preload)
                 runs_by_probe: dict[str, list[dict]] = {name: [] for name, *_ in PROBES}
                 for _ in range(runs):  # alternated, so a busy moment hits every probe alike
                     for name, module, _, _, preload in PROBES:
-                        runs_by_probe[name].append(_probe(module, events[name](), env, preload, clock))
+                        module, folder = placed(module)
+                        runs_by_probe[name].append(_probe(module, events[name](), env, preload, clock, folder))
             round_trip = _provider_round_trip(stripe, SECRET_KEY)
     finally:
         os.environ.clear()
         os.environ.update(saved)
         reset_clients()
         moto.stop()
-    result: dict = {"runs": runs, "provider_round_trip_ms": round_trip * 1000, "probes": {}}
+    result: dict = {"runs": runs, "provider_round_trip_ms": round_trip * 1000, "probes": {},
+                    "imported_from": "package" if where else "tree"}
     for name, probes in runs_by_probe.items():
         result["probes"][name] = {
             "import_ms": statistics.median(p["import"] for p in probes) * 1000,
@@ -214,10 +250,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--clock", choices=("perf_counter", "process_time"), default="perf_counter",
                         help="process_time: each probe's CPU time, less disturbed by a busy machine")
+    parser.add_argument("--package", help="a deployment.zip (make package): probe it as Lambda would")
+    parser.add_argument("--strip-bytecode", action="store_true", help="without the package's precompiled modules")
     import tests.conftest  # noqa: F401 - fake credentials and region before boto3 is used
 
     arguments = parser.parse_args()
-    print(table(measure(arguments.runs, arguments.clock)))
+    print(table(measure(arguments.runs, arguments.clock, arguments.package, arguments.strip_bytecode)))
 
 
 if __name__ == "__main__":

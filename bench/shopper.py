@@ -339,25 +339,22 @@ def admin_and_schedules(shop: Shop, repetitions: int = 5) -> dict:
 
 
 def package_size(stage: str = "dev") -> dict:
-    """build/<stage>/deployment.zip (built with infra/package.py when it is not there): zipped and
-    unzipped bytes and file count."""
+    """build/<stage>/deployment.zip, built now with infra/package.py: zipped and unzipped bytes and file
+    count."""
     import zipfile
 
     path = os.path.join(ROOT, "build", stage, "deployment.zip")
-    built = False
-    if not os.path.exists(path):
-        with tempfile.TemporaryFile() as log:
-            done = subprocess.run([sys.executable, "infra/package.py", "--stage", stage, "--out", f"build/{stage}"],
-                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-            if done.returncode:
-                log.seek(0)
-                return {"error": log.read().decode(errors="replace")[-2000:]}
-        built = True
+    with tempfile.TemporaryFile() as log:
+        done = subprocess.run([sys.executable, "infra/package.py", "--stage", stage, "--out", f"build/{stage}"],
+                              cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode:
+            log.seek(0)
+            return {"error": log.read().decode(errors="replace")[-2000:]}
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
     by_package: Counter = Counter()
     for info in infos:
         by_package[info.filename.split("/")[0]] += info.compress_size
     return {"path": os.path.relpath(path, ROOT), "zipped_bytes": os.path.getsize(path),
-            "unzipped_bytes": sum(i.file_size for i in infos), "files": len(infos), "built_now": built,
+            "unzipped_bytes": sum(i.file_size for i in infos), "files": len(infos),
             "largest_zipped": dict(by_package.most_common(8))}

@@ -9,6 +9,7 @@ used, which is how tests inject a secret directly.
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -121,13 +122,14 @@ class Settings:
     shop_country: str = "DE"
     # Staff (the back office): Cognito tokens of this pool and app client whose `cognito:groups` name a
     # role (chalicelib/permissions.py). Unset: the customer pool and client (staff are then users of that
-    # pool put in a role group by the owner). A support user's refunds are capped at
-    # support_refund_limit minor units of the order's currency.
+    # pool put in a role group by the owner). A support user's refunds are capped per currency: at
+    # support_refund_limits[the order's currency] minor units, else at ["*"]; a currency neither names
+    # cannot be refunded by support (SUPPORT_REFUND_LIMIT: a number for every currency, or a JSON map).
     staff_user_pool_id: str = ""
     staff_client_id: str = ""
     staff_issuer: str = ""
     staff_jwks_url: str = ""
-    support_refund_limit: int = 5000
+    support_refund_limits: dict[str, int] = field(default_factory=lambda: {"*": 5000}, hash=False)
     # A checkout after a price went up (a sale ended) charges what the cart showed if the cart was priced
     # at most this long ago; else it reprices the cart and answers 409 price_changed.
     sale_grace_seconds: int = 600
@@ -197,7 +199,7 @@ def settings() -> Settings:
         invoice_reminder_days=int(os.environ.get("INVOICE_REMINDER_DAYS", "7")),
         invoice_grace_days=int(os.environ.get("INVOICE_GRACE_DAYS", "14")),
         shop_country=os.environ.get("SHOP_COUNTRY", "DE").strip().upper(),
-        support_refund_limit=int(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
+        support_refund_limits=refund_limits(os.environ.get("SUPPORT_REFUND_LIMIT", "5000")),
         sale_grace_seconds=int(os.environ.get("SALE_GRACE_SECONDS", "600")),
         images_bucket=os.environ.get("IMAGES_BUCKET", f"commerce-{os.environ.get('STAGE', 'dev')}-images"),
         images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
@@ -208,6 +210,26 @@ def settings() -> Settings:
         **_cognito(),
         **_staff_pool(),
     )
+
+
+def refund_limits(raw: str) -> dict[str, int]:
+    """SUPPORT_REFUND_LIMIT: a number (minor units, for every currency) or a JSON object of currency to minor
+    units, `"*"` for every other currency (`{"EUR": 5000, "JPY": 800000, "*": 5000}`). Raises ValueError."""
+    raw = raw.strip()
+    try:
+        return {"*": int(raw)}
+    except ValueError:
+        pass
+    try:
+        limits = json.loads(raw)
+    except ValueError:
+        limits = None
+    if not (isinstance(limits, dict) and limits and all(
+            isinstance(key, str) and (key == "*" or re.fullmatch(r"[A-Za-z]{3}", key.strip()))
+            and type(value) is int and value >= 0 for key, value in limits.items())):
+        raise ValueError("SUPPORT_REFUND_LIMIT must be a number of minor units or a JSON object of currency codes "
+                         f'(and "*" for the others) to minor units, e.g. {{"EUR": 5000, "JPY": 800000}}; not {raw!r}.')
+    return {key if key == "*" else key.strip().upper(): value for key, value in limits.items()}
 
 
 def _pricing() -> PricingContext:

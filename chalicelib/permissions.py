@@ -10,7 +10,7 @@ Staff sign in with Cognito and belong to one or more groups named after ROLES; i
 API key, each with its own scopes (permission names, or "*"), see chalicelib/staff.py.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT = "admin"
 ALL = "*"
@@ -114,7 +114,7 @@ ROLES: dict[str, frozenset[str]] = {
     "fulfilment": frozenset({"orders:read", "orders:ship", "stock:read", "stock:write", "products:read",
                              "reports:read", "returns:read", "returns:receive"}),
 }
-# Roles whose refunds are capped at SUPPORT_REFUND_LIMIT (minor units, in the order's currency).
+# Roles whose refunds are capped by SUPPORT_REFUND_LIMIT (minor units of the order's currency, per currency).
 LIMITED_REFUNDS = {"support"}
 
 
@@ -130,7 +130,8 @@ class Principal:
     actor: str                       # "staff:<email>" or "key:<name>"
     permissions: frozenset[str]
     roles: tuple[str, ...] = ()
-    refund_limit: int | None = None  # minor units; None: no cap
+    # Minor units per currency ("*": any other; a currency absent without "*": none); None: no cap.
+    refund_limits: dict[str, int] | None = field(default=None, hash=False)
 
     def may(self, permission: str) -> bool:
         return ALL in self.permissions or permission in self.permissions
@@ -141,7 +142,7 @@ class Principal:
         return sorted(EVERY if ALL in self.permissions else self.permissions)
 
 
-def staff(actor: str, groups: list[str], support_refund_limit: int) -> Principal | None:
+def staff(actor: str, groups: list[str], support_refund_limits: dict[str, int]) -> Principal | None:
     """A staff principal from Cognito groups (unknown groups ignored); None if no group is a role."""
     roles = tuple(role for role in ROLES if role in groups)
     if not roles:
@@ -149,4 +150,4 @@ def staff(actor: str, groups: list[str], support_refund_limit: int) -> Principal
     permissions = frozenset().union(*(ROLES[role] for role in roles))
     unlimited = any("orders:refund" in ROLES[role] and role not in LIMITED_REFUNDS for role in roles)
     return Principal(actor=actor, permissions=permissions, roles=roles,
-                     refund_limit=None if unlimited else support_refund_limit)
+                     refund_limits=None if unlimited else support_refund_limits)

@@ -58,7 +58,7 @@ def _staff(raw: str) -> Principal:
     groups = claims.get("cognito:groups") or []
     who = claims.get("email") or claims.get("cognito:username") or claims.get("username") or claims["sub"]
     principal = staff(f"staff:{who}", [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else [],
-                      config.settings().support_refund_limit)
+                      config.settings().support_refund_limits)
     if principal is None:
         raise Forbidden("This account has no staff role (owner, manager, support or fulfilment).")
     return principal

@@ -24,18 +24,24 @@ the Lambda (manylinux) wheels of requirements.txt; it never calls AWS.
      responses in the API's definition (GATEWAY_RESPONSES);
    - the Stage parameter is pinned to the packaged stage (a prod package cannot become dev), and
      prod's table is retained and deletion-protected.
+3. Bytecode is added to deployment.zip for every module a cold start imports (`precompile`): chalice
+   packages sources only, and Lambda's /var/task is read-only, so without it every cold start compiles
+   app.py, chalicelib and the dependencies it loads from source again (README, "Cold start").
 It refuses to write a template that carries a secret's value instead of its SSM parameter name.
 """
 
 import argparse
 import copy
+import importlib.util
 import json
 import os
+import py_compile
 import re
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +120,52 @@ def chalice_package(stage: str, out: Path, merge_template: dict) -> None:
         merge_path.write_text(json.dumps(merge_template, indent=2))
         command = [str(chalice), "package", "--stage", stage, "--merge-template", str(merge_path), str(out)]
         subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603 - our own argv
+
+
+# Run in the unzipped package: every source file under it that a container loads on its first requests:
+# `import app` (all functions share app.py), every chalicelib module (some are imported by the routes
+# that use them), jinja2 (the email consumer's first message) and what pydantic loads to build the
+# models' validators (deferred to first use).
+_LOADED = """
+import importlib, json, os, pkgutil, sys
+sys.path.insert(0, os.getcwd())
+import app, chalicelib  # noqa
+for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+    importlib.import_module(module.name)
+from chalicelib.services import emails
+emails._templates()
+from chalicelib.models.base import Model
+stack = [Model]
+while stack:
+    model = stack.pop()
+    stack.extend(model.__subclasses__())
+    if model is not Model and not model.__pydantic_generic_metadata__["parameters"]:
+        model.model_rebuild(force=True)
+here = os.getcwd() + os.sep
+print(json.dumps(sorted({m.__file__[len(here):] for m in list(sys.modules.values())
+                         if (getattr(m, "__file__", None) or "").startswith(here) and m.__file__.endswith(".py")})))
+"""
+
+
+def precompile(zip_path: Path) -> int:
+    """Add `__pycache__/<module>.cpython-3xx.pyc` for every module a cold start imports to the zip
+    (unchecked-hash pycs: used without comparing them to the source, whose mtime an unzip may not keep).
+    The tag is this interpreter's, which is the runtime chalice packages for. Returns their count."""
+    with tempfile.TemporaryDirectory() as scratch:
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(scratch)
+        env = {k: v for k, v in os.environ.items() if k not in _LEAKY and not k.endswith(("_QUEUE_URL", "_QUEUE_NAME"))}
+        env.update(PYTHONDONTWRITEBYTECODE="1", AWS_DEFAULT_REGION=env.get("AWS_DEFAULT_REGION", "us-east-1"))
+        loaded = subprocess.run([sys.executable, "-c", _LOADED], cwd=scratch, env=env, check=True,  # noqa: S603
+                                capture_output=True, text=True)
+        modules = json.loads(loaded.stdout.strip().splitlines()[-1])
+        with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+            for module in modules:
+                cached = importlib.util.cache_from_source(module)
+                py_compile.compile(str(Path(scratch) / module), cfile=str(Path(scratch) / cached), dfile=module,
+                                   doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                archive.write(Path(scratch) / cached, cached)
+    return len(modules)
 
 
 def handler_name(function: dict) -> str:
@@ -358,10 +410,12 @@ def build(stage: str, out: Path) -> Path:
     merge_template = deep_merge(load_yaml(INFRA / "template.yaml"), load_yaml(INFRA / "deploy.yaml"))
     out.mkdir(parents=True, exist_ok=True)
     chalice_package(stage, out, merge_template)
+    compiled = precompile(out / "deployment.zip")
     sam = out / "sam.json"
     sam.write_text(json.dumps(finish(json.loads(sam.read_text()), stage), indent=2) + "\n")
     size = (out / "deployment.zip").stat().st_size
-    print(f"{sam} and deployment.zip ({size / 1e6:.1f} MB zipped) in {time.monotonic() - started:.1f} s")
+    print(f"{sam} and deployment.zip ({size / 1e6:.1f} MB zipped, {compiled} modules precompiled) in "
+          f"{time.monotonic() - started:.1f} s")
     return sam
 
 

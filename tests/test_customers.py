@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from tests.conftest import ADDRESS, make_cart, make_product, ready_cart
+from tests.conftest import ADDRESS, ADMIN, make_cart, make_product, ready_cart
 from tests.customers_support import UNSUBSCRIBE_SECRET, bearer
 
 
@@ -150,6 +150,40 @@ def test_merging_a_guest_cart_sums_lines_capped_by_stock_and_is_idempotent(clien
     again = client.post("/me/carts", {"cart_id": guest["id"]}, headers=bearer(token))
     assert again.data["lines"] == merged.data["lines"]
     relay(client, stream)  # the account's items are nobody's model on the stream (a CART would be read as a cart)
+
+
+def test_merging_a_guest_cart_keeps_the_gift_card_recipients_the_guest_cart_s_for_a_shared_sku(client, pool):
+    body = {"title": "Gift card", "description": "", "active": True, "variants": [
+        {"sku": sku, "title": sku, "price": price, "currency": "EUR", "gift_card": True}
+        for sku, price in (("GIFT-25", 2500), ("GIFT-50", 5000))]}
+    assert client.post("/admin/products", body, headers=ADMIN).status_code == 201
+    token = pool.sign_up("ada@example.com")["id"]
+
+    def cart_of(lines: dict[str, tuple[int, dict]]) -> dict:
+        cart = make_cart(client)
+        for sku, (quantity, recipient) in lines.items():
+            answer = client.post(f"/carts/{cart['id']}/lines",
+                                 {"sku": sku, "quantity": quantity, "gift_card": recipient})
+            assert answer.status_code == 200, answer.data
+        return cart
+
+    alan, carol = ({"recipient_email": f"{name}@example.com", "message": None, "send_at": None}
+                   for name in ("alan", "carol"))
+    grace = {"recipient_email": "grace@example.com", "message": "Happy birthday!", "send_at": "2030-01-01T09:00:00Z"}
+    account = cart_of({"GIFT-25": (1, alan), "GIFT-50": (1, carol)})
+    assert client.post("/me/carts", {"cart_id": account["id"]}, headers=bearer(token)).status_code == 200
+    guest = cart_of({"GIFT-25": (2, grace)})
+    merged = client.post("/me/carts", {"cart_id": guest["id"]}, headers=bearer(token))
+    assert merged.status_code == 200, merged.data
+    lines = {line["sku"]: (line["quantity"], line.get("gift_card")) for line in merged.data["lines"]}
+    assert lines == {"GIFT-25": (3, grace), "GIFT-50": (1, carol)}
+    assert {line["sku"]: line["gift_card"] for line in client.get(f"/carts/{account['id']}").data["lines"]} == {
+        "GIFT-25": grace, "GIFT-50": carol}  # stored so, not only answered
+
+    fresh = pool.sign_up("bob@example.com")["id"]  # an account without a cart: the guest cart is attached as is
+    other = cart_of({"GIFT-50": (1, grace)})
+    attached = client.post("/me/carts", {"cart_id": other["id"]}, headers=bearer(fresh))
+    assert [line["gift_card"] for line in attached.data["lines"]] == [grace]
 
 
 def test_export_then_erasure_anonymises_orders_and_deletes_the_user(shop, pool):

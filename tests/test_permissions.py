@@ -95,6 +95,49 @@ def test_roles_on_orders_fulfilment_ships_but_cannot_refund_support_refunds_with
     assert shop.put("/admin/products/x", {}, headers=support).status_code == 403
 
 
+def test_support_s_refund_limit_is_per_currency_a_currency_without_one_is_refused(shop, pool, localstripe, monkeypatch):
+    from chalicelib import config
+    from tests.queue_support import order_item, store
+
+    monkeypatch.setenv("SUPPORT_REFUND_LIMIT", '{"eur": 300, "JPY": 800000}')
+    config.reset()
+    support, manager = (as_staff(staff_token(pool, role)) for role in ("support", "manager"))
+    make_product(shop, on_hand=5)
+    order_id = paid_order(shop, {"TEE-M": 1}, localstripe)["order"]["id"]
+    too_much = shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 301}, headers=support)
+    assert too_much.status_code == 403 and too_much.data["error"]["code"] == "forbidden"
+    assert "300" in too_much.data["error"]["message"] and "EUR" in too_much.data["error"]["message"]
+    within = shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 300}, headers=support)
+    assert within.status_code == 201 and within.data["amount_refunded"] == 300
+    unknown = shop.post("/admin/orders/ord_missing/refunds", {"amount": 1}, headers=support)
+    assert unknown.status_code == 404
+
+    usd = store(order_item(currency="USD"))["id"]  # no USD limit and no "*": support cannot refund in USD
+    refused = shop.post(f"/admin/orders/{usd}/refunds", {"amount": 1}, headers=support)
+    assert refused.status_code == 403 and refused.data["error"]["code"] == "forbidden"
+    assert "USD" in refused.data["error"]["message"]
+    assert shop.get(f"/admin/orders/{usd}", headers=support).data["amount_refunded"] == 0
+
+    monkeypatch.setenv("SUPPORT_REFUND_LIMIT", '{"JPY": 800000, "*": 100}')  # "*": every other currency
+    config.reset()
+    assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 101}, headers=support).status_code == 403
+    assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 100}, headers=support).status_code == 201
+    assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 101}, headers=manager).status_code == 201
+    assert shop.get(f"/admin/orders/{order_id}", headers=manager).data["amount_refunded"] == 501
+
+
+def test_support_refund_limit_is_a_number_for_every_currency_or_a_map_and_anything_else_is_refused():
+    from chalicelib.config import refund_limits
+
+    assert refund_limits("5000") == refund_limits(" 5000 ") == {"*": 5000}
+    assert refund_limits('{"eur": 5000, "JPY": 800000, "*": 100}') == {"EUR": 5000, "JPY": 800000, "*": 100}
+    assert refund_limits('{"KWD": 0}') == {"KWD": 0}
+    for bad in ("", "50.5", "{}", "[5000]", '{"EUR": "5000"}', '{"EUR": -1}', '{"EUR": true}', '{"EURO": 5}',
+                '{"EUR": 5000'):
+        with pytest.raises(ValueError, match="SUPPORT_REFUND_LIMIT"):
+            refund_limits(bad)
+
+
 def test_a_token_without_a_role_is_forbidden_and_a_bad_one_unauthenticated(client, pool):
     customer = as_staff(staff_token(pool, None, "customer@example.com"))
     answer = client.get("/admin/orders", headers=customer)

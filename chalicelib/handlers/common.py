@@ -156,11 +156,22 @@ def require_admin(request) -> Principal:
     return principal
 
 
-def within_refund_limit(principal: Principal, amount: int) -> None:
-    """A support user's refunds are capped (SUPPORT_REFUND_LIMIT). Raises Forbidden."""
-    if principal.refund_limit is not None and amount > principal.refund_limit:
-        raise Forbidden(f"Your role may refund at most {principal.refund_limit} (minor units); "
-                        "ask a manager for more.")
+def within_refund_limit(principal: Principal, amount: int, order_id: str) -> None:
+    """A support user's refunds are capped per currency (SUPPORT_REFUND_LIMIT: the order's currency's limit,
+    else "*"'s; neither: no refund in that currency). Reads the order (its currency) only for a capped
+    principal. Raises Forbidden, ResourceMissing."""
+    from chalicelib.services import orders
+
+    limits = principal.refund_limits
+    if limits is None:
+        return
+    currency = orders.get(order_id).currency
+    limit = limits.get(currency, limits.get("*"))
+    if limit is None:
+        raise Forbidden(f"Your role may not refund in {currency} (SUPPORT_REFUND_LIMIT sets no limit for it); "
+                        "ask a manager.")
+    if amount > limit:
+        raise Forbidden(f"Your role may refund at most {limit} (minor units of {currency}); ask a manager for more.")
 
 
 # The header of the routes a customer reaches with the order token or, signed in, their bearer token.

@@ -151,5 +151,5 @@ def cancel_order(order_id):
 def refund_order(order_id):
     principal = require_admin(bp.current_request)
     body = parse(RefundIn, bp.current_request)
-    within_refund_limit(principal, body.amount)
+    within_refund_limit(principal, body.amount, order_id)
     return created(orders.refund(order_id, body.amount, body.reason))

@@ -109,18 +109,23 @@ def owned_order(customer_id: str, order_id: str) -> Order:
 
 def _merged_lines(account: CartRecord, guest: CartRecord, skus) -> list[CartLineRecord]:
     """The account's lines plus the guest's, summed per SKU and capped by what can be bought (stock, the
-    per-SKU maximum); a SKU no longer for sale in the account cart's currency is left out."""
-    wanted: dict[str, int] = {}
+    per-SKU maximum); a SKU no longer for sale in the account cart's currency is left out. A gift-card
+    line keeps its recipient; when both carts hold the same gift-card SKU, the summed line goes to the
+    guest cart's recipient (a cart holds one line per SKU, and adding a SKU again with another recipient
+    does the same: carts.add_line)."""
+    wanted: dict[str, CartLineRecord] = {}
     for line in [*account.lines, *guest.lines]:
-        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        held = wanted.get(line.sku)
+        wanted[line.sku] = line if held is None else CartLineRecord(
+            sku=line.sku, quantity=held.quantity + line.quantity, gift_card=line.gift_card or held.gift_card)
     lines = []
-    for sku, quantity in wanted.items():
+    for sku, line in wanted.items():
         variant = skus.get(sku)
         if variant is None or not variant.active or variant.price_in(account.currency) is None:
             continue
-        capped = min(quantity, max(variant.sellable, 0), MAX_QUANTITY)
+        capped = min(line.quantity, max(variant.sellable, 0), MAX_QUANTITY)
         if capped:
-            lines.append(CartLineRecord(sku=sku, quantity=capped))
+            lines.append(line.model_copy(update={"quantity": capped}))
     return lines
 
 
