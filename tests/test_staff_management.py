@@ -177,3 +177,55 @@ def test_a_scoped_api_key_needs_staff_manage(client, groups, monkeypatch):
     config.reset()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     assert client.get("/admin/staff", headers=headers).status_code == 403
+
+
+def test_two_owners_demoting_or_disabling_each_other_at_once_leave_an_enabled_owner(moto_server, monkeypatch):
+    """Cognito has no conditional write: both changes may pass the last-owner check (without the check again
+    after the change, every round here ends with no owner). Over a moto server, rounds of two owners demoting
+    (or disabling) each other at once: an enabled owner is always left, and a change answered as done is in
+    effect."""
+    import threading
+
+    from chalicelib import audit, config
+    from chalicelib.errors import CommerceError
+    from chalicelib.services import staff_accounts
+
+    cognito = boto3.client("cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"]
+    for role in ROLES:
+        cognito.create_group(UserPoolId=pool_id, GroupName=role)
+    monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
+    monkeypatch.setenv("STAFF_CLIENT_ID", "unused")
+    config.reset()
+
+    def step_down(actor: str, target: str, disabling: bool, barrier: threading.Barrier, outcomes: dict):
+        route = "POST /admin/staff/{username}/disable" if disabling else "PUT /admin/staff/{username}/role"
+        audit.begin(f"staff:{actor}", *route.split(" "), {"username": target})
+        try:
+            barrier.wait(timeout=10)
+            (staff_accounts.disable(target) if disabling else staff_accounts.change_role(target, "manager"))
+            outcomes[target] = "done"
+        except CommerceError as error:
+            outcomes[target] = error.code
+        finally:
+            audit.end()
+
+    for round_ in range(6):
+        for left in cognito.list_users_in_group(UserPoolId=pool_id, GroupName="owner")["Users"]:  # last round's
+            cognito.admin_remove_user_from_group(UserPoolId=pool_id, Username=left["Username"], GroupName="owner")
+        owners = [f"o{round_}{n}@staff.example.com" for n in range(2)]
+        for email in owners:
+            cognito.admin_create_user(UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS",
+                                      UserAttributes=[{"Name": "email", "Value": email}])
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="owner")
+        barrier, outcomes = threading.Barrier(2), {}
+        threads = [threading.Thread(target=step_down, args=(owners[n], owners[1 - n], round_ % 2, barrier, outcomes))
+                   for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        enabled_owners = {m["email"] for m in staff_accounts.list_staff() if "owner" in m["roles"] and m["enabled"]}
+        assert enabled_owners, (round_, outcomes)
+        assert set(outcomes.values()) <= {"done", "last_owner"}, outcomes
+        assert {t for t, o in outcomes.items() if o == "done"} == set(owners) - enabled_owners, (round_, outcomes)

@@ -6,8 +6,9 @@ spanning Cognito and DynamoDB).
 
 The staff are the members of the role groups (ListUsersInGroup, paged): a shop whose staff share the
 customer pool does not list its customers. The shop keeps at least one enabled owner: the last one can be
-neither demoted nor disabled (409 `last_owner`). Two owners demoting each other at the same instant could
-both pass that check (Cognito has no conditional write); the audit log shows it and the AWS console mends it.
+neither demoted nor disabled (409 `last_owner`). Cognito has no conditional write, so two owners demoting
+each other at the same instant could both pass that check: each change checks again once made and undoes
+itself if no enabled owner is left (the last to check sees the others' changes), so at least one stays.
 """
 
 from datetime import UTC, datetime
@@ -90,8 +91,9 @@ def list_staff() -> list[dict]:
 
 
 def get(username: str) -> dict:
+    """A staff user by username (or email, an alias in a pool whose usernames are ids). Raises ResourceMissing."""
     user = _call("admin_get_user", Username=username)
-    groups = _call("admin_list_groups_for_user", Username=username, Limit=60).get("Groups", [])
+    groups = _call("admin_list_groups_for_user", Username=user["Username"], Limit=60).get("Groups", [])
     member = _member(user, [g["GroupName"] for g in groups])
     if not member["roles"]:
         raise ResourceMissing("No such staff user.")  # a customer of a shared pool is no staff
@@ -102,8 +104,15 @@ def _enabled_owners() -> set[str]:
     return {user["Username"] for user in _in_group(OWNER) if user.get("Enabled", True)}
 
 
+def _was_an_owner(member: dict) -> bool:
+    return OWNER in member["roles"] and member["enabled"]
+
+
 def _keep_an_owner(member: dict) -> None:
-    if OWNER in member["roles"] and member["enabled"] and _enabled_owners() <= {member["username"]}:
+    """Before demoting or disabling `member`. Cognito has no conditional write, so the change checks again
+    once made (another owner may have been demoted at the same moment) and undoes itself when no enabled
+    owner is left (change_role, disable): of two owners demoting each other at once, at most one succeeds."""
+    if _was_an_owner(member) and _enabled_owners() <= {member["username"]}:
         raise LastOwner("This is the last enabled owner: make someone else owner first.")
 
 
@@ -137,10 +146,18 @@ def change_role(username: str, role: str) -> dict:
         _keep_an_owner(member)
     before = _state(member)
     if role not in member["roles"]:
-        _call("admin_add_user_to_group", Username=username, GroupName=role)
+        _call("admin_add_user_to_group", Username=member["username"], GroupName=role)
     for other in member["roles"]:
         if other != role:
-            _call("admin_remove_user_from_group", Username=username, GroupName=other)
+            _call("admin_remove_user_from_group", Username=member["username"], GroupName=other)
+    if _was_an_owner(member) and role != OWNER and not _enabled_owners():
+        # A concurrent change demoted or disabled the other owner(s) meanwhile: undo this one.
+        for other in member["roles"]:
+            if other != role:
+                _call("admin_add_user_to_group", Username=member["username"], GroupName=other)
+        if role not in member["roles"]:
+            _call("admin_remove_user_from_group", Username=member["username"], GroupName=role)
+        raise LastOwner("No other enabled owner is left: make someone else owner first.")
     member = {**member, "roles": [role]}
     _audit(member, before, _state(member))
     return member
@@ -153,8 +170,11 @@ def disable(username: str) -> dict:
     member = get(username)
     _keep_an_owner(member)
     before = _state(member)
-    _call("admin_disable_user", Username=username)
-    _call("admin_user_global_sign_out", Username=username)
+    _call("admin_disable_user", Username=member["username"])
+    if _was_an_owner(member) and not _enabled_owners():
+        _call("admin_enable_user", Username=member["username"])  # a concurrent change: undo this one
+        raise LastOwner("No other enabled owner is left: make someone else owner first.")
+    _call("admin_user_global_sign_out", Username=member["username"])
     member = {**member, "enabled": False}
     _audit(member, before, _state(member))
     return member
@@ -164,7 +184,7 @@ def enable(username: str) -> dict:
     """AdminEnableUser. Idempotent. Raises ResourceMissing."""
     member = get(username)
     before = _state(member)
-    _call("admin_enable_user", Username=username)
+    _call("admin_enable_user", Username=member["username"])
     member = {**member, "enabled": True}
     _audit(member, before, _state(member))
     return member
