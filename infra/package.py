@@ -148,23 +148,31 @@ print(json.dumps(sorted({m.__file__[len(here):] for m in list(sys.modules.values
 
 
 def precompile(zip_path: Path) -> int:
-    """Add `__pycache__/<module>.cpython-3xx.pyc` for every module a cold start imports to the zip
-    (unchecked-hash pycs: used without comparing them to the source, whose mtime an unzip may not keep).
-    The tag is this interpreter's, which is the runtime chalice packages for. Returns their count."""
+    """Rewrite the zip with `__pycache__/<module>.cpython-3xx.pyc` for every module a cold start imports:
+    unchecked-hash pycs, used without comparing them to the source (whose mtime an unzip need not keep).
+    Any other bytecode is left out (chalice copies chalicelib/__pycache__ of the working tree, whatever
+    state it is in). The tag is this interpreter's, which is the runtime chalice packages for. Returns
+    the count of modules compiled."""
     with tempfile.TemporaryDirectory() as scratch:
         with zipfile.ZipFile(zip_path) as archive:
-            archive.extractall(scratch)
+            entries = [info for info in archive.infolist()
+                       if "__pycache__/" not in info.filename and not info.filename.endswith(".pyc")]
+            archive.extractall(scratch, members=entries)
         env = {k: v for k, v in os.environ.items() if k not in _LEAKY and not k.endswith(("_QUEUE_URL", "_QUEUE_NAME"))}
         env.update(PYTHONDONTWRITEBYTECODE="1", AWS_DEFAULT_REGION=env.get("AWS_DEFAULT_REGION", "us-east-1"))
         loaded = subprocess.run([sys.executable, "-c", _LOADED], cwd=scratch, env=env, check=True,  # noqa: S603
                                 capture_output=True, text=True)
         modules = json.loads(loaded.stdout.strip().splitlines()[-1])
-        with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        rewritten = zip_path.with_suffix(".tmp")
+        with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in entries:
+                target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
             for module in modules:
                 cached = importlib.util.cache_from_source(module)
                 py_compile.compile(str(Path(scratch) / module), cfile=str(Path(scratch) / cached), dfile=module,
                                    doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-                archive.write(Path(scratch) / cached, cached)
+                target.write(Path(scratch) / cached, cached, compresslevel=9)
+        os.replace(rewritten, zip_path)
     return len(modules)
 
 
