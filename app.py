@@ -35,6 +35,7 @@ from chalicelib.handlers import (
     sales,
     schedules,
     search,
+    staff_admin,
     webhooks,
 )
 
@@ -47,7 +48,7 @@ if config.settings().cors_allow_origin:
 for handlers in (catalog, carts, admin, discounts, checkout, orders, webhooks, docs, queues, schedules, reports,
                  recommendations, abandoned_carts, customers, crm, messages, admin_reports, admin_emails,
                  admin_imports, admin_stock, categories, search, sales, audit, returns, companies, invoices,
-                 price_lists, quotes, gift_cards):
+                 price_lists, quotes, gift_cards, staff_admin):
     app.register_blueprint(handlers.bp)
 
 

@@ -151,6 +151,10 @@ class ResourceExists(Conflict, code="resource_exists"):
     """An object with this id or code exists already."""
 
 
+class LastOwner(Conflict, code="last_owner"):
+    """The change would leave the shop without an enabled owner (staff): make another owner first."""
+
+
 class SkuConflict(Conflict, code="sku_conflict"):
     """The SKU belongs to another product, or `on_hand` is below what orders reserved."""
 

@@ -92,6 +92,12 @@ ROUTES: dict[str, str] = {
     # Audit log
     "GET /admin/audit": "audit:read",
     "GET /admin/audit.csv": "audit:read",
+    # Staff accounts (the staff Cognito pool): the owner's only
+    "GET /admin/staff": "staff:manage",
+    "POST /admin/staff": "staff:manage",
+    "PUT /admin/staff/{username}/role": "staff:manage",
+    "POST /admin/staff/{username}/disable": "staff:manage",
+    "POST /admin/staff/{username}/enable": "staff:manage",
 }
 
 _READS = {"orders:read", "messages:read", "customers:read", "products:read", "stock:read", "discounts:read",

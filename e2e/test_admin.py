@@ -234,7 +234,7 @@ def test_import_a_csv_with_an_error_then_a_good_one_then_count_stock(stack, brow
 B2B = ["Companies", "Price lists", "Quotes", "Invoices"]
 NAVIGATION = {
     "owner": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", *B2B, "Customers", "Messages",
-              "Audit", "Gift cards"],
+              "Audit", "Gift cards", "Staff"],
     "manager": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", *B2B, "Customers", "Messages",
                 "Gift cards"],
     "support": ["Dashboard", "Orders", "Products", "Returns", "Discounts", "Sales", *B2B, "Customers", "Messages",

@@ -4,7 +4,9 @@ read (owner only) with filters, pages and a CSV export."""
 import csv
 import io
 from datetime import timedelta
+from urllib.parse import quote as escaped
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -205,6 +207,15 @@ def test_every_admin_write_route_is_recorded(shop, localstripe, pool):
         assert answer.status_code < 300, (path, answer.data)
     card = shop.get("/admin/gift-cards", headers=ADMIN).data["data"][0]["id"]
     assert shop.post(f"/admin/gift-cards/{card}/disable", {}, headers=ADMIN).status_code == 200
+    for role in ("owner", "support", "fulfilment"):  # staff accounts: the pool's role groups (infra/deploy.yaml)
+        boto3.client("cognito-idp").create_group(UserPoolId=pool.pool_id, GroupName=role)
+    staff_token(pool, "owner", "olive@staff.example.com")
+    invited = shop.post("/admin/staff", {"email": "nia@staff.example.com", "role": "support"}, headers=ADMIN)
+    username = escaped(invited.data["username"], safe="")
+    for method, path, body in (("PUT", f"/admin/staff/{username}/role", {"role": "fulfilment"}),
+                               ("POST", f"/admin/staff/{username}/disable", {}),
+                               ("POST", f"/admin/staff/{username}/enable", {})):
+        assert shop.request(method, path, body, headers=ADMIN).status_code == 200, path
     recorded = {r["action"] for r in stored_records()}
     writes = {f"{m} {p}" for p, methods in app.routes.items() if p.startswith("/admin")
               for m in methods if m not in ("GET", "OPTIONS")}

@@ -49,6 +49,7 @@ class Recorder:
         self.queues = {outputs["EmailQueueUrl"]: "${EmailQueue.Arn}",
                        outputs["FulfilmentQueueUrl"]: "${FulfilmentQueue.Arn}"}
         self.documents = outputs["DocumentsBucketName"]
+        self.pools: dict[str, str] = {}  # user pool id: its ARN as the policies name it (`${StaffPool.Arn}`)
 
     @contextmanager
     def function(self, name: str):
@@ -93,6 +94,8 @@ class Recorder:
                 yield "s3:ListBucket", arn  # else a missing object is a 403, not a 404
             else:
                 yield f"s3:{operation}", f"{arn}/*"
+        elif service == "cognito-idp" and params.get("UserPoolId") in self.pools:
+            yield f"cognito-idp:{operation}", self.pools[params["UserPoolId"]]
         else:
             yield f"{service}:{operation}", "?"
 
@@ -224,5 +227,39 @@ def test_paying_by_invoice_and_its_reminders_are_allowed_by_their_policies(clien
     functions = {function for function, _, _ in recorder.calls}
     assert functions == {"api", "remind_overdue_invoices", "on_table_change", "on_email_message"}
     assert ("api", "s3:PutObject") in {call[:2] for call in recorder.calls}
+    denied = sorted({call for call in recorder.calls if not allowed(*call)})
+    assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
+
+
+def test_managing_staff_accounts_is_allowed_on_the_staff_pool_only(client, aws, recorder, monkeypatch):
+    from urllib.parse import quote
+
+    from chalicelib import accounts, config
+    from tests.customers_support import create_pool
+
+    staff = create_pool("commerce-test-staff")
+    cognito = boto3.client("cognito-idp")
+    for role in ("owner", "support", "fulfilment"):
+        cognito.create_group(UserPoolId=staff.pool_id, GroupName=role)
+    cognito.admin_create_user(UserPoolId=staff.pool_id, Username="olive@staff.example.com", MessageAction="SUPPRESS")
+    cognito.admin_add_user_to_group(UserPoolId=staff.pool_id, Username="olive@staff.example.com", GroupName="owner")
+    monkeypatch.setenv("STAFF_USER_POOL_ID", staff.pool_id)
+    monkeypatch.setenv("STAFF_CLIENT_ID", staff.client_id)
+    config.reset()
+    accounts.reset()
+    recorder.pools[staff.pool_id] = "${StaffPool.Arn}"
+    with recorder.function("api"):
+        invited = client.post("/admin/staff", {"email": "nia@staff.example.com", "role": "support"}, headers=ADMIN)
+        assert invited.status_code == 201, invited.data
+        path = f"/admin/staff/{quote(invited.data['username'], safe='')}"
+        assert client.put(f"{path}/role", {"role": "fulfilment"}, headers=ADMIN).status_code == 200
+        assert client.post(f"{path}/disable", headers=ADMIN).status_code == 200
+        assert client.post(f"{path}/enable", headers=ADMIN).status_code == 200
+        assert len(client.get("/admin/staff", headers=ADMIN).data["data"]) == 2
+
+    cognito_calls = {call for call in recorder.calls if call[1].startswith("cognito-idp:")}
+    assert {"cognito-idp:AdminCreateUser", "cognito-idp:AdminUserGlobalSignOut",
+            "cognito-idp:ListUsersInGroup"} <= {action for _, action, _ in cognito_calls}
+    assert {resource for _, _, resource in cognito_calls} == {"${StaffPool.Arn}"}
     denied = sorted({call for call in recorder.calls if not allowed(*call)})
     assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)

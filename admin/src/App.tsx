@@ -18,6 +18,7 @@ import { Quotes } from "./pages/Quotes";
 import { Sales } from "./pages/Sales";
 import { Returns } from "./pages/Returns";
 import { SignIn } from "./pages/SignIn";
+import { Staff } from "./pages/Staff";
 import { can as allowed, rolesOf, whoIs, type Permission } from "./roles";
 import { useRoute } from "./router";
 
@@ -36,6 +37,7 @@ const SECTIONS: { path: string; label: string; needs: Permission }[] = [
   { path: "messages", label: "Messages", needs: "messages:read" },
   { path: "audit", label: "Audit", needs: "audit:read" },
   { path: "gift-cards", label: "Gift cards", needs: "giftcards:read" },
+  { path: "staff", label: "Staff", needs: "staff:manage" },
 ];
 
 export function App() {
@@ -65,6 +67,7 @@ export function App() {
   else if (section === "audit") page = <Audit client={client} />;
   else if (section === "sales") page = <Sales client={client} />;
   else if (section === "gift-cards") page = <GiftCards client={client} />;
+  else if (section === "staff") page = <Staff client={client} me={whoIs(credential)} />;
   else page = <Dashboard client={client} />;
   const roles = rolesOf(credential);
 

@@ -86,3 +86,27 @@ export type AdminCustomerDetail = Schemas["AdminCustomerDetail"];
 export type Thread = Schemas["Thread"];
 export type Message = Schemas["Message"];
 export type AuditEntry = Schemas["AuditEntry"];
+
+// Staff accounts (the owner's: staff:manage), users of the staff Cognito pool.
+export type StaffMember = Schemas["StaffMember"];
+export type StaffRole = StaffMember["roles"][number];
+
+export async function listStaff(client: CommerceClient): Promise<StaffMember[]> {
+  return (await ok(client.rawAdmin.GET("/admin/staff", {}))).data;
+}
+
+export function inviteStaff(client: CommerceClient, email: string, role: StaffRole) {
+  return ok(client.rawAdmin.POST("/admin/staff", {
+    params: { header: { "Idempotency-Key": crypto.randomUUID() } }, body: { email, role },
+  }));
+}
+
+export function changeStaffRole(client: CommerceClient, username: string, role: StaffRole) {
+  return ok(client.rawAdmin.PUT("/admin/staff/{username}/role", { params: { path: { username } }, body: { role } }));
+}
+
+export function setStaffEnabled(client: CommerceClient, username: string, enabled: boolean) {
+  const params = { params: { path: { username }, header: { "Idempotency-Key": crypto.randomUUID() } } };
+  return ok(enabled ? client.rawAdmin.POST("/admin/staff/{username}/enable", params)
+    : client.rawAdmin.POST("/admin/staff/{username}/disable", params));
+}

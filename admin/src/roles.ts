@@ -21,7 +21,7 @@ export type Permission = "orders:read" | "orders:ship" | "orders:refund" | "orde
   | "stock:read" | "stock:write" | "discounts:read" | "discounts:write" | "reports:read" | "audit:read"
   | "returns:read" | "returns:decide" | "returns:receive" | "returns:refund" | "customers:credit"
   | "sales:read" | "sales:write" | "companies:read" | "companies:write" | "quotes:read" | "quotes:write"
-  | "invoices:read" | "invoices:write" | "giftcards:read" | "giftcards:write";
+  | "invoices:read" | "invoices:write" | "giftcards:read" | "giftcards:write" | "staff:manage";
 
 function claims(token: string): Record<string, unknown> {
   try {

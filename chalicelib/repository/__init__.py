@@ -78,6 +78,8 @@ and each function it names exists.
 |                                | (set on the delivery record when completed)    | deliveries.order_email             |
 | audit record of an admin write | PK=AUDIT#<yyyy-mm>, SK=<at µs>Z#<aud id>, one  | audited.call                       |
 |                                | more item of the write's own transaction       |                                    |
+| audit record of a change made  | PutItem of the record alone, right after the   | audit.write_alone                  |
+| outside DynamoDB (staff users) | Cognito calls succeeded                        |                                    |
 | audit log, newest first        | Query AUDIT#<month> per month, SK between days | audit.page                         |
 |                                | (filters: actor, resource prefix)              |                                    |
 | stream images as models        | the `SK` of the item says which model          | stream.change                      |

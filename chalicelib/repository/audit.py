@@ -73,3 +73,14 @@ def page(months: list[str], low: str, high: str, actor: str | None, resource: st
     if index >= len(months):
         return found, None
     return found, _cursor(months[index], after_sk)
+
+
+def write_alone(before: dict | None, after: dict | None) -> None:
+    """The audit record of the open admin write whose change is not in DynamoDB (a staff user in Cognito):
+    written on its own right after that change succeeded, with its `before`/`after` (keyed by a label such
+    as "STAFF#<username>"). Nothing outside an admin write's audit context."""
+    context = audit.current()
+    if context is None:
+        return
+    item = audit.record(context, before, after)
+    dynamo.raw_call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(item))
