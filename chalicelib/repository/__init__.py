@@ -49,7 +49,7 @@ and each function it names exists.
 | a provider event applied once  | PK=EVENT#<provider>#<id>, SK=EVENT (30 days)   | orders.event_seen                  |
 | an order's payment             | PK=ORDER#<id>, SK=ORDER (update)               | orders.attach_payment              |
 | hand to fulfilment once        | PK=ORDER#<id>, SK=ORDER (conditional update)   | orders.mark_fulfilment_requested   |
-| gift cards only: done, issued  | PK=ORDER#<id>, SK=ORDER (conditional update)   | orders.mark_delivered_without_shipping |
+| gift cards only: done, issued  | PK=ORDER#<id>, SK=ORDER (cond. update) | orders.mark_delivered_without_shipping |
 | orders, newest first           | GSI2: ORDERS, <created_at>#<id>                | orders.list_recent                 |
 | orders by status, newest first | GSI1: ORDERS#<status>, <created_at>#<id>       | orders.list_recent                 |
 | unpaid orders created before   | GSI1: ORDERS#pending_payment, SK < cutoff      | orders.each_pending_created_before |
