@@ -278,39 +278,34 @@ def each_pending_created_before(cutoff: str, page: int = 100) -> Iterator[OrderR
     return map(OrderRecord.model_validate, items)
 
 
-def mark_fulfilment_requested(order_id: str) -> bool:
-    """Move a paid, unfulfilled order's fulfilment to `requested`. Idempotent: returns False when it
-    was not unfulfilled-and-paid (already requested, shipped, or not paid)."""
+def _move_fulfilment(order_id: str, to: str, allowed: tuple[str, ...]) -> bool:
+    """Set a paid order's `fulfilment_status` to `to` if it is one of `allowed`; False when it was not."""
+    names = {f"from{i}": status for i, status in enumerate(allowed)}
+    among = ", ".join(f":{name}" for name in names)
     try:
         dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(order_key(order_id)),
-                    UpdateExpression="SET fulfilment_status = :requested, version = version + :one",
-                    ConditionExpression="#status = :paid AND fulfilment_status = :unfulfilled",
+                    UpdateExpression="SET fulfilment_status = :to, version = version + :one",
+                    ConditionExpression=f"#status = :paid AND fulfilment_status IN ({among})",
                     ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues=dynamo.values(requested="requested", one=1, paid="paid",
-                                                            unfulfilled="unfulfilled"))
+                    ExpressionAttributeValues=dynamo.values(to=to, one=1, paid="paid", **names))
         return True
     except ClientError as error:
         if dynamo.error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
+
+
+def mark_fulfilment_requested(order_id: str) -> bool:
+    """Move a paid, unfulfilled order's fulfilment to `requested`. Idempotent: returns False when it
+    was not unfulfilled-and-paid (already requested, shipped, or not paid)."""
+    return _move_fulfilment(order_id, "requested", ("unfulfilled",))
 
 
 def mark_delivered_without_shipping(order_id: str) -> bool:
     """Mark a paid order with nothing to ship (gift cards only, their cards issued) fulfilled: its
     `fulfilment_status` becomes `shipped` with no shipment (so no ShipmentCreated, no "on its way"
     email). Idempotent: returns False when it was not paid and waiting (already done, or not paid)."""
-    try:
-        dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(order_key(order_id)),
-                    UpdateExpression="SET fulfilment_status = :shipped, version = version + :one",
-                    ConditionExpression="#status = :paid AND fulfilment_status IN (:unfulfilled, :requested)",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues=dynamo.values(shipped="shipped", one=1, paid="paid",
-                                                            unfulfilled="unfulfilled", requested="requested"))
-        return True
-    except ClientError as error:
-        if dynamo.error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
+    return _move_fulfilment(order_id, "shipped", ("unfulfilled", "requested"))
 
 
 def list_recent(status: str | None, limit: int, cursor: str | None) -> tuple[list[OrderRecord], str | None]:
