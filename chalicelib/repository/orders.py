@@ -279,15 +279,15 @@ def each_pending_created_before(cutoff: str, page: int = 100) -> Iterator[OrderR
 
 
 def _move_fulfilment(order_id: str, to: str, allowed: tuple[str, ...]) -> bool:
-    """Set a paid order's `fulfilment_status` to `to` if it is one of `allowed`; False when it was not."""
-    names = {f"from{i}": status for i, status in enumerate(allowed)}
-    among = ", ".join(f":{name}" for name in names)
+    """Set a paid order's `fulfilment_status` to `to` if it is one of `allowed` (statuses other than `to`);
+    False when it was not. Each status is its own placeholder (`:requested`)."""
+    among = ", ".join(f":{status}" for status in allowed)
     try:
         dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(order_key(order_id)),
-                    UpdateExpression="SET fulfilment_status = :to, version = version + :one",
+                    UpdateExpression=f"SET fulfilment_status = :{to}, version = version + :one",
                     ConditionExpression=f"#status = :paid AND fulfilment_status IN ({among})",
                     ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues=dynamo.values(to=to, one=1, paid="paid", **names))
+                    ExpressionAttributeValues=dynamo.values(one=1, paid="paid", **{s: s for s in (to, *allowed)}))
         return True
     except ClientError as error:
         if dynamo.error_code(error) == "ConditionalCheckFailedException":
