@@ -347,19 +347,20 @@ def orphan_sweep_key() -> dict:
 
 def orphan_sweep_position() -> dict | None:
     """Where the sweep of payments without an order stands (services/orphan_payments.py): `{start, end,
-    below, version}` (epoch seconds), or None before its first run."""
+    after, open, version}` (the pass's epoch seconds, the last payment id dealt with, whether the pass is
+    unfinished), or None before its first run."""
     item = dynamo.get(orphan_sweep_key())
-    return {name: item.get(name) for name in ("start", "end", "below", "version")} if item else None
+    return {name: item.get(name) for name in ("start", "end", "after", "open", "version")} if item else None
 
 
-def save_orphan_sweep_position(start: int, end: int, below: int | None, version: int) -> bool:
+def save_orphan_sweep_position(start: int, end: int, after: str | None, open_: bool, version: int) -> bool:
     """Record the sweep's position as `version` + 1, on the `version` read (0: none yet); False when another
-    run moved it meanwhile (this run's work is then redone by the next run, which is harmless)."""
+    run moved it meanwhile (what this run did is then looked at again by the next run, which is harmless)."""
     condition = "attribute_not_exists(PK)" if version == 0 else "version = :version"
     try:
         dynamo.call("put_item", TableName=dynamo.table(),
-                    Item=dynamo.to_item(orphan_sweep_key() | {"start": start, "end": end, "below": below,
-                                                              "version": version + 1}),
+                    Item=dynamo.to_item(orphan_sweep_key() | {"start": start, "end": end, "after": after,
+                                                              "open": open_, "version": version + 1}),
                     ConditionExpression=condition,
                     **({"ExpressionAttributeValues": dynamo.values(version=version)} if version else {}))
     except ClientError as error:

@@ -20,13 +20,13 @@ The hourly `sweep` lists the PaymentIntents created before now − ORPHAN_PAYMEN
   (`commerce-<stage>-payment-without-order`, infra/deploy.yaml) notifies the alarm topic: a person refunds
   it or makes the order by hand.
 
-Progress is one item (repository/orders.py `orphan_sweep_position`): a pass covers `[start, end)` and is
-done from `below` up (Stripe lists newest first). A run works down from `below` for at most MAX_PAGES
-pages and TIME_BUDGET_SECONDS, then records how far it got; the next run goes on from there, and once a
-pass is done the next one starts at its `end`. The first run looks FIRST_LOOKBACK back. So every
-PaymentIntent is looked at, whatever the backlog, and a run that stops (the budget, Stripe or DynamoDB
-unavailable, a timeout) is safe to repeat: a cancelled PaymentIntent is no longer unpaid, and the rest are
-looked at again.
+Progress is one item (repository/orders.py `orphan_sweep_position`): a pass covers the PaymentIntents
+created in `[start, end)`, `end` being the age limit when the pass began, and remembers the last one dealt
+with (`after`: Stripe's `starting_after` cursor). A run goes on from there for at most MAX_PAGES pages and
+TIME_BUDGET_SECONDS and records how far it got; once a pass is done the next one starts at its `end`. The
+first run looks FIRST_LOOKBACK back. So every PaymentIntent is looked at once whatever the backlog, and a
+run that stops (the budget, Stripe or DynamoDB unavailable, a timeout before it recorded its progress) is
+safe to repeat: a cancelled PaymentIntent is no longer unpaid, the rest are looked at again.
 """
 
 import logging
@@ -51,9 +51,9 @@ CANCELLATION_REASON = "abandoned"
 
 @dataclass
 class _Run:
+    after: str | None  # the last PaymentIntent dealt with
     counts: dict = field(default_factory=lambda: {"listed": 0, "cancelled": 0, "with_order": 0,
                                                   "succeeded_without_order": 0, "left": 0})
-    lowest: int | None = None  # the `created` of the oldest PaymentIntent dealt with so far
     stopped: str | None = None  # why the run stopped before the end of the pass
 
 
@@ -67,23 +67,18 @@ def sweep(now: datetime | None = None, max_pages: int = MAX_PAGES,
     horizon = int((now - timedelta(hours=config.settings().orphan_payment_age_hours)).timestamp())
     position = orders.orphan_sweep_position()
     version = position["version"] if position else 0
-    if position and position["below"] is not None:  # a pass a run left unfinished
-        start, end, below = position["start"], position["end"], position["below"]
+    if position and position["open"]:  # a pass a run left unfinished
+        start, end, after = position["start"], position["end"], position["after"]
     else:
         start = position["end"] if position else horizon - int(FIRST_LOOKBACK.total_seconds())
-        end = below = max(horizon, start)  # a longer ORPHAN_PAYMENT_AGE_HOURS never moves it back
-    run = _Run()
-    _work_down(run, start, below, max_pages, time.monotonic() + budget_seconds)
+        end, after = max(horizon, start), None  # a longer ORPHAN_PAYMENT_AGE_HOURS never moves it back
+    run = _Run(after)
+    if start < end:
+        _work(run, start, end, max_pages, time.monotonic() + budget_seconds)
     if run.stopped is None:
-        orders.save_orphan_sweep_position(end, end, None, version)
+        orders.save_orphan_sweep_position(end, end, None, False, version)
     else:
-        reached = below if run.lowest is None else run.lowest + 1  # that second's others may be unseen
-        if reached >= below and run.lowest is not None and run.stopped == "budget":
-            # A whole run's pages created within one second: step past it rather than repeat it for ever.
-            log.warning("orphan payments sweep: more than %d payments created at %d; the rest of that second "
-                        "is skipped", max_pages * PAGE, run.lowest)
-            reached = run.lowest
-        orders.save_orphan_sweep_position(start, end, reached, version)
+        orders.save_orphan_sweep_position(start, end, run.after, True, version)
     counts = run.counts
     log.info("orphan payments sweep of %s to %s: %d listed, %d cancelled, %d with an order, %d succeeded "
              "without an order, %d left; %s", clock.iso(datetime.fromtimestamp(start, UTC)),
@@ -95,37 +90,34 @@ def sweep(now: datetime | None = None, max_pages: int = MAX_PAGES,
     return counts | {"done": run.stopped is None}
 
 
-def _work_down(run: _Run, start: int, below: int, max_pages: int, deadline: float) -> None:
-    """Deal with the PaymentIntents created in `[start, below)`, newest first, page by page."""
+def _work(run: _Run, start: int, end: int, max_pages: int, deadline: float) -> None:
+    """Deal with the PaymentIntents created in `[start, end)` after `run.after`, page by page."""
     provider = payments.provider(checkout.PROVIDER)
-    cursor, pages = None, 0
-    while start < below:
+    pages = 0
+    while True:
         if pages >= max_pages or time.monotonic() > deadline:
             run.stopped = "budget"
             return
         try:
-            intents, more = provider.list_payments(start, below, PAGE, cursor)
+            intents, more = provider.list_payments(start, end, PAGE, run.after)
             pages += 1
             # Stripe filters by `created`; a listing that did not is filtered here.
-            intents = [i for i in intents if start <= i["created"] < below]
-            run.counts["listed"] += len(intents)
-            ours = [i for i in intents if (i["order_id"] or "").startswith("ord_")
+            mine = [i for i in intents if start <= i["created"] < end]
+            run.counts["listed"] += len(mine)
+            ours = [i for i in mine if (i["order_id"] or "").startswith("ord_")
                     and (i["status"] in UNPAID or i["status"] == "succeeded")]
             known = orders.existing([i["order_id"] for i in ours])
             candidates = {i["id"] for i in ours}
             for intent in intents:
                 if intent["id"] in candidates:
                     _deal_with(run, provider, intent, intent["order_id"] in known)
-                run.lowest = intent["created"]
+                run.after = intent["id"]
         except UpstreamUnavailable:
             log.warning("orphan payments sweep: Stripe or the table is unavailable; the next run goes on")
             run.stopped = "unavailable"
             return
         if not (more and intents):
             return
-        cursor = intents[-1]["id"]
-
-
 def _deal_with(run: _Run, provider, intent: dict, has_order: bool) -> None:
     if has_order:
         run.counts["with_order"] += 1
