@@ -31,6 +31,7 @@ from tests.conftest import ADMIN, make_product, ready_cart
 from tests.growth_support import at_fixture, scheduled  # noqa: F401
 from tests.orders_support import checked_out, use_localstripe
 from tests.stripe_support import SECRET_KEY, pay, running_localstripe
+from tests.test_least_privilege import allowed, recorder  # noqa: F401
 from tests.test_observability import emf
 
 AUTH = (SECRET_KEY, "")
@@ -188,3 +189,24 @@ def test_an_age_under_stripes_idempotency_window_is_refused(monkeypatch):
     assert config.settings().orphan_payment_age_hours == 48
     monkeypatch.delenv("ORPHAN_PAYMENT_AGE_HOURS")
     config.reset()
+
+
+def test_every_aws_call_of_the_sweep_is_allowed_by_its_functions_policy(api, at, recorder, monkeypatch):  # noqa: F811
+    """tests/test_least_privilege.py's check for this function: its calls against
+    .chalice/policy-orphan-payments.json, the Stripe key read from SSM as in a deployed stage."""
+    from tests.conftest import reset_clients
+
+    checked_out(api, {"TEE-M": 1})
+    orphan(api)
+    boto3.client("ssm").put_parameter(Name="/commerce/test/stripe-secret-key", Value=SECRET_KEY,
+                                      Type="SecureString")
+    monkeypatch.setenv("STRIPE_SECRET_KEY_PARAM", "/commerce/test/stripe-secret-key")
+    reset_clients()  # clients made before the recorder was installed would not be seen
+    at(clock.now() + timedelta(hours=26))
+    with recorder.function("sweep_orphan_payments"):
+        assert scheduled(api, "sweep_orphan_payments")["cancelled"] == 1
+    made = {call[:2] for call in recorder.calls}
+    assert {("sweep_orphan_payments", f"dynamodb:{action}") for action in ("GetItem", "BatchGetItem", "PutItem")} \
+        | {("sweep_orphan_payments", "ssm:GetParameter")} == made
+    denied = sorted({call for call in recorder.calls if not allowed(*call)})
+    assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
