@@ -118,6 +118,8 @@ def _work(run: _Run, start: int, end: int, max_pages: int, deadline: float) -> N
             return
         if not (more and intents):
             return
+
+
 def _deal_with(run: _Run, provider, intent: dict, has_order: bool) -> None:
     if has_order:
         run.counts["with_order"] += 1
