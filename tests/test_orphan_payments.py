@@ -108,14 +108,16 @@ def test_an_orphan_is_cancelled_once_past_the_window_and_nothing_else_is_touched
 
     at(start + timedelta(hours=24))  # all of them younger than 25 h: still within Stripe's idempotency window
     assert scheduled(api, "sweep_orphan_payments") == {
-        "listed": 0, "cancelled": 0, "with_order": 0, "succeeded_without_order": 0, "left": 0, "done": True}
+        "listed": 0, "cancelled": 0, "with_order": 0, "superseded": 0, "succeeded_without_order": 0, "left": 0,
+        "done": True}
     assert at_stripe(api.stripe, abandoned["id"])["status"] == "requires_payment_method"
 
     at(start + timedelta(hours=26))
     capfd.readouterr()
     with caplog.at_level(logging.INFO, logger="chalicelib.services.orphan_payments"):
         assert scheduled(api, "sweep_orphan_payments") == {
-            "listed": 3, "cancelled": 1, "with_order": 1, "succeeded_without_order": 1, "left": 0, "done": True}
+            "listed": 3, "cancelled": 1, "with_order": 1, "superseded": 0, "succeeded_without_order": 1, "left": 0,
+        "done": True}
     cancelled = at_stripe(api.stripe, abandoned["id"])
     assert (cancelled["status"], cancelled["cancellation_reason"]) == ("canceled", "abandoned")
     assert at_stripe(api.stripe, with_order)["status"] == "requires_payment_method"  # its order's expiry's
@@ -132,7 +134,8 @@ def test_an_orphan_is_cancelled_once_past_the_window_and_nothing_else_is_touched
     assert scheduled(api, "sweep_orphan_payments")["listed"] == 0
     at(start + timedelta(hours=27))
     assert scheduled(api, "sweep_orphan_payments") == {
-        "listed": 0, "cancelled": 0, "with_order": 0, "succeeded_without_order": 0, "left": 0, "done": True}
+        "listed": 0, "cancelled": 0, "with_order": 0, "superseded": 0, "succeeded_without_order": 0, "left": 0,
+        "done": True}
 
 
 def test_a_pass_done_again_cancels_nothing_twice(api, at):
@@ -144,7 +147,8 @@ def test_a_pass_done_again_cancels_nothing_twice(api, at):
     boto3.client("dynamodb").delete_item(TableName=config.settings().table_name,
                                          Key=dynamo.to_item({"PK": "SWEEP#orphan_payments", "SK": "SWEEP"}))
     assert orphan_payments.sweep(now=later) == {
-        "listed": 2, "cancelled": 0, "with_order": 1, "succeeded_without_order": 0, "left": 0, "done": True}
+        "listed": 2, "cancelled": 0, "with_order": 1, "superseded": 0, "succeeded_without_order": 0, "left": 0,
+        "done": True}
     assert at_stripe(api.stripe, abandoned["id"])["cancellation_reason"] == "abandoned"
 
 
@@ -167,7 +171,8 @@ def test_a_run_stopped_by_stripe_going_away_is_taken_up_where_it_stopped(api, mo
     monkeypatch.setenv("STRIPE_API_BASE", api.stripe)
     config.reset()
     assert orphan_payments.sweep(now=later) == {
-        "listed": 2, "cancelled": 2, "with_order": 0, "succeeded_without_order": 0, "left": 0, "done": True}
+        "listed": 2, "cancelled": 2, "with_order": 0, "superseded": 0, "succeeded_without_order": 0, "left": 0,
+        "done": True}
     assert {at_stripe(api.stripe, pi)["status"] for pi in made} == {"canceled"}
 
 
@@ -210,3 +215,20 @@ def test_every_aws_call_of_the_sweep_is_allowed_by_its_functions_policy(api, at,
         | {("sweep_orphan_payments", "ssm:GetParameter")} == made
     denied = sorted({call for call in recorder.calls if not allowed(*call)})
     assert not denied, "\n".join(f"{f}: {a} on {r}" for f, a, r in denied)
+
+
+def test_an_unpaid_intent_its_order_does_not_refer_to_is_cancelled_as_superseded(api, at):
+    """A checkout retried at another amount (a gift card spent meanwhile) creates a second PaymentIntent for the
+    same order id under another key and writes the order with it: the first is nobody's."""
+    placed = checked_out(api, {"TEE-M": 1})
+    order = placed["order"]
+    own = placed["payment"]["client_secret"].split("_secret_")[0]
+    first = stripe_provider.create_payment(order["id"], order["total"] + 500, order["currency"], order["email"],
+                                           idempotency_key=f"{order['id']}:{order['total'] + 500}"
+                                                           f"{order['currency']}:create-payment")
+    at(clock.now() + timedelta(hours=26))
+    assert scheduled(api, "sweep_orphan_payments") == {
+        "listed": 2, "cancelled": 1, "with_order": 1, "superseded": 1, "succeeded_without_order": 0, "left": 0,
+        "done": True}
+    assert at_stripe(api.stripe, first.payment_id)["status"] == "canceled"
+    assert at_stripe(api.stripe, own)["status"] == "requires_payment_method"  # the order's own: untouched

@@ -333,12 +333,15 @@ def list_by_company(company_id: str, limit: int, cursor: str | None) -> tuple[li
     return [OrderRecord.model_validate(item) for item in items], next_cursor
 
 
-def existing(order_ids: list[str]) -> set[str]:
-    """Which of `order_ids` are orders in the table (BatchGetItem of the keys alone, consistent)."""
+def payments_of(order_ids: list[str]) -> dict[str, set[str]]:
+    """Which of `order_ids` are orders in the table, each with the ids of the payments it refers to (its
+    PaymentIntent and the payment recorded as paid): BatchGetItem of those attributes alone, consistent."""
     if not order_ids:
-        return set()
-    items = dynamo.batch_get([order_key(i) for i in order_ids], projection="PK")
-    return {item["PK"].removeprefix("ORDER#") for item in items}
+        return {}
+    items = dynamo.batch_get([order_key(i) for i in order_ids], projection="PK, payment, paid_by")
+    return {item["PK"].removeprefix("ORDER#"): {p for p in ((item.get("payment") or {}).get("payment_id"),
+                                                          item.get("paid_by")) if p}
+            for item in items}
 
 
 def orphan_sweep_key() -> dict:

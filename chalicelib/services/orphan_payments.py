@@ -13,8 +13,11 @@ The hourly `sweep` lists the PaymentIntents created before now − ORPHAN_PAYMEN
 
 - still unpaid (requires_payment_method / requires_confirmation / requires_action) and whose order does
   not exist (one BatchGetItem of the page's order ids, keys only): cancelled, reason `abandoned`, with the
-  idempotency key `<payment id>:cancel-orphan`. One with an order is never touched: its order's own flows
-  handle it (the expiry cancels it, the webhook or the reconciliation marks the order paid).
+  idempotency key `<payment id>:cancel-orphan`. The same for one whose order was written with another
+  PaymentIntent (`superseded`: a checkout retried at another amount, after a gift card was spent meanwhile,
+  creates a second one under another key; nobody was ever handed the first's client secret). One its order
+  refers to (as its payment or as the payment recorded paid) is never touched: the order's own flows handle
+  it (the expiry cancels it, the webhook or the reconciliation marks the order paid).
 - succeeded without an order: money without an order. Never cancelled (it cannot be); logged as an error
   with its id and amount and counted in the `OrphanPaymentsSucceeded` metric, whose alarm
   (`commerce-<stage>-payment-without-order`, infra/deploy.yaml) notifies the alarm topic: a person refunds
@@ -52,7 +55,7 @@ CANCELLATION_REASON = "abandoned"
 @dataclass
 class _Run:
     after: str | None  # the last PaymentIntent dealt with
-    counts: dict = field(default_factory=lambda: {"listed": 0, "cancelled": 0, "with_order": 0,
+    counts: dict = field(default_factory=lambda: {"listed": 0, "cancelled": 0, "with_order": 0, "superseded": 0,
                                                   "succeeded_without_order": 0, "left": 0})
     stopped: str | None = None  # why the run stopped before the end of the pass
 
@@ -61,7 +64,8 @@ def sweep(now: datetime | None = None, max_pages: int = MAX_PAGES,
           budget_seconds: float = TIME_BUDGET_SECONDS) -> dict:
     """Cancel the backend's unpaid PaymentIntents older than ORPHAN_PAYMENT_AGE_HOURS that no order exists
     for, and report the succeeded ones without an order; at most `max_pages` pages and `budget_seconds` a
-    run. Returns the counts (`listed`, `cancelled`, `with_order`, `succeeded_without_order`, `left`: an
+    run. Returns the counts (`listed`, `cancelled`, of them `superseded`, `with_order`,
+    `succeeded_without_order`, `left`: an
     orphan still processing) and whether the pass is `done`."""
     now = now or clock.now()
     horizon = int((now - timedelta(hours=config.settings().orphan_payment_age_hours)).timestamp())
@@ -80,10 +84,10 @@ def sweep(now: datetime | None = None, max_pages: int = MAX_PAGES,
     else:
         orders.save_orphan_sweep_position(start, end, run.after, True, version)
     counts = run.counts
-    log.info("orphan payments sweep of %s to %s: %d listed, %d cancelled, %d with an order, %d succeeded "
-             "without an order, %d left; %s", clock.iso(datetime.fromtimestamp(start, UTC)),
+    log.info("orphan payments sweep of %s to %s: %d listed, %d cancelled (%d superseded), %d with an order, "
+             "%d succeeded without an order, %d left; %s", clock.iso(datetime.fromtimestamp(start, UTC)),
              clock.iso(datetime.fromtimestamp(end, UTC)), counts["listed"], counts["cancelled"],
-             counts["with_order"], counts["succeeded_without_order"], counts["left"],
+             counts["superseded"], counts["with_order"], counts["succeeded_without_order"], counts["left"],
              "done" if run.stopped is None else f"stopped ({run.stopped}), the next run goes on")
     if counts["succeeded_without_order"]:
         observability.metric("OrphanPaymentsSucceeded", counts["succeeded_without_order"])
@@ -106,11 +110,11 @@ def _work(run: _Run, start: int, end: int, max_pages: int, deadline: float) -> N
             run.counts["listed"] += len(mine)
             ours = [i for i in mine if (i["order_id"] or "").startswith("ord_")
                     and (i["status"] in UNPAID or i["status"] == "succeeded")]
-            known = orders.existing([i["order_id"] for i in ours])
+            known = orders.payments_of([i["order_id"] for i in ours])
             candidates = {i["id"] for i in ours}
             for intent in intents:
                 if intent["id"] in candidates:
-                    _deal_with(run, provider, intent, intent["order_id"] in known)
+                    _deal_with(run, provider, intent, known.get(intent["order_id"]))
                 run.after = intent["id"]
         except UpstreamUnavailable:
             log.warning("orphan payments sweep: Stripe or the table is unavailable; the next run goes on")
@@ -120,10 +124,13 @@ def _work(run: _Run, start: int, end: int, max_pages: int, deadline: float) -> N
             return
 
 
-def _deal_with(run: _Run, provider, intent: dict, has_order: bool) -> None:
-    if has_order:
+def _deal_with(run: _Run, provider, intent: dict, order_payments: set[str] | None) -> None:
+    """`order_payments`: the payment ids its order refers to; None when the order does not exist."""
+    if order_payments is not None and (intent["id"] in order_payments or intent["status"] not in UNPAID):
         run.counts["with_order"] += 1
         return
+    if order_payments is not None:  # unpaid, and its order was written with another PaymentIntent
+        run.counts["superseded"] += 1
     state = intent
     if intent["status"] in UNPAID:
         try:
