@@ -6,9 +6,10 @@ import math
 import time
 
 import boto3
+import pytest
 
 from tests.conftest import ADMIN
-from tests.customers_support import claims_of, forged, id_claims
+from tests.customers_support import PASSWORD, claims_of, forged, id_claims
 from tests.staff_support import as_staff, staff_token
 from tests.test_audit import stored_records
 from tests.test_staff_management import member, path
@@ -55,14 +56,24 @@ def test_a_disabled_users_tokens_are_refused_at_once_and_other_staff_keep_theirs
 
 
 def test_a_demoted_owners_old_token_is_refused_and_the_new_one_carries_the_new_role(client, groups, owner):
+    from botocore.exceptions import ClientError
+
     otto = as_staff(staff_token(groups, "owner", "otto@staff.example.com"))
     assert client.get("/admin/staff", headers=otto).status_code == 200
     username = member(client, "otto@staff.example.com", owner)["username"]
+    # Signed in by username, not email: moto's sign-out finds only the sessions opened with the username.
+    cognito = boto3.client("cognito-idp")
+    refresh = cognito.initiate_auth(ClientId=groups.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": username, "PASSWORD": PASSWORD})["AuthenticationResult"]["RefreshToken"]
 
     answer = client.put(f"{path(username)}/role", {"role": "support"}, headers=owner)
     assert answer.status_code == 200 and answer.data["roles"] == ["support"], answer.data
 
     assert refused(client.get("/admin/staff", headers=otto))  # owner-only
+    with pytest.raises(ClientError) as signed_out:  # AdminUserGlobalSignOut: no new token from the old session
+        cognito.initiate_auth(ClientId=groups.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                              AuthParameters={"REFRESH_TOKEN": refresh})
+    assert signed_out.value.response["Error"]["Code"] == "NotAuthorizedException"
     assert refused(client.get("/admin/orders", headers=otto))  # and any other route
     new = as_staff(groups.sign_in("otto@staff.example.com")["id"])
     assert claims_of(new["Authorization"].split()[1])["cognito:groups"] == ["support"]
