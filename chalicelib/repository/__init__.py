@@ -53,6 +53,9 @@ and each function it names exists.
 | orders, newest first           | GSI2: ORDERS, <created_at>#<id>                | orders.list_recent                 |
 | orders by status, newest first | GSI1: ORDERS#<status>, <created_at>#<id>       | orders.list_recent                 |
 | unpaid orders created before   | GSI1: ORDERS#pending_payment, SK < cutoff      | orders.each_pending_created_before |
+| which of these orders exist    | BatchGetItem ORDER#<id>/ORDER (PK only)        | orders.existing                    |
+| orphan payments sweep position | PK=SWEEP#orphan_payments, SK=SWEEP             | orders.orphan_sweep_position       |
+|                                | (conditional on its version)                   | orders.save_orphan_sweep_position  |
 | order of a cart                | CART#<id>: its `order_id`, then ORDER#<id>     | carts.get                          |
 |                                |                                                | orders.get                         |
 | a return by id                 | PK=RETURN#<id>, SK=RETURN                      | returns.get                        |

@@ -241,7 +241,11 @@ def settled(record: ReturnRecord, refund: ReturnRefund) -> Return:
 
 
 def refundable_worth(record: ReturnRecord, order) -> int:
-    """What the return's settled units are worth, at most what the order has left to refund."""
+    """What the return's settled units are worth, at most what the order has left to refund. Raises Conflict
+    while the order's invoice is open: what the company owes is not paid, so nothing can be given back yet."""
+    if order.payment_status == "invoiced":
+        number = f" {order.invoice.number}" if order.invoice else ""
+        raise Conflict(f"The order's invoice{number} is not paid yet: settle the return once it is paid.")
     return min(rules.value(order, rules.settled_units(record)), max(order_rules.refundable(order), 0))
 
 
