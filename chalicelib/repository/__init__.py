@@ -83,7 +83,12 @@ and each function it names exists.
 | audit record of an admin write | PK=AUDIT#<yyyy-mm>, SK=<at µs>Z#<aud id>, one  | audited.call                       |
 |                                | more item of the write's own transaction       |                                    |
 | audit record of a change made  | PutItem of the record alone, right after the   | audit.write_alone                  |
-| outside DynamoDB (staff users) | Cognito calls succeeded                        |                                    |
+| outside DynamoDB (staff users) | Cognito calls succeeded (one transaction with  |                                    |
+|                                | STAFF#<sub> when it revokes the user's tokens) |                                    |
+| staff tokens refused before    | PK=STAFF#<sub>, SK=TOKENS (consistent GetItem; | staff.tokens_not_before            |
+| (on each staff-token request)  | only admin requests made with a staff token)   |                                    |
+| refuse a staff user's tokens   | PK=STAFF#<sub>, SK=TOKENS (update, never back; | staff.revoke_tokens                |
+|                                | in the audit record's transaction)             |                                    |
 | audit log, newest first        | Query AUDIT#<month> per month, SK between days | audit.page                         |
 |                                | (filters: actor, resource prefix)              |                                    |
 | stream images as models        | the `SK` of the item says which model          | stream.change                      |
