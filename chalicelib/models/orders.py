@@ -313,22 +313,32 @@ StockMove = tuple[str, int, str, int | None]  # sku, quantity, kind, shard (None
 def stock_moves(order: OrderRecord, kind: str, wanted: dict[str, int] | None = None) -> list[StockMove]:
     """The stock moves (sku, quantity, kind, shard) of `wanted` (sku -> quantity; all the order's
     lines when None): "reserve", "release" or "ship". A sharded SKU moves on the shards the order
-    reserved from."""
+    reserved from, past what its shipments took from them already (each shipment takes the next units)."""
+    shipped = shipped_units(order)
     moves = []
     for sku, quantity in (quantities(order) if wanted is None else wanted).items():
         if sku in order.stock_shards:
-            moves += [(sku, part, kind, shard) for shard, part in spread(order.stock_shards[sku], quantity)]
+            moves += [(sku, part, kind, shard)
+                      for shard, part in spread(order.stock_shards[sku], quantity, shipped.get(sku, 0))]
         else:
             moves.append((sku, quantity, kind, None))
     return moves
 
 
+def shipped_units(order: OrderRecord) -> dict[str, int]:
+    """Quantity per SKU shipped so far."""
+    shipped: dict[str, int] = {}
+    for shipment in order.shipments:
+        for line in shipment.lines:
+            shipped[line.sku] = shipped.get(line.sku, 0) + line.quantity
+    return shipped
+
+
 def unshipped(order: OrderRecord) -> dict[str, int]:
     """Quantity per SKU still to ship."""
     left = quantities(order)
-    for shipment in order.shipments:
-        for line in shipment.lines:
-            left[line.sku] -= line.quantity
+    for sku, quantity in shipped_units(order).items():
+        left[sku] -= quantity
     return {sku: quantity for sku, quantity in left.items() if quantity > 0}
 
 

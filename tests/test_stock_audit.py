@@ -1,0 +1,67 @@
+"""Where the stock paths meet (models/stock.py, repository/orders.py, returns, imports, adjustments): sequences
+that must leave every SKU's on_hand, reserved and available right, checked against moto and localstripe with
+a test-only Scan (tests/reliability/support.assert_stock_adds_up)."""
+
+from datetime import timedelta
+
+from chalicelib import clock
+from tests.conftest import ADMIN, make_product
+from tests.orders_support import checked_out, post_event
+from tests.reliability.support import assert_stock_adds_up, table_items
+from tests.test_webhooks import paid_event
+
+
+def shards_of(sku: str) -> dict[int, dict]:
+    items = [i for i in table_items() if i["PK"] == f"SKU#{sku}"]
+    return {0 if i["SK"] == "SKU" else int(i["SK"].removeprefix("SHARD#")): i for i in items}
+
+
+def set_inventory(api, sku: str, **body) -> dict:
+    answer = api.put(f"/admin/inventory/{sku}", body, headers=ADMIN)
+    assert answer.status_code == 200, answer.data
+    return answer.data
+
+
+def ship(api, order_id: str, lines: dict[str, int] | None = None):
+    body = {"carrier": "dhl", "tracking_number": "JD0001"}
+    if lines:
+        body["lines"] = [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()]
+    return api.post(f"/admin/orders/{order_id}/shipments", body, headers=ADMIN)
+
+
+def pay(api, result: dict) -> None:
+    answer = post_event(api, paid_event(result))
+    assert answer.status_code == 200, answer.data
+
+
+def test_partial_shipments_of_an_order_reserved_over_several_shards_take_each_shards_share_once(shop):
+    """Defect: every shipment of an order reserved on several shards was taken from its first shard again
+    (models/stock.spread from the start of the recorded plan), so that shard's `reserved` fell below what the
+    orders still holding it reserved. An order placed before the SKU was sharded (held on the SKU item, its
+    moves conditioned on `reserved >= quantity`) could then be neither cancelled (409 for ever) nor expired
+    (the schedule raised StockShort)."""
+    from chalicelib.services import orders as order_service
+
+    make_product(shop, on_hand=10)
+    early = checked_out(shop, {"TEE-M": 2})["order"]  # held on the SKU item, before it is sharded
+    set_inventory(shop, "TEE-M", on_hand=10, shards=4)  # shard 0: 2 reserved + 2 free; shards 1-3: 2 free each
+    big = checked_out(shop, {"TEE-M": 4})  # no shard has 4: shards 0 and 1 give 2 each
+    pay(shop, big)
+    assert ship(shop, big["order"]["id"], {"TEE-M": 2}).status_code == 201
+    assert ship(shop, big["order"]["id"], {"TEE-M": 2}).status_code == 201
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 6, "reserved": 2, "available": 4}
+    levels = shards_of("TEE-M")
+    assert (levels[0]["reserved"], levels[1]["reserved"]) == (2, 0)  # each shard gave its share, once
+    # The early order's reservation is still on the SKU item: it expires and gives it back.
+    assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == 1
+    assert shop.get(f"/admin/orders/{early['id']}", headers=ADMIN).data["status"] == "cancelled"
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 6, "reserved": 0, "available": 6}
+
+
+def test_giving_back_part_by_part_continues_where_the_last_part_stopped():
+    from chalicelib.models.stock import spread
+
+    recorded = [(0, 2), (1, 2)]
+    assert spread(recorded, 2) == [(0, 2)]
+    assert spread(recorded, 2, taken=2) == [(1, 2)]
+    assert spread(recorded, 3, taken=1) == [(0, 1), (1, 2)]
