@@ -65,3 +65,32 @@ def test_giving_back_part_by_part_continues_where_the_last_part_stopped():
     assert spread(recorded, 2) == [(0, 2)]
     assert spread(recorded, 2, taken=2) == [(1, 2)]
     assert spread(recorded, 3, taken=1) == [(0, 1), (1, 2)]
+
+
+def late_payment(order: dict, event_id: str = "evt_late"):
+    from chalicelib import payments
+
+    return payments.PaymentEvent(id=event_id, kind="payment_succeeded", provider="stripe",
+                                 provider_type="payment_intent.succeeded", payment_id="pi_late", order_id=order["id"],
+                                 amount=order["total"], currency=order["currency"])
+
+
+def test_a_late_payment_for_an_order_placed_before_its_sku_was_sharded_re_reserves_on_the_shards(shop):
+    """Defect: a late payment re-reserved an order placed while its SKU was one item on the SKU item alone
+    (shard 0) once the SKU was sharded: with the stock spread over the shards, shard 0 was short and the
+    customer was refunded for goods that were there."""
+    from chalicelib.repository import orders
+    from chalicelib.services import orders as order_service
+
+    make_product(shop, on_hand=4)
+    order = checked_out(shop, {"TEE-M": 2})["order"]
+    assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == 1
+    set_inventory(shop, "TEE-M", on_hand=4, shards=4)  # 1 on each shard
+    assert order_service.apply_payment_event(late_payment(order)) == "applied"
+    stored = orders.get(order["id"])
+    assert (stored.status, stored.amount_refunded) == ("paid", 0)
+    assert sum(q for _, q in stored.stock_shards["TEE-M"]) == 2
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 4, "reserved": 2, "available": 2}
+    # and it ships from where it was reserved again
+    assert ship(shop, order["id"]).status_code == 201
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 2, "reserved": 0, "available": 2}
