@@ -5,9 +5,12 @@ a test-only Scan (tests/reliability/support.assert_stock_adds_up)."""
 from datetime import timedelta
 
 from chalicelib import clock
+from chalicelib.errors import CommerceError
+from chalicelib.models.orders import ShipmentLine
 from tests.conftest import ADMIN, make_product
 from tests.orders_support import checked_out, post_event
 from tests.reliability.support import assert_stock_adds_up, table_items
+from tests.reliability.test_races import race, racing  # noqa: F401 (the fixture)
 from tests.test_webhooks import paid_event
 
 
@@ -94,3 +97,60 @@ def test_a_late_payment_for_an_order_placed_before_its_sku_was_sharded_re_reserv
     # and it ships from where it was reserved again
     assert ship(shop, order["id"]).status_code == 201
     assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 2, "reserved": 0, "available": 2}
+
+
+def assert_held_on_the_sku_item(sku: str) -> None:
+    """The SKU item (shard 0) holds at least what the orders placed while the SKU was one item still reserve:
+    their moves are conditioned on its `reserved` alone."""
+    items = table_items()
+    held = 0
+    for order in (i for i in items if i["SK"] == "ORDER" and not i.get("stock_released")):
+        if sku in (order.get("stock_shards") or {}):
+            continue
+        held += sum(line["quantity"] for line in order["lines"] if line["sku"] == sku and not line.get("gift_card"))
+        held -= sum(line["quantity"] for s in order.get("shipments") or [] for line in s["lines"] if line["sku"] == sku)
+    item = next(i for i in items if i["PK"] == f"SKU#{sku}" and i["SK"] == "SKU")
+    assert item["reserved"] >= held, (item, held)
+
+
+def test_shipments_cancellations_and_shard_count_changes_raced_conserve_every_unit(racing):  # noqa: F811
+    """Orders reserved over several shards shipped in parts, others cancelled, while the shard count changes:
+    afterwards the sums are exact, and the orders placed before the SKU was sharded still expire."""
+    from chalicelib.repository import catalog
+    from chalicelib.services import orders as order_service
+
+    make_product(racing, sku_prefix="SALE", sizes=("ONE",), on_hand=40)
+    early = [checked_out(racing, {"SALE-ONE": 2})["order"]["id"] for i in range(2)]
+    set_inventory(racing, "SALE-ONE", on_hand=40, shards=4)  # 9 free on each shard
+    big = []
+    for _ in range(3):  # 10 each: no shard has them, two give them
+        result = checked_out(racing, {"SALE-ONE": 10})
+        pay(racing, result)
+        big.append(result["order"]["id"])
+    small = [checked_out(racing, {"SALE-ONE": 1 + i % 2})["order"]["id"]
+             for i in range(3)]
+
+    def act(job):
+        kind, value = job
+        if kind == "ship":
+            return order_service.ship(value, "dhl", "JD1", [ShipmentLine(sku="SALE-ONE", quantity=5)])
+        if kind == "cancel":
+            return order_service.cancel(value, None)
+        return catalog.set_stock("SALE-ONE", None, None, value)  # the shard count alone: on_hand as it is now
+
+    jobs = [("ship", o) for o in big for _ in range(2)] + [("cancel", o) for o in small] + \
+        [("shards", n) for n in (2, 6, 5, 3)]
+    outcomes = race(act, jobs)
+    errors = {o.code for _, o in outcomes if isinstance(o, CommerceError)}
+    assert errors <= {"invalid_state", "order_changed", "upstream_unavailable"}, outcomes
+    for order_id in big:  # what a racer gave up on, shipped now
+        left = order_service.get(order_id)
+        if left.fulfilment_status != "shipped":
+            assert ship(racing, order_id).status_code == 201
+    for order_id in small:
+        if order_service.get(order_id).status != "cancelled":
+            order_service.cancel(order_id, None)
+    assert assert_stock_adds_up()["SALE-ONE"] == {"on_hand": 10, "reserved": 4, "available": 6}
+    assert_held_on_the_sku_item("SALE-ONE")
+    assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == len(early)
+    assert assert_stock_adds_up()["SALE-ONE"] == {"on_hand": 10, "reserved": 0, "available": 10}
