@@ -154,3 +154,42 @@ def test_shipments_cancellations_and_shard_count_changes_raced_conserve_every_un
     assert_held_on_the_sku_item("SALE-ONE")
     assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == len(early)
     assert assert_stock_adds_up()["SALE-ONE"] == {"on_hand": 10, "reserved": 0, "available": 10}
+
+
+def test_a_variant_retired_and_deactivated_while_orders_hold_it_is_cancelled_shipped_and_restocked_right(shop):
+    """Retired by a product edit (sharded) and its product deactivated by a CSV import while orders hold it; then
+    one order cancelled, one shipped in two parts and returned with restock after the shard count changed: the
+    sums stay exact and the restock is in the ledger once."""
+    from tests.test_returns import admin, ask, line
+
+    product = make_product(shop, on_hand=10)
+    set_inventory(shop, "TEE-M", on_hand=10, shards=3)
+    kept = checked_out(shop, {"TEE-M": 4, "TEE-S": 1})
+    pay(shop, kept)
+    dropped = checked_out(shop, {"TEE-M": 2, "TEE-S": 2})
+    body = {"title": "T-shirt", "description": "Organic cotton.", "active": True,
+            "variants": [{"sku": "TEE-S", "title": "S", "price": 1999, "currency": "EUR", "on_hand": 10}]}
+    assert shop.put(f"/admin/products/{product['id']}", body, headers=ADMIN).status_code == 200  # TEE-M retired
+    text = ("product_id,product_title,description,active,sku,variant_title,price,currency,on_hand,low_stock_threshold\n"
+            f"{product['id']},T-shirt,Organic cotton.,false,TEE-S,S,1999,EUR,9,\n")
+    answer = shop.post("/admin/products/import", {"csv": text}, headers=ADMIN)  # the product is no longer sold
+    assert answer.status_code == 200, answer.data
+    assert {i["sku"]: i["active"] for i in table_items() if i["SK"] == "SKU"} == {"TEE-S": False, "TEE-M": False}
+    assert assert_stock_adds_up() == {"TEE-S": {"on_hand": 9, "reserved": 3, "available": 6},
+                                      "TEE-M": {"on_hand": 10, "reserved": 6, "available": 4}}
+    assert shop.post(f"/admin/orders/{dropped['order']['id']}/cancel", {}, headers=ADMIN).status_code == 200
+    assert ship(shop, kept["order"]["id"], {"TEE-M": 3}).status_code == 201
+    assert ship(shop, kept["order"]["id"]).status_code == 201
+    assert assert_stock_adds_up() == {"TEE-S": {"on_hand": 8, "reserved": 0, "available": 8},
+                                      "TEE-M": {"on_hand": 6, "reserved": 0, "available": 6}}
+    set_inventory(shop, "TEE-M", on_hand=6, shards=5)  # the return comes back to a SKU sharded otherwise
+    ret = ask(shop, kept, [line(quantity=2)]).data
+    assert admin(shop, ret["id"], "approve").status_code == 200
+    received = admin(shop, ret["id"], "receive", {"lines": [{"sku": "TEE-M", "quantity": 2, "restock": True}]})
+    assert received.status_code == 200, received.data
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 8, "reserved": 0, "available": 8}
+    ledger = shop.get("/admin/inventory/TEE-M/ledger", headers=ADMIN).data["data"]
+    assert [(e["before"]["on_hand"], e["after"]["on_hand"]) for e in ledger] == [(6, 8)]
+    assert admin(shop, ret["id"], "receive", {"lines": [{"sku": "TEE-M", "quantity": 2, "restock": True}]}
+                 ).status_code == 409
+    assert assert_stock_adds_up()["TEE-M"]["on_hand"] == 8
