@@ -193,3 +193,28 @@ def test_a_variant_retired_and_deactivated_while_orders_hold_it_is_cancelled_shi
     assert admin(shop, ret["id"], "receive", {"lines": [{"sku": "TEE-M", "quantity": 2, "restock": True}]}
                  ).status_code == 409
     assert assert_stock_adds_up()["TEE-M"]["on_hand"] == 8
+
+
+def test_an_exchange_order_on_a_sharded_sku_that_expires_unpaid_gives_its_stock_back_once(shop):
+    """An exchange order reserved like a checkout (on shards), left unpaid past the exchange window: its stock
+    goes back once, and the return's second exchange reserves again."""
+    from chalicelib.repository import orders
+    from chalicelib.services import orders as order_service
+    from tests.test_exchanges import PRICE, approved, settle
+
+    make_product(shop, on_hand=10, price=PRICE)
+    set_inventory(shop, "TEE-S", on_hand=10, shards=3)
+    _, ret = approved(shop, {"TEE-M": 1}, 1)
+    exchanged = settle(shop, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 5}])
+    assert exchanged.status_code == 200, exchanged.data
+    first = orders.get(exchanged.data["refund"]["order_id"])
+    assert first.status == "pending_payment" and sum(q for _, q in first.stock_shards["TEE-S"]) == 5
+    assert assert_stock_adds_up()["TEE-S"] == {"on_hand": 10, "reserved": 5, "available": 5}
+    later = first.created_at + timedelta(hours=72, seconds=1)
+    assert order_service.expire_unpaid(later) == 1
+    assert order_service.expire_unpaid(later) == 0
+    assert assert_stock_adds_up()["TEE-S"] == {"on_hand": 10, "reserved": 0, "available": 10}
+    again = settle(shop, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 2}])
+    assert again.status_code == 200, again.data
+    assert again.data["refund"]["order_id"] != first.id
+    assert assert_stock_adds_up()["TEE-S"] == {"on_hand": 10, "reserved": 2, "available": 8}
