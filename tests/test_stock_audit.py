@@ -218,3 +218,27 @@ def test_an_exchange_order_on_a_sharded_sku_that_expires_unpaid_gives_its_stock_
     assert again.status_code == 200, again.data
     assert again.data["refund"]["order_id"] != first.id
     assert assert_stock_adds_up()["TEE-S"] == {"on_hand": 10, "reserved": 2, "available": 8}
+
+
+def test_a_mixed_order_of_gift_cards_and_sharded_goods_expired_then_paid_late_moves_only_the_goods(shop):
+    """Gift-card lines hold no stock: expiry gives back, a late payment takes again and shipping takes away the
+    goods alone."""
+    from chalicelib.repository import orders
+    from chalicelib.services import orders as order_service
+    from tests.test_gift_card_lines import cart_with, checkout
+
+    body = {"title": "Gift card", "description": "", "active": True,
+            "variants": [{"sku": "GIFT-25", "title": "25 EUR", "price": 2500, "currency": "EUR", "gift_card": True}]}
+    assert shop.post("/admin/products", body, headers=ADMIN).status_code == 201
+    make_product(shop, on_hand=6)
+    set_inventory(shop, "TEE-M", on_hand=6, shards=3)
+    order = checkout(shop, cart_with(shop, 2, {"TEE-M": 3}))["order"]
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 6, "reserved": 3, "available": 3}
+    assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == 1
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 6, "reserved": 0, "available": 6}
+    assert order_service.apply_payment_event(late_payment(order)) == "applied"
+    assert orders.get(order["id"]).status == "paid"
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 6, "reserved": 3, "available": 3}
+    assert assert_stock_adds_up()["GIFT-25"] == {"on_hand": 0, "reserved": 0, "available": 0}
+    assert ship(shop, order["id"]).status_code == 201
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 3, "reserved": 0, "available": 3}
