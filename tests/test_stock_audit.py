@@ -242,3 +242,45 @@ def test_a_mixed_order_of_gift_cards_and_sharded_goods_expired_then_paid_late_mo
     assert assert_stock_adds_up()["GIFT-25"] == {"on_hand": 0, "reserved": 0, "available": 0}
     assert ship(shop, order["id"]).status_code == 201
     assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 3, "reserved": 0, "available": 3}
+
+
+def paid_elsewhere(localstripe: str, order: dict) -> str:
+    """A second PaymentIntent for the order (another tab), paid at localstripe after the expiry cancelled the
+    order's own: its id."""
+    import requests
+
+    late = requests.post(f"{localstripe}/v1/payment_intents", auth=("sk_test_commerce", ""), timeout=5,
+                         data={"amount": order["total"], "currency": "eur", "payment_method_types[]": "card",
+                               "metadata[order_id]": order["id"], "payment_method": "pm_card_visa",
+                               "confirm": "true"}).json()
+    assert late["status"] == "succeeded", late
+    return late["id"]
+
+
+def test_a_late_payment_for_a_variant_retired_meanwhile_is_refunded_not_re_reserved(shop, localstripe):
+    """Defect: a late payment re-reserved an expired order's goods with no condition but stock, so a variant the
+    shop had retired (or whose product it deactivated) meanwhile was sold again; checkout refuses it."""
+    from chalicelib.repository import orders
+    from chalicelib.services import orders as order_service
+    from tests.test_expiry_and_relay import refunds_of
+
+    product = make_product(shop, on_hand=10)
+    set_inventory(shop, "TEE-M", on_hand=10, shards=2)
+    retired = checked_out(shop, {"TEE-M": 1})["order"]
+    deactivated = checked_out(shop, {"TEE-S": 1})["order"]
+    assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == 2
+    body = {"title": "T-shirt", "description": "Organic cotton.", "active": True,
+            "variants": [{"sku": "TEE-S", "title": "S", "price": 1999, "currency": "EUR", "on_hand": 10}]}
+    assert shop.put(f"/admin/products/{product['id']}", body, headers=ADMIN).status_code == 200  # TEE-M retired
+    first = paid_elsewhere(localstripe, retired)
+    assert post_event(shop, paid_event({"order": retired}, payment_id=first)).status_code == 200
+    assert shop.put(f"/admin/products/{product['id']}", body | {"active": False},
+                    headers=ADMIN).status_code == 200  # the whole product is no longer sold
+    second = paid_elsewhere(localstripe, deactivated)
+    assert post_event(shop, paid_event({"order": deactivated}, payment_id=second)).status_code == 200
+    for order, payment_id in ((retired, first), (deactivated, second)):
+        stored = orders.get(order["id"])
+        assert (stored.status, stored.amount_refunded) == ("cancelled", order["total"])
+        assert refunds_of(localstripe, payment_id) == [order["total"]]
+    assert assert_stock_adds_up() == {"TEE-S": {"on_hand": 10, "reserved": 0, "available": 10},
+                                      "TEE-M": {"on_hand": 10, "reserved": 0, "available": 10}}
