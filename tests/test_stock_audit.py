@@ -284,3 +284,39 @@ def test_a_late_payment_for_a_variant_retired_meanwhile_is_refunded_not_re_reser
         assert refunds_of(localstripe, payment_id) == [order["total"]]
     assert assert_stock_adds_up() == {"TEE-S": {"on_hand": 10, "reserved": 0, "available": 10},
                                       "TEE-M": {"on_hand": 10, "reserved": 0, "available": 10}}
+
+
+def test_a_shard_count_change_racing_a_sale_start_leaves_every_shard_at_the_sale_price(shop):
+    """Defect: a change of the shard count wrote the prices it had read to the shards (kept and new), so a sale
+    that started between its read and its write was undone on them: their stock could no longer be reserved
+    (checkout conditions each shard on the SKU's price) while the SKU item showed it available. The shard
+    change is now conditioned on the SKU's price_version and read again."""
+    from chalicelib.repository import catalog, dynamo, prices
+
+    make_product(shop, on_hand=12)
+    set_inventory(shop, "TEE-M", on_hand=12, shards=2)
+    fired = []
+
+    def sale_starts_meanwhile(params, **kwargs):
+        actions = [next(iter(action.values())) for action in params["TransactItems"]]
+        if fired or not any((a.get("Key") or a.get("Item"))["SK"]["S"] == "SHARD#03" for a in actions):
+            return
+        fired.append(True)  # the transaction of the shard change (to 4), after its read: a sale starts first
+        record = catalog.get_skus(["TEE-M"])["TEE-M"]
+        prices.reprice(record, {"prices": {"EUR": 1499}, "price": 1499, "compare_at_prices": {"EUR": 1999}},
+                       clock.now(), "sale_start", "sale_test")
+
+    client = dynamo.client()
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", sale_starts_meanwhile,
+                                unique_id="stockaudit-sale")
+    try:
+        level = set_inventory(shop, "TEE-M", on_hand=12, shards=4)
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", unique_id="stockaudit-sale")
+    assert fired and level["shards"] == 4
+    assert {shard: item["prices"]["EUR"] for shard, item in shards_of("TEE-M").items()} == {0: 1499, 1: 1499,
+                                                                                             2: 1499, 3: 1499}
+    # every shard sells: 12 units in 4 checkouts of 3
+    for _ in range(4):
+        checked_out(shop, {"TEE-M": 3})
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 12, "reserved": 12, "available": 0}
