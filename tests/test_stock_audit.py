@@ -320,3 +320,42 @@ def test_a_shard_count_change_racing_a_sale_start_leaves_every_shard_at_the_sale
     for _ in range(4):
         checked_out(shop, {"TEE-M": 3})
     assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 12, "reserved": 12, "available": 0}
+
+
+def test_a_late_payment_whose_shard_goes_between_its_read_and_its_write_is_re_reserved_not_refunded(
+        shop, localstripe, monkeypatch):
+    """Defect: a late payment planned its re-reservation on the shards as read; when a change of the shard
+    count removed that shard before the write, the reservation failed and the payment was refunded though the
+    SKU had the stock. A failed re-reservation now refunds only when the SKU is short (read again)."""
+    from types import SimpleNamespace
+
+    from chalicelib.models import stock
+    from chalicelib.repository import catalog, dynamo, orders
+    from chalicelib.services import orders as order_service
+
+    make_product(shop, on_hand=8)
+    set_inventory(shop, "TEE-M", on_hand=8, shards=4)
+    monkeypatch.setattr(stock, "random", SimpleNamespace(choice=lambda shards: shards[-1]))  # the last shard
+    order = checked_out(shop, {"TEE-M": 2})["order"]
+    assert order_service.expire_unpaid(now=clock.now() + timedelta(minutes=31)) == 1
+    fired = []
+
+    def shards_fold_meanwhile(params, **kwargs):
+        actions = [next(iter(action.values())) for action in params["TransactItems"]]
+        if fired or not any(a.get("Key", {}).get("SK", {}).get("S", "").startswith("SHARD#") for a in actions):
+            return
+        fired.append(True)  # the late payment's write, planned on a shard: the shop folds the shards first
+        catalog.set_stock("TEE-M", 8, None, 1)
+
+    client = dynamo.client()
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", shards_fold_meanwhile,
+                                unique_id="stockaudit-fold")
+    try:
+        payment_id = paid_elsewhere(localstripe, order)
+        assert post_event(shop, paid_event({"order": order}, payment_id=payment_id)).status_code == 200
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", unique_id="stockaudit-fold")
+    assert fired
+    stored = orders.get(order["id"])
+    assert (stored.status, stored.amount_refunded, stored.stock_shards) == ("paid", 0, {"TEE-M": [(0, 2)]})
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 8, "reserved": 2, "available": 6}

@@ -150,8 +150,12 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
                         give_back_discount=transition.release_stock and order.holds_discount_use)
         except DuplicateEvent:
             return "duplicate"
-        except StockShort:
-            stock_available = False  # the goods went to someone else: refund instead
+        except StockShort as short:
+            # The goods went to someone else (refund instead), unless the SKU still has them and only the
+            # shard planned on moved meanwhile (a change of the shard count): plan again.
+            variant = catalog.get_skus([short.sku]).get(short.sku)
+            if variant is None or not variant.active or variant.available < rules.quantities(after).get(short.sku, 0):
+                stock_available = False
             raise
         if after.status == "paid" and order.status != "paid":
             observability.metric("OrdersPaid", currency=after.currency)
