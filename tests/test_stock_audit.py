@@ -359,3 +359,31 @@ def test_a_late_payment_whose_shard_goes_between_its_read_and_its_write_is_re_re
     stored = orders.get(order["id"])
     assert (stored.status, stored.amount_refunded, stored.stock_shards) == ("paid", 0, {"TEE-M": [(0, 2)]})
     assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 8, "reserved": 2, "available": 6}
+
+
+def test_no_import_edit_count_or_adjustment_sets_on_hand_below_what_orders_reserved(shop):
+    """Every way of setting on_hand refuses to go below what orders hold (sharded or not), changes nothing and
+    writes no ledger entry."""
+    product = make_product(shop, on_hand=10)
+    set_inventory(shop, "TEE-M", on_hand=10, shards=3)
+    checked_out(shop, {"TEE-M": 6, "TEE-S": 4})
+    before = assert_stock_adds_up()
+    header = ("product_id,product_title,description,active,sku,variant_title,price,currency,on_hand,"
+              "low_stock_threshold\n")
+    for sku, on_hand in (("TEE-M", 5), ("TEE-S", 3)):
+        rows = {"TEE-S": 10, "TEE-M": 10} | {sku: on_hand}
+        text = header + "".join(f"{product['id']},T-shirt,Organic cotton.,true,{s},{s[-1]},1999,EUR,{q},\n"
+                                for s, q in rows.items())
+        answer = shop.post("/admin/products/import", {"csv": text}, headers=ADMIN)
+        assert answer.status_code == 400 and [(e["column"], e["message"][:1]) for e in answer.data["error"]["rows"]] \
+            == [("on_hand", str(before[sku]["reserved"]))], answer.data
+        body = {"title": "T-shirt", "description": "Organic cotton.", "active": True,
+                "variants": [{"sku": s, "title": s[-1], "price": 1999, "currency": "EUR", "on_hand": q}
+                             for s, q in rows.items()]}
+        assert shop.put(f"/admin/products/{product['id']}", body, headers=ADMIN).status_code == 409
+        assert shop.put(f"/admin/inventory/{sku}", {"on_hand": on_hand}, headers=ADMIN).status_code == 409
+    for adjustment in ({"on_hand": 3}, {"delta": -7}):
+        answer = shop.post("/admin/inventory/TEE-S/adjustments", adjustment | {"reason": "count"}, headers=ADMIN)
+        assert answer.status_code == 409, answer.data
+    assert assert_stock_adds_up() == before
+    assert shop.get("/admin/inventory/TEE-S/ledger", headers=ADMIN).data["data"] == []
