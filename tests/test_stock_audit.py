@@ -387,3 +387,22 @@ def test_no_import_edit_count_or_adjustment_sets_on_hand_below_what_orders_reser
         assert answer.status_code == 409, answer.data
     assert assert_stock_adds_up() == before
     assert shop.get("/admin/inventory/TEE-S/ledger", headers=ADMIN).data["data"] == []
+
+
+def test_a_late_payment_for_an_unpaid_order_the_shop_cancelled_is_refunded_not_re_reserved(shop, localstripe):
+    """Defect: a payment arriving for an unpaid order the shop had cancelled (its PaymentIntent is left open)
+    re-reserved its stock and marked it paid, undoing the shop's decision; only an order cancelled for want of
+    payment (expired, or its payment cancelled) is taken up again by a late payment."""
+    from chalicelib.repository import orders
+    from tests.test_expiry_and_relay import refunds_of
+
+    make_product(shop, on_hand=10)
+    order = checked_out(shop, {"TEE-M": 2})["order"]
+    assert shop.post(f"/admin/orders/{order['id']}/cancel", {"reason": "suspected fraud"},
+                     headers=ADMIN).status_code == 200
+    payment_id = paid_elsewhere(localstripe, order)
+    assert post_event(shop, paid_event({"order": order}, payment_id=payment_id)).status_code == 200
+    stored = orders.get(order["id"])
+    assert (stored.status, stored.amount_refunded) == ("cancelled", order["total"])
+    assert refunds_of(localstripe, payment_id) == [order["total"]]
+    assert assert_stock_adds_up()["TEE-M"] == {"on_hand": 10, "reserved": 0, "available": 10}

@@ -183,6 +183,11 @@ Order = create_model(
 Order.__doc__ = "An order as the storefront and the shop see it (never its token)."
 
 
+# Why an order was cancelled for want of payment (not by the shop): a late payment may take it up again.
+EXPIRED = "not paid before the deadline"
+PAYMENT_CANCELLED = "payment cancelled"
+
+
 @dataclass(frozen=True)
 class Transition:
     """What applying an event does: the new order, and whether stock must move with it."""
@@ -232,8 +237,10 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
                 "review_reason": f"Payment of {amount} {currency} does not match the amount due "
                                  f"{order.due} {order.currency}."}))
         if order.status == "cancelled" and order.stock_released:
-            # Balances it spent went back when it was cancelled: the payment alone no longer covers it.
-            if matches and stock_available and not order.balances_returned:
+            # Balances it spent went back when it was cancelled: the payment alone no longer covers it. An
+            # order the shop cancelled stays cancelled.
+            if (matches and stock_available and not order.balances_returned
+                    and order.cancel_reason in (EXPIRED, PAYMENT_CANCELLED)):
                 return Transition(order.model_copy(update=paid | {"status": "paid", "stock_released": False,
                                                                   "cancelled_at": None, "cancel_reason": None}),
                                   reserve_stock=True)
@@ -250,7 +257,7 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
     if kind == "payment_canceled":
         if order.status == "pending_payment":
             return Transition(order.model_copy(update={
-                "status": "cancelled", "cancelled_at": now, "cancel_reason": "payment cancelled",
+                "status": "cancelled", "cancelled_at": now, "cancel_reason": PAYMENT_CANCELLED,
                 "stock_released": True}), release_stock=True)
         return None
     if kind == "refunded":
@@ -287,7 +294,7 @@ def expire(order: OrderRecord, now: datetime) -> Transition | None:
     if order.status != "pending_payment" or order.payment_deadline > now:
         return None
     return Transition(order.model_copy(update={"status": "cancelled", "cancelled_at": now,
-                                               "cancel_reason": "not paid before the deadline",
+                                               "cancel_reason": EXPIRED,
                                                "stock_released": True}), release_stock=True)
 
 
