@@ -1,0 +1,604 @@
+"""Every operation of openapi.json answers hostile input with a 4xx error envelope and changes nothing.
+
+One seeded world (in-process moto, localstripe, a Cognito pool; built once for the module) holds a real
+object behind every path id: a product, an open cart with a line and a gift card, a paid order partly
+shipped with a return asked, a customer with an address, a company with buyers, a quote, a purchase
+request, an invoice, a price list, a discount, a gift card, a category, a collection, a sale, a staff user.
+Each operation is called as the role that may call it (the owner's staff token on admin routes, the
+customer's or the company approver's token on theirs, the order token on an order's) with:
+
+a) a body that is not JSON; b) a JSON array, or a string, instead of an object;
+c) from a valid body (checked against the document's schema), one field at a time: a required field
+   missing, a wrong type, null where the schema allows none, a negative or huge (10**30) integer, a
+   string past its maxLength and one of 100k characters (the 413), an unknown enum value; one level of
+   nesting deep (`lines.0.quantity`, `shipping_address.country`);
+d) an unknown id in each path parameter; e) query parameters of the wrong form where the operation has them.
+
+Each must answer a 4xx with `{"error": {"code", "message"}}`; for (a) to (d) the table (a Scan of moto,
+test-only) and, on the staff and buyer routes, the Cognito pool are the same before and after. No refused
+request writes anything on purpose (audit records are written for successful admin writes only), so nothing
+is ignored in the comparison. A few values are "hostile but maybe valid" (a 3,000-character string where the
+schema sets no maxLength): those must not be a 5xx, and what they change is put back for the next case.
+The webhooks get every body correctly signed, so the parsing behind the signature is what is tested.
+"""
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from tests.b2b_support import BILLING, accept_invitation
+from tests.conftest import ADDRESS, Api, build_world, product_body, reset_clients
+from tests.customers_support import UNSUBSCRIBE_SECRET, bearer, create_pool
+from tests.orders_support import post_event, stripe_signature
+from tests.stripe_support import WEBHOOK_SECRET, configure_stripe
+from tests.test_webhooks import paid_event
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = json.loads((ROOT / "openapi.json").read_text())
+SCHEMAS = SPEC["components"]["schemas"]
+BANK_SECRET = "bank-sweep-secret"  # noqa: S105 - a test secret
+HUGE = 10**30
+LONG = "x" * 100_000  # past the 64 KiB body limit: a 413
+UNKNOWN = {"product_id": "prod_unknown0000000000000000", "cart_id": "cart_0123456789abcdef0123456789abcdef",
+           "order_id": "ord_0123456789abcdef0123456789abcdef", "return_id": "ret_unknown000000000000",
+           "customer_id": "cus_unknown000000000000", "address_id": "adr_unknown000000000000",
+           "company_id": "co_unknown000000000000", "gift_card_id": "gc_unknown000000000000",
+           "invoice_id": "inv_unknown000000000000", "price_list_id": "pl_unknown000000000000",
+           "quote_id": "quo_unknown000000000000", "request_id": "pr_unknown000000000000",
+           "segment_id": "nosuchsegment", "slug": "no-such-slug", "sku": "NO-SUCH-SKU", "code": "NOSUCHCODE",
+           "last4": "0000", "username": "no-such-user"}
+
+# Operations with no input but the caller's credentials (no path id, no query, no body): nothing to send wrong.
+# Authentication is tests/test_permissions.py's and tests/test_customer_security.py's job.
+SKIPPED = {
+    ("GET", "/openapi.json"): "the document itself: no input",
+    ("GET", "/feeds/google.xml"): "a feed: no input",
+    ("GET", "/feeds/meta.csv"): "a feed: no input",
+    ("GET", "/categories"): "the category tree: no input",
+    ("GET", "/me"): "no input but the token",
+    ("GET", "/me/addresses"): "no input but the token",
+    ("GET", "/me/export"): "no input but the token",
+    ("DELETE", "/me"): "no input but the token (and erases the account the other cases use)",
+    ("GET", "/company"): "no input but the token",
+    ("GET", "/admin/segments"): "no input but the token",
+    ("GET", "/admin/staff"): "no input but the token",
+    ("GET", "/admin/products/export"): "no input but the token",
+}
+# Integer fields where a negative value is valid by contract (the schema's minimum says how far).
+NEGATIVE_ALLOWED = {("CreditChange", "amount"), ("AdjustmentIn", "delta")}
+
+
+# --- the seeded world ------------------------------------------------------------------------------
+
+
+def _ok(answer, status=(200, 201, 202)):
+    assert answer.status_code in ((status,) if isinstance(status, int) else status), answer.data
+    return answer.data
+
+
+@pytest.fixture(scope="module")
+def world(localstripe):
+    with mock_aws(), pytest.MonkeyPatch.context() as env:
+        build_world()
+        pool = create_pool()
+        import requests
+
+        jwks = requests.get(f"{pool.issuer}/.well-known/jwks.json", timeout=5).text
+        jwks_path = ROOT / ".pytest_cache" / f"jwks-sweep-{pool.pool_id}.json"
+        jwks_path.parent.mkdir(exist_ok=True)
+        jwks_path.write_text(jwks)
+        env.setenv("COGNITO_USER_POOL_ID", pool.pool_id)
+        env.setenv("COGNITO_CLIENT_ID", pool.client_id)
+        env.setenv("COGNITO_JWKS_URL", jwks_path.as_uri())
+        env.setenv("UNSUBSCRIBE_SECRET", UNSUBSCRIBE_SECRET)
+        env.setenv("BANK_WEBHOOK_SECRET", BANK_SECRET)
+        configure_stripe(env, localstripe)
+        from chalicelib import accounts
+
+        accounts.reset()
+        from app import app
+
+        with Client(app, stage_name="test") as test_client:
+            yield _seed(Api(test_client), pool)
+        accounts.reset()
+        jwks_path.unlink(missing_ok=True)
+    reset_clients()
+
+
+def _seed(api: Api, pool) -> dict:
+    cognito = boto3.client("cognito-idp")
+    cognito.create_group(UserPoolId=pool.pool_id, GroupName="owner")
+    cognito.create_group(UserPoolId=pool.pool_id, GroupName="support")
+    pool.sign_up("owner@staff.example.com")
+    cognito.admin_add_user_to_group(UserPoolId=pool.pool_id, Username="owner@staff.example.com", GroupName="owner")
+    owner = bearer(pool.sign_in("owner@staff.example.com")["id"]) | {"Content-Type": "application/json"}
+
+    product = _ok(api.post("/admin/products", {**product_body(on_hand=100), "categories": []}, headers=owner))
+    _ok(api.post("/admin/categories", {"slug": "tees", "title": "Tees"}, headers=owner))
+    _ok(api.post("/admin/collections", {"slug": "summer", "title": "Summer", "product_ids": [product["id"]]},
+                 headers=owner))
+    _ok(api.post("/admin/discounts", {"code": "SAVE10", "kind": "percent", "value": 10}, headers=owner))
+    gift = _ok(api.post("/admin/gift-cards", {"currency": "EUR", "amount": 500}, headers=owner))
+    _ok(api.post("/admin/sales", {"name": "Later", "starts_at": "2099-01-01T00:00:00Z",
+                                  "ends_at": "2099-02-01T00:00:00Z", "kind": "percent", "value": 10,
+                                  "skus": ["TEE-S"]}, headers=owner))
+
+    # A customer with an address; a guest cart with a line, a gift card applied, ready to check out.
+    customer = bearer(pool.sign_up("eve@example.com")["id"])
+    me = _ok(api.get("/me", headers=customer))
+    address = _ok(api.post("/me/addresses", ADDRESS, headers=customer))
+    cart = _ok(api.post("/carts", {}))
+    _ok(api.post(f"/carts/{cart['id']}/lines", {"sku": "TEE-M", "quantity": 1}))
+    _ok(api.patch(f"/carts/{cart['id']}", {"email": "ada@example.com", "shipping_address": ADDRESS,
+                                           "shipping_method": "standard"}))
+    _ok(api.post(f"/carts/{cart['id']}/gift-cards", {"code": gift["code"]}))
+
+    # A paid order, its T-shirts M shipped, one of them asked back.
+    placed = _ready_checkout(api, {"TEE-M": 2, "TEE-S": 1})
+    order_id = placed["order"]["id"]
+    assert post_event(api, paid_event(placed, payment_id="pi_sweep")).status_code == 200
+    _ok(api.post(f"/admin/orders/{order_id}/shipments", {"carrier": "dhl", "tracking_number": "JD1",
+                                                         "lines": [{"sku": "TEE-M", "quantity": 2}]}, headers=owner))
+    token = {"X-Order-Token": placed["order_token"]}
+    _ok(api.post(f"/orders/{order_id}/messages", {"body": "Where is the rest?"}, headers=token))
+    returned = _ok(api.post(f"/orders/{order_id}/returns",
+                            {"lines": [{"sku": "TEE-M", "quantity": 1, "reason": "size_or_fit"}]}, headers=token))
+
+    # A company with terms: an approver (with a quote asked on her cart), a buyer with a spending limit (a
+    # purchase request pending) and one who checked out by invoice.
+    company = _ok(api.post("/admin/companies", {"name": "Acme GmbH", "billing_address": BILLING,
+                                                "payment_terms_days": 30, "credit_limit": {"EUR": 1_000_000}},
+                           headers=owner))
+    buyers = {}
+    for email, role, limit in (("ada@acme.example", "approver", None), ("bob@acme.example", "buyer", {"EUR": 100}),
+                               ("cy@acme.example", "buyer", None)):
+        body = {"email": email, "role": role} | ({"spending_limit": limit} if limit else {})
+        _ok(api.post(f"/admin/companies/{company['id']}/buyers", body, headers=owner))
+        buyers[email] = bearer(accept_invitation(pool, email)["id"])
+    ada, bob, cy = buyers.values()
+    quote_cart = _account_cart(api, ada, {"TEE-M": 3})
+    quote = _ok(api.post(f"/carts/{quote_cart}/quote", {"message": "A better price?"}, headers=ada))
+    request = _ok(api.post(f"/carts/{_account_cart(api, bob, {'TEE-M': 2})}/checkout", {}, headers=bob), 202)
+    invoiced = _ok(api.post(f"/carts/{_account_cart(api, cy, {'TEE-S': 1})}/checkout",
+                            {"payment_method": "invoice"}, headers=cy))
+    price_list = _ok(api.post("/admin/price-lists", {"name": "Acme", "currency": "EUR", "companies": [company["id"]],
+                                                     "prices": [{"sku": "TEE-M", "tiers": [{"min_quantity": 1,
+                                                                                            "price": 1500}]}]},
+                              headers=owner))
+    support = _ok(api.post("/admin/staff", {"email": "sam@staff.example.com", "role": "support"}, headers=owner))
+    from chalicelib import unsubscribe
+
+    return {"api": api, "pool": pool, "owner": owner, "customer": customer, "approver": ada,
+            "order_token": token, "unsubscribe_token": unsubscribe.unsubscribe_link(me["id"]).split("token=")[1],
+            "ids": {"product_id": product["id"], "cart_id": cart["id"], "quote_cart_id": quote_cart,
+                    "order_id": order_id, "return_id": returned["id"], "customer_id": me["id"],
+                    "address_id": address["id"], "company_id": company["id"], "gift_card_id": gift["id"],
+                    "gift_card_code": gift["code"], "last4": gift["last4"], "invoice_id": invoiced["order"]["invoice"]["id"],
+                    "price_list_id": price_list["id"], "quote_id": quote["id"],
+                    "request_id": request["purchase_request"]["id"], "segment_id": "new", "slug": "tees",
+                    "collection_slug": "summer", "sku": "TEE-M", "code": "SAVE10", "username": support["username"]}}
+
+
+def _ready_checkout(api, lines) -> dict:
+    cart = _ok(api.post("/carts", {}))
+    for sku, quantity in lines.items():
+        _ok(api.post(f"/carts/{cart['id']}/lines", {"sku": sku, "quantity": quantity}))
+    _ok(api.patch(f"/carts/{cart['id']}", {"email": "ada@example.com", "shipping_address": ADDRESS,
+                                           "shipping_method": "standard"}))
+    return _ok(api.post(f"/carts/{cart['id']}/checkout", {}), 201)
+
+
+def _account_cart(api, headers, lines) -> str:
+    cart = _ok(api.post("/carts", {"currency": "EUR"}))
+    _ok(api.post("/me/carts", {"cart_id": cart["id"]}, headers=headers))
+    for sku, quantity in lines.items():
+        _ok(api.post(f"/carts/{cart['id']}/lines", {"sku": sku, "quantity": quantity}))
+    _ok(api.patch(f"/carts/{cart['id']}", {"shipping_address": ADDRESS, "shipping_method": "standard"}))
+    return cart["id"]
+
+
+# --- a valid body for each operation that takes one (`ids` are the world's) -------------------------
+
+IN_A_WEEK = "2099-01-08T00:00:00Z"
+BODIES = {
+    ("POST", "/admin/categories"): lambda ids: {"slug": "hats", "title": "Hats", "parent": "tees"},
+    ("POST", "/admin/collections"): lambda ids: {"slug": "winter", "title": "Winter", "product_ids": [ids["product_id"]]},
+    ("POST", "/admin/companies"): lambda ids: {"name": "Beta SA", "billing_address": BILLING, "vat_id": "FR12345678901",
+                                               "payment_terms_days": 30, "credit_limit": {"EUR": 5000}},
+    ("PATCH", "/admin/companies/{company_id}"): lambda ids: {"name": "Acme AG", "payment_terms_days": 14,
+                                                            "credit_limit": {"EUR": 2000}, "billing_address": BILLING},
+    ("POST", "/admin/companies/{company_id}/buyers"): lambda ids: {"email": "dan@acme.example", "role": "buyer",
+                                                                  "spending_limit": {"EUR": 1000}},
+    ("PATCH", "/admin/customers/{customer_id}"): lambda ids: {"tags": ["vip"], "note": "Prefers DHL."},
+    ("POST", "/admin/customers/{customer_id}/credit"): lambda ids: {"currency": "EUR", "amount": 500,
+                                                                   "reason": "Goodwill"},
+    ("POST", "/admin/discounts"): lambda ids: {"code": "NEW20", "kind": "fixed", "value": 200, "currency": "EUR",
+                                               "min_subtotal": 1000, "usage_limit": 10, "per_customer_limit": 1,
+                                               "starts_at": "2099-01-01T00:00:00Z", "ends_at": IN_A_WEEK},
+    ("POST", "/admin/gift-cards"): lambda ids: {"currency": "EUR", "amount": 2500, "recipient_email": "gus@example.com",
+                                                "message": "Enjoy", "expires_at": IN_A_WEEK},
+    ("PUT", "/admin/inventory/{sku}"): lambda ids: {"on_hand": 120, "low_stock_threshold": 5, "shards": 1},
+    ("POST", "/admin/inventory/{sku}/adjustments"): lambda ids: {"delta": 5, "reason": "Received"},
+    ("POST", "/admin/orders/{order_id}/cancel"): lambda ids: {"reason": "Customer asked"},
+    ("POST", "/admin/orders/{order_id}/messages"): lambda ids: {"body": "On its way.", "internal": False},
+    ("POST", "/admin/orders/{order_id}/messages/close"): lambda ids: {},
+    ("POST", "/admin/orders/{order_id}/refunds"): lambda ids: {"amount": 100, "reason": "Late"},
+    ("POST", "/admin/orders/{order_id}/shipments"): lambda ids: {"carrier": "dhl", "tracking_number": "JD2",
+                                                                "lines": [{"sku": "TEE-S", "quantity": 1}]},
+    ("POST", "/admin/price-lists"): lambda ids: {"name": "Beta", "currency": "EUR", "companies": [ids["company_id"]],
+                                                 "customer_groups": ["vip"],
+                                                 "prices": [{"sku": "TEE-S", "tiers": [{"min_quantity": 1,
+                                                                                        "price": 1500}]}]},
+    ("PUT", "/admin/price-lists/{price_list_id}"): lambda ids: {"name": "Acme", "currency": "EUR",
+                                                               "companies": [ids["company_id"]],
+                                                               "prices": [{"sku": "TEE-M", "tiers": [
+                                                                   {"min_quantity": 1, "price": 1400}]}]},
+    ("POST", "/admin/price-lists/{price_list_id}/import"): lambda ids: {"csv": "sku,min_quantity,price\nTEE-S,1,1300\n"},
+    ("POST", "/admin/products"): lambda ids: {**product_body("CAP", sizes=("ONE",)), "tags": ["hat"],
+                                              "categories": ["tees"]},
+    ("POST", "/admin/products/import"): lambda ids: {"csv": "sku,title,price,currency,on_hand\nMUG-1,Mug,900,EUR,5\n"},
+    ("PUT", "/admin/products/{product_id}"): lambda ids: {**product_body(on_hand=100), "tags": ["tee"]},
+    ("POST", "/admin/products/{product_id}/images"): lambda ids: {"alt": "Front", "content_type": "image/png"},
+    ("POST", "/admin/quotes/{quote_id}/answer"): lambda ids: {"lines": [{"sku": "TEE-M", "unit_price": 1700}],
+                                                             "expires_at": IN_A_WEEK},
+    ("POST", "/admin/returns/{return_id}/approve"): lambda ids: {"message": "Send it back."},
+    ("POST", "/admin/returns/{return_id}/reject"): lambda ids: {"message": "Worn."},
+    ("POST", "/admin/returns/{return_id}/receive"): lambda ids: {"lines": [{"sku": "TEE-M", "quantity": 1,
+                                                                           "restock": True}]},
+    ("POST", "/admin/returns/{return_id}/refund"): lambda ids: {"method": "exchange",
+                                                               "exchange_lines": [{"sku": "TEE-S", "quantity": 1}]},
+    ("POST", "/admin/sales"): lambda ids: {"name": "Spring", "starts_at": "2099-03-01T00:00:00Z",
+                                           "ends_at": "2099-04-01T00:00:00Z", "kind": "fixed", "value": 100,
+                                           "currency": "EUR", "skus": ["TEE-M"]},
+    ("POST", "/admin/staff"): lambda ids: {"email": "tia@staff.example.com", "role": "fulfilment"},
+    ("PUT", "/admin/staff/{username}/role"): lambda ids: {"role": "manager"},
+    ("POST", "/carts"): lambda ids: {"currency": "EUR", "email": "ada@example.com"},
+    ("POST", "/carts/restore"): lambda ids: {"token": "cart-restore-token"},
+    ("PATCH", "/carts/{cart_id}"): lambda ids: {"email": "ada@example.com", "shipping_address": ADDRESS,
+                                                "shipping_method": "standard", "discount_code": "SAVE10"},
+    ("POST", "/carts/{cart_id}/checkout"): lambda ids: {"payment_method": "pm_card_visa", "marketing_consent": True},
+    ("POST", "/carts/{cart_id}/gift-cards"): lambda ids: {"code": ids["gift_card_code"]},
+    ("POST", "/carts/{cart_id}/lines"): lambda ids: {"sku": "TEE-S", "quantity": 2},
+    ("PATCH", "/carts/{cart_id}/lines/{sku}"): lambda ids: {"quantity": 3},
+    ("POST", "/carts/{cart_id}/quote"): lambda ids: {"message": "Any better?"},
+    ("POST", "/company/purchase-requests/{request_id}/approve"): lambda ids: {"message": "Fine."},
+    ("POST", "/company/purchase-requests/{request_id}/reject"): lambda ids: {"message": "Too much."},
+    ("PATCH", "/me"): lambda ids: {"name": "Eve", "phone": "+49301234567", "marketing_consent": True},
+    ("POST", "/me/addresses"): lambda ids: {**ADDRESS, "line2": "Flat 2", "region": "BE", "default": True},
+    ("PATCH", "/me/addresses/{address_id}"): lambda ids: {"city": "Hamburg", "postal_code": "20095", "default": True},
+    ("POST", "/me/carts"): lambda ids: {"cart_id": ids["cart_id"]},
+    ("POST", "/orders/{order_id}/messages"): lambda ids: {"body": "Thanks!"},
+    ("POST", "/orders/{order_id}/returns"): lambda ids: {"lines": [{"sku": "TEE-M", "quantity": 1, "reason": "damaged"}],
+                                                        "comment": "Torn."},
+    ("POST", "/quotes/{quote_id}/accept"): lambda ids: {"payment_method": "pm_card_visa"},
+    ("POST", "/webhooks/bank-transfer"): lambda ids: {"transfer_id": "tr_1", "reference": "Invoice 2099-000001",
+                                                      "amount": 100, "currency": "EUR"},
+    ("POST", "/webhooks/stripe"): lambda ids: {"id": "evt_sweep", "object": "event", "type": "payment_intent.succeeded",
+                                               "created": 1, "livemode": False, "api_version": "2024-06-20",
+                                               "data": {"object": {"id": "pi_sweep", "object": "payment_intent",
+                                                                   "amount": 100, "currency": "eur",
+                                                                   "metadata": {"order_id": ids["order_id"]},
+                                                                   "status": "succeeded"}}},
+}
+
+
+# --- the cases -----------------------------------------------------------------------------------
+
+MISSING = object()
+PLACEHOLDER_IDS = {**UNKNOWN, "gift_card_code": "GIFTCODE", "quote_cart_id": UNKNOWN["cart_id"],
+                   "collection_slug": "summer", "customer_id": "cus_x"}
+PATH_IDS = {  # (route, parameter) -> the world's id to use, where the parameter's name is not enough
+    ("/collections/{slug}", "slug"): "collection_slug",
+    ("/gift-cards/{code}/balance", "code"): "gift_card_code",
+    ("/carts/{cart_id}/quote", "cart_id"): "quote_cart_id",
+}
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = SCHEMAS[schema["$ref"].split("/")[-1]]
+    return schema
+
+
+def _alternatives(schema: dict) -> tuple[dict, bool]:
+    """The field's schema without its `null` alternative, and whether null is allowed."""
+    schema = _resolve(schema)
+    options = [_resolve(option) for option in schema.get("anyOf", [schema])]
+    concrete = [option for option in options if option.get("type") != "null"]
+    return (concrete[0] if concrete else {}), len(concrete) < len(options)
+
+
+def _field_cases(model: str, field: str, schema: dict, required: bool, baseline) -> list[tuple[str, object, str]]:
+    """(label, value, expectation) for one field; expectation "invalid" (a 4xx that changes nothing) or
+    "hostile" (maybe valid: never a 5xx)."""
+    concrete, nullable = _alternatives(schema)
+    kind = concrete.get("type")
+    cases = [("missing", MISSING, "invalid")] if required else []
+    if not nullable and kind is not None:
+        cases.append(("null", None, "invalid"))
+    if kind == "string":
+        cases += [("integer", 12345, "invalid"), ("object", {"a": 1}, "invalid"), ("100k_chars", LONG, "invalid")]
+        if "enum" in concrete:
+            cases.append(("unknown_enum", "bogus-value", "invalid"))
+        if "pattern" in concrete:
+            cases.append(("pattern", "\u0000 !*", "invalid"))
+        if concrete.get("format") in ("date-time", "date"):
+            cases.append(("not_a_date", "2026-02-30T25:61:00Z", "invalid"))
+        if "maxLength" in concrete:
+            cases.append(("too_long", "a" * (concrete["maxLength"] + 1), "invalid"))
+        elif not ({"enum", "pattern", "format"} & set(concrete)):
+            cases.append(("3k_chars", "a" * 3000, "hostile"))
+    elif kind == "integer":
+        minimum, maximum = concrete.get("minimum"), concrete.get("maximum")
+        cases += [("string", "abc", "invalid"), ("fraction", 1.5, "invalid"), ("huge", HUGE, "invalid")]
+        if minimum is not None and minimum < 0:
+            cases.append(("below_minimum", minimum - 1, "invalid"))
+        elif (model, field) not in NEGATIVE_ALLOWED:
+            cases.append(("negative", -1, "invalid"))
+        if maximum is not None and maximum < HUGE:
+            cases.append(("above_maximum", maximum + 1, "invalid"))
+    elif kind == "boolean":
+        cases += [("string", "maybe", "invalid"), ("integer", 2, "invalid")]
+    elif kind == "array":
+        cases += [("string", "x", "invalid"), ("object", {"a": 1}, "invalid")]
+        item = _resolve(concrete.get("items", {}))
+        if item.get("type") == "string":
+            cases.append(("item_integer", [12345], "invalid"))
+    elif kind == "object":
+        cases += [("string", "x", "invalid"), ("array", [1], "invalid")]
+        if "patternProperties" in concrete:  # money by currency: {"EUR": 1000}
+            cases += [("negative_amount", {"EUR": -1}, "invalid"), ("huge_amount", {"EUR": HUGE}, "invalid"),
+                      ("string_amount", {"EUR": "abc"}, "invalid"), ("bad_currency", {"euro": 1}, "invalid")]
+    return cases
+
+
+def _body_cases(model_name: str, schema: dict, baseline: dict, prefix: tuple = (), depth: int = 0):
+    """(path in the body, label, value, expectation) for every field of the model, nested models included."""
+    schema = _resolve(schema)
+    required = set(schema.get("required", []))
+    for field, field_schema in schema.get("properties", {}).items():
+        path = (*prefix, field)
+        for label, value, expect in _field_cases(model_name, field, field_schema, field in required, baseline):
+            yield path, label, value, expect
+        concrete, _ = _alternatives(field_schema)
+        present = baseline.get(field) if isinstance(baseline, dict) else None
+        if depth >= 2 or present is None:
+            continue
+        if concrete.get("type") == "array" and present and isinstance(present[0], dict):
+            item = _resolve(concrete["items"])
+            yield from _body_cases(item.get("title", model_name), item, present[0], (*path, 0), depth + 1)
+        elif concrete.get("properties") and isinstance(present, dict):
+            yield from _body_cases(concrete.get("title", model_name), concrete, present, path, depth + 1)
+
+
+def _query_cases(name: str, schema: dict) -> list[tuple[str, str]]:
+    if name == "limit":
+        return [("abc", "abc"), ("negative", "-1"), ("zero", "0"), ("above_100", "101"), ("huge", str(HUGE)),
+                ("fraction", "1.5"), ("superscript", "\u00b2")]
+    if name == "cursor":
+        forged = json.dumps({"PK": "CUSTOMER#x", "SK": "PROFILE"}).encode()
+        import base64
+
+        return [("garbage", "garbage!"), ("base64_array", base64.urlsafe_b64encode(b"[1,2]").decode()),
+                ("other_listing", base64.urlsafe_b64encode(forged).decode().rstrip("=")), ("too_long", "a" * 1100)]
+    cases = []
+    if schema.get("type") == "integer":
+        cases += [("string", "abc"), ("negative", "-1"), ("huge", str(HUGE))]
+    elif schema.get("type") == "boolean":
+        cases.append(("not_boolean", "maybe"))
+    if "enum" in schema:
+        cases.append(("unknown_enum", "bogus"))
+    if "pattern" in schema:
+        cases.append(("pattern", "!!"))
+    if schema.get("format") == "date":
+        cases += [("not_a_date", "2026-02-30"), ("words", "yesterday")]
+    if "maxLength" in schema:
+        cases.append(("too_long", "a" * (schema["maxLength"] + 1)))
+    if schema.get("minLength", 0) > 1:
+        cases.append(("too_short", "a"))
+    return cases
+
+
+def _operations():
+    for path, operations in SPEC["paths"].items():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield method.upper(), path, operation
+
+
+def _cases():
+    for method, path, operation in _operations():
+        if (method, path) in SKIPPED:
+            continue
+        request = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        takes_body = method in ("POST", "PUT", "PATCH")
+        if takes_body:
+            yield pytest.param(method, path, "not_json", None, "invalid", id=f"{method} {path} a:not_json")
+            yield pytest.param(method, path, "raw", [{}], "invalid", id=f"{method} {path} b:array")
+            yield pytest.param(method, path, "raw", "text", "invalid", id=f"{method} {path} b:string")
+        if request and "$ref" in request and (method, path) in BODIES:
+            baseline = BODIES[(method, path)](PLACEHOLDER_IDS)
+            model = request["$ref"].split("/")[-1]
+            for field_path, label, value, expect in _body_cases(model, request, baseline):
+                name = ".".join(str(part) for part in field_path)
+                yield pytest.param(method, path, "field", (field_path, value), expect,
+                                   id=f"{method} {path} c:{name}:{label}")
+        for parameter in re.findall(r"{(\w+)}", path):
+            yield pytest.param(method, path, "unknown_id", parameter, "invalid", id=f"{method} {path} d:{parameter}")
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "query":
+                for label, value in _query_cases(parameter["name"], parameter.get("schema", {})):
+                    yield pytest.param(method, path, "query", (parameter["name"], value), "invalid",
+                                       id=f"{method} {path} e:{parameter['name']}={label}")
+
+
+CASES = list(_cases())
+
+
+def test_every_operation_is_swept_or_skipped_with_a_reason():
+    swept = {(case.values[0], case.values[1]) for case in CASES}
+    operations = {(method, path) for method, path, _ in _operations()}
+    assert operations == swept | set(SKIPPED), operations ^ (swept | set(SKIPPED))
+    assert not swept & set(SKIPPED)
+    with_body = {(m, p) for m, p, op in _operations()
+                 if "$ref" in op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})}
+    assert with_body <= set(BODIES), with_body - set(BODIES)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(BODIES))
+def test_each_valid_body_fits_the_documented_schema(method, path):
+    """The baselines are valid, so each body case differs from a valid request by the one field it breaks."""
+    jsonschema = pytest.importorskip("jsonschema")
+    operation = SPEC["paths"][path][method.lower()]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    document = {**schema, "components": SPEC["components"]}
+    jsonschema.validate(BODIES[(method, path)](PLACEHOLDER_IDS), document)
+
+
+def _headers(world: dict, method: str, path: str) -> dict:
+    if path.startswith("/admin/"):
+        return world["owner"]
+    if path.startswith("/me"):
+        return world["customer"]
+    if path.startswith(("/company", "/quotes/")) or path == "/carts/{cart_id}/quote":
+        return world["approver"]
+    if path.startswith("/orders/{order_id}"):
+        return world["order_token"]
+    return {}
+
+
+def _path(world: dict, path: str, unknown: str | None = None) -> str:
+    def fill(match):
+        name = match.group(1)
+        if name == unknown:
+            return UNKNOWN[name]
+        return world["ids"][PATH_IDS.get((path, name), name)]
+
+    return re.sub(r"{(\w+)}", fill, path)
+
+
+def _set(body, field_path: tuple, value):
+    *parents, last = field_path
+    target = body
+    for part in parents:
+        target = target[part]
+    if value is MISSING:
+        target.pop(last, None)
+    else:
+        target[last] = value
+    return body
+
+
+def _signed(path: str, raw: bytes) -> dict:
+    if path == "/webhooks/stripe":
+        return {"Stripe-Signature": stripe_signature(raw, WEBHOOK_SECRET)}
+    if path == "/webhooks/bank-transfer":
+        return {"X-Signature": hmac.new(BANK_SECRET.encode(), raw, hashlib.sha256).hexdigest()}
+    return {}
+
+
+class Snapshot:
+    """Where the table's stream stands (test-only: moto's in-process stream shard, where every write leaves a
+    record with its old and new image) and, where the route touches it, the Cognito pool's users."""
+
+    def __init__(self, world: dict, with_users: bool):
+        self.position = len(_stream_records())
+        self.users = _users(world["pool"].pool_id) if with_users else None
+
+    def changes(self, other: "Snapshot") -> list[str]:
+        written = _stream_records()[self.position:other.position]
+        changed = [f"{record['eventName']} {record['dynamodb']['Keys']}" for record in written
+                   if not _on_purpose(record["dynamodb"]["Keys"])]
+        if self.users != other.users:
+            changed.append(f"cognito users: {self.users} -> {other.users}")
+        return changed
+
+    def restore(self, now: "Snapshot") -> None:
+        """Undo what a maybe-valid case wrote (newest first), for the cases after it."""
+        import os
+
+        dynamodb = boto3.client("dynamodb")
+        for record in reversed(_stream_records()[self.position:now.position]):
+            old = record["dynamodb"].get("OldImage")
+            if old is None:
+                dynamodb.delete_item(TableName=os.environ["TABLE_NAME"], Key=record["dynamodb"]["Keys"])
+            else:
+                dynamodb.put_item(TableName=os.environ["TABLE_NAME"], Item=old)
+
+
+def _stream_records() -> list[dict]:
+    import os
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    # Looked up each time: moto replaces the table with a copy when a transaction is cancelled.
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].get_table(os.environ["TABLE_NAME"])
+    return [record.to_json() for record in table.stream_shard.items]
+
+
+def _on_purpose(keys: dict) -> bool:
+    """Gift-card lookups count the caller's attempts, failed ones above all (the rate limit of
+    GET /gift-cards/{code}/balance and POST /carts/{id}/gift-cards): a refused lookup writes that on purpose."""
+    return keys["PK"]["S"].startswith("LOOKUPS#")
+
+
+def _users(pool_id: str) -> list:
+    cognito = boto3.client("cognito-idp")
+    users = cognito.list_users(UserPoolId=pool_id)["Users"]
+    groups = {group["GroupName"]: {user["Username"] for user in cognito.list_users_in_group(
+        UserPoolId=pool_id, GroupName=group["GroupName"])["Users"]}
+        for group in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
+    return sorted((user["Username"], user["Enabled"], sorted(a["Name"] + "=" + a["Value"] for a in user["Attributes"]),
+                   sorted(name for name, members in groups.items() if user["Username"] in members))
+                  for user in users)
+
+
+TOUCHES_USERS = ("/admin/staff", "/admin/companies/{company_id}/buyers")
+
+
+@pytest.mark.parametrize(("method", "path", "kind", "payload", "expect"), CASES)
+def test_bad_input_is_a_4xx_envelope_and_changes_nothing(world, method, path, kind, payload, expect):
+    api = world["api"]
+    headers = dict(_headers(world, method, path))
+    url, raw = _path(world, path), None
+    if kind == "not_json":
+        raw = b'{"this is": not json'
+    elif kind == "raw":
+        raw = json.dumps(payload).encode()
+    elif kind == "field":
+        field_path, value = payload
+        raw = json.dumps(_set(BODIES[(method, path)](world["ids"]), field_path, value)).encode()
+    elif kind == "unknown_id":
+        url = _path(world, path, unknown=payload)
+        body = BODIES.get((method, path))
+        raw = json.dumps(body(world["ids"])).encode() if body else (b"{}" if method in ("POST", "PUT", "PATCH") else None)
+    elif kind == "query":
+        from urllib.parse import urlencode
+
+        name, value = payload
+        url += "?" + urlencode({name: value})
+    if raw is not None:
+        headers |= _signed(path, raw)
+    before = Snapshot(world, path.startswith(TOUCHES_USERS)) if kind != "query" else None
+    answer = api.request(method, url, raw=raw if raw is not None else b"", headers=headers)
+    after = Snapshot(world, path.startswith(TOUCHES_USERS)) if kind != "query" else None
+    changes = before.changes(after) if before else []
+    if changes:
+        before.restore(after)
+    assert answer.status_code < 500, (answer.status_code, answer.data)
+    if expect == "hostile":
+        return
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.data)
+    error = (answer.data or {}).get("error") if isinstance(answer.data, dict) else None
+    assert isinstance(error, dict) and isinstance(error.get("code"), str) and isinstance(error.get("message"), str), \
+        answer.data
+    assert not changes, (answer.status_code, answer.data, changes)
