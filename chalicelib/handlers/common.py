@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from chalicelib import audit, permissions, staff
 from chalicelib.errors import CommerceError, Forbidden, InvalidRequest, PayloadTooLarge
+from chalicelib.models import Request
 from chalicelib.models.base import Model
 from chalicelib.permissions import Principal
 
@@ -125,6 +126,11 @@ def _invalid(error: ValidationError) -> InvalidRequest:
     param = ".".join(str(part) for part in first["loc"]) or None
     message = first["msg"] if param is None else f"{param}: {first['msg']}"
     return InvalidRequest(message, param=param)
+
+
+class NoBody(Request):
+    """No fields: a POST that takes no input may send no body or `{}`; anything else (malformed JSON, an
+    array, a field) is a 400 like any body, never ignored."""
 
 
 def admin_body(model: type[M], request) -> M:
