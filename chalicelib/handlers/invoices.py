@@ -19,7 +19,9 @@ from chalicelib.errors import (
 from chalicelib.handlers.common import (
     ORDER_TOKEN,
     BlankIsAbsent,
+    NoBody,
     PageQuery,
+    admin_body,
     body_bytes,
     customer_order,
     documented,
@@ -62,12 +64,12 @@ def get_invoice(invoice_id):
 
 
 @bp.route("/admin/invoices/{invoice_id}/paid", methods=["POST"])
-@documented(Invoice, errors=[ResourceMissing, InvoiceVoid],
+@documented(Invoice, request=NoBody, errors=[ResourceMissing, InvoiceVoid],
             summary="Mark an invoice paid (frees the company's credit once)", tag=ADMIN)
 def mark_invoice_paid(invoice_id):
     """The order's `payment_status` becomes `paid` and the invoice's total is given back to the company's
     open credit; marking it again answers the paid invoice and changes nothing."""
-    require_admin(bp.current_request)
+    admin_body(NoBody, bp.current_request)
     return invoices.mark_paid(invoice_id).model_dump(mode="json")
 
 
