@@ -74,7 +74,8 @@ def adjust_stock(sku):
 
 
 @bp.route("/admin/inventory/{sku}/ledger", methods=["GET"])
-@documented(LedgerPage, query=LedgerQuery, summary="A SKU's stock ledger, newest first", tag="admin")
+@documented(LedgerPage, query=LedgerQuery, errors=[ResourceMissing], summary="A SKU's stock ledger, newest first",
+            tag="admin")
 def stock_ledger_entries(sku):
     """Every adjustment of the SKU made through `POST /admin/inventory/{sku}/adjustments`, newest first."""
     request = bp.current_request
