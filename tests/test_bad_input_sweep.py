@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import re
-import time
 from pathlib import Path
 
 import boto3
@@ -44,7 +43,7 @@ from tests.test_webhooks import paid_event
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = json.loads((ROOT / "openapi.json").read_text())
 SCHEMAS = SPEC["components"]["schemas"]
-BANK_SECRET = "bank-sweep-secret"  # noqa: S105 - a test secret
+BANK_SECRET = "bank-sweep-secret"
 HUGE = 10**30
 LONG = "x" * 100_000  # past the 64 KiB body limit: a 413
 UNKNOWN = {"product_id": "prod_unknown0000000000000000", "cart_id": "cart_0123456789abcdef0123456789abcdef",
@@ -71,6 +70,11 @@ SKIPPED = {
     ("GET", "/admin/segments"): "no input but the token",
     ("GET", "/admin/staff"): "no input but the token",
     ("GET", "/admin/products/export"): "no input but the token",
+}
+# POST routes whose body is not input: sent bodies are not cases for them.
+BODY_IGNORED = {
+    ("POST", "/unsubscribe"): "RFC 8058 one-click: the mail client posts `List-Unsubscribe=One-Click`, the token is "
+                              "the query's",
 }
 # Integer fields where a negative value is valid by contract (the schema's minimum says how far).
 NEGATIVE_ALLOWED = {("CreditChange", "amount"), ("AdjustmentIn", "delta")}
@@ -181,7 +185,8 @@ def _seed(api: Api, pool) -> dict:
             "ids": {"product_id": product["id"], "cart_id": cart["id"], "quote_cart_id": quote_cart,
                     "order_id": order_id, "return_id": returned["id"], "customer_id": me["id"],
                     "address_id": address["id"], "company_id": company["id"], "gift_card_id": gift["id"],
-                    "gift_card_code": gift["code"], "last4": gift["last4"], "invoice_id": invoiced["order"]["invoice"]["id"],
+                    "gift_card_code": gift["code"], "last4": gift["last4"],
+                    "invoice_id": invoiced["order"]["invoice"]["id"],
                     "price_list_id": price_list["id"], "quote_id": quote["id"],
                     "request_id": request["purchase_request"]["id"], "segment_id": "new", "slug": "tees",
                     "collection_slug": "summer", "sku": "TEE-M", "code": "SAVE10", "username": support["username"]}}
@@ -210,7 +215,8 @@ def _account_cart(api, headers, lines) -> str:
 IN_A_WEEK = "2099-01-08T00:00:00Z"
 BODIES = {
     ("POST", "/admin/categories"): lambda ids: {"slug": "hats", "title": "Hats", "parent": "tees"},
-    ("POST", "/admin/collections"): lambda ids: {"slug": "winter", "title": "Winter", "product_ids": [ids["product_id"]]},
+    ("POST", "/admin/collections"): lambda ids: {"slug": "winter", "title": "Winter",
+                                                 "product_ids": [ids["product_id"]]},
     ("POST", "/admin/companies"): lambda ids: {"name": "Beta SA", "billing_address": BILLING, "vat_id": "FR12345678901",
                                                "payment_terms_days": 30, "credit_limit": {"EUR": 5000}},
     ("PATCH", "/admin/companies/{company_id}"): lambda ids: {"name": "Acme AG", "payment_terms_days": 14,
@@ -241,7 +247,8 @@ BODIES = {
                                                                "companies": [ids["company_id"]],
                                                                "prices": [{"sku": "TEE-M", "tiers": [
                                                                    {"min_quantity": 1, "price": 1400}]}]},
-    ("POST", "/admin/price-lists/{price_list_id}/import"): lambda ids: {"csv": "sku,min_quantity,price\nTEE-S,1,1300\n"},
+    ("POST", "/admin/price-lists/{price_list_id}/import"): lambda ids: {
+        "csv": "sku,min_quantity,price\nTEE-S,1,1300\n"},
     ("POST", "/admin/products"): lambda ids: {**product_body("CAP", sizes=("ONE",)), "tags": ["hat"],
                                               "categories": ["tees"]},
     ("POST", "/admin/products/import"): lambda ids: {"csv": "sku,title,price,currency,on_hand\nMUG-1,Mug,900,EUR,5\n"},
@@ -276,8 +283,8 @@ BODIES = {
     ("PATCH", "/me/addresses/{address_id}"): lambda ids: {"city": "Hamburg", "postal_code": "20095", "default": True},
     ("POST", "/me/carts"): lambda ids: {"cart_id": ids["cart_id"]},
     ("POST", "/orders/{order_id}/messages"): lambda ids: {"body": "Thanks!"},
-    ("POST", "/orders/{order_id}/returns"): lambda ids: {"lines": [{"sku": "TEE-M", "quantity": 1, "reason": "damaged"}],
-                                                        "comment": "Torn."},
+    ("POST", "/orders/{order_id}/returns"): lambda ids: {
+        "lines": [{"sku": "TEE-M", "quantity": 1, "reason": "damaged"}], "comment": "Torn."},
     ("POST", "/quotes/{quote_id}/accept"): lambda ids: {"payment_method": "pm_card_visa"},
     ("POST", "/webhooks/bank-transfer"): lambda ids: {"transfer_id": "tr_1", "reference": "Invoice 2099-000001",
                                                       "amount": 100, "currency": "EUR"},
@@ -414,20 +421,36 @@ def _operations():
                 yield method.upper(), path, operation
 
 
+def _model(operation: dict) -> str | None:
+    """The name of the operation's body model, if it takes a JSON body of one."""
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return schema["$ref"].split("/")[-1] if "$ref" in schema else None
+
+
+def _baseline(method: str, path: str, ids: dict) -> dict | None:
+    """A valid body: the operation's from BODIES, `{}` for one that takes none, None for a GET or DELETE."""
+    if (method, path) in BODIES:
+        return BODIES[(method, path)](ids)
+    return {} if method in ("POST", "PUT", "PATCH") else None
+
+
 def _cases():
     for method, path, operation in _operations():
         if (method, path) in SKIPPED:
             continue
-        request = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-        takes_body = method in ("POST", "PUT", "PATCH")
+        takes_body = method in ("POST", "PUT", "PATCH") and (method, path) not in BODY_IGNORED
         if takes_body:
             yield pytest.param(method, path, "not_json", None, "invalid", id=f"{method} {path} a:not_json")
             yield pytest.param(method, path, "raw", [{}], "invalid", id=f"{method} {path} b:array")
             yield pytest.param(method, path, "raw", "text", "invalid", id=f"{method} {path} b:string")
-        if request and "$ref" in request and (method, path) in BODIES:
+        model = _model(operation)
+        if takes_body and model is not None and SCHEMAS[model].get("additionalProperties") is False:
+            # Not the webhooks': a Stripe event or a bank's payload gains fields whenever the sender adds them.
+            yield pytest.param(method, path, "field", (("unexpected_field",), 1), "invalid",
+                               id=f"{method} {path} b:unknown_field")
+        if model is not None and (method, path) in BODIES:
             baseline = BODIES[(method, path)](PLACEHOLDER_IDS)
-            model = request["$ref"].split("/")[-1]
-            for field_path, label, value, expect in _body_cases(model, request, baseline):
+            for field_path, label, value, expect in _body_cases(model, SCHEMAS[model], baseline):
                 name = ".".join(str(part) for part in field_path)
                 yield pytest.param(method, path, "field", (field_path, value), expect,
                                    id=f"{method} {path} c:{name}:{label}")
@@ -448,8 +471,7 @@ def test_every_operation_is_swept_or_skipped_with_a_reason():
     operations = {(method, path) for method, path, _ in _operations()}
     assert operations == swept | set(SKIPPED), operations ^ (swept | set(SKIPPED))
     assert not swept & set(SKIPPED)
-    with_body = {(m, p) for m, p, op in _operations()
-                 if "$ref" in op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})}
+    with_body = {(m, p) for m, p, op in _operations() if _model(op) not in (None, "NoBody")}
     assert with_body <= set(BODIES), with_body - set(BODIES)
 
 
@@ -576,11 +598,11 @@ def test_bad_input_is_a_4xx_envelope_and_changes_nothing(world, method, path, ki
         raw = json.dumps(payload).encode()
     elif kind == "field":
         field_path, value = payload
-        raw = json.dumps(_set(BODIES[(method, path)](world["ids"]), field_path, value)).encode()
+        raw = json.dumps(_set(_baseline(method, path, world["ids"]), field_path, value)).encode()
     elif kind == "unknown_id":
         url = _path(world, path, unknown=payload)
-        body = BODIES.get((method, path))
-        raw = json.dumps(body(world["ids"])).encode() if body else (b"{}" if method in ("POST", "PUT", "PATCH") else None)
+        body = _baseline(method, path, world["ids"])
+        raw = json.dumps(body).encode() if body is not None else None
     elif kind == "query":
         from urllib.parse import urlencode
 
@@ -589,7 +611,12 @@ def test_bad_input_is_a_4xx_envelope_and_changes_nothing(world, method, path, ki
     if raw is not None:
         headers |= _signed(path, raw)
     before = Snapshot(world, path.startswith(TOUCHES_USERS)) if kind != "query" else None
-    answer = api.request(method, url, raw=raw if raw is not None else b"", headers=headers)
+    answer = api.raw.http.request(method, url, body=raw if raw is not None else b"",
+                                  headers={"Content-Type": "application/json", **headers})
+    try:
+        answer.data = json.loads(answer.body)
+    except ValueError:  # a CSV or feed answered: the assertions below say what was wrong
+        answer.data = answer.body[:200]
     after = Snapshot(world, path.startswith(TOUCHES_USERS)) if kind != "query" else None
     changes = before.changes(after) if before else []
     if changes:
