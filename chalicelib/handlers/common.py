@@ -119,6 +119,17 @@ def parse_query(model: type[M], request) -> M:
         raise _invalid(error) from None
 
 
+def sold_currency(currency: str | None) -> str | None:
+    """A query's `currency` when the shop sells in it (CURRENCIES), else a 400 naming `currency`: a listing in a
+    currency nobody can pay in is a mistake, not an empty page."""
+    from chalicelib import config
+
+    sold = config.settings().currencies
+    if currency is not None and currency not in sold:
+        raise InvalidRequest(f"Currency {currency} is not sold here; use one of {', '.join(sold)}.", param="currency")
+    return currency
+
+
 def _invalid(error: ValidationError) -> InvalidRequest:
     first = error.errors(include_url=False)[0]
     if first["type"] == "json_invalid":
