@@ -192,6 +192,9 @@ def _seed(api: Api, pool) -> dict:
     from tests.orders_support import Stream
 
     relay(api, Stream())  # the paid order makes its customer (the CRM's figures), as the stream does
+    from tests.growth_support import scheduled
+
+    scheduled(api, "refresh_catalogue_views")  # the search index and the feeds
     crm_customer = customer_id_for("ada@example.com")
     price_list = _ok(api.post("/admin/price-lists", {"name": "Acme", "currency": "EUR", "companies": [company["id"]],
                                                      "prices": [{"sku": "TEE-M", "tiers": [{"min_quantity": 1,
@@ -419,6 +422,34 @@ SEMANTIC = [
     ("POST", "/webhooks/stripe", "type_not_a_string", {("type",): 123}),
     ("POST", "/webhooks/bank-transfer", "huge_amount", {("amount",): HUGE}),
 ]
+# Query strings of the right form that no valid request holds: search syntax, ranges upside down or centuries
+# long, the same SKU many times. Each is (method, path, label, parameters).
+QUERY_SEMANTIC = [
+    *[("GET", "/search", f"q_{label}", {"q": q}) for label, q in (
+        ("quote", '"unbalanced'), ("operator", "tee OR"), ("star", "*"), ("near", "NEAR(tee shirt"),
+        ("column", "title:tee"), ("caret", "^tee"), ("minus", "-tee"), ("nul", "tee\u0000"), ("parens", "((("))],
+    ("GET", "/search", "price_min_above_max", {"price_min": "5000", "price_max": "10"}),
+    ("GET", "/search", "unknown_currency", {"currency": "XXX"}),
+    ("GET", "/products", "unknown_currency", {"currency": "XXX"}),
+    ("GET", "/products", "unknown_category", {"category": "no-such-category"}),
+    ("GET", "/admin/inventory", "same_sku_many_times", {"skus": ",".join(["TEE-M"] * 300)}),
+    ("GET", "/admin/inventory", "many_skus", {"skus": ",".join(f"S{i}" for i in range(900))}),
+    ("GET", "/admin/reports/sales", "to_before_from", {"from": "2026-02-01", "to": "2026-01-01"}),
+    ("GET", "/admin/reports/sales", "centuries", {"from": "0001-01-01", "to": "9999-12-31"}),
+    ("GET", "/admin/reports/sales", "unknown_currency", {"currency": "XXX"}),
+    ("GET", "/admin/reports/funnel", "to_before_from", {"from": "2026-02-01", "to": "2026-01-01"}),
+    ("GET", "/admin/reports/funnel", "centuries", {"from": "0001-01-01", "to": "9999-12-31"}),
+    ("GET", "/admin/audit", "centuries", {"from": "0001-01-01", "to": "9999-12-31"}),
+    ("GET", "/admin/audit", "to_before_from", {"from": "2026-02-01", "to": "2026-01-01"}),
+    ("GET", "/admin/audit.csv", "centuries", {"from": "0001-01-01", "to": "9999-12-31"}),
+    ("GET", "/admin/customers", "email_wildcards", {"email": "%_*@%"}),
+    ("GET", "/admin/gift-cards", "unknown_code", {"code": "NOSUCHCODE"}),
+]
+# Query cases a good backend may answer 2xx (an empty result): never a 5xx.
+QUERY_MAYBE_VALID = {"q_quote", "q_operator", "q_star", "q_near", "q_column", "q_caret", "q_minus", "q_nul",
+                     "q_parens", "email_wildcards", "unknown_code", "unknown_category", "price_min_above_max",
+                     "same_sku_many_times"}  # each SKU answered once
+
 # Semantic cases a good backend may accept (2xx): never a 5xx; what they change is put back.
 SEMANTIC_MAYBE_VALID = {
     ("POST", "/admin/companies/{company_id}/buyers", "existing_buyer"): "adding a buyer again changes their role and "
@@ -603,10 +634,14 @@ def _cases():
                                    id=f"{method} {path} c:{label}")
         for parameter in re.findall(r"{(\w+)}", path):
             yield pytest.param(method, path, "unknown_id", parameter, "invalid", id=f"{method} {path} d:{parameter}")
+        for query_method, query_path, label, parameters in QUERY_SEMANTIC:
+            if (query_method, query_path) == (method, path):
+                yield pytest.param(method, path, "query", tuple(parameters.items()),
+                                   "hostile" if label in QUERY_MAYBE_VALID else "invalid", id=f"{method} {path} e:{label}")
         for parameter in operation.get("parameters", []):
             if parameter.get("in") == "query":
                 for label, value in _query_cases(parameter["name"], parameter.get("schema", {})):
-                    yield pytest.param(method, path, "query", (parameter["name"], value), "invalid",
+                    yield pytest.param(method, path, "query", ((parameter["name"], value),), "invalid",
                                        id=f"{method} {path} e:{parameter['name']}={label}")
 
 
@@ -779,8 +814,7 @@ def test_bad_input_is_a_4xx_envelope_and_changes_nothing(world, method, path, ki
     elif kind == "query":
         from urllib.parse import urlencode
 
-        name, value = payload
-        url += "?" + urlencode({name: value})
+        url += "?" + urlencode(dict(payload))
     if raw is not None:
         headers |= _signed(path, raw)
     before = Snapshot(world, path.startswith(TOUCHES_USERS)) if kind != "query" else None
