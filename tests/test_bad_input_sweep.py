@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import re
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -241,7 +242,8 @@ def _account_cart(api, headers, lines) -> str:
 # --- a valid body for each operation that takes one (`ids` are the world's) -------------------------
 
 IN_A_WEEK = "2099-01-08T00:00:00Z"
-PRODUCT_CSV = "product_id,product_title,description,active,sku,variant_title,price,currency,on_hand,low_stock_threshold\n"
+PRODUCT_CSV = ("product_id,product_title,description,active,sku,variant_title,price,currency,on_hand,"
+               "low_stock_threshold\n")
 PRICE_CSV = "sku,min_quantity,price,sku_min_quantity,step\n"
 BODIES = {
     ("POST", "/admin/categories"): lambda ids: {"slug": "hats", "title": "Hats", "parent": "tees"},
@@ -321,7 +323,8 @@ BODIES = {
     ("POST", "/webhooks/stripe"): lambda ids: {"id": "evt_sweep", "object": "event", "type": "payment_intent.succeeded",
                                                "created": 1, "livemode": False, "api_version": "2024-06-20",
                                                "data": {"object": {"id": ids["payment_id"], "object": "payment_intent",
-                                                                   "amount": ids["paid"], "amount_received": ids["paid"],
+                                                                   "amount": ids["paid"],
+                                                                   "amount_received": ids["paid"],
                                                                    "currency": "eur",
                                                                    "metadata": {"order_id": ids["order_id"]},
                                                                    "status": "succeeded"}}},
@@ -344,7 +347,7 @@ SEMANTIC = [
     ("POST", "/carts/restore", "forged_token", {("token",): "eyJjYXJ0IjoiY2FydF94In0.forged"}),
     ("POST", "/me/carts", "unknown_cart", {("cart_id",): UNKNOWN["cart_id"]}),
     ("POST", "/me/addresses", "unknown_country", {("country",): "ZZ"}),
-    ("POST", "/admin/products", "same_sku_twice", {("variants", 1): {**product_body("CAP", sizes=("ONE",))["variants"][0]}}),
+    ("POST", "/admin/products", "same_sku_twice", {("variants", 1): product_body("CAP", sizes=["ONE"])["variants"][0]}),
     ("POST", "/admin/products", "another_products_sku", {("variants", 0, "sku"): "TEE-M"}),
     ("POST", "/admin/products", "unknown_category", {("categories",): ["no-such-category"]}),
     ("POST", "/admin/products", "unknown_currency", {("variants", 0, "currency"): "XXX"}),
@@ -366,7 +369,7 @@ SEMANTIC = [
     ("POST", "/admin/inventory/{sku}/adjustments", "neither_delta_nor_on_hand", {("delta",): MISSING}),
     ("POST", "/admin/orders/{order_id}/refunds", "more_than_paid", {("amount",): 10_000_000_000}),
     ("POST", "/admin/orders/{order_id}/shipments", "unknown_sku", {("lines", 0, "sku"): "NO-SUCH-SKU"}),
-    ("POST", "/admin/orders/{order_id}/shipments", "same_sku_twice", {("lines",): [{"sku": "TEE-S", "quantity": 1}] * 2}),
+    ("POST", "/admin/orders/{order_id}/shipments", "same_sku_twice", {("lines",): [{**LINE, "sku": "TEE-S"}] * 2}),
     ("POST", "/admin/orders/{order_id}/shipments", "more_than_ordered", {("lines", 0, "quantity"): 999}),
     ("POST", "/admin/price-lists", "unknown_company", {("companies",): [UNKNOWN["company_id"]]}),
     ("POST", "/admin/price-lists", "unknown_sku", {("prices", 0, "sku"): "NO-SUCH-SKU"}),
@@ -381,20 +384,24 @@ SEMANTIC = [
     ("POST", "/admin/price-lists/{price_list_id}/import", "long_sku", {("csv",): PRICE_CSV + "A" * 3000 + ",1,5,,\n"}),
     ("POST", "/admin/products/import", "huge_price", {("csv",): PRODUCT_CSV + f",Mug,,true,MUG-1,,{HUGE},EUR,5,\n"}),
     ("POST", "/admin/products/import", "huge_stock", {("csv",): PRODUCT_CSV + f",Mug,,true,MUG-1,,900,EUR,{HUGE},\n"}),
-    ("POST", "/admin/products/import", "long_sku", {("csv",): PRODUCT_CSV + ",Mug,,true," + "A" * 3000 + ",,9,EUR,5,\n"}),
-    ("POST", "/admin/products/import", "long_title", {("csv",): PRODUCT_CSV + ",Mug" + "g" * 5000 + ",,true,MUG-1,,9,EUR,5,\n"}),
-    ("POST", "/admin/products/import", "unknown_product", {("csv",): PRODUCT_CSV + f"{UNKNOWN['product_id']},Mug,,true,MUG-1,,9,EUR,5,\n"}),
+    ("POST", "/admin/products/import", "long_sku", {("csv",): PRODUCT_CSV + f",Mug,,true,{'A' * 3000},,9,EUR,5,\n"}),
+    ("POST", "/admin/products/import", "long_title", {
+        ("csv",): PRODUCT_CSV + f",{'g' * 5000},,true,MUG-1,,9,EUR,5,\n"}),
+    ("POST", "/admin/products/import", "unknown_product", {
+        ("csv",): PRODUCT_CSV + f"{UNKNOWN['product_id']},Mug,,true,MUG-1,,9,EUR,5,\n"}),
     ("POST", "/admin/products/import", "not_csv", {("csv",): "\x00\x01\"\n\"\"\",,,"}),
     ("POST", "/admin/products/import", "header_only", {("csv",): PRODUCT_CSV}),
     ("POST", "/admin/quotes/{quote_id}/answer", "sku_not_quoted", {("lines", 0, "sku"): "TEE-S"}),
-    ("POST", "/admin/quotes/{quote_id}/answer", "same_sku_twice", {("lines",): [{"sku": "TEE-M", "unit_price": 1}] * 2}),
+    ("POST", "/admin/quotes/{quote_id}/answer", "same_sku_twice", {("lines",): [{"sku": "TEE-M", "unit_price": 1}]
+                                                                   * 2}),
     ("POST", "/admin/quotes/{quote_id}/answer", "expired_already", {("expires_at",): "2001-01-01T00:00:00Z"}),
     ("POST", "/admin/returns/{return_id}/receive", "sku_not_returned", {("lines", 0, "sku"): "TEE-S"}),
     ("POST", "/admin/returns/{return_id}/receive", "same_sku_twice", {("lines",): [{"sku": "TEE-M", "quantity": 1,
                                                                                    "restock": True}] * 2}),
     ("POST", "/admin/returns/{return_id}/receive", "more_than_returned", {("lines", 0, "quantity"): 999}),
     ("POST", "/admin/returns/{return_id}/refund", "exchange_without_lines", {("exchange_lines",): None}),
-    ("POST", "/admin/returns/{return_id}/refund", "exchange_unknown_sku", {("exchange_lines", 0, "sku"): "NO-SUCH-SKU"}),
+    ("POST", "/admin/returns/{return_id}/refund", "exchange_unknown_sku", {
+        ("exchange_lines", 0, "sku"): "NO-SUCH-SKU"}),
     ("POST", "/admin/returns/{return_id}/refund", "exchange_same_sku_twice", {("exchange_lines",): [
         {"sku": "TEE-S", "quantity": 1}] * 2}),
     ("POST", "/admin/sales", "ends_before_it_starts", {("ends_at",): "2099-02-01T00:00:00Z"}),
@@ -615,6 +622,11 @@ def _cases():
             yield pytest.param(method, path, "not_json", None, "invalid", id=f"{method} {path} a:not_json")
             yield pytest.param(method, path, "raw", [{}], "invalid", id=f"{method} {path} b:array")
             yield pytest.param(method, path, "raw", "text", "invalid", id=f"{method} {path} b:string")
+        if takes_body and method == "POST" and not path.startswith("/webhooks/"):
+            yield pytest.param(method, path, "keyed", ("k" * 256, None), "invalid",
+                               id=f"{method} {path} b:idempotency_key_too_long")
+            yield pytest.param(method, path, "keyed", (None, b'{"this is": not json'), "invalid",
+                               id=f"{method} {path} b:keyed_not_json")
         model = _model(operation)
         if takes_body and model is not None and SCHEMAS[model].get("additionalProperties") is False:
             # Not the webhooks': a Stripe event or a bank's payload gains fields whenever the sender adds them.
@@ -636,8 +648,9 @@ def _cases():
             yield pytest.param(method, path, "unknown_id", parameter, "invalid", id=f"{method} {path} d:{parameter}")
         for query_method, query_path, label, parameters in QUERY_SEMANTIC:
             if (query_method, query_path) == (method, path):
-                yield pytest.param(method, path, "query", tuple(parameters.items()),
-                                   "hostile" if label in QUERY_MAYBE_VALID else "invalid", id=f"{method} {path} e:{label}")
+                expect = "hostile" if label in QUERY_MAYBE_VALID else "invalid"
+                yield pytest.param(method, path, "query", tuple(parameters.items()), expect,
+                                   id=f"{method} {path} e:{label}")
         for parameter in operation.get("parameters", []):
             if parameter.get("in") == "query":
                 for label, value in _query_cases(parameter["name"], parameter.get("schema", {})):
@@ -761,9 +774,10 @@ def _stream_records() -> list[dict]:
 
 
 def _on_purpose(keys: dict) -> bool:
-    """Gift-card lookups count the caller's attempts, failed ones above all (the rate limit of
-    GET /gift-cards/{code}/balance and POST /carts/{id}/gift-cards): a refused lookup writes that on purpose."""
-    return keys["PK"]["S"].startswith("LOOKUPS#")
+    """What a refused request writes on purpose: gift-card lookups count the caller's attempts, failed ones above
+    all (the rate limit of GET /gift-cards/{code}/balance and POST /carts/{id}/gift-cards); a keyed POST keeps its
+    4xx answer for the key's replays (chalicelib/idempotency.py)."""
+    return keys["PK"]["S"].startswith(("LOOKUPS#", "IDEMPOTENCY#"))
 
 
 def _users(pool_id: str) -> list:
@@ -811,6 +825,10 @@ def test_bad_input_is_a_4xx_envelope_and_changes_nothing(world, method, path, ki
         url = _path(world, path, unknown=payload)
         body = _baseline(method, path, world["ids"])
         raw = json.dumps(body).encode() if body is not None else None
+    elif kind == "keyed":  # a valid body under a key of 256 characters, or garbage under a good key
+        key, raw = payload
+        headers["Idempotency-Key"] = key or f"sweep-{uuid.uuid4()}"
+        raw = raw or json.dumps(_baseline(method, path, world["ids"])).encode()
     elif kind == "query":
         from urllib.parse import urlencode
 
