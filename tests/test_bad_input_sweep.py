@@ -58,6 +58,11 @@ UNKNOWN = {"product_id": "prod_unknown0000000000000000", "cart_id": "cart_012345
            "segment_id": "nosuchsegment", "slug": "no-such-slug", "sku": "NO-SUCH-SKU", "code": "NOSUCHCODE",
            "last4": "0000", "username": "no-such-user"}
 
+# Path ids no object has, of other forms than UNKNOWN's: past DynamoDB's key sizes (2 KiB), with the key
+# separator, encoded slashes and dots, unicode.
+ODD_IDS = {"3k_chars": "a" * 3000, "key_separator": "x%23SK%23y", "slash": "..%2F..%2Fadmin",
+           "unicode": "%C3%A9%F0%9F%98%80"}
+
 # Operations with no input but the caller's credentials (no path id, no query, no body): nothing to send wrong.
 # Authentication is tests/test_permissions.py's and tests/test_customer_security.py's job.
 SKIPPED = {
@@ -622,6 +627,7 @@ def _cases():
             yield pytest.param(method, path, "not_json", None, "invalid", id=f"{method} {path} a:not_json")
             yield pytest.param(method, path, "raw", [{}], "invalid", id=f"{method} {path} b:array")
             yield pytest.param(method, path, "raw", "text", "invalid", id=f"{method} {path} b:string")
+            yield pytest.param(method, path, "form", None, "invalid", id=f"{method} {path} a:form_encoded")
         if takes_body and method == "POST" and not path.startswith("/webhooks/"):
             yield pytest.param(method, path, "keyed", ("k" * 256, None), "invalid",
                                id=f"{method} {path} b:idempotency_key_too_long")
@@ -645,7 +651,11 @@ def _cases():
                 yield pytest.param(method, path, "field", tuple(changes.items()), expect,
                                    id=f"{method} {path} c:{label}")
         for parameter in re.findall(r"{(\w+)}", path):
-            yield pytest.param(method, path, "unknown_id", parameter, "invalid", id=f"{method} {path} d:{parameter}")
+            yield pytest.param(method, path, "unknown_id", (parameter, None), "invalid",
+                               id=f"{method} {path} d:{parameter}")
+            for label, value in ODD_IDS.items():
+                yield pytest.param(method, path, "unknown_id", (parameter, value), "invalid",
+                                   id=f"{method} {path} d:{parameter}:{label}")
         for query_method, query_path, label, parameters in QUERY_SEMANTIC:
             if (query_method, query_path) == (method, path):
                 expect = "hostile" if label in QUERY_MAYBE_VALID else "invalid"
@@ -692,11 +702,11 @@ def _headers(world: dict, method: str, path: str) -> dict:
     return {}
 
 
-def _path(world: dict, path: str, unknown: str | None = None) -> str:
+def _path(world: dict, path: str, unknown: str | None = None, value: str | None = None) -> str:
     def fill(match):
         name = match.group(1)
         if name == unknown:
-            return UNKNOWN[name]
+            return value or UNKNOWN[name]
         return world["ids"][PATH_IDS.get((path, name), name)]
 
     return re.sub(r"{(\w+)}", fill, path)
@@ -822,9 +832,12 @@ def test_bad_input_is_a_4xx_envelope_and_changes_nothing(world, method, path, ki
             body = _set(body, field_path, _with_ids(value, world["ids"]))
         raw = json.dumps(body).encode()
     elif kind == "unknown_id":
-        url = _path(world, path, unknown=payload)
+        url = _path(world, path, unknown=payload[0], value=payload[1])
         body = _baseline(method, path, world["ids"])
         raw = json.dumps(body).encode() if body is not None else None
+    elif kind == "form":  # a valid body, sent as a form
+        raw = json.dumps(_baseline(method, path, world["ids"])).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
     elif kind == "keyed":  # a valid body under a key of 256 characters, or garbage under a good key
         key, raw = payload
         headers["Idempotency-Key"] = key or f"sweep-{uuid.uuid4()}"
@@ -837,7 +850,7 @@ def test_bad_input_is_a_4xx_envelope_and_changes_nothing(world, method, path, ki
         headers |= _signed(path, raw)
     before = Snapshot(world, path.startswith(TOUCHES_USERS)) if kind != "query" else None
     answer = api.raw.http.request(method, url, body=raw if raw is not None else b"",
-                                  headers={"Content-Type": "application/json", **headers})
+                                  headers={"Content-Type": "application/json"} | headers)
     try:
         answer.data = json.loads(answer.body)
     except ValueError:  # a CSV or feed answered: the assertions below say what was wrong
