@@ -5,7 +5,7 @@ import hmac
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib import config
 from chalicelib.errors import (
@@ -88,7 +88,7 @@ def get_order_invoice(order_id):
 class BankTransferIn(Request):
     model_config = ConfigDict(extra="ignore", strict=True)  # the bank's payload may carry more
 
-    transfer_id: Annotated[str, Field(min_length=1, max_length=200)]
+    transfer_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     reference: Annotated[str, Field(max_length=500)]
     amount: Annotated[int, Field(ge=0, le=MAX_MONEY)]
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
