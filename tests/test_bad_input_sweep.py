@@ -523,6 +523,8 @@ def _field_cases(model: str, field: str, schema: dict, required: bool, baseline)
             cases.append(("pattern", "\u0000 !*", "invalid"))
         if concrete.get("format") in ("date-time", "date"):
             cases.append(("not_a_date", "2026-02-30T25:61:00Z", "invalid"))
+        if concrete.get("minLength", 0) >= 1:
+            cases += [("empty", "", "invalid"), ("blank", "   ", "invalid")]
         if "maxLength" in concrete:
             cases.append(("too_long", "a" * (concrete["maxLength"] + 1), "invalid"))
         elif not ({"enum", "pattern", "format"} & set(concrete)):
