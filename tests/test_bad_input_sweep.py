@@ -343,7 +343,12 @@ SEMANTIC = [
     ("POST", "/carts", "unknown_currency", {("currency",): "XXX"}),
     ("POST", "/carts/{cart_id}/lines", "unknown_sku", {("sku",): "NO-SUCH-SKU"}),
     ("POST", "/carts/{cart_id}/lines", "more_than_stock", {("quantity",): 999}),
+    ("POST", "/carts/{cart_id}/lines", "gift_card_on_a_tee", {("gift_card",): {"recipient_email": "gus@example.com"}}),
     ("PATCH", "/carts/{cart_id}/lines/{sku}", "more_than_stock", {("quantity",): 999}),
+    ("POST", "/carts/{cart_id}/checkout", "invoice_as_a_guest", {("payment_method",): "invoice"}),
+    ("POST", "/carts/{cart_id}/checkout", "unknown_payment_method", {("payment_method",): "pm_no_such_method"}),
+    ("POST", "/carts/{cart_id}/checkout", "declined_card", {("payment_method",): "pm_card_chargeDeclined"}),
+    ("POST", "/quotes/{quote_id}/accept", "unknown_payment_method", {("payment_method",): "pm_no_such_method"}),
     ("PATCH", "/carts/{cart_id}", "unknown_shipping_method", {("shipping_method",): "teleport"}),
     ("PATCH", "/carts/{cart_id}", "unknown_discount_code", {("discount_code",): "NOSUCHCODE"}),
     ("PATCH", "/carts/{cart_id}", "unknown_country", {("shipping_address", "country"): "ZZ"}),
@@ -464,6 +469,9 @@ QUERY_MAYBE_VALID = {"q_quote", "q_operator", "q_star", "q_near", "q_column", "q
 
 # Semantic cases a good backend may accept (2xx): never a 5xx; what they change is put back.
 SEMANTIC_MAYBE_VALID = {
+    ("POST", "/carts/{cart_id}/checkout", "declined_card"): "the order stays placed for another card (a 402)",
+    ("POST", "/carts/{cart_id}/checkout", "unknown_payment_method"): "the same",
+    ("POST", "/quotes/{quote_id}/accept", "unknown_payment_method"): "the same",
     ("POST", "/admin/companies/{company_id}/buyers", "existing_buyer"): "adding a buyer again changes their role and "
                                                                         "limit (services/companies.add_buyer)",
     ("POST", "/admin/price-lists", "unknown_sku"): "a price list may price a SKU before the catalogue has it "
