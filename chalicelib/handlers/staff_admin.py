@@ -69,8 +69,9 @@ def invite_staff():
 @documented(StaffMember, request=ChangeRole, errors=[ResourceMissing, LastOwner], summary="Change a staff role",
             tag=TAG)
 def change_staff_role(username):
-    """The user's role becomes this one (the other role groups are left). The last enabled owner cannot
-    be demoted: a 409 `last_owner`."""
+    """The user's role becomes this one (the other role groups are left). The user is signed out: every
+    token they hold is refused at once (401 `token_revoked`) and their next sign-in carries the new role. The
+    last enabled owner cannot be demoted: a 409 `last_owner`."""
     body = admin_body(ChangeRole, bp.current_request)
     return StaffMember(**staff_accounts.change_role(_username(username), body.role)).model_dump(mode="json")
 
@@ -80,8 +81,8 @@ def change_staff_role(username):
             tag=TAG)
 def disable_staff(username):
     """The user can no longer sign in and is signed out everywhere (AdminUserGlobalSignOut: refresh and
-    access tokens revoked); an ID token already issued stays valid here until it expires (at most 60
-    minutes). The last enabled owner cannot be disabled: a 409 `last_owner`. Idempotent."""
+    access tokens revoked); every token they hold is refused at once on every admin route (401
+    `token_revoked`). The last enabled owner cannot be disabled: a 409 `last_owner`. Idempotent."""
     admin_body(NoBody, bp.current_request)
     return StaffMember(**staff_accounts.disable(_username(username))).model_dump(mode="json")
 
