@@ -183,6 +183,11 @@ Order = create_model(
 Order.__doc__ = "An order as the storefront and the shop see it (never its token)."
 
 
+# Why an order was cancelled for want of payment (not by the shop): a late payment may take it up again.
+EXPIRED = "not paid before the deadline"
+PAYMENT_CANCELLED = "payment cancelled"
+
+
 @dataclass(frozen=True)
 class Transition:
     """What applying an event does: the new order, and whether stock must move with it."""
@@ -232,8 +237,10 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
                 "review_reason": f"Payment of {amount} {currency} does not match the amount due "
                                  f"{order.due} {order.currency}."}))
         if order.status == "cancelled" and order.stock_released:
-            # Balances it spent went back when it was cancelled: the payment alone no longer covers it.
-            if matches and stock_available and not order.balances_returned:
+            # Balances it spent went back when it was cancelled: the payment alone no longer covers it. An
+            # order the shop cancelled stays cancelled.
+            if (matches and stock_available and not order.balances_returned
+                    and order.cancel_reason in (EXPIRED, PAYMENT_CANCELLED)):
                 return Transition(order.model_copy(update=paid | {"status": "paid", "stock_released": False,
                                                                   "cancelled_at": None, "cancel_reason": None}),
                                   reserve_stock=True)
@@ -250,7 +257,7 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
     if kind == "payment_canceled":
         if order.status == "pending_payment":
             return Transition(order.model_copy(update={
-                "status": "cancelled", "cancelled_at": now, "cancel_reason": "payment cancelled",
+                "status": "cancelled", "cancelled_at": now, "cancel_reason": PAYMENT_CANCELLED,
                 "stock_released": True}), release_stock=True)
         return None
     if kind == "refunded":
@@ -287,7 +294,7 @@ def expire(order: OrderRecord, now: datetime) -> Transition | None:
     if order.status != "pending_payment" or order.payment_deadline > now:
         return None
     return Transition(order.model_copy(update={"status": "cancelled", "cancelled_at": now,
-                                               "cancel_reason": "not paid before the deadline",
+                                               "cancel_reason": EXPIRED,
                                                "stock_released": True}), release_stock=True)
 
 
@@ -313,22 +320,32 @@ StockMove = tuple[str, int, str, int | None]  # sku, quantity, kind, shard (None
 def stock_moves(order: OrderRecord, kind: str, wanted: dict[str, int] | None = None) -> list[StockMove]:
     """The stock moves (sku, quantity, kind, shard) of `wanted` (sku -> quantity; all the order's
     lines when None): "reserve", "release" or "ship". A sharded SKU moves on the shards the order
-    reserved from."""
+    reserved from, past what its shipments took from them already (each shipment takes the next units)."""
+    shipped = shipped_units(order)
     moves = []
     for sku, quantity in (quantities(order) if wanted is None else wanted).items():
         if sku in order.stock_shards:
-            moves += [(sku, part, kind, shard) for shard, part in spread(order.stock_shards[sku], quantity)]
+            moves += [(sku, part, kind, shard)
+                      for shard, part in spread(order.stock_shards[sku], quantity, shipped.get(sku, 0))]
         else:
             moves.append((sku, quantity, kind, None))
     return moves
 
 
+def shipped_units(order: OrderRecord) -> dict[str, int]:
+    """Quantity per SKU shipped so far."""
+    shipped: dict[str, int] = {}
+    for shipment in order.shipments:
+        for line in shipment.lines:
+            shipped[line.sku] = shipped.get(line.sku, 0) + line.quantity
+    return shipped
+
+
 def unshipped(order: OrderRecord) -> dict[str, int]:
     """Quantity per SKU still to ship."""
     left = quantities(order)
-    for shipment in order.shipments:
-        for line in shipment.lines:
-            left[line.sku] -= line.quantity
+    for sku, quantity in shipped_units(order).items():
+        left[sku] -= quantity
     return {sku: quantity for sku, quantity in left.items() if quantity > 0}
 
 

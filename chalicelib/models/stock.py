@@ -52,12 +52,14 @@ def replan(recorded: dict[str, Plan], wanted: dict[str, int], levels: dict[str, 
     return plans
 
 
-def spread(recorded: Plan, quantity: int) -> Plan:
+def spread(recorded: Plan, quantity: int, taken: int = 0) -> Plan:
     """`quantity` of what an order reserved (`recorded`) given back (released or shipped), shard by
-    shard in the recorded order."""
+    shard in the recorded order, after the `taken` units earlier moves gave back (its shipments so far)."""
     moves, left = [], quantity
     for shard, reserved in recorded:
-        take = min(reserved, left)
+        gone = min(reserved, taken)
+        taken -= gone
+        take = min(reserved - gone, left)
         if take > 0:
             moves.append((shard, take))
             left -= take

@@ -209,7 +209,8 @@ def _shard_pieces(name: str, record: SkuRecord, changes: list[ShardChange], coun
                   head: dict | None = None, threshold: int | None = None) -> list[dynamo.Piece]:
     """The pieces writing `changes` to a sharded SKU's items, each conditioned on what was read: the
     SKU item also gets `head`'s fields, `count` as its shard count and the low-stock `threshold`;
-    the shards copy the prices and active flag that checkout's reservation checks."""
+    the shards copy the prices and active flag that checkout's reservation checks (as read: the SKU
+    item is conditioned on its price_version, so a sale that started or ended meanwhile is read again)."""
     copies = {"price": (head or {}).get("price", record.price), "prices": (head or {}).get("prices", record.prices),
               "active": (head or {}).get("active", record.active)}
     pieces = []
@@ -231,12 +232,15 @@ def _shard_pieces(name: str, record: SkuRecord, changes: list[ShardChange], coun
                     sets["low_stock_threshold"] = threshold
                 condition += (" AND shards = :count_was" if record.shards > 1 else
                               " AND (attribute_not_exists(shards) OR shards = :count_was)") + " AND product_id = :pid"
+                condition += (" AND price_version = :pv_was" if record.price_version else
+                              " AND (attribute_not_exists(price_version) OR price_version = :pv_was)")
             expression = "SET on_hand = on_hand + :by_on_hand, reserved = reserved + :by_reserved, " \
                          "available = available + :by_available, " + ", ".join(f"{k} = :{k}" for k in sets)
             pieces.append(dynamo.update(
                 piece_name, key, expression, condition, was=before.on_hand, need=max(0, -change.by("available")),
                 **{f"by_{f}": change.by(f) for f in ("on_hand", "reserved", "available")}, **sets,
-                **({"count_was": record.shards, "pid": record.product_id} if change.shard == 0 else {})))
+                **({"count_was": record.shards, "pid": record.product_id, "pv_was": record.price_version}
+                   if change.shard == 0 else {})))
     return pieces
 
 

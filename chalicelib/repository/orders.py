@@ -65,12 +65,16 @@ STOCK_MOVES = {
 def _stock_move(sku: str, quantity: int, kind: str, shard: int | None = None,
                 price: int | None = None, currency: str | None = None) -> dynamo.Piece:
     """The piece "stock:<sku>" ("stock:<sku>@<shard>" on a shard) moving `quantity` of a SKU:
-    reserve (only if enough is available), release, or ship. On a shard only what is available is
-    conditioned (models/stock.py: a shard's `reserved` is exact only in sum); the shard must exist."""
+    reserve (only if enough is available and the SKU is still sold: a late payment's too), release, or
+    ship. On a shard only what is available is conditioned (models/stock.py: a shard's `reserved` is exact
+    only in sum); the shard must exist."""
     expression, condition = STOCK_MOVES[kind]
     if shard is not None and kind != "reserve":
         condition = "attribute_exists(PK)"
     values, names = {"q": quantity}, None
+    if kind == "reserve" and price is None:
+        condition += " AND active = :true"
+        values["true"] = True
     if price is not None:
         # the price in the order's currency; an item written before prices per currency has only `price`
         condition += " AND (prices.#currency = :price OR (attribute_not_exists(prices) AND price = :price))" \

@@ -93,13 +93,18 @@ def _stock_moves(order: OrderRecord, transition: Transition) -> list[rules.Stock
 
 
 def _where_stock_is(transition: Transition) -> Transition:
-    """A late payment re-reserves a sharded SKU on shards that have the stock now (one more read,
-    only for an order with sharded SKUs)."""
+    """A late payment re-reserves a sharded SKU on shards that have the stock now, also one that was a
+    single item when the order was placed (one more read, only for a late payment)."""
     after = transition.order
-    if not (transition.reserve_stock and after.stock_shards):
+    if not transition.reserve_stock:
         return transition
-    skus = catalog.get_skus(list(after.stock_shards))
-    plans = replan(after.stock_shards, rules.quantities(after), {sku: r.shard_levels for sku, r in skus.items()})
+    wanted = rules.quantities(after)
+    skus = catalog.get_skus(list(wanted))
+    recorded = after.stock_shards | {sku: [(0, quantity)] for sku, quantity in wanted.items()
+                                     if sku not in after.stock_shards and sku in skus and skus[sku].shards > 1}
+    if not recorded:
+        return transition
+    plans = replan(recorded, wanted, {sku: r.shard_levels for sku, r in skus.items()})
     return replace(transition, order=after.model_copy(update={"stock_shards": plans}))
 
 
@@ -145,8 +150,12 @@ def apply_payment_event(event: payments.PaymentEvent) -> str:
                         give_back_discount=transition.release_stock and order.holds_discount_use)
         except DuplicateEvent:
             return "duplicate"
-        except StockShort:
-            stock_available = False  # the goods went to someone else: refund instead
+        except StockShort as short:
+            # The goods went to someone else (refund instead), unless the SKU still has them and only the
+            # shard planned on moved meanwhile (a change of the shard count): plan again.
+            variant = catalog.get_skus([short.sku]).get(short.sku)
+            if variant is None or not variant.active or variant.available < rules.quantities(after).get(short.sku, 0):
+                stock_available = False
             raise
         if after.status == "paid" and order.status != "paid":
             observability.metric("OrdersPaid", currency=after.currency)

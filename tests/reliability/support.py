@@ -75,14 +75,15 @@ def orders_in_table() -> list[dict]:
 
 def assert_stock_adds_up() -> dict[str, dict]:
     """For every SKU: on_hand - reserved == available, available >= 0, and `reserved` is exactly
-    what the orders holding stock (not released, not yet shipped) account for."""
+    what the orders holding stock (not released, not yet shipped; gift-card lines hold none) account for."""
     items = table_items()
     held: Counter = Counter()
     for order in (i for i in items if i["SK"] == "ORDER"):
         if order.get("stock_released"):
             continue
         for line in order["lines"]:
-            held[line["sku"]] += line["quantity"]
+            if not line.get("gift_card"):  # a gift-card line holds no stock (models/orders.quantities)
+                held[line["sku"]] += line["quantity"]
         for shipment in order.get("shipments") or []:
             for line in shipment["lines"]:
                 held[line["sku"]] -= line["quantity"]
