@@ -72,6 +72,11 @@ def _bought(order: OrderRecord) -> Iterator[tuple[CartLine, str]]:
                 yield line, _seed(order, index, line.sku, unit)
 
 
+def card_ids(order: OrderRecord) -> list[str]:
+    """The ids of the cards an order buys (issued or not yet), from their seeds."""
+    return [gift_codes.card_id_for(gift_codes.code_for(seed)) for _, seed in _bought(order)]
+
+
 def issue_for_order(order: OrderRecord) -> int:
     """Issue one card per unit of each gift-card line of a paid order, once however often it is
     called (each card's seed is derived from the order, the line and the unit), and only while the
@@ -99,7 +104,7 @@ def voids_for_cancel(order: OrderRecord) -> list[dynamo.Piece]:
     issued, each only while unspent; and, for each card not issued yet, a check that it still is not
     (an issuance committing first makes the cancel read again). One BatchGetItem. Raises GiftCardUsed
     naming a card spent (even in part) or disabled: the order cannot be cancelled, nothing changes."""
-    ids = [gift_codes.card_id_for(gift_codes.code_for(seed)) for _, seed in _bought(order)]
+    ids = card_ids(order)
     if not ids:
         return []
     found = gift_cards.get_many(ids)
