@@ -394,3 +394,25 @@ def test_cancelling_an_invoiced_order_gives_its_balances_back_and_voids_the_rest
     assert store_credit.balance(customer_id_for("ada@acme.example"))["EUR"] == 500
     assert invoice_store.open_credit(acme["company"]["id"], "EUR") == 0
     assert client.get(f"/admin/invoices/{order['invoice']['id']}", headers=ADMIN).data["status"] == "void"
+
+
+def test_a_return_of_an_invoiced_order_settles_only_once_its_invoice_is_paid(client, acme):
+    from tests.test_returns import admin, line
+
+    answer, _ = invoice_checkout(client, acme["headers"], {"TEE-M": 2})
+    order = answer.data["order"]
+    assert client.post(f"/admin/orders/{order['id']}/shipments", {"carrier": "dhl", "tracking_number": "JD1"},
+                       headers=ADMIN).status_code == 201
+    asked = client.post(f"/orders/{order['id']}/returns", {"lines": [line()]}, headers=acme["headers"])
+    assert asked.status_code == 201, asked.data
+    assert admin(client, asked.data["id"], "approve").status_code == 200
+    for method in ("store_credit", "original"):
+        refused = admin(client, asked.data["id"], "refund", {"method": method})
+        assert refused.status_code == 409 and order["invoice"]["number"] in refused.data["error"]["message"], \
+            refused.data
+    assert store_credit.balance(order["customer_id"]) == {}
+    assert client.post(f"/admin/invoices/{order['invoice']['id']}/paid", headers=ADMIN).status_code == 200
+    settled = admin(client, asked.data["id"], "refund", {"method": "store_credit"})
+    worth = (order["total"] - order["shipping_total"]) // 2  # one of two shirts; shipping is not refunded
+    assert settled.status_code == 200 and settled.data["refund"]["amount"] == worth, settled.data
+    assert store_credit.balance(order["customer_id"]) == {"EUR": worth}

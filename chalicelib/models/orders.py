@@ -116,6 +116,9 @@ class OrderRecord(Record):
     refunded_to_balances: int = 0  # of amount_refunded, what went back to gift cards and store credit
     shipments: list[Shipment] = Field(default_factory=list)
     refunds: list[Refund] = Field(default_factory=list)
+    # What returns settled as store credit or as an exchange took of what was paid (services/orders.credit_once):
+    # not money back to the customer, so not in amount_refunded, but no longer refundable. A failed one is void.
+    credits: list[Refund] = Field(default_factory=list)
     duplicate_payments: list[DuplicatePayment] = Field(default_factory=list)
     payment: PaymentRef | None = None
     paid_by: str | None = None  # the provider's id of the payment recorded in amount_paid
@@ -330,8 +333,10 @@ def unshipped(order: OrderRecord) -> dict[str, int]:
 
 
 def refundable(order: OrderRecord) -> int:
-    """What can still be refunded: paid minus every refund not known to have failed."""
-    return order.amount_paid - sum(r.amount for r in order.refunds if r.status != "failed")
+    """What can still be refunded: paid minus every refund not known to have failed, and minus what returns
+    settled as store credit or exchanges took (`credits`)."""
+    return (order.amount_paid - sum(r.amount for r in order.refunds if r.status != "failed")
+            - sum(c.amount for c in order.credits if c.status == "succeeded"))
 
 
 def settle_refund(order: OrderRecord, refund_id: str, status: str, provider_refund_id: str | None) -> OrderRecord:

@@ -26,7 +26,6 @@ from chalicelib.errors import (
 )
 from chalicelib.models import CartLineRecord, CartRecord
 from chalicelib.models import orders as order_rules
-from chalicelib.models import returns as rules
 from chalicelib.models.orders import OrderRecord
 from chalicelib.models.returns import Return, ReturnRecord, ReturnRefund, Settling
 from chalicelib.repository import catalog, orders, returns
@@ -87,8 +86,8 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
     if current.status == "refunded" and current.refund and current.refund.method == "exchange" \
             and not return_service.settleable(current):
         return _give_back(current)
-    record, settling = return_service.claim(return_id, "exchange",
-                                            lambda r, order: rules.value(order, rules.settled_units(r)))
+    # The return's worth, at most what the order has left to refund (a goodwill refund may have paid it).
+    record, settling = return_service.claim(return_id, "exchange", return_service.refundable_worth)
 
     def attempt() -> ReturnRecord:
         fresh = return_service._load(return_id)
@@ -96,6 +95,10 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
             return fresh  # this claim was recorded already (a repeat)
         original = orders.get(record.order_id)
         order, covered = _exchange_order(fresh, original, lines, settling)
+        # What the exchange uses of the return's worth counts as given back on the original order, first.
+        if covered and order_service.credit_once(record.order_id, covered, f"return {record.number}: exchange",
+                                                 settling.refund_id) != covered:
+            raise Conflict("The order was refunded meanwhile; settle the return again.")
         owed = settling.amount - covered
         refund = ReturnRefund(method="exchange", amount=covered, order_id=order.id)
         after = fresh.model_copy(update={"status": "refunded", "refund": refund, "settling": None,
@@ -121,8 +124,10 @@ def _give_back(record: ReturnRecord) -> Return:
         return Return.from_record(record)
     reason = f"return {record.number}: exchange difference"
     if config.settings().return_exchange_difference == "store_credit" and record.customer_id:
-        store_credit.grant(record.customer_id, record.currency, record.owed_back, reason,
-                           _difference_refund_id(record))
+        # Counted as given back on the original order first (at most what it has left), then credited.
+        owed = order_service.credit_once(record.order_id, record.owed_back, reason, _difference_refund_id(record))
+        if owed > 0:
+            store_credit.grant(record.customer_id, record.currency, owed, reason, _difference_refund_id(record))
     else:
         original = orders.get(record.order_id)
         refund_id = _difference_refund_id(record)

@@ -363,6 +363,39 @@ def refund_once(order_id: str, amount: int, reason: str | None, refund_id: str) 
     return Order.from_record(_refund(order_id, amount, reason, refund_id))
 
 
+def credit_once(order_id: str, amount: int, reason: str, credit_id: str) -> int:
+    """Record on the order, once under `credit_id`, that up to `amount` of what was paid went to the customer
+    another way (a return settled as store credit or as an exchange): not refunded, but no refund, return or
+    exchange can give the same money back again (models/orders.refundable). Answers what was recorded: at
+    most what is left to refund (0 when nothing is); a repeat answers the first answer."""
+    def attempt() -> int:
+        order = _load(order_id)
+        done = next((c for c in order.credits if c.id == credit_id and c.status == "succeeded"), None)
+        if done is not None:
+            return done.amount
+        recorded = min(amount, max(rules.refundable(order), 0))
+        if recorded <= 0:
+            return 0
+        entry = Refund(id=credit_id, amount=recorded, status="succeeded", reason=reason, created_at=clock.now())
+        orders.save(order, order.model_copy(update={
+            "credits": [c for c in order.credits if c.id != credit_id] + [entry]}))
+        return recorded
+
+    return retried(attempt, OrderChanged, _kept_changing)
+
+
+def uncredit(order_id: str, credit_id: str) -> None:
+    """Void what credit_once recorded under `credit_id` (its settlement did not happen: an exchange that could
+    not be placed, or was cancelled unpaid); the entry stays, as failed. Nothing to void is fine."""
+    def attempt() -> None:
+        order = _load(order_id)
+        if any(c.id == credit_id and c.status == "succeeded" for c in order.credits):
+            orders.save(order, order.model_copy(update={"credits": [
+                c.model_copy(update={"status": "failed"}) if c.id == credit_id else c for c in order.credits]}))
+
+    retried(attempt, OrderChanged, _kept_changing)
+
+
 def cancel(order_id: str, reason: str | None) -> Order:
     """Cancel an order that has not shipped, in one transaction: its stock is released, the gift cards it
     bought that were issued are voided (each only while unspent), and what was paid is recorded refunded in

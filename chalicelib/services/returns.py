@@ -193,6 +193,11 @@ def claim(return_id: str, method: str, amount_of) -> tuple[ReturnRecord, Settlin
             if record.settling.method != method or now - record.settling.claimed_at < RESUME_AFTER:
                 raise Conflict("This return is being settled already.")
             return record, record.settling
+        if record.refund and record.refund.method == "exchange" and record.refund.order_id:
+            # Settled again after its exchange was cancelled unpaid: what the exchange used of the order is free.
+            exchange = orders.get(record.refund.order_id)
+            if exchange is not None:
+                order_service.uncredit(record.order_id, exchange_credit_id(exchange.cart_id))
         settling = Settling(method=method, amount=amount_of(record, _order(record.order_id)),
                             refund_id=clock.new_id("ref", 12), claimed_at=now)
         return returns.save(record, record.model_copy(update={"settling": settling}), order_status=False), settling
@@ -218,6 +223,8 @@ def release(record: ReturnRecord) -> None:
         if current.settling and current.settling.refund_id == record.settling.refund_id:
             returns.save(current, current.model_copy(update={"settling": None}), order_status=False)
 
+    if record.settling.method != "original":  # what it recorded on the order as given back (credit_once)
+        order_service.uncredit(record.order_id, record.settling.refund_id)
     retried(attempt, OrderChanged, _kept_changing)
 
 
@@ -233,7 +240,12 @@ def settled(record: ReturnRecord, refund: ReturnRefund) -> Return:
     return Return.from_record(retried(attempt, OrderChanged, _kept_changing))
 
 
-def _refundable_value(record: ReturnRecord, order) -> int:
+def refundable_worth(record: ReturnRecord, order) -> int:
+    """What the return's settled units are worth, at most what the order has left to refund. Raises Conflict
+    while the order's invoice is open: what the company owes is not paid, so nothing can be given back yet."""
+    if order.payment_status == "invoiced":
+        number = f" {order.invoice.number}" if order.invoice else ""
+        raise Conflict(f"The order's invoice{number} is not paid yet: settle the return once it is paid.")
     return min(rules.value(order, rules.settled_units(record)), max(order_rules.refundable(order), 0))
 
 
@@ -244,7 +256,7 @@ def refund(return_id: str, method: str) -> Return:
     received, settled or being settled), UpstreamUnavailable (nothing moved; retry)."""
     if method == "store_credit":
         return _store_credit(return_id)
-    record, settling = claim(return_id, "original", _refundable_value)
+    record, settling = claim(return_id, "original", refundable_worth)
     if settling.amount > 0:
         try:
             order_service.refund_once(record.order_id, settling.amount, f"return {record.number}",
@@ -258,16 +270,22 @@ def refund(return_id: str, method: str) -> Return:
 def _store_credit(return_id: str) -> Return:
     bonus = config.settings().return_store_credit_bonus_percent
 
-    def amount_of(record: ReturnRecord, order) -> int:
-        worth = rules.value(order, rules.settled_units(record))
-        return worth + worth * bonus // 100
-
-    record, settling = claim(return_id, "store_credit", amount_of)
+    record, settling = claim(return_id, "store_credit", refundable_worth)
     if record.customer_id is None:
         release(record)
         raise Conflict("The order's customer was erased; refund to the original payment instead.")
-    if settling.amount > 0:
+    # Recorded on the order first, as given back (a concurrent refund may have left less), then credited:
+    # the credit never exceeds what the order has left to refund, and later refunds count it.
+    worth = order_service.credit_once(record.order_id, settling.amount, f"return {record.number}: store credit",
+                                      settling.refund_id) if settling.amount > 0 else 0
+    credit = worth + worth * bonus // 100
+    if credit > 0:
         # Idempotent by its source (the return): a resumed claim grants nothing twice.
-        store_credit.grant(record.customer_id, record.currency, settling.amount, f"return {record.number}",
-                           record.id)
-    return settled(record, ReturnRefund(method="store_credit", amount=settling.amount))
+        store_credit.grant(record.customer_id, record.currency, credit, f"return {record.number}", record.id)
+    return settled(record, ReturnRefund(method="store_credit", amount=credit))
+
+
+def exchange_credit_id(exchange_cart_id: str) -> str:
+    """The id under which an exchange records on the original order what it used of the return's worth: its
+    claim's refund id, which its in-memory cart's id is derived from (services/exchanges.py)."""
+    return "ref_" + exchange_cart_id.removeprefix("exc_")

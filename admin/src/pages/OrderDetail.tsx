@@ -10,13 +10,15 @@ const CARRIERS = ["dhl", "ups", "fedex", "usps", "dpd", "other"];
 
 type SentEmail = { type: string; subject: string; to: string; sent_at: string };
 
-/** What happened to the order, from its own fields (placed, paid, shipments, refunds, cancelled) and the
+/** What happened to the order, from its own fields (placed, paid, shipments, refunds, credits, cancelled) and the
  * emails sent about it. */
 function timeline(order: Order, emails: SentEmail[]): { at: string; what: string }[] {
   const events = [{ at: order.created_at, what: "Placed" }];
   if (order.paid_at) events.push({ at: order.paid_at, what: `Paid ${money(order.amount_paid, order.currency)}` });
   for (const s of order.shipments) events.push({ at: s.created_at, what: `Shipped with ${s.carrier} (${s.tracking_number})` });
   for (const r of order.refunds) events.push({ at: r.created_at, what: `Refund ${money(r.amount, order.currency)} ${r.status}` });
+  // A return settled as store credit or an exchange: no money moved, but it is no longer refundable.
+  for (const c of order.credits) events.push({ at: c.created_at, what: `${c.reason ?? "Return settled"}: ${money(c.amount, order.currency)} taken from what can be refunded${c.status === "failed" ? " (void)" : ""}` });
   if (order.cancelled_at) events.push({ at: order.cancelled_at, what: `Cancelled${order.cancel_reason ? `: ${order.cancel_reason}` : ""}` });
   for (const e of emails) events.push({ at: e.sent_at, what: `Email to ${e.to}: ${e.subject}` });
   return events.sort((a, b) => a.at.localeCompare(b.at));
