@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import clock, gift_codes, payments
-from chalicelib.errors import UpstreamUnavailable
+from chalicelib.errors import OrderChanged, UpstreamUnavailable
 from chalicelib.repository import gift_cards as card_items
 from chalicelib.repository import orders as order_items
 from chalicelib.services import gift_cards
@@ -215,3 +215,25 @@ def test_the_cancellation_email_says_the_gift_cards_cannot_be_used(mail, with_ca
         assert ("gift cards of this order will not be sent" in part) is with_cards
         assert ("can no longer be used" in part) is with_cards
     assert len(sent_emails()) == 1
+
+
+@pytest.mark.usefixtures("gift_product")
+def test_a_cancel_whose_write_landed_but_whose_answer_was_lost_still_makes_its_refund(shop, localstripe, monkeypatch):
+    result = paid(shop, cart_with(shop, 1))
+    order_id = result["order"]["id"]
+    assert issue_now(order_id) == 1
+    real, lost = order_items.save, []
+
+    def answer_lost(*args, **kwargs):
+        saved = real(*args, **kwargs)
+        if not lost:  # written, but the caller hears of a conflict (a timeout, then a retry refused on the version)
+            lost.append(saved)
+            raise OrderChanged("The order changed meanwhile.")
+        return saved
+
+    monkeypatch.setattr(order_items, "save", answer_lost)
+    answer = cancel(shop, order_id)
+    assert answer.status_code == 200, answer.data
+    assert lost and lost[0].status == "cancelled"
+    assert (answer.data["payment_status"], answer.data["amount_refunded"]) == ("refunded", answer.data["total"])
+    assert refunds_of(localstripe, result["payment_id"]) == [answer.data["total"]]

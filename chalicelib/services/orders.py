@@ -417,8 +417,15 @@ def cancel(order_id: str, reason: str | None) -> Order:
     if order.fulfilment_status == "shipped":  # gift cards only, issued: they are delivered
         raise Conflict("The order's gift cards have been issued; disable them and refund instead of cancelling.")
 
+    refund_id = clock.new_id("ref", 12)  # the same in every attempt: a write of this cancel is recognised
+
     def attempt() -> tuple[OrderRecord, Refund | None]:
         order = _load(order_id)
+        mine = next((r for r in order.refunds if r.id in (refund_id, f"{refund_id}_balances")), None)
+        if order.status == "cancelled" and mine is not None:
+            # This cancel's transaction was written but its answer lost (a timeout, then a retry refused on the
+            # version): the refund it recorded is made now, not forgotten.
+            return order, next((r for r in order.refunds if r.id == refund_id and r.status == "pending"), None)
         if order.status == "cancelled":
             raise Conflict("The order is cancelled already.")
         if order.shipments or order.fulfilment_status == "shipped":
@@ -427,7 +434,7 @@ def cancel(order_id: str, reason: str | None) -> Order:
         update, give_back, pending = {}, None, None
         left = rules.refundable(order) if order.amount_paid else 0
         if left > 0:
-            update, give_back, pending = _refund_parts(order, left, reason or "order cancelled")
+            update, give_back, pending = _refund_parts(order, left, reason or "order cancelled", refund_id)
         after = order.model_copy(update=update | {"status": "cancelled", "cancelled_at": clock.now(),
                                                   "cancel_reason": reason or "cancelled by the shop",
                                                   "stock_released": True})
