@@ -146,6 +146,9 @@ class Settings:
     # How long a dearer exchange's order waits for the difference (the customer pays from an email) before it
     # expires like an unpaid checkout and the return can be settled again.
     exchange_payment_window_hours: int = 72
+    # A PaymentIntent nothing refers to (its order was never written) is cancelled once it is this old: past
+    # Stripe's 24 h idempotency window, so no retried checkout can find it again and write an order with it.
+    orphan_payment_age_hours: int = 25
 
 
 @lru_cache(maxsize=1)
@@ -207,9 +210,22 @@ def settings() -> Settings:
         return_store_credit_bonus_percent=int(os.environ.get("RETURN_STORE_CREDIT_BONUS_PERCENT", "0")),
         return_exchange_difference=os.environ.get("RETURN_EXCHANGE_DIFFERENCE", "original"),
         exchange_payment_window_hours=int(os.environ.get("EXCHANGE_PAYMENT_WINDOW_HOURS", "72")),
+        orphan_payment_age_hours=orphan_payment_age(os.environ.get("ORPHAN_PAYMENT_AGE_HOURS", "25")),
         **_cognito(),
         **_staff_pool(),
     )
+
+
+def orphan_payment_age(raw: str) -> int:
+    """ORPHAN_PAYMENT_AGE_HOURS: whole hours, at least 25 (Stripe replays a PaymentIntent's creation for 24 h: a
+    younger one may still be written into an order by a retried checkout). Raises ValueError."""
+    try:
+        hours = int(raw)
+    except ValueError:
+        hours = 0
+    if hours < 25:
+        raise ValueError(f"ORPHAN_PAYMENT_AGE_HOURS must be a whole number of hours, at least 25; not {raw!r}.")
+    return hours
 
 
 def refund_limits(raw: str) -> dict[str, int]:

@@ -93,6 +93,11 @@ class Unauthenticated(CommerceError, code="unauthenticated", status=401):
     token that is missing, expired, tampered with, of another pool or app client, or of the wrong kind)."""
 
 
+class TokenRevoked(Unauthenticated, code="token_revoked"):
+    """A staff token issued before the owner disabled its user or changed their role: every token the user
+    held then is refused; sign in again (a disabled user cannot until enabled)."""
+
+
 class PaymentDeclined(CommerceError, code="payment_declined", status=402):
     """The payment method was declined; `decline_code` says why."""
 

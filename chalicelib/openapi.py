@@ -11,7 +11,8 @@ On top of a route's own error codes the generator adds what every route of its k
 - every POST: the `Idempotency-Key` header, 400 (a bad key), 409 `request_in_progress`, 422
   `idempotency_key_reused`, and the `Idempotent-Replayed` answer header;
 - `/admin/*`: the `Authorization: Bearer <admin key or staff token>` security scheme, 401 `unauthenticated`
-  and 403 `forbidden` (the role or key lacks the route's permission, chalicelib/permissions.py);
+  and `token_revoked` (a staff token issued before its user was disabled or given another role), and 403
+  `forbidden` (the role or key lacks the route's permission, chalicelib/permissions.py);
 - every answer: the `X-Request-Id` header (app.py's middleware), which a request may set.
 
 A route's own errors are the classes of chalicelib/errors.py it names (`@documented(errors=[...])`); each
@@ -346,7 +347,7 @@ def _error_codes(method: str, doc: RouteDoc, admin: bool) -> dict[int, list[str]
     if method == "POST":
         classes += [errors.RequestInProgress, errors.IdempotencyKeyReused]
     if admin:
-        classes += [errors.Unauthenticated, errors.Forbidden]
+        classes += [errors.Unauthenticated, errors.TokenRevoked, errors.Forbidden]
     for cls in classes:
         if not (isinstance(cls, type) and issubclass(cls, errors.CommerceError)) \
                 or cls.status_code not in ERROR_CODES.get(cls.code, {}):

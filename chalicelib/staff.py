@@ -5,7 +5,9 @@
   (STAFF_USER_POOL_ID / STAFF_CLIENT_ID, by default the customer pool and client), verified as the
   customer tokens are (chalicelib/accounts.py: RS256 by a key of the pool's JWKS, issuer, client,
   expiry), whose `cognito:groups` name at least one role of chalicelib/permissions.py. A valid token
-  without a role group is a 403 `forbidden`; anything else wrong is a 401.
+  without a role group is a 403 `forbidden`; anything else wrong is a 401. A token issued (`iat`) before
+  the owner last disabled its user or changed their role is a 401 `token_revoked` (one consistent GetItem
+  of the user's STAFF#<sub> item per request, repository/staff.py; API keys and shoppers pay nothing).
 - anything else is an API key, known by its SHA-256 (compared in constant time): a hash of
   ADMIN_KEY_HASHES holds every scope (the original single key; several hashes allow rotation); a hash
   of ADMIN_API_KEYS (a JSON secret `{"<sha256>": {"name": "erp", "scopes": ["orders:read", ...]}}`)
@@ -18,8 +20,9 @@ import json
 import time
 
 from chalicelib import accounts, config, rs256
-from chalicelib.errors import Forbidden, Unauthenticated
+from chalicelib.errors import Forbidden, TokenRevoked, Unauthenticated
 from chalicelib.permissions import ALL, Principal, staff
+from chalicelib.repository import staff as staff_tokens
 
 REFETCH_AFTER_SECONDS = 60
 _jwks: dict = {"url": None, "at": 0.0, "keys": None}
@@ -53,8 +56,23 @@ def _claims(raw: str) -> dict:
     return claims
 
 
+def _not_revoked(claims: dict) -> None:
+    """Tokens issued before the user's `not_before` (services/staff_accounts.py) are refused. `iat` is whole
+    seconds: `not_before` is the second after the change (plus the clocks' skew), so a token of the change's
+    own second is refused, and the change answers only once that second has come, so a sign-in after it is
+    accepted."""
+    not_before = staff_tokens.tokens_not_before(claims["sub"])
+    if not_before is None:
+        return
+    issued = claims.get("iat")
+    if not accounts._number(issued) or issued < not_before:
+        raise TokenRevoked("Your staff access has changed since you signed in (disabled, or another role): "
+                           "please sign in again.")
+
+
 def _staff(raw: str) -> Principal:
     claims = _claims(raw)
+    _not_revoked(claims)
     groups = claims.get("cognito:groups") or []
     who = claims.get("email") or claims.get("cognito:username") or claims.get("username") or claims["sub"]
     principal = staff(f"staff:{who}", [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else [],

@@ -9,6 +9,11 @@
   also after a declined attempt, as Stripe allows.
 - `PaymentIntent.receipt_email`, which localstripe refuses with 400 "Unexpected receipt_email".
 - `PaymentIntent.amount_received`, which localstripe's PaymentIntent (and so its events) lacks.
+- Listing PaymentIntents as Stripe does (https://docs.stripe.com/api/payment_intents/list): newest first
+  (localstripe lists them oldest first) and filtered by `created[gt|gte|lt|lte]` (localstripe refuses
+  the parameter with 400 "Unexpected created").
+- Cancelling a PaymentIntent with a `cancellation_reason` (localstripe refuses any parameter), which the
+  PaymentIntent then shows, as Stripe's does.
 """
 
 import re
@@ -17,6 +22,8 @@ import re
 def install(server, resources) -> None:
     server.app.middlewares.insert(0, _idempotency_middleware())  # outermost: sees rendered errors
     server.app.middlewares.append(_confirm_with_payment_method(server, resources))  # innermost: after auth
+    server.app.middlewares.append(_cancel_with_reason(server, resources))
+    _list_newest_first(resources)
     _accept_receipt_email(resources.PaymentIntent)
     resources.PaymentIntent.amount_received = property(
         lambda intent: intent.amount if intent.status == "succeeded" else 0)
@@ -97,3 +104,52 @@ def _accept_receipt_email(payment_intent_class) -> None:
         self.receipt_email = receipt_email
 
     payment_intent_class.__init__ = __init__
+
+
+CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+
+
+def _cancel_with_reason(server, resources):
+    from aiohttp import web
+
+    path = re.compile(r"/v1/payment_intents/(\w+)/cancel")
+    resources.PaymentIntent.cancellation_reason = None  # an attribute of every PaymentIntent, as at Stripe
+
+    @web.middleware
+    async def cancel(request, handler):
+        match = path.fullmatch(request.path)
+        if request.method != "POST" or not match:
+            return await handler(request)
+        data = await server.get_post_data(request) or {}
+        reason = data.pop("cancellation_reason", None)
+        if reason is not None and reason not in CANCELLATION_REASONS:
+            raise resources.UserError(400, "Invalid cancellation_reason: one of " + ", ".join(CANCELLATION_REASONS))
+        expand = data.pop("expand", None)
+        intent = resources.PaymentIntent._api_cancel(id=match[1], **data)  # 400 in a state that cannot be cancelled
+        intent.cancellation_reason = reason
+        return server.json_response(intent._export(expand=expand))
+
+    return cancel
+
+
+def _list_newest_first(resources) -> None:
+    compare = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+    invalid = "Invalid created: an integer, or a dictionary of gt, gte, lt and lte integers"
+
+    def list_all(cls, url, limit=None, starting_after=None, created=None, **kwargs):
+        if kwargs:
+            raise resources.UserError(400, "Unexpected " + ", ".join(kwargs))
+        bounds = {} if created is None else created if isinstance(created, dict) else {"eq": created}
+        try:
+            tests = [(compare.get(name, int.__eq__), int(value)) for name, value in bounds.items()]
+        except (TypeError, ValueError):
+            raise resources.UserError(400, invalid) from None
+        if not set(bounds) <= {*compare, "eq"}:
+            raise resources.UserError(400, invalid)
+        page = resources.List(url, limit=limit, starting_after=starting_after)
+        # The store keeps creation order; Stripe lists the newest first.
+        page._list = [value for key, value in reversed(list(resources.store.items()))
+                      if key.startswith(cls.object + ":") and all(test(value.created, v) for test, v in tests)]
+        return page
+
+    resources.PaymentIntent._api_list_all = classmethod(list_all)

@@ -59,3 +59,24 @@ def test_the_owner_invites_changes_a_role_disables_and_enables_staff(stack, brow
     page.get_by_role("button", name=f"Enable {email}").click()
     expect(page.get_by_role("status")).to_have_text(f"{email} is enabled.")
     expect(row).to_contain_text("invited (temporary password)")
+
+
+def test_a_staff_member_disabled_meanwhile_is_sent_back_to_sign_in(stack, browser):
+    """The owner disables someone who is signed in: their next request is refused (401 `token_revoked`) and
+    the app shows the sign-in page, saying why; once enabled again they sign in as before."""
+    from urllib.parse import quote
+
+    page = browser.page
+    sign_in_as(page, stack, "fulfilment")
+    user = f"{stack.api}/admin/staff/{quote(staff_member(stack, STAFF['fulfilment'])['username'], safe='')}"
+    assert requests.post(f"{user}/disable", json={}, headers=admin_headers(stack), timeout=30).ok
+    try:
+        page.get_by_role("navigation", name="Sections").get_by_role("link", name="Orders").click()
+        expect(page.get_by_test_id("signed-out")).to_contain_text("sign in again")
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        assert page.evaluate("() => sessionStorage.length") == 0
+        assert serious_violations(page) == []
+    finally:
+        assert requests.post(f"{user}/enable", json={}, headers=admin_headers(stack), timeout=30).ok
+    sign_in_as(page, stack, "fulfilment")
+    expect(page.get_by_test_id("signed-out")).to_have_count(0)

@@ -32,3 +32,18 @@ def as_staff(token: str) -> dict:
 def staff(pool) -> dict[str, dict]:
     """Headers of one staff user per role."""
     return {role: as_staff(staff_token(pool, role)) for role in ROLES}
+
+
+@pytest.fixture
+def groups(pool):
+    """The pool's four role groups, as infra/deploy.yaml creates them."""
+    cognito = boto3.client("cognito-idp")
+    for role in ROLES:
+        cognito.create_group(UserPoolId=pool.pool_id, GroupName=role)
+    return pool
+
+
+@pytest.fixture
+def owner(groups) -> dict:
+    """Olive, the owner (olive@staff.example.com)."""
+    return as_staff(staff_token(groups, "owner", "olive@staff.example.com"))

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -50,6 +51,13 @@ def _answers(base: str) -> bool:
 @pytest.fixture(scope="session")
 def localstripe():
     """The base URL of a localstripe (with devstack's fidelity additions) on a free loopback port."""
+    with running_localstripe() as base:
+        yield base
+
+
+@contextmanager
+def running_localstripe():
+    """A localstripe of its own (an empty store), for tests that look at every PaymentIntent of the account."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as output:

@@ -411,3 +411,26 @@ def test_cancelling_a_paid_order_costs_one_transaction_then_the_refund(shop, loc
     assert calls.by_operation() == {("dynamodb", "GetItem"): 3, ("dynamodb", "TransactWriteItems"): 2,
                                     ("dynamodb", "BatchGetItem"): 2 + bool(gift_cards)}
     assert provider_calls == ["POST /v1/refunds"]
+
+
+def test_a_staff_token_costs_one_get_item_more_than_an_api_key_revoked_or_not(client, pool):
+    """chalicelib/staff.py reads the user's STAFF#<sub> item (is the token revoked?) on each admin request made
+    with a staff token: one consistent GetItem; an API key and the customer routes (above) read nothing."""
+    from tests.staff_support import as_staff, staff_token
+
+    support = as_staff(staff_token(pool, "support", "sam@staff.example.com"))
+    listing = {("dynamodb", "Query"): 1}
+    with count_calls() as keyed:
+        assert client.get("/admin/orders", headers=ADMIN).status_code == 200
+    with count_calls() as signed_in:
+        assert client.get("/admin/orders", headers=support).status_code == 200
+    assert keyed.by_operation() == listing
+    assert signed_in.by_operation() == listing | {("dynamodb", "GetItem"): 1}
+
+    username = boto3.client("cognito-idp").admin_get_user(UserPoolId=pool.pool_id,
+                                                          Username="sam@staff.example.com")["Username"]
+    assert client.post(f"/admin/staff/{username}/disable", {}, headers=ADMIN).status_code == 200
+    with count_calls() as revoked:
+        answer = client.get("/admin/orders", headers=support)
+    assert answer.status_code == 401 and answer.data["error"]["code"] == "token_revoked"
+    assert revoked.by_operation() == {("dynamodb", "GetItem"): 1}

@@ -41,6 +41,7 @@ SECRETS = {
     # The sweeps ask Stripe about unpaid orders before cancelling them (reconciliation).
     "expire_unpaid_orders": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
     "reconcile_payments": {"STRIPE_SECRET_KEY": "stripe-secret-key"},
+    "sweep_orphan_payments": {"STRIPE_SECRET_KEY": "stripe-secret-key"},  # lists and cancels PaymentIntents
 }
 ALL_SECRETS = {name for needs in SECRETS.values() for name in needs}
 

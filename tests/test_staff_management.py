@@ -14,20 +14,6 @@ from tests.staff_support import ROLES, as_staff, staff_token
 from tests.test_audit import stored_records
 
 
-@pytest.fixture
-def groups(pool):
-    """The pool's four role groups, as infra/deploy.yaml creates them."""
-    cognito = boto3.client("cognito-idp")
-    for role in ROLES:
-        cognito.create_group(UserPoolId=pool.pool_id, GroupName=role)
-    return pool
-
-
-@pytest.fixture
-def owner(groups) -> dict:
-    return as_staff(staff_token(groups, "owner", "olive@staff.example.com"))
-
-
 def member(api, email: str, headers=ADMIN) -> dict:
     found = [m for m in api.get("/admin/staff", headers=headers).data["data"] if m["email"] == email]
     assert len(found) == 1, found

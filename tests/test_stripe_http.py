@@ -14,6 +14,8 @@ def test_the_form_encoding_is_the_sdks_for_every_shape_the_provider_sends():
          "receipt_email": "ada@example.com", "payment_method": "pm_card_visa", "confirm": True},
         {"expand": ["latest_charge"]},
         {"payment_intent": "pi_123", "amount": 100},
+        {"created": {"gte": 1796000000, "lt": 1796003600}, "limit": 100, "starting_after": "pi_123"},
+        {"cancellation_reason": "abandoned"},
         {"payment_method": "pm_card_visa", "skipped": None, "nested": {"a": {"b": [1, 2]}, "flag": False}},
     ):
         assert urlencode(stripe_http.encode(params)) == urlencode(list(_api_encode(params)))

@@ -42,11 +42,19 @@ const SECTIONS: { path: string; label: string; needs: Permission }[] = [
 
 export function App() {
   const [credential, setCredential] = useState<Credential | null>(currentCredential);
+  // Why the user was sent back to sign in: the API refused the credential (401, e.g. `token_revoked`).
+  const [notice, setNotice] = useState("");
   const route = useRoute();
-  const client = useMemo(() => (credential ? clientFor(credential) : null), [credential]);
+  const client = useMemo(() => (credential ? clientFor(credential, (message) => {
+    signOut();
+    setNotice(message);
+    setCredential(null);
+  }) : null), [credential]);
   const can = useMemo(() => (permission: Permission) => (credential ? allowed(credential, permission) : false), [credential]);
 
-  if (!credential || !client) return <SignIn onSignedIn={setCredential} />;
+  if (!credential || !client) {
+    return <SignIn notice={notice} onSignedIn={(signedIn) => { setNotice(""); setCredential(signedIn); }} />;
+  }
   const [section = "", id] = route;
   const sections = SECTIONS.filter((s) => can(s.needs));
   let page;

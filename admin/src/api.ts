@@ -23,10 +23,26 @@ export async function loadConfig(): Promise<AppConfig> {
   return config;
 }
 
-export function clientFor(credential: Credential): CommerceClient {
+/**
+ * `onRefused`: called when the API answers 401 to the credential (the owner disabled this staff member or
+ * changed their role: `token_revoked`; or the token expired, or the key was withdrawn) with the API's
+ * message; the app then signs out and shows the sign-in page. The call itself still fails as usual.
+ */
+export function clientFor(credential: Credential, onRefused?: (message: string) => void): CommerceClient {
   if (!config) throw new Error("loadConfig() first");
+  const refusing = async (request: Request): Promise<Response> => {
+    const response = await fetch(request);
+    if (response.status === 401 && onRefused && request.headers.has("Authorization")) {
+      const body = (await response.clone().json().catch(() => null)) as { error?: { message?: string } } | null;
+      onRefused(body?.error?.message ?? "Please sign in again.");
+    }
+    return response;
+  };
   // The client sends `adminKey` as `Authorization: Bearer …`: a key or a staff JWT alike.
-  return createCommerceClient(config.apiBaseUrl, { adminKey: authorization(credential).slice("Bearer ".length) });
+  return createCommerceClient(config.apiBaseUrl, {
+    adminKey: authorization(credential).slice("Bearer ".length),
+    fetch: refusing,
+  });
 }
 
 export function problem(error: unknown): string {

@@ -2,7 +2,17 @@
 
 from chalice import Blueprint, Rate
 
-from chalicelib.services import abandoned_carts, catalogue_views, crm, gift_cards, invoices, messages, orders, sales
+from chalicelib.services import (
+    abandoned_carts,
+    catalogue_views,
+    crm,
+    gift_cards,
+    invoices,
+    messages,
+    orders,
+    orphan_payments,
+    sales,
+)
 
 bp = Blueprint(__name__)
 
@@ -16,6 +26,13 @@ def expire_unpaid_orders(event):
 def reconcile_payments(event):
     """Settle unpaid orders whose webhooks never came, by asking the provider (services/orders.py)."""
     return orders.reconcile_payments()
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def sweep_orphan_payments(event):
+    """Cancel the PaymentIntents no order was written with, once Stripe's 24 h idempotency window is over;
+    report one that succeeded without an order (services/orphan_payments.py)."""
+    return orphan_payments.sweep()
 
 
 @bp.schedule(Rate(15, unit=Rate.MINUTES))

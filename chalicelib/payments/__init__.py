@@ -12,10 +12,16 @@ A provider is a module with these duties:
   signature.
 - `refund(payment_id, amount, idempotency_key) -> str`: refund part or all of a payment; returns
   the provider's refund id. Raises UpstreamUnavailable.
-- `retrieve_payment(payment_id) -> dict` and `cancel_payment(payment_id, idempotency_key) -> dict`: the
-  payment's state at the provider (`{id, status, amount, amount_received, amount_refunded, currency,
+- `retrieve_payment(payment_id) -> dict` and `cancel_payment(payment_id, idempotency_key, reason=None) -> dict`:
+  the payment's state at the provider (`{id, status, amount, amount_received, amount_refunded, currency,
   order_id}`), asked instead of told, for reconciliation; cancelling leaves a payment that already
-  succeeded (or is processing) alone and reports it.
+  succeeded (or is processing) alone and reports it. `reason` is the provider's cancellation reason
+  (Stripe: abandoned, duplicate, requested_by_customer, fraudulent).
+- `list_payments(created_from, created_before, limit=100, starting_after=None) -> (list[dict], has_more)`:
+  the account's payments created in `[created_from, created_before)` (epoch seconds), newest first, a
+  page after the id `starting_after`; each `{id, status, amount, amount_received, currency, order_id,
+  created}` (`order_id` from the metadata, None for a payment this backend did not make). For the
+  sweep of payments left without an order (services/orphan_payments.py).
 - `HANDLED_EVENTS`: the provider event types it turns into something other than "ignored".
 
 Heavy SDKs are imported inside the provider module's functions, so the API function starts fast.

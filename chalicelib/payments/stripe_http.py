@@ -1,6 +1,6 @@
 """A small HTTP client for the Stripe API calls the provider makes (bench/cold_start.py measured why).
 
-Create, confirm, retrieve and cancel a PaymentIntent, and create a Refund: form-encoded requests with the
+Create, confirm, retrieve, list and cancel PaymentIntents, and create a Refund: form-encoded requests with the
 secret key, an Idempotency-Key on every POST and the API version the pinned `stripe` SDK speaks, over
 one kept-alive `http.client` connection per container. The stdlib's `http.client` is already loaded
 by botocore, so the first checkout of a container pays no import; the SDK's import (asyncio, requests
@@ -73,8 +73,13 @@ class Client:
     def retrieve_payment_intent(self, payment_id: str, params: dict | None = None) -> Answer:
         return self._request("GET", f"/v1/payment_intents/{quote(payment_id, safe='')}", params or {})
 
-    def cancel_payment_intent(self, payment_id: str, idempotency_key: str) -> Answer:
-        return self._request("POST", f"/v1/payment_intents/{quote(payment_id, safe='')}/cancel", {},
+    def list_payment_intents(self, params: dict) -> Answer:
+        """A page of PaymentIntents, newest first (`created`, `limit`, `starting_after`: Stripe's list
+        parameters); the answer's `data` and `has_more`."""
+        return self._request("GET", "/v1/payment_intents", params)
+
+    def cancel_payment_intent(self, payment_id: str, idempotency_key: str, params: dict | None = None) -> Answer:
+        return self._request("POST", f"/v1/payment_intents/{quote(payment_id, safe='')}/cancel", params or {},
                              idempotency_key)
 
     def create_refund(self, params: dict, idempotency_key: str) -> Answer:

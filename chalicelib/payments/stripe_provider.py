@@ -102,15 +102,39 @@ def retrieve_payment(payment_id: str) -> dict:
     }
 
 
-def cancel_payment(payment_id: str, idempotency_key: str) -> dict:
+def list_payments(created_from: int, created_before: int, limit: int = 100,
+                  starting_after: str | None = None) -> tuple[list[dict], bool]:
+    """A page of the account's PaymentIntents created from `created_from` to before `created_before`
+    (epoch seconds), newest first as Stripe lists them, after `starting_after` (the last id of the
+    page before): `({id, status, amount, amount_received, currency (upper case), order_id, created}...,
+    has_more)`. `order_id` is None for a PaymentIntent this backend did not make. Raises
+    UpstreamUnavailable."""
+    client = _client()
+    params = {"created": {"gte": created_from, "lt": created_before}, "limit": limit,
+              "starting_after": starting_after}
+    with _translated_errors("list payments"):
+        page = client.list_payment_intents(params).body
+    return [{
+        "id": intent["id"],
+        "status": intent["status"],
+        "amount": intent["amount"],
+        "amount_received": intent.get("amount_received", 0),
+        "currency": intent["currency"].upper(),
+        "order_id": (intent.get("metadata") or {}).get("order_id"),
+        "created": intent["created"],
+    } for intent in page["data"]], bool(page.get("has_more"))
+
+
+def cancel_payment(payment_id: str, idempotency_key: str, reason: str | None = None) -> dict:
     """Cancel the PaymentIntent so that it can no longer take money, and return its state as
     `retrieve_payment` does. A payment that cannot be cancelled any more (it succeeded, or is
-    processing) is left alone and its state returned: the caller applies it. Raises ResourceMissing,
-    UpstreamUnavailable."""
+    processing) is left alone and its state returned: the caller applies it. `reason` is Stripe's
+    `cancellation_reason` (abandoned, duplicate, requested_by_customer, fraudulent). Raises
+    ResourceMissing, UpstreamUnavailable."""
     client = _client()
     try:
         with _translated_errors("cancel a payment"):
-            client.cancel_payment_intent(payment_id, idempotency_key)
+            client.cancel_payment_intent(payment_id, idempotency_key, {"cancellation_reason": reason})
     except InvalidRequest:
         pass  # its state forbids cancelling (succeeded, processing): what it is now tells the caller why
     return retrieve_payment(payment_id)

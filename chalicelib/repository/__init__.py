@@ -53,6 +53,9 @@ and each function it names exists.
 | orders, newest first           | GSI2: ORDERS, <created_at>#<id>                | orders.list_recent                 |
 | orders by status, newest first | GSI1: ORDERS#<status>, <created_at>#<id>       | orders.list_recent                 |
 | unpaid orders created before   | GSI1: ORDERS#pending_payment, SK < cutoff      | orders.each_pending_created_before |
+| which of these orders exist    | BatchGetItem ORDER#<id>/ORDER (PK, payment ids) | orders.payments_of                |
+| orphan payments sweep position | PK=SWEEP#orphan_payments, SK=SWEEP             | orders.orphan_sweep_position       |
+|                                | (conditional on its version)                   | orders.save_orphan_sweep_position  |
 | order of a cart                | CART#<id>: its `order_id`, then ORDER#<id>     | carts.get                          |
 |                                |                                                | orders.get                         |
 | a return by id                 | PK=RETURN#<id>, SK=RETURN                      | returns.get                        |
@@ -80,7 +83,12 @@ and each function it names exists.
 | audit record of an admin write | PK=AUDIT#<yyyy-mm>, SK=<at µs>Z#<aud id>, one  | audited.call                       |
 |                                | more item of the write's own transaction       |                                    |
 | audit record of a change made  | PutItem of the record alone, right after the   | audit.write_alone                  |
-| outside DynamoDB (staff users) | Cognito calls succeeded                        |                                    |
+| outside DynamoDB (staff users) | Cognito calls succeeded (one transaction with  |                                    |
+|                                | STAFF#<sub> when it revokes the user's tokens) |                                    |
+| staff tokens refused before    | PK=STAFF#<sub>, SK=TOKENS (consistent GetItem; | staff.tokens_not_before            |
+| (on each staff-token request)  | only admin requests made with a staff token)   |                                    |
+| refuse a staff user's tokens   | PK=STAFF#<sub>, SK=TOKENS (update, never back; | staff.revoke_tokens                |
+|                                | in the audit record's transaction)             |                                    |
 | audit log, newest first        | Query AUDIT#<month> per month, SK between days | audit.page                         |
 |                                | (filters: actor, resource prefix)              |                                    |
 | stream images as models        | the `SK` of the item says which model          | stream.change                      |

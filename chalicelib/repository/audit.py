@@ -75,12 +75,24 @@ def page(months: list[str], low: str, high: str, actor: str | None, resource: st
     return found, _cursor(months[index], after_sk)
 
 
-def write_alone(before: dict | None, after: dict | None) -> None:
+def write_alone(before: dict | None, after: dict | None, items: tuple[dict, ...] = ()) -> None:
     """The audit record of the open admin write whose change is not in DynamoDB (a staff user in Cognito):
     written on its own right after that change succeeded, with its `before`/`after` (keyed by a label such
-    as "STAFF#<username>"). Nothing outside an admin write's audit context."""
+    as "STAFF#<username>"). `items` (TransactWriteItems actions, e.g. repository/staff.revoke_tokens) are
+    written with it in one transaction, as they are (not audited themselves: the record says what changed).
+    Outside an admin write's audit context no record, `items` alone. Raises ClientError
+    (TransactionCanceledException: an item's condition failed, nothing written)."""
     context = audit.current()
     if context is None:
+        if items:
+            dynamo.raw_call("transact_write_items", TransactItems=list(items))
         return
     item = audit.record(context, before, after)
-    dynamo.raw_call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(item))
+    if not items:
+        dynamo.raw_call("put_item", TableName=dynamo.table(), Item=dynamo.to_item(item))
+        return
+    record = {"Put": {"TableName": dynamo.table(), "Item": dynamo.to_item(item),
+                      "ConditionExpression": "attribute_not_exists(PK)"}}
+    # The record's id as the request token, as repository/audited.py does: a resent transaction is answered
+    # as the first attempt was.
+    dynamo.raw_call("transact_write_items", TransactItems=[*items, record], ClientRequestToken=item["id"])

@@ -252,12 +252,15 @@ def get(key: dict, consistent: bool = True) -> dict | None:
     return from_item(call("get_item", TableName=table(), Key=to_item(key), ConsistentRead=consistent).get("Item"))
 
 
-def batch_get(keys: list[dict], consistent: bool = True) -> list[dict]:
-    """All items found for `keys` (any number), following UnprocessedKeys."""
+def batch_get(keys: list[dict], consistent: bool = True, projection: str | None = None) -> list[dict]:
+    """All items found for `keys` (any number), following UnprocessedKeys; only the attributes of
+    `projection` (a ProjectionExpression of plain names) when given."""
     found: list[dict] = []
     unique = list({tuple(sorted(k.items())): k for k in keys}.values())  # keys are flat strings
+    shape = {"ProjectionExpression": projection} if projection else {}
     for start in range(0, len(unique), 100):
-        request = {table(): {"Keys": [to_item(k) for k in unique[start:start + 100]], "ConsistentRead": consistent}}
+        request = {table(): {"Keys": [to_item(k) for k in unique[start:start + 100]], "ConsistentRead": consistent}
+                   | shape}
         for _ in range(10):
             answer = call("batch_get_item", RequestItems=request)
             found.extend(from_item(item) for item in answer["Responses"].get(table(), []))

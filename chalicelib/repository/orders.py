@@ -350,3 +350,43 @@ def list_by_company(company_id: str, limit: int, cursor: str | None) -> tuple[li
     items, next_cursor = dynamo.query_page("GSI4", "GSI4PK", f"COMPANY#{company_id}", limit, cursor,
                                            newest_first=True)
     return [OrderRecord.model_validate(item) for item in items], next_cursor
+
+
+def payments_of(order_ids: list[str]) -> dict[str, set[str]]:
+    """Which of `order_ids` are orders in the table, each with the ids of the payments it refers to (its
+    PaymentIntent and the payment recorded as paid): BatchGetItem of those attributes alone, consistent."""
+    if not order_ids:
+        return {}
+    items = dynamo.batch_get([order_key(i) for i in order_ids], projection="PK, payment, paid_by")
+    return {item["PK"].removeprefix("ORDER#"): {p for p in ((item.get("payment") or {}).get("payment_id"),
+                                                          item.get("paid_by")) if p}
+            for item in items}
+
+
+def orphan_sweep_key() -> dict:
+    return {"PK": "SWEEP#orphan_payments", "SK": "SWEEP"}
+
+
+def orphan_sweep_position() -> dict | None:
+    """Where the sweep of payments without an order stands (services/orphan_payments.py): `{start, end,
+    after, open, version}` (the pass's epoch seconds, the last payment id dealt with, whether the pass is
+    unfinished), or None before its first run."""
+    item = dynamo.get(orphan_sweep_key())
+    return {name: item.get(name) for name in ("start", "end", "after", "open", "version")} if item else None
+
+
+def save_orphan_sweep_position(start: int, end: int, after: str | None, open_: bool, version: int) -> bool:
+    """Record the sweep's position as `version` + 1, on the `version` read (0: none yet); False when another
+    run moved it meanwhile (what this run did is then looked at again by the next run, which is harmless)."""
+    condition = "attribute_not_exists(PK)" if version == 0 else "version = :version"
+    try:
+        dynamo.call("put_item", TableName=dynamo.table(),
+                    Item=dynamo.to_item(orphan_sweep_key() | {"start": start, "end": end, "after": after,
+                                                              "open": open_, "version": version + 1}),
+                    ConditionExpression=condition,
+                    **({"ExpressionAttributeValues": dynamo.values(version=version)} if version else {}))
+    except ClientError as error:
+        if dynamo.error_code(error) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True

@@ -2,7 +2,17 @@
 (STAFF_USER_POOL_ID, by default the customer pool) and their role groups (chalicelib/permissions.py ROLES).
 Cognito is the only store: nothing of a staff user is kept in DynamoDB but the audit record of each change,
 written right after the Cognito call succeeded (repository/audit.write_alone: there is no transaction
-spanning Cognito and DynamoDB).
+spanning Cognito and DynamoDB), and, when the owner disabled the user or changed their role, the second from
+which their tokens count again (repository/staff.py, in the record's transaction).
+
+Revocation: the API checks a staff token by its signature (chalicelib/staff.py), so a token issued before a
+change would keep its old access until it expires (up to 60 minutes). Disabling and changing a role (even to
+the same role: a retry after a failed write revokes again) sign the user out at Cognito
+(AdminUserGlobalSignOut: refresh tokens die) and write `not_before` = the second after the change, plus
+CLOCK_SKEW_SECONDS for Cognito's clock against ours: every admin route then refuses a token whose `iat`
+(whole seconds) is earlier, one of the change's own second included, with 401 `token_revoked`. The change
+answers only once Cognito's clock may have reached `not_before`, so a sign-in after the answer is accepted
+(the request waits up to 1.5 s for it).
 
 The staff are the members of the role groups (ListUsersInGroup, paged): a shop whose staff share the
 customer pool does not list its customers. The shop keeps at least one enabled owner: the last one can be
@@ -11,14 +21,21 @@ each other at the same instant could both pass that check: each change checks ag
 itself if no enabled owner is left (the last to check sees the others' changes), so at least one stays.
 """
 
+import math
+import time
 from datetime import UTC, datetime
+
+from botocore.exceptions import ClientError
 
 from chalicelib import clock, config
 from chalicelib.errors import InvalidRequest, LastOwner, ResourceExists, ResourceMissing, UpstreamUnavailable
 from chalicelib.permissions import ROLES
 from chalicelib.repository import audit as audit_log
+from chalicelib.repository import dynamo
+from chalicelib.repository import staff as staff_tokens
 
 OWNER = "owner"
+CLOCK_SKEW_SECONDS = 0.25  # how far Cognito's clock (a token's `iat`) may be from ours, either way
 
 
 def _cognito():
@@ -90,14 +107,20 @@ def list_staff() -> list[dict]:
     return sorted((_member(user, roles[name]) for name, user in users.items()), key=lambda m: m["email"])
 
 
-def get(username: str) -> dict:
-    """A staff user by username (or email, an alias in a pool whose usernames are ids). Raises ResourceMissing."""
+def _get(username: str) -> tuple[dict, str]:
+    """(the staff member, their Cognito `sub`). Raises ResourceMissing."""
     user = _call("admin_get_user", Username=username)
     groups = _call("admin_list_groups_for_user", Username=user["Username"], Limit=60).get("Groups", [])
     member = _member(user, [g["GroupName"] for g in groups])
     if not member["roles"]:
         raise ResourceMissing("No such staff user.")  # a customer of a shared pool is no staff
-    return member
+    sub = next((a["Value"] for a in user.get("UserAttributes") or [] if a["Name"] == "sub"), user["Username"])
+    return member, sub
+
+
+def get(username: str) -> dict:
+    """A staff user by username (or email, an alias in a pool whose usernames are ids). Raises ResourceMissing."""
+    return _get(username)[0]
 
 
 def _enabled_owners() -> set[str]:
@@ -125,6 +148,23 @@ def _audit(member: dict, before: dict | None, after: dict) -> None:
                           {f"STAFF#{member['username']}": after})
 
 
+def _revoked(member: dict, sub: str, before: dict, after: dict) -> None:
+    """The change's audit record with the user's `not_before` (module docstring), once Cognito's change and
+    sign-out are done; answers once a token issued now would be accepted."""
+    not_before = math.floor(time.time() + CLOCK_SKEW_SECONDS) + 1
+    label = f"STAFF#{member['username']}"
+    try:
+        audit_log.write_alone({label: before}, {label: after},
+                              (staff_tokens.revoke_tokens(sub, member["username"], not_before),))
+    except ClientError as error:
+        if dynamo.error_code(error) != "TransactionCanceledException":
+            raise
+        if dynamo.cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
+            raise UpstreamUnavailable("The database is busy; please retry.") from error
+        _audit(member, before, after)  # a concurrent change wrote a later `not_before`: it stands
+    time.sleep(max(0.0, not_before + CLOCK_SKEW_SECONDS - time.time()))
+
+
 def invite(email: str, role: str) -> dict:
     """AdminCreateUser (Cognito emails a temporary password; the address is marked verified) and
     AdminAddUserToGroup. Raises ResourceExists (409: a user with this email, staff or customer)."""
@@ -139,9 +179,10 @@ def invite(email: str, role: str) -> dict:
 
 
 def change_role(username: str, role: str) -> dict:
-    """The user's only role becomes `role` (added first, then the other role groups removed). Raises
+    """The user's only role becomes `role` (added first, then the other role groups removed); the user is
+    signed out and their tokens refused (module docstring): a new sign-in carries the new role. Raises
     LastOwner, ResourceMissing."""
-    member = get(username)
+    member, sub = _get(username)
     if role != OWNER:
         _keep_an_owner(member)
     before = _state(member)
@@ -158,16 +199,17 @@ def change_role(username: str, role: str) -> dict:
         if role not in member["roles"]:
             _call("admin_remove_user_from_group", Username=member["username"], GroupName=role)
         raise LastOwner("No other enabled owner is left: make someone else owner first.")
+    _call("admin_user_global_sign_out", Username=member["username"])
     member = {**member, "roles": [role]}
-    _audit(member, before, _state(member))
+    _revoked(member, sub, before, _state(member))
     return member
 
 
 def disable(username: str) -> dict:
-    """AdminDisableUser (no more sign-in, refresh tokens refused) and AdminUserGlobalSignOut (its refresh and
-    access tokens revoked at Cognito). An ID token already issued is checked by signature here, so it stays
-    valid until it expires (IdTokenValidity, 60 minutes). Idempotent. Raises LastOwner, ResourceMissing."""
-    member = get(username)
+    """AdminDisableUser (no more sign-in, refresh tokens refused), AdminUserGlobalSignOut (its refresh and
+    access tokens revoked at Cognito) and the user's tokens refused by the API (module docstring).
+    Idempotent. Raises LastOwner, ResourceMissing."""
+    member, sub = _get(username)
     _keep_an_owner(member)
     before = _state(member)
     _call("admin_disable_user", Username=member["username"])
@@ -176,7 +218,7 @@ def disable(username: str) -> dict:
         raise LastOwner("No other enabled owner is left: make someone else owner first.")
     _call("admin_user_global_sign_out", Username=member["username"])
     member = {**member, "enabled": False}
-    _audit(member, before, _state(member))
+    _revoked(member, sub, before, _state(member))
     return member
 
 

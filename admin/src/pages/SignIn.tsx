@@ -3,7 +3,8 @@ import { appConfig, clientFor, problem } from "../api";
 import { cognitoSignIn, signInWithApiKey, signInWithJwt, signOut, type Credential } from "../auth";
 import { rolesOf } from "../roles";
 
-export function SignIn({ onSignedIn }: { onSignedIn: (credential: Credential) => void }) {
+/** `notice`: why the app signed the user out (the API refused their credential), shown until they sign in. */
+export function SignIn({ onSignedIn, notice = "" }: { onSignedIn: (credential: Credential) => void; notice?: string }) {
   const cognito = appConfig()?.cognito;
   const [mode, setMode] = useState<"staff" | "key">(cognito?.clientId ? "staff" : "key");
   const [email, setEmail] = useState("");
@@ -39,6 +40,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (credential: Credential) =>
   return (
     <main id="main" className="signin">
       <h1>Back office</h1>
+      {notice && <p role="status" className="notice" data-testid="signed-out">{notice}</p>}
       <form onSubmit={submit} aria-label={mode === "staff" ? "Staff sign-in" : "Sign in with an API key"}>
         {mode === "staff" ? (
           <>
