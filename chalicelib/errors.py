@@ -270,6 +270,11 @@ class GiftCardUnusable(Conflict, code="gift_card_unusable"):
     """The gift card is disabled, expired, or in another currency than the cart."""
 
 
+class GiftCardUsed(Conflict, code="gift_card_used"):
+    """A gift card bought with the order has been spent (even in part) or disabled, so the order cannot be
+    cancelled; `gift_card_id` and the message (its last 4) name it. Refund the goods instead."""
+
+
 # --- 413 and above ---------------------------------------------------------------------------------
 
 

@@ -124,6 +124,8 @@ class ErrorDetail(Model):
                                      description="`payment_declined`: the provider's reason.")
     rows: list[RowError] | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
                                                         description="A CSV import's errors, row and column each.")
+    gift_card_id: str | SkipJsonSchema[None] = Field(None, exclude_if=_absent,
+                                                     description="`gift_card_used`: the card (never its code).")
 
 
 class Error(Model):

@@ -386,6 +386,33 @@ def test_a_return_refund_costs_a_claim_the_order_refund_and_the_record(shop, loc
     assert provider_calls == ["POST /v1/refunds"]
 
 
+@pytest.mark.parametrize("gift_cards", [0, 2], ids=["goods", "goods and two issued gift cards"])
+def test_cancelling_a_paid_order_costs_one_transaction_then_the_refund(shop, localstripe, provider_calls, gift_cards):
+    from chalicelib.repository import orders as order_items
+    from chalicelib.services import gift_cards as cards
+    from tests.test_gift_card_cancel import paid
+    from tests.test_gift_card_lines import cart_with
+
+    body = {"title": "Gift card", "variants": [{"sku": "GIFT-25", "title": "25 EUR", "price": 2500, "currency": "EUR",
+                                               "gift_card": True}]}
+    assert shop.post("/admin/products", body, headers=ADMIN).status_code == 201
+    make_product(shop, sku_prefix="TEE", on_hand=5)
+    result = paid(shop, cart_with(shop, gift_cards, {"TEE-S": 1}))
+    order_id = result["order"]["id"]
+    assert cards.issue_for_order(order_items.get(order_id)) == gift_cards
+    provider_calls.clear()
+    with count_calls() as calls:
+        answer = shop.post(f"/admin/orders/{order_id}/cancel", {}, headers=ADMIN)
+    assert answer.status_code == 200, answer.data
+    print(calls.describe())
+    # the order read, read again to decide (and its cards: one BatchGetItem), cancelled, refunded pending and the
+    # cards voided in one transaction; the provider; read, settled. Each transaction carries its audit record,
+    # after one BatchGetItem of what it changes.
+    assert calls.by_operation() == {("dynamodb", "GetItem"): 3, ("dynamodb", "TransactWriteItems"): 2,
+                                    ("dynamodb", "BatchGetItem"): 2 + bool(gift_cards)}
+    assert provider_calls == ["POST /v1/refunds"]
+
+
 def test_a_staff_token_costs_one_get_item_more_than_an_api_key_revoked_or_not(client, pool):
     """chalicelib/staff.py reads the user's STAFF#<sub> item (is the token revoked?) on each admin request made
     with a staff token: one consistent GetItem; an API key and the customer routes (above) read nothing."""

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 from chalicelib.errors import (
     Conflict,
     EmailNotVerified,
+    GiftCardUsed,
     OrderKeptChanging,
     OverShipment,
     RefundExceedsPayment,
@@ -139,8 +140,15 @@ def create_shipment(order_id):
 
 @bp.route("/admin/orders/{order_id}/cancel", methods=["POST"])
 @documented(Order, request=CancelIn, summary="Cancel an order (stock released; a paid order refunded in full)",
-            errors=[ResourceMissing, Conflict, OrderKeptChanging], tag=ADMIN)
+            errors=[ResourceMissing, Conflict, GiftCardUsed, OrderKeptChanging, UpstreamUnavailable], tag=ADMIN)
 def cancel_order(order_id):
+    """An order not shipped is cancelled in one write: its stock released, the gift cards it bought that were
+    issued voided (balance 0, disabled; one not issued yet never will be), what was paid recorded refunded in
+    full; the payment provider's refund follows. A card it bought that has been spent, even in part, or
+    disabled refuses the cancel with a 409 `gift_card_used` naming the card (`gift_card_id`, its last 4 in the
+    message) and nothing changes: refund the other lines instead. An order of gift cards only whose cards are
+    delivered is a 409 `invalid_state`. If the provider fails (502) the order stays cancelled with its refund
+    `failed`; cancelling again makes the refund."""
     body = admin_body(CancelIn, bp.current_request)
     return orders.cancel(order_id, body.reason).model_dump(mode="json")
 

@@ -15,7 +15,7 @@ from chalicelib.models import Record
 from chalicelib.models.base import Model
 
 GiftCardStatus = Literal["active", "disabled", "expired"]
-LedgerKind = Literal["issue", "spend", "give_back", "refund", "disable", "adjust", "grant"]
+LedgerKind = Literal["issue", "spend", "give_back", "refund", "disable", "adjust", "grant", "void"]
 
 
 class CreditEntry(Record):

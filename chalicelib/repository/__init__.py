@@ -173,11 +173,15 @@ Store credit and gift cards (repository/store_credit.py, repository/gift_cards.p
 | gift card by id (= code hash)  | PK=GIFTCARD#<gc id>, SK=GIFTCARD               | gift_cards.get                     |
 |                                | (many: BatchGetItem)                           | gift_cards.get_many                |
 | issue a card once              | transaction: GIFTCARD + LEDGER#issue (absent)  | gift_cards.issue                   |
+|                                | + ConditionCheck ORDER# (still paid)           | orders.still_issuing               |
 | a card and its ledger          | Query PK=GIFTCARD#<gc id> (every SK)           | gift_cards.with_ledger             |
 | spend / give back (checkout,   | GIFTCARD (balance >= on spend) + Put           | gift_cards.spend_pieces            |
 | cancel, refund)                | SK=LEDGER#<source>; pieces of orders.place and | gift_cards.give_back_pieces        |
 |                                | orders.save                                    | gift_cards.failed_card             |
 | disable a card                 | transaction: GIFTCARD (version) + LEDGER#disable| gift_cards.disable                |
+| void a cancelled order's cards | GIFTCARD (balance = initial, not disabled) +   | gift_cards.void_pieces             |
+|                                | LEDGER#void; ConditionCheck GIFTCARD absent;   | gift_cards.absent_piece            |
+|                                | pieces of orders.save                          |                                    |
 | cards, newest first            | GSI1: GIFTCARDS, <created_at>#<gc id>          | gift_cards.list_recent             |
 | cards to send in an hour       | GSI2: GIFTSEND#<YYYY-MM-DDTHH> (sparse)        | gift_cards.due_in                  |
 | release a card's email         | PK=GIFTCARD#<gc id> (conditional update)       | gift_cards.release                 |

@@ -190,6 +190,17 @@ def update(name: str, key: dict, expression: str, condition: str | None = None,
     return Piece(name, {"Update": update_item})
 
 
+def check(name: str, key: dict, condition: str, names: dict[str, str] | None = None, **condition_values) -> Piece:
+    """A transaction piece writing nothing: the transaction is cancelled unless `condition` holds on the
+    item at `key` (a ConditionCheck)."""
+    check_item = {"TableName": table(), "Key": to_item(key), "ConditionExpression": condition}
+    if names:
+        check_item["ExpressionAttributeNames"] = names
+    if condition_values:
+        check_item["ExpressionAttributeValues"] = values(**condition_values)
+    return Piece(name, {"ConditionCheck": check_item})
+
+
 def delete(name: str, key: dict, condition: str | None = None, **condition_values) -> Piece:
     """A transaction piece deleting the item at `key`, if `condition` holds (without one, nothing
     happens when it is gone already)."""

@@ -10,8 +10,9 @@
 
 Every change of a balance is one transaction: the card (conditioned on the balance covering a spend,
 on the card being usable, or on its version) and a ledger entry keyed by its source (`issue`,
-`spend:<order>`, `give_back:<order>`, `refund:<order>:<refund>`...), written only if absent: a
-retried change applies once and the ledger sums to the balance.
+`spend:<order>`, `give_back:<order>`, `refund:<order>:<refund>`, `void`...), written only if absent: a
+retried change applies once and the ledger sums to the balance. A card bought with an order that is
+cancelled is voided in the cancel's transaction (balance 0, disabled), only while it is unspent.
 """
 
 import time
@@ -51,16 +52,24 @@ def _entry(card_id: str, source_id: str, entry: GiftCardEntry, name: str) -> dyn
     return dynamo.put(name, item, "attribute_not_exists(PK)")
 
 
-def issue(card: GiftCardRecord) -> None:
-    """Write a new card with its `issue` ledger entry. Raises ResourceExists when the card exists
-    (a retried issuance: nothing is written again)."""
+class NotIssued(Exception):
+    """The condition an issuance was made on (its order still paid) no longer holds: nothing was written."""
+
+
+def issue(card: GiftCardRecord, only_if: dynamo.Piece | None = None) -> None:
+    """Write a new card with its `issue` ledger entry, and with `only_if` (a ConditionCheck: a bought
+    card's order still paid, orders.still_issuing) in the same transaction. Raises ResourceExists when
+    the card exists (a retried issuance: nothing is written again), NotIssued when `only_if` failed."""
     entry = GiftCardEntry(amount=card.initial_amount, kind="issue", order_id=card.order_id, at=card.created_at)
+    pieces = [dynamo.put("card", _item(card), "attribute_not_exists(PK)"),
+              _entry(card.id, "issue", entry, "card_entry"), *([only_if] if only_if else [])]
     try:
-        dynamo.transact([dynamo.put("card", _item(card), "attribute_not_exists(PK)"),
-                         _entry(card.id, "issue", entry, "card_entry")])
+        dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
         if cancelled.failed("card") or cancelled.failed("card_entry"):
             raise ResourceExists("This gift card exists already.") from cancelled
+        if only_if and cancelled.failed(only_if.name):
+            raise NotIssued(only_if.name) from cancelled
         raise
 
 
@@ -104,6 +113,23 @@ def give_back_pieces(card_id: str, amount: int, order_id: str, at: str, source_i
                             amount=amount, one=1)
     entry = GiftCardEntry(amount=amount, kind=kind, order_id=order_id, at=at)
     return [balance, _entry(card_id, source_id, entry, f"gift_card_entry:{card_id}")]
+
+
+def void_pieces(card: GiftCardRecord, order_id: str, at: str) -> list[dynamo.Piece]:
+    """The pieces "void:<id>" (the card: balance 0 and disabled, out of the send index, only if it is
+    still unspent: its balance its issued amount, not disabled) and "void_entry:<id>" (the ledger entry
+    `void`, once) voiding a card bought with an order that is cancelled."""
+    card_piece = dynamo.update(
+        f"void:{card.id}", card_key(card.id),
+        "SET balance = :zero, disabled = :true, version = version + :one REMOVE GSI2PK, GSI2SK",
+        "balance = initial_amount AND disabled = :false", zero=0, true=True, false=False, one=1)
+    entry = GiftCardEntry(amount=-card.initial_amount, kind="void", order_id=order_id, at=at)
+    return [card_piece, _entry(card.id, "void", entry, f"void_entry:{card.id}")]
+
+
+def absent_piece(card_id: str) -> dynamo.Piece:
+    """The piece "unissued:<id>": the transaction holds only while the card has not been issued."""
+    return dynamo.check(f"unissued:{card_id}", card_key(card_id), "attribute_not_exists(PK)")
 
 
 def failed_card(cancelled: dynamo.Cancelled) -> str | None:
@@ -155,11 +181,12 @@ def due_in(hour: str, now: str) -> list[str]:
 
 
 def release(card_id: str) -> bool:
-    """Mark a card released (its email may go) and take it out of the send index; False if it was already."""
+    """Mark a card released (its email may go) and take it out of the send index; False if it was already,
+    or was disabled meanwhile (a voided card's email never goes)."""
     try:
         dynamo.call("update_item", TableName=dynamo.table(), Key=dynamo.to_item(card_key(card_id)),
                     UpdateExpression="SET released = :true, version = version + :one REMOVE GSI2PK, GSI2SK",
-                    ConditionExpression="released = :false",
+                    ConditionExpression="released = :false AND disabled = :false",
                     ExpressionAttributeValues=dynamo.values(true=True, false=False, one=1))
         return True
     except ClientError as error:

@@ -14,6 +14,7 @@ from chalicelib import clock, observability
 from chalicelib.clock import iso
 from chalicelib.errors import (
     CartChanged,
+    Conflict,
     CreditLimitExceeded,
     DiscountUsedUp,
     DuplicateEvent,
@@ -216,9 +217,18 @@ def attach_payment(order_id: str, payment: PaymentRef) -> None:
                 ExpressionAttributeValues=dynamo.values(payment=payment.model_dump(), one=1))
 
 
+def still_issuing(order_id: str) -> dynamo.Piece:
+    """The piece "order" of a gift card's issuance (gift_cards.issue): the order is still paid, neither
+    cancelled nor refunded in full. A cancel that commits first leaves nothing to issue; one that commits
+    after finds the card and voids it (gift_cards.void_pieces, or fails on gift_cards.absent_piece)."""
+    return dynamo.check("order", order_key(order_id), "#status = :paid AND payment_status <> :refunded",
+                        {"#status": "status"}, paid="paid", refunded="refunded")
+
+
 def save(before: OrderRecord, after: OrderRecord, stock: list[StockMove] = (),
          event: tuple[str, str] | None = None, give_back_discount: bool = False,
-         give_back: tuple[list[tuple[Tender, int]], str, str] | None = None) -> OrderRecord:
+         give_back: tuple[list[tuple[Tender, int]], str, str] | None = None,
+         extra: list[dynamo.Piece] = ()) -> OrderRecord:
     """Write `after` if the order is still at `before`'s version, with its stock moves (sku,
     quantity, "reserve" | "release" | "ship", shard or None), the give-back of its discount code's
     use when `give_back_discount`, and, when `event` (provider, event id) is given, the record that
@@ -228,7 +238,12 @@ def save(before: OrderRecord, after: OrderRecord, stock: list[StockMove] = (),
 
     `give_back` ([(tender, amount)], source, kind) puts money back on gift cards and store credit, once
     per source and order; without it, an unpaid order moving to `cancelled` gives every tender back
-    (source "give_back"), once: the order records it in `balances_returned`."""
+    (source "give_back"), once: the order records it in `balances_returned`.
+
+    `extra` pieces go in the same transaction (a cancel's gift-card voids: gift_cards.void_pieces and
+    absent_piece); when one of their conditions fails the order is treated as changed (OrderChanged: the
+    caller reads everything again and decides anew). Raises Conflict when the whole would not fit in one
+    transaction."""
     if (give_back is None and after.status == "cancelled" and before.status != "cancelled" and before.tenders
             and not before.balances_returned and not before.amount_paid):
         give_back = ([(t, t.amount) for t in before.tenders], "give_back", "give_back")
@@ -244,17 +259,21 @@ def save(before: OrderRecord, after: OrderRecord, stock: list[StockMove] = (),
         expires = int(time.time() + EVENT_RETENTION.total_seconds())
         pieces.append(dynamo.put("event", event_key(*event) | {"order_id": before.id, "expires_at": expires},
                                  "attribute_not_exists(PK)"))
+    pieces += extra
+    if len(pieces) > dynamo.transaction_room():
+        raise Conflict(f"This change of the order would write {len(pieces)} items at once, more than one transaction "
+                       "holds (an order of many gift cards: disable them and refund instead of cancelling).")
     try:
         dynamo.transact(pieces)
     except dynamo.Cancelled as cancelled:
         if cancelled.failed("event"):
             raise DuplicateEvent("This event was applied already.") from cancelled
-        if cancelled.failed("order") or cancelled.conflict:
+        if cancelled.failed("order") or cancelled.conflict or any(cancelled.failed(p.name) for p in extra):
             raise OrderChanged("The order changed meanwhile.") from cancelled
         gone = {(sku, shard) for sku, _, kind, shard in stock
                 if shard and kind != "reserve" and cancelled.failed(f"stock:{sku}@{shard}")}
         if gone:
-            return save(before, after, _to_first_shard(stock, gone), event, give_back_discount, give_back)
+            return save(before, after, _to_first_shard(stock, gone), event, give_back_discount, give_back, extra)
         short = _short(cancelled)
         if short:
             raise short from cancelled

@@ -167,6 +167,9 @@ def render(event: dict) -> Email | None:
                     "tracking_url": tracking_url(shipment["carrier"], shipment["tracking_number"])}
     elif kind == "RefundCreated":
         context |= {"amount": data["amount"]}
+    elif kind == "OrderCancelled":
+        # A cancelled order has no live card: its issued cards were voided with the cancel (or it refused).
+        context |= {"gift_cards": any(line.get("gift_card") for line in order["lines"])}
     elif kind == "PaymentDuplicateRefunded":
         context |= {"duplicate": data["duplicate"]}
     environment = _templates()

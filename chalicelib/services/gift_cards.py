@@ -4,23 +4,30 @@ ledger (repository/gift_cards.py). Spending at checkout is services/tenders.py.
 
 A gift-card product is a product whose variants have `gift_card: true`: its denominations are its
 variants, each with its prices (a 25 EUR card is a variant priced 2500). Its cart line carries the
-recipient (`gift_card: {recipient_email, message?, send_at?}`).
+recipient (`gift_card: {recipient_email, message?, send_at?}`). Its cards are issued only while the order
+is still paid, and voided (each only while unspent) in the transaction that cancels the order.
 """
 
 import contextlib
 import hashlib
+import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from chalicelib import clock, config, gift_codes
 from chalicelib.errors import (
+    GiftCardUsed,
     InvalidRequest,
     ResourceExists,
     TooManyAttempts,
     not_found,
 )
+from chalicelib.models import CartLine
 from chalicelib.models.balances import GiftCard, GiftCardRecord
 from chalicelib.models.orders import OrderRecord
-from chalicelib.repository import gift_cards
+from chalicelib.repository import dynamo, gift_cards, orders
+
+log = logging.getLogger(__name__)
 
 
 def _card(seed: str, currency: str, amount: int, now: datetime, **extra) -> tuple[GiftCardRecord, str]:
@@ -53,27 +60,68 @@ def issue(currency: str, amount: int, recipient_email: str | None = None, expire
     return GiftCard.from_record(record, now, ledger=gift_cards.with_ledger(record.id)[1], code=code)
 
 
+def _seed(order: OrderRecord, index: int, sku: str, unit: int) -> str:
+    return hashlib.sha256(f"{order.id}:{index}:{sku}:{unit}".encode()).hexdigest()[:32]
+
+
+def _bought(order: OrderRecord) -> Iterator[tuple[CartLine, str]]:
+    """(line, seed) of each card an order buys: one per unit of each gift-card line."""
+    for index, line in enumerate(order.lines):
+        if line.gift_card:
+            for unit in range(line.quantity):
+                yield line, _seed(order, index, line.sku, unit)
+
+
+def card_ids(order: OrderRecord) -> list[str]:
+    """The ids of the cards an order buys (issued or not yet), from their seeds."""
+    return [gift_codes.card_id_for(gift_codes.code_for(seed)) for _, seed in _bought(order)]
+
+
 def issue_for_order(order: OrderRecord) -> int:
     """Issue one card per unit of each gift-card line of a paid order, once however often it is
-    called (each card's seed is derived from the order, the line and the unit). Returns how many were
-    issued now."""
+    called (each card's seed is derived from the order, the line and the unit), and only while the
+    order is still paid (a ConditionCheck on it in each card's transaction: a cancelled or refunded
+    order gets no card). Returns how many were issued now."""
     issued = 0
-    for index, line in enumerate(order.lines):
-        if not line.gift_card:
-            continue
-        for unit in range(line.quantity):
-            seed = hashlib.sha256(f"{order.id}:{index}:{line.sku}:{unit}".encode()).hexdigest()[:32]
-            send_at = line.gift_card.send_at
-            record, _ = _card(seed, order.currency, line.unit_price, order.paid_at or clock.now(),
-                              recipient_email=line.gift_card.recipient_email, message=line.gift_card.message,
-                              send_at=send_at, released=send_at is None or send_at <= clock.now(),
-                              order_id=order.id)
-            try:
-                gift_cards.issue(record)
-                issued += 1
-            except ResourceExists:
-                pass
+    for line, seed in _bought(order):
+        send_at = line.gift_card.send_at
+        record, _ = _card(seed, order.currency, line.unit_price, order.paid_at or clock.now(),
+                          recipient_email=line.gift_card.recipient_email, message=line.gift_card.message,
+                          send_at=send_at, released=send_at is None or send_at <= clock.now(), order_id=order.id)
+        try:
+            gift_cards.issue(record, only_if=orders.still_issuing(order.id))
+            issued += 1
+        except ResourceExists:
+            pass
+        except gift_cards.NotIssued:
+            log.info("order %s was cancelled or refunded before its gift cards were issued: none issued", order.id)
+            break
     return issued
+
+
+def voids_for_cancel(order: OrderRecord) -> list[dynamo.Piece]:
+    """The pieces that void, in the transaction cancelling `order`, every card it bought that has been
+    issued, each only while unspent; and, for each card not issued yet, a check that it still is not
+    (an issuance committing first makes the cancel read again). One BatchGetItem. Raises GiftCardUsed
+    naming a card spent (even in part) or disabled: the order cannot be cancelled, nothing changes."""
+    ids = card_ids(order)
+    if not ids:
+        return []
+    found = gift_cards.get_many(ids)
+    at = clock.iso(clock.now())
+    pieces = []
+    for card_id in ids:
+        card = found.get(card_id)
+        if card is None:
+            pieces.append(gift_cards.absent_piece(card_id))
+        elif card.balance != card.initial_amount or card.disabled:
+            state = "disabled" if card.disabled else f"spent: {card.balance} of {card.initial_amount} left"
+            raise GiftCardUsed(f"The gift card ending {card.last4} bought with this order has been {state}; it cannot "
+                               "be voided, so the order cannot be cancelled. Refund its other lines instead.",
+                               gift_card_id=card.id)
+        else:
+            pieces += gift_cards.void_pieces(card, order.id, at)
+    return pieces
 
 
 def _by_code(code: str) -> GiftCardRecord | None:

@@ -36,7 +36,7 @@ from chalicelib.models.orders import Order, OrderRecord, Refund, Shipment, Shipm
 from chalicelib.models.stock import replan
 from chalicelib.repository import catalog, orders
 from chalicelib.retry import retried
-from chalicelib.services import invoices, tenders
+from chalicelib.services import gift_cards, invoices, tenders
 
 log = logging.getLogger(__name__)
 # A webhook normally lands within seconds; after `reconcile_after_seconds` (default 2 minutes,
@@ -289,6 +289,45 @@ def _settle(order_id: str, refund_id: str, status: str, provider_refund_id: str 
                    lambda: _kept_changing("The order kept changing while recording the refund."))
 
 
+def _refund_parts(order: OrderRecord, wanted: int, reason: str | None,
+                  refund_id: str | None = None) -> tuple[dict, tuple | None, Refund | None]:
+    """How refunding `wanted` changes the order: (its update, the give-back to gift cards and store credit
+    for `orders.save`, the provider's refund recorded pending or None). The part going back to the
+    balances (first, unless REFUND_TO=provider) is recorded succeeded, as `<refund_id>_balances` with a
+    `refund_id`. Raises Conflict when the provider's part has no payment to go back to."""
+    to_balances = rules.balance_share(order, wanted, tenders.refund_to_balances_first())
+    if wanted > to_balances and not (order.payment and order.payment.payment_id):
+        raise Conflict("Nothing has been paid for this order with the provider.")
+    now = clock.now()
+    refunds, update, give_back, pending = list(order.refunds), {}, None, None
+    if to_balances:
+        returned = Refund(id=f"{refund_id}_balances" if refund_id else clock.new_id("ref", 12),
+                          amount=to_balances, status="succeeded", reason=reason, created_at=now)
+        refunds.append(returned)
+        parts = allocate([t.amount for t in order.tenders], order.refunded_to_balances, to_balances)
+        give_back = (list(zip(order.tenders, parts, strict=True)), f"refund_{returned.id}", "refund")
+        refunded = order.amount_refunded + to_balances
+        update = {"amount_refunded": refunded, "refunded_to_balances": order.refunded_to_balances + to_balances,
+                  "payment_status": rules.refunded_status(order.amount_paid, refunded)}
+    if wanted > to_balances:
+        pending = Refund(id=refund_id or clock.new_id("ref", 12), amount=wanted - to_balances, status="pending",
+                         reason=reason, created_at=now)
+        refunds.append(pending)
+    return update | {"refunds": refunds}, give_back, pending
+
+
+def _pay_back(order: OrderRecord, refund: Refund) -> OrderRecord:
+    """Make the provider's refund recorded pending on `order`, and settle it: succeeded, or failed (the
+    provider's error is raised: no money moved, the shop may try again)."""
+    provider = payments.provider(order.payment.provider)
+    try:
+        provider_refund_id = provider.refund(order.payment.payment_id, refund.amount, idempotency_key=refund.id)
+    except Exception:
+        _settle(order.id, refund.id, "failed", None)
+        raise
+    return _settle(order.id, refund.id, "succeeded", provider_refund_id)
+
+
 def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: str | None = None) -> OrderRecord:
     """Refund `amount` (everything refundable when None); returns the settled order. The part going
     back to gift cards and store credit (first, unless REFUND_TO=provider) is given back in the same
@@ -308,37 +347,14 @@ def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: st
         wanted = left if amount is None else amount
         if wanted > left or wanted <= 0:
             raise RefundExceedsPayment(f"At most {left} can still be refunded on this order.", param="amount")
-        to_balances = rules.balance_share(order, wanted, tenders.refund_to_balances_first())
-        if wanted > to_balances and not (order.payment and order.payment.payment_id):
-            raise Conflict("Nothing has been paid for this order with the provider.")
-        now = clock.now()
-        refunds, update, give_back, pending = list(order.refunds), {}, None, None
-        if to_balances:
-            returned = Refund(id=f"{refund_id}_balances" if refund_id else clock.new_id("ref", 12),
-                              amount=to_balances, status="succeeded", reason=reason, created_at=now)
-            refunds.append(returned)
-            parts = allocate([t.amount for t in order.tenders], order.refunded_to_balances, to_balances)
-            give_back = (list(zip(order.tenders, parts, strict=True)), f"refund_{returned.id}", "refund")
-            refunded = order.amount_refunded + to_balances
-            update = {"amount_refunded": refunded, "refunded_to_balances": order.refunded_to_balances + to_balances,
-                      "payment_status": rules.refunded_status(order.amount_paid, refunded)}
-        if wanted > to_balances:
-            pending = Refund(id=refund_id or clock.new_id("ref", 12), amount=wanted - to_balances, status="pending",
-                             reason=reason, created_at=now)
-            refunds.append(pending)
-        saved = orders.save(order, order.model_copy(update=update | {"refunds": refunds}), give_back=give_back)
+        update, give_back, pending = _refund_parts(order, wanted, reason, refund_id)
+        saved = orders.save(order, order.model_copy(update=update), give_back=give_back)
         return saved, pending
 
     order, refund = retried(record_pending, OrderChanged, _kept_changing)
     if refund is None or refund.status == "succeeded":
         return order
-    provider = payments.provider(order.payment.provider)
-    try:
-        provider_refund_id = provider.refund(order.payment.payment_id, refund.amount, idempotency_key=refund.id)
-    except Exception:
-        _settle(order_id, refund.id, "failed", None)
-        raise
-    return _settle(order_id, refund.id, "succeeded", provider_refund_id)
+    return _pay_back(order, refund)
 
 
 def refund(order_id: str, amount: int, reason: str | None) -> Order:
@@ -390,32 +406,55 @@ def uncredit(order_id: str, credit_id: str) -> None:
 
 
 def cancel(order_id: str, reason: str | None) -> Order:
-    """Cancel an order that has not shipped: its stock is released, and what was paid is refunded in
-    full. Raises ResourceMissing, Conflict (already cancelled or shipped), UpstreamUnavailable."""
+    """Cancel an order that has not shipped, in one transaction: its stock is released, the gift cards it
+    bought that were issued are voided (each only while unspent), and what was paid is recorded refunded in
+    full (its part to gift cards and store credit given back there); the provider's part of the refund
+    follows. A card spent (even in part) or disabled refuses the cancel (GiftCardUsed, nothing changes); a
+    card issued concurrently makes it read again (voided then, or never issued: gift_cards.issue_for_order).
+    A provider failure leaves the order cancelled with its refund failed (UpstreamUnavailable): a repeat
+    makes it. Raises ResourceMissing, Conflict (already cancelled, shipped, or gift cards only and
+    delivered), GiftCardUsed, UpstreamUnavailable."""
     order = _load(order_id)
     if order.status == "cancelled":
         if order.invoice:  # a repeat finishes what an interrupted cancel left: the void
             invoices.void_for_cancelled_order(order.invoice.id)
+        if order.amount_paid and rules.refundable(order) > 0:  # and the refund the provider failed to make
+            return Order.from_record(_refund(order_id, None, order.cancel_reason or "order cancelled"))
         raise Conflict("The order is cancelled already.")
     if order.shipments:
         raise Conflict("Part of the order has shipped; refund instead of cancelling.")
     if order.fulfilment_status == "shipped":  # gift cards only, issued: they are delivered
         raise Conflict("The order's gift cards have been issued; disable them and refund instead of cancelling.")
-    if rules.refundable(order) > 0:
-        _refund(order_id, None, reason or "order cancelled")
 
-    def attempt() -> Order:
+    refund_id = clock.new_id("ref", 12)  # the same in every attempt: a write of this cancel is recognised
+
+    def attempt() -> tuple[OrderRecord, Refund | None]:
         order = _load(order_id)
+        mine = next((r for r in order.refunds if r.id in (refund_id, f"{refund_id}_balances")), None)
+        if order.status == "cancelled" and mine is not None:
+            # This cancel's transaction was written but its answer lost (a timeout, then a retry refused on the
+            # version): the refund it recorded is made now, not forgotten.
+            return order, next((r for r in order.refunds if r.id == refund_id and r.status == "pending"), None)
         if order.status == "cancelled":
             raise Conflict("The order is cancelled already.")
         if order.shipments or order.fulfilment_status == "shipped":
             raise Conflict("Part of the order has shipped meanwhile; refund what is left instead.")
-        after = order.model_copy(update={"status": "cancelled", "cancelled_at": clock.now(),
-                                         "cancel_reason": reason or "cancelled by the shop", "stock_released": True})
+        voids = gift_cards.voids_for_cancel(order)
+        update, give_back, pending = {}, None, None
+        left = rules.refundable(order) if order.amount_paid else 0
+        if left > 0:
+            update, give_back, pending = _refund_parts(order, left, reason or "order cancelled", refund_id)
+        after = order.model_copy(update=update | {"status": "cancelled", "cancelled_at": clock.now(),
+                                                  "cancel_reason": reason or "cancelled by the shop",
+                                                  "stock_released": True})
         stock = [] if order.stock_released else rules.stock_moves(order, "release")
-        return Order.from_record(orders.save(order, after, stock=stock, give_back_discount=order.holds_discount_use))
+        saved = orders.save(order, after, stock=stock, give_back_discount=order.holds_discount_use,
+                            give_back=give_back, extra=voids)
+        return saved, pending
 
-    cancelled = retried(attempt, (OrderChanged, StockShort), _kept_changing)
+    cancelled, pending = retried(attempt, (OrderChanged, StockShort), _kept_changing)
+    if pending is not None:
+        cancelled = _pay_back(cancelled, pending)
     if cancelled.invoice:  # paid by invoice: the open invoice is void and the company's credit freed
         invoices.void_for_cancelled_order(cancelled.invoice.id)
-    return cancelled
+    return Order.from_record(cancelled)
