@@ -115,13 +115,16 @@ def window_closes(order: OrderRecord, days: int) -> datetime | None:
 
 
 def unit_value(order: OrderRecord, sku: str) -> int:
-    """What one unit of `sku` cost the customer, in minor units: its price with the order's discount and
-    tax spread over the goods in proportion (shipping is not refunded); 0 for a free line."""
-    paid_lines = [line for line in order.lines if line.sku == sku and not line.free]
-    if not paid_lines or not order.subtotal:
+    """What one unit of `sku` cost the customer, in minor units: what its lines cost, with the order's discount
+    and tax spread over the goods in proportion (shipping is not refunded), over all its units, the free ones
+    a promotion added too (a bought unit and a free one of the same SKU are worth half the price each, as
+    Shopify's discounted unit price: returning one never gives back the whole price); 0 for a free line."""
+    lines = [line for line in order.lines if line.sku == sku and line.gift_card is None]
+    units = sum(line.quantity for line in lines)
+    if not units or not order.subtotal:
         return 0
     goods = order.total - order.shipping_total
-    return paid_lines[0].unit_price * goods // order.subtotal
+    return sum(line.line_total for line in lines) * goods // (order.subtotal * units)
 
 
 def value(order: OrderRecord, units: dict[str, int]) -> int:
