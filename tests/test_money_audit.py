@@ -6,8 +6,12 @@ import json
 
 import pytest
 
+from chalicelib.models import orders as order_rules
 from chalicelib.repository import orders
-from tests.conftest import make_product
+from chalicelib.services import store_credit
+from tests.conftest import ADMIN, make_product
+from tests.orders_support import charge_refunded, post_event, stripe_event
+from tests.test_exchanges import approved, settle
 from tests.test_returns import admin, ask, line, shipped_order
 
 
@@ -43,3 +47,51 @@ def test_returning_one_of_a_bought_and_a_free_unit_of_a_sku_gives_back_half_not_
     rest = admin(api, second["id"], "refund", {"method": "original"})
     assert rest.status_code == 200 and rest.data["refund"]["amount"] == goods // 2
     assert orders.get(order["id"]).amount_refunded == 2 * (goods // 2) <= goods
+
+
+@pytest.fixture
+def catalogue(shop):
+    make_product(shop, on_hand=10, price=6000)
+    return shop
+
+
+def test_a_refund_made_at_the_provider_is_not_credited_again_by_a_return(catalogue):
+    """The shop refunded in the Stripe dashboard (only the webhook tells us); the customer then returns the goods
+    for store credit: nothing is left to give back."""
+    api = catalogue
+    result, ret = approved(api, {"TEE-M": 1}, 1)
+    order = result["order"]
+    assert post_event(api, stripe_event("charge.refunded", charge_refunded(order, order["total"]))).status_code == 200
+    assert orders.get(order["id"]).amount_refunded == order["total"]
+    assert order_rules.refundable(orders.get(order["id"])) == 0
+
+    credited = settle(api, ret, method="store_credit")
+    assert credited.status_code == 200, credited.data
+    assert credited.data["refund"]["amount"] == 0
+    assert store_credit.balance(order["customer_id"]) == {}
+    refused = api.post(f"/admin/orders/{order['id']}/refunds", {"amount": 1}, headers=ADMIN)
+    assert refused.status_code == 409 and refused.data["error"]["code"] == "refund_exceeds_payment"
+
+
+def test_a_partial_refund_at_the_provider_leaves_only_the_rest_for_an_exchange(catalogue):
+    api = catalogue
+    result, ret = approved(api, {"TEE-M": 1}, 1)
+    order = result["order"]
+    post_event(api, stripe_event("charge.refunded", charge_refunded(order, order["total"] - 1000)))
+    exchanged = settle(api, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 1}])
+    assert exchanged.status_code == 200, exchanged.data
+    assert exchanged.data["refund"]["amount"] == 1000  # what the dashboard refund left, not the shirt's worth
+    assert orders.get(exchanged.data["refund"]["order_id"]).total == order["total"] - 1000
+
+
+def test_our_own_refund_reported_by_the_webhook_is_not_counted_twice(catalogue, localstripe):
+    api = catalogue
+    result = shipped_order(api, {"TEE-M": 2}, localstripe)
+    order = result["order"]
+    answer = api.post(f"/admin/orders/{order['id']}/refunds", {"amount": 1000}, headers=ADMIN)
+    assert answer.status_code == 201, answer.data
+    payment_id = result["payment"]["client_secret"].split("_secret_")[0]
+    post_event(api, stripe_event("charge.refunded", charge_refunded(order, 1000, payment_id=payment_id)))
+    assert order_rules.refundable(orders.get(order["id"])) == order["total"] - 1000
+    assert api.post(f"/admin/orders/{order['id']}/refunds", {"amount": order["total"] - 1000},
+                    headers=ADMIN).status_code == 201

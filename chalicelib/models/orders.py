@@ -333,9 +333,13 @@ def unshipped(order: OrderRecord) -> dict[str, int]:
 
 
 def refundable(order: OrderRecord) -> int:
-    """What can still be refunded: paid minus every refund not known to have failed, and minus what returns
-    settled as store credit or exchanges took (`credits`)."""
-    return (order.amount_paid - sum(r.amount for r in order.refunds if r.status != "failed")
+    """What can still be refunded: paid minus every refund not known to have failed, minus what the provider
+    reports refunded beyond our own refunds (one made in its dashboard, or of a payment that came after expiry:
+    only `amount_refunded` knows it), and minus what returns settled as store credit or exchanges took
+    (`credits`)."""
+    succeeded = sum(r.amount for r in order.refunds if r.status == "succeeded")
+    elsewhere = max(order.amount_refunded - succeeded, 0)
+    return (order.amount_paid - sum(r.amount for r in order.refunds if r.status != "failed") - elsewhere
             - sum(c.amount for c in order.credits if c.status == "succeeded"))
 
 
