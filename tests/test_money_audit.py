@@ -95,3 +95,47 @@ def test_our_own_refund_reported_by_the_webhook_is_not_counted_twice(catalogue, 
     assert order_rules.refundable(orders.get(order["id"])) == order["total"] - 1000
     assert api.post(f"/admin/orders/{order['id']}/refunds", {"amount": order["total"] - 1000},
                     headers=ADMIN).status_code == 201
+
+
+def discounted_shipped_order(api, code: dict, lines: dict[str, int], localstripe: str) -> dict:
+    """A paid and shipped order bought with a discount code, paid at localstripe."""
+    from tests.conftest import ready_cart
+    from tests.test_discounts import create_code
+    from tests.test_webhooks import paid_event
+
+    create_code(api, **code)
+    cart = ready_cart(api, lines)
+    assert api.patch(f"/carts/{cart['id']}", {"discount_code": code["code"]}).status_code == 200
+    result = api.post(f"/carts/{cart['id']}/checkout", {"payment_method": "pm_card_visa"}).data
+    payment_id = result["payment"]["client_secret"].split("_secret_")[0]
+    assert post_event(api, paid_event(result, payment_id=payment_id)).status_code == 200
+    assert api.post(f"/admin/orders/{result['order']['id']}/shipments", {"carrier": "dhl", "tracking_number": "J"},
+                    headers=ADMIN).status_code == 201
+    return result
+
+
+def test_returning_goods_bought_with_a_100_percent_discount_gives_back_nothing(catalogue, localstripe):
+    """Only the shipping and its tax were paid; shipping is not refunded by a return, nor is its tax."""
+    api = catalogue
+    result = discounted_shipped_order(api, {"code": "ALLFREE", "kind": "percent", "value": 100}, {"TEE-M": 1},
+                                      localstripe)
+    order = result["order"]
+    assert (order["discount_total"], order["shipping_total"]) == (6000, 495) and order["total"] == 495 + 94
+    ret = ask(api, result, [line()]).data
+    assert admin(api, ret["id"], "approve").status_code == 200
+    refunded = admin(api, ret["id"], "refund", {"method": "original"})
+    assert refunded.status_code == 200, refunded.data
+    assert refunded.data["refund"]["amount"] == 0
+    assert orders.get(order["id"]).amount_refunded == 0
+
+
+def test_a_full_return_gives_back_the_goods_and_their_tax_never_the_shipping_s_tax(shop, localstripe):
+    api = shop
+    make_product(api, on_hand=10, price=2000)  # under the free-shipping threshold: standard shipping 4.95
+    result = shipped_order(api, {"TEE-M": 1}, localstripe)
+    order = result["order"]
+    assert (order["shipping_total"], order["tax_total"]) == (495, 474)  # 19 % of 20.00 + 4.95
+    ret = ask(api, result, [line()]).data
+    assert admin(api, ret["id"], "approve").status_code == 200
+    refunded = admin(api, ret["id"], "refund", {"method": "original"})
+    assert refunded.data["refund"]["amount"] == 2000 + 380  # the shirt and its 19 %, not 4.95's 0.94 too
