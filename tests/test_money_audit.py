@@ -139,3 +139,24 @@ def test_a_full_return_gives_back_the_goods_and_their_tax_never_the_shipping_s_t
     assert admin(api, ret["id"], "approve").status_code == 200
     refunded = admin(api, ret["id"], "refund", {"method": "original"})
     assert refunded.data["refund"]["amount"] == 2000 + 380  # the shirt and its 19 %, not 4.95's 0.94 too
+
+
+def test_support_s_refund_limit_holds_for_the_order_not_each_refund(shop, pool, localstripe, monkeypatch):
+    """SUPPORT_REFUND_LIMIT=300: three refunds of 300 are 900 refunded by support; the limit is per order."""
+    from chalicelib import config
+    from tests.staff_support import as_staff, staff_token
+    from tests.test_admin_orders import paid_order
+
+    monkeypatch.setenv("SUPPORT_REFUND_LIMIT", "300")
+    config.reset()
+    support, manager = (as_staff(staff_token(pool, role)) for role in ("support", "manager"))
+    make_product(shop, on_hand=5)
+    order_id = paid_order(shop, {"TEE-M": 1}, localstripe)["order"]["id"]
+    assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 200}, headers=support).status_code == 201
+    split = shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 200}, headers=support)
+    assert split.status_code == 403 and split.data["error"]["code"] == "forbidden", split.data
+    assert "100" in split.data["error"]["message"]
+    assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 100}, headers=support).status_code == 201
+    assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 1}, headers=support).status_code == 403
+    assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 500}, headers=manager).status_code == 201
+    assert shop.get(f"/admin/orders/{order_id}", headers=manager).data["amount_refunded"] == 800
