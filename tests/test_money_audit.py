@@ -160,3 +160,51 @@ def test_support_s_refund_limit_holds_for_the_order_not_each_refund(shop, pool, 
     assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 1}, headers=support).status_code == 403
     assert shop.post(f"/admin/orders/{order_id}/refunds", {"amount": 500}, headers=manager).status_code == 201
     assert shop.get(f"/admin/orders/{order_id}", headers=manager).data["amount_refunded"] == 800
+
+
+def test_the_goods_of_an_exchange_the_return_covered_can_be_returned_for_their_worth(catalogue, localstripe):
+    """A shirt exchanged for another size, then the new one sent back: the customer paid for it once, with the
+    first shirt's money, and gets that back (not nothing)."""
+    api = catalogue
+    result, ret = approved(api, {"TEE-M": 1}, 1, localstripe)
+    exchanged = settle(api, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 1}])
+    assert exchanged.status_code == 200, exchanged.data
+    exchange_id = exchanged.data["refund"]["order_id"]
+    exchange = api.get(f"/admin/orders/{exchange_id}", headers=ADMIN).data
+    assert (exchange["status"], exchange["total"]) == ("paid", 0)
+    assert api.post(f"/admin/orders/{exchange_id}/shipments", {"carrier": "dhl", "tracking_number": "J2"},
+                    headers=ADMIN).status_code == 201
+    token = orders.get(exchange_id).token
+    again = api.post(f"/orders/{exchange_id}/returns", {"lines": [line("TEE-S")]}, headers={"X-Order-Token": token})
+    assert again.status_code == 201, again.data
+    assert admin(api, again.data["id"], "approve").status_code == 200
+    refunded = admin(api, again.data["id"], "refund", {"method": "original"})
+    assert refunded.status_code == 200, refunded.data
+    assert refunded.data["refund"]["amount"] == result["order"]["total"]
+    assert orders.get(result["order"]["id"]).amount_refunded == result["order"]["total"]
+
+
+def test_returning_a_dearer_exchange_s_goods_gives_back_both_payments_once_as_store_credit(catalogue):
+    from tests.test_exchange_payment import dearer_exchange
+    from tests.test_webhooks import intent
+
+    api = catalogue
+    ret, exchange_id, token = dearer_exchange(api)  # one shirt (WORTH) returned for two: WORTH more paid
+    exchange = orders.get(exchange_id)
+    paid = stripe_event("payment_intent.succeeded", intent({"id": exchange_id, "total": exchange.total,
+                                                            "currency": "EUR"}, payment_id=exchange.payment.payment_id))
+    assert post_event(api, paid).status_code == 200 and orders.get(exchange_id).status == "paid"
+    assert api.post(f"/admin/orders/{exchange_id}/shipments", {"carrier": "dhl", "tracking_number": "J3"},
+                    headers=ADMIN).status_code == 201
+    credited = []
+    for _ in range(2):
+        back = api.post(f"/orders/{exchange_id}/returns", {"lines": [line("TEE-S")]}, headers={"X-Order-Token": token})
+        assert back.status_code == 201, back.data
+        assert admin(api, back.data["id"], "approve").status_code == 200
+        settled = admin(api, back.data["id"], "refund", {"method": "store_credit"})
+        assert settled.status_code == 200, settled.data
+        credited.append(settled.data["refund"]["amount"])
+    assert credited == [7140, 7140]  # the first shirt's worth, then the difference paid: each once
+    original = orders.get(ret["order_id"])
+    assert store_credit.balance(original.customer_id) == {"EUR": 2 * 7140}
+    assert order_rules.refundable(original) == 0 and order_rules.refundable(orders.get(exchange_id)) == 0

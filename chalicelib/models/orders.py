@@ -118,6 +118,7 @@ class OrderRecord(Record):
     refunds: list[Refund] = Field(default_factory=list)
     # What returns settled as store credit or as an exchange took of what was paid (services/orders.credit_once):
     # not money back to the customer, so not in amount_refunded, but no longer refundable. A failed one is void.
+    # A negative one gives back part of an exchange's credit: its goods were returned in turn (release_credit_once).
     credits: list[Refund] = Field(default_factory=list)
     duplicate_payments: list[DuplicatePayment] = Field(default_factory=list)
     payment: PaymentRef | None = None

@@ -128,12 +128,12 @@ def unit_value(order: OrderRecord, sku: str) -> int:
 
 def goods_paid(order: OrderRecord) -> int:
     """What the order's goods cost the customer: its total less the shipping and the shipping's share of the
-    tax (tax is charged on the goods after the discount plus the shipping). An exchange order has no code:
-    its `discount_total` is what the return covered, taken off its total after tax."""
-    code_discount = order.discount_total if order.discount_code else 0
-    taxable = order.subtotal - code_discount + order.shipping_total
+    tax (tax is charged on the goods after the discount plus the shipping). An exchange order's goods cost what
+    the return it settles covered (its `discount_total`: it has no code) and what it charged beyond."""
+    covered = order.discount_total if order.exchange_of else 0
+    taxable = order.subtotal - (order.discount_total - covered) + order.shipping_total
     shipping_tax = round_half_up(order.tax_total * order.shipping_total, taxable) if taxable > 0 else 0
-    return max(order.total - order.shipping_total - shipping_tax, 0)
+    return max(order.total + covered - order.shipping_total - shipping_tax, 0)
 
 
 def value(order: OrderRecord, units: dict[str, int]) -> int:
