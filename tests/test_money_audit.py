@@ -208,3 +208,42 @@ def test_returning_a_dearer_exchange_s_goods_gives_back_both_payments_once_as_st
     original = orders.get(ret["order_id"])
     assert store_credit.balance(original.customer_id) == {"EUR": 2 * 7140}
     assert order_rules.refundable(original) == 0 and order_rules.refundable(orders.get(exchange_id)) == 0
+
+
+def test_a_late_payment_of_an_order_whose_gift_card_went_back_at_expiry_gives_the_card_nothing_again(
+        shop, localstripe, monkeypatch):
+    """Expired unpaid: the gift card got its 30.00 back. The card payment then arrives and is refunded whole. The
+    order has nothing left to refund: a refund would pay the gift card a second time."""
+    from datetime import timedelta
+
+    import requests
+
+    from chalicelib import clock
+    from chalicelib.services import orders as order_service
+    from tests.conftest import ready_cart
+    from tests.test_gift_cards import apply, card, issue
+    from tests.test_webhooks import paid_event
+
+    make_product(shop, price=4000, on_hand=10)
+    issued = issue(shop, 3000)
+    cart = ready_cart(shop, {"TEE-M": 1})
+    apply(shop, cart["id"], issued["code"])
+    result = shop.post(f"/carts/{cart['id']}/checkout", {}).data
+    due = result["order"]["amount_due"]
+    moment = clock.now() + timedelta(minutes=31)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    assert order_service.expire_unpaid() == 1 and card(shop, issued["id"])["balance"] == 3000
+
+    late = requests.post(f"{localstripe}/v1/payment_intents", auth=("sk_test_commerce", ""), timeout=5,
+                         data={"amount": due, "currency": "eur", "payment_method_types[]": "card",
+                               "metadata[order_id]": result["order"]["id"], "payment_method": "pm_card_visa",
+                               "confirm": "true"}).json()
+    assert late["status"] == "succeeded", late
+    assert post_event(shop, paid_event(result, amount=due, payment_id=late["id"])).status_code == 200
+    order = orders.get(result["order"]["id"])
+    assert (order.status, order.amount_refunded) == ("cancelled", due)
+    assert order.amount_paid == due  # what was paid and is not back yet: the card payment; the gift card's is back
+
+    again = shop.post(f"/admin/orders/{order.id}/refunds", {"amount": 3000}, headers=ADMIN)
+    assert again.status_code == 409 and again.data["error"]["code"] == "refund_exceeds_payment", again.data
+    assert card(shop, issued["id"])["balance"] == 3000

@@ -221,7 +221,8 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
                                                                                   duplicate]}),
                                   refund_duplicate=amount or 0)
             return None  # already recorded: a duplicate, or another event for the same money
-        paid_total = (amount or 0) + order.tendered
+        # Balances given back when the order was cancelled unpaid no longer pay it: only the payment is paid.
+        paid_total = (amount or 0) + (0 if order.balances_returned else order.tendered)
         paid = {"amount_paid": paid_total, "paid_at": now, "paid_by": payment_id,
                 "payment_status": refunded_status(paid_total, order.amount_refunded)}
         matches = amount == order.due and currency == order.currency
