@@ -247,3 +247,41 @@ def test_a_late_payment_of_an_order_whose_gift_card_went_back_at_expiry_gives_th
     again = shop.post(f"/admin/orders/{order.id}/refunds", {"amount": 3000}, headers=ADMIN)
     assert again.status_code == 409 and again.data["error"]["code"] == "refund_exceeds_payment", again.data
     assert card(shop, issued["id"])["balance"] == 3000
+
+
+def test_goods_bought_with_store_credit_and_returned_for_store_credit_earn_no_bonus(client, pool, localstripe,
+                                                                                    monkeypatch):
+    """RETURN_STORE_CREDIT_BONUS_PERCENT rewards taking credit instead of money back. On credit that was credit
+    already it would be a loop (buy with credit, return for credit + 10 %, again): no bonus on that part."""
+    from chalicelib import config
+    from chalicelib.models.customers import customer_id_for
+    from tests.conftest import ready_cart
+    from tests.customers_support import bearer
+    from tests.orders_support import use_localstripe
+
+    use_localstripe(localstripe)
+    monkeypatch.setenv("RETURN_STORE_CREDIT_BONUS_PERCENT", "10")
+    config.reset()
+    make_product(client, price=6000, on_hand=10)  # 71.40 a shirt, shipped free
+    token = pool.sign_up("ada@example.com")["id"]
+    ada = customer_id_for("ada@example.com")
+    store_credit.grant(ada, "EUR", 7140 + 3570, "goodwill", "test-1")
+    cart = ready_cart(client, {"TEE-M": 2})  # 142.80: 107.10 from store credit, 35.70 by card
+    assert client.post("/me/carts", {"cart_id": cart["id"]}, headers=bearer(token)).status_code == 200
+    assert client.patch(f"/carts/{cart['id']}", {"use_store_credit": True}, headers=bearer(token)).status_code == 200
+    result = client.post(f"/carts/{cart['id']}/checkout", {}, headers=bearer(token)).data
+    assert [(p["method"], p["amount"]) for p in result["order"]["payments"]] == [("store_credit", 10710),
+                                                                                ("stripe", 3570)]
+    from tests.test_webhooks import paid_event
+
+    assert post_event(client, paid_event(result, amount=3570)).status_code == 200
+    assert client.post(f"/admin/orders/{result['order']['id']}/shipments", {"carrier": "dhl", "tracking_number": "J"},
+                       headers=ADMIN).status_code == 201
+    assert store_credit.balance(ada) == {"EUR": 0}
+    ret = ask(client, result, [line(quantity=2)]).data
+    assert admin(client, ret["id"], "approve").status_code == 200
+    credited = admin(client, ret["id"], "refund", {"method": "store_credit"})
+    assert credited.status_code == 200, credited.data
+    # 142.80 back; the 10 % only on the 35.70 the card paid
+    assert credited.data["refund"]["amount"] == 14280 + 357
+    assert store_credit.balance(ada) == {"EUR": 14280 + 357}

@@ -314,20 +314,32 @@ def _store_credit(return_id: str) -> Return:
         raise Conflict("The order's customer was erased; refund to the original payment instead.")
     # Recorded on the order first, as given back (a concurrent refund may have left less), then credited:
     # the credit never exceeds what the order has left to refund, and later refunds count it.
-    worth = 0
+    worth = earning = 0
     if settling.amount > 0:
         original, released = _from_exchanged(record, settling)
-        if released:
-            worth += order_service.credit_once(original, released, f"return {record.number}: store credit",
-                                               _back_refund_id(record))
+        parts = [(original, order_service.credit_once(original, released, f"return {record.number}: store credit",
+                                                      _back_refund_id(record)) if released else 0)]
         if settling.amount > released:
-            worth += order_service.credit_once(record.order_id, settling.amount - released,
-                                               f"return {record.number}: store credit", settling.refund_id)
-    credit = worth + worth * bonus // 100
+            parts.append((record.order_id, order_service.credit_once(
+                record.order_id, settling.amount - released, f"return {record.number}: store credit",
+                settling.refund_id)))
+        worth = sum(part for _, part in parts)
+        earning = sum(_earns_bonus(order_id, part) for order_id, part in parts if part)
+    credit = worth + earning * bonus // 100
     if credit > 0:
         # Idempotent by its source (the return): a resumed claim grants nothing twice.
         store_credit.grant(record.customer_id, record.currency, credit, f"return {record.number}", record.id)
     return settled(record, ReturnRefund(method="store_credit", amount=credit))
+
+
+def _earns_bonus(order_id: str, worth: int) -> int:
+    """What of `worth` given back as store credit earns the bonus: not the share the order paid with store credit
+    (credit returned as credit plus a bonus would grow by buying and returning, again and again)."""
+    order = _order(order_id)
+    paid_by_credit = sum(t.amount for t in order.tenders if t.method == "store_credit")
+    if not paid_by_credit or not order.amount_paid:
+        return worth
+    return max(worth - -(-worth * paid_by_credit // order.amount_paid), 0)
 
 
 def exchange_credit_id(exchange_cart_id: str) -> str:
