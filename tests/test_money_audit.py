@@ -285,3 +285,16 @@ def test_goods_bought_with_store_credit_and_returned_for_store_credit_earn_no_bo
     # 142.80 back; the 10 % only on the 35.70 the card paid
     assert credited.data["refund"]["amount"] == 14280 + 357
     assert store_credit.balance(ada) == {"EUR": 14280 + 357}
+
+
+def test_a_provider_refund_of_money_a_return_gave_back_as_store_credit_is_held_for_review(catalogue):
+    """The return was credited as store credit; someone then refunds the same payment in the Stripe dashboard. We
+    cannot undo it, but the order is not recorded as an ordinary refund: a person looks at it."""
+    api = catalogue
+    result, ret = approved(api, {"TEE-M": 1}, 1)
+    order = result["order"]
+    assert settle(api, ret, method="store_credit").data["refund"]["amount"] == order["total"]
+    assert post_event(api, stripe_event("charge.refunded", charge_refunded(order, order["total"]))).status_code == 200
+    after = orders.get(order["id"])
+    assert after.status == "needs_review" and "refunded" in after.review_reason, after.review_reason
+    assert str(order["total"]) in after.review_reason

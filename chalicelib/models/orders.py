@@ -262,12 +262,15 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
         total_refunded = max(order.amount_refunded, (amount_refunded or 0) + order.refunded_to_balances)
         if total_refunded == order.amount_refunded:
             return None
-        # Never more than was paid (or, before the payment is recorded, than the order's total), and in the
-        # order's currency: a provider event that says otherwise is held for a person, never recorded as is.
-        ceiling = order.amount_paid or order.total
+        # Never more than was paid (or, before the payment is recorded, than the order's total) less what returns
+        # gave back as store credit or exchanges (`credits`), and in the order's currency: a provider event that
+        # says otherwise is held for a person, never recorded as is.
+        ceiling = (order.amount_paid or order.total) - sum(c.amount for c in order.credits if c.status == "succeeded")
         if total_refunded > ceiling or (currency and currency != order.currency):
             reason = (f"The provider reports {total_refunded} {currency or order.currency} refunded, but "
-                      f"{ceiling} {order.currency} can be.")
+                      f"{ceiling} {order.currency} can be"
+                      + (" (the rest was given back by returns as store credit or exchanges)." if order.credits
+                         else "."))
             if order.status == "needs_review" and order.review_reason == reason:
                 return None
             return Transition(order.model_copy(update={"status": "needs_review", "review_reason": reason}))
