@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 
 from chalicelib.errors import Conflict, ResourceMissing
 from chalicelib.handlers.common import documented, parse, parse_query, require_admin
-from chalicelib.models import Request
+from chalicelib.models import Request, Text
 from chalicelib.models.base import Model
 from chalicelib.services import stock_ledger
 
@@ -19,7 +19,7 @@ class AdjustmentIn(Request):
     on_hand: Stock | None = Field(None, description="The counted stock (a stock count). Give this or `delta`.")
     delta: Annotated[int, Field(ge=-10_000_000, le=10_000_000)] | None = Field(
         None, description="Units received (+) or written off (-). Give this or `on_hand`.")
-    reason: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="Why: kept in the ledger.")
+    reason: Text = Field(description="Why: kept in the ledger.")
     low_stock_threshold: Stock | None = None
 
     @model_validator(mode="after")
@@ -74,7 +74,8 @@ def adjust_stock(sku):
 
 
 @bp.route("/admin/inventory/{sku}/ledger", methods=["GET"])
-@documented(LedgerPage, query=LedgerQuery, summary="A SKU's stock ledger, newest first", tag="admin")
+@documented(LedgerPage, query=LedgerQuery, errors=[ResourceMissing], summary="A SKU's stock ledger, newest first",
+            tag="admin")
 def stock_ledger_entries(sku):
     """Every adjustment of the SKU made through `POST /admin/inventory/{sku}/adjustments`, newest first."""
     request = bp.current_request

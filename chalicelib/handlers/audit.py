@@ -21,7 +21,9 @@ CSV_FIELDS = ("id", "at", "actor", "action", "resource", "before", "after")
 CSV_ROWS = 10_000
 
 
-class AuditQuery(PageQuery):
+class AuditFilter(Model):
+    """What the log and its CSV export filter on."""
+
     actor: Annotated[Annotated[str, Field(max_length=300, description="Exactly this actor: `staff:<email>` "
                                                                       "or `key:<name>`.")] | None,
                      BlankIsAbsent] = None
@@ -32,6 +34,10 @@ class AuditQuery(PageQuery):
                                                         description="First UTC day; default: 29 days before `to`.")
     to: Annotated[Day | None, BlankIsAbsent] = Field(None, description="Last UTC day (inclusive); default: today. "
                                                                        "At most 366 days.")
+
+
+class AuditQuery(AuditFilter, PageQuery):
+    """A page of the filtered log."""
 
 
 class AuditEntry(Model):
@@ -61,7 +67,7 @@ def _cell(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _records(query: AuditQuery, limit: int, cursor: str | None):
+def _records(query: AuditFilter, limit: int, cursor: str | None):
     start, end = report_days(query.from_, query.to)
     return audit_log.page(_months(start, end), f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}", query.actor,
                           query.resource, limit, cursor)
@@ -82,13 +88,13 @@ def audit_entries():
 
 @bp.route("/admin/audit.csv", methods=["GET"])
 @documented({"type": "string", "description": "CSV with a header row: " + ", ".join(CSV_FIELDS)},
-            query=AuditQuery, summary="The audit log as CSV (owner only)", tag=TAG, media_type="text/csv")
+            query=AuditFilter, summary="The audit log as CSV (owner only)", tag=TAG, media_type="text/csv")
 def audit_csv():
-    """The records `GET /admin/audit` lists for the same filters (`limit` and `cursor` ignored), at most
-    10,000 rows; before/after as JSON text."""
+    """The records `GET /admin/audit` lists for the same filters, at most 10,000 rows (no paging: it takes no
+    `limit` or `cursor`); before/after as JSON text."""
     request = bp.current_request
     require_admin(request)
-    query = parse_query(AuditQuery, request)
+    query = parse_query(AuditFilter, request)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)

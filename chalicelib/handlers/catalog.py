@@ -6,7 +6,7 @@ from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.errors import ResourceMissing
-from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse_query
+from chalicelib.handlers.common import BlankIsAbsent, PageQuery, documented, page, parse_query, sold_currency
 from chalicelib.models import Currency, Product, Slug
 from chalicelib.responses import ProductPage
 from chalicelib.services import catalog, categories, collections
@@ -33,6 +33,7 @@ class ProductsQuery(PageQuery):
             links={"get_product": {"product_id": "$response.body#/data/0/id"}})
 def list_products():
     query = parse_query(ProductsQuery, bp.current_request)
+    sold_currency(query.currency)
     if query.collection:
         return page(*collections.list_products(query.collection, query.sort or "newest", query.limit, query.cursor,
                                                query.currency))

@@ -4,7 +4,7 @@ categories, collections and list of every product."""
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from chalicelib.errors import InvalidRequest, ResourceExists, ResourceMissing, not_found
 from chalicelib.handlers.common import (
@@ -39,6 +39,13 @@ class CollectionIn(Request):
     product_ids: Annotated[list[Annotated[str, Field(max_length=64)]],
                            Field(min_length=1, max_length=100)] | None = None
     rule: CollectionRule | None = None
+
+    @field_validator("product_ids")
+    @classmethod
+    def _each_once(cls, product_ids: list[str] | None) -> list[str] | None:
+        if product_ids is not None and len(set(product_ids)) != len(product_ids):
+            raise ValueError("a product is listed twice")
+        return product_ids
 
     @model_validator(mode="after")
     def _one_kind(self) -> "CollectionIn":

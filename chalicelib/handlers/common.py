@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from chalicelib import audit, permissions, staff
 from chalicelib.errors import CommerceError, Forbidden, InvalidRequest, PayloadTooLarge
+from chalicelib.models import Request
 from chalicelib.models.base import Model
 from chalicelib.permissions import Principal
 
@@ -118,6 +119,17 @@ def parse_query(model: type[M], request) -> M:
         raise _invalid(error) from None
 
 
+def sold_currency(currency: str | None) -> str | None:
+    """A query's `currency` when the shop sells in it (CURRENCIES), else a 400 naming `currency`: a listing in a
+    currency nobody can pay in is a mistake, not an empty page."""
+    from chalicelib import config
+
+    sold = config.settings().currencies
+    if currency is not None and currency not in sold:
+        raise InvalidRequest(f"Currency {currency} is not sold here; use one of {', '.join(sold)}.", param="currency")
+    return currency
+
+
 def _invalid(error: ValidationError) -> InvalidRequest:
     first = error.errors(include_url=False)[0]
     if first["type"] == "json_invalid":
@@ -125,6 +137,11 @@ def _invalid(error: ValidationError) -> InvalidRequest:
     param = ".".join(str(part) for part in first["loc"]) or None
     message = first["msg"] if param is None else f"{param}: {first['msg']}"
     return InvalidRequest(message, param=param)
+
+
+class NoBody(Request):
+    """No fields: a POST that takes no input may send no body or `{}`; anything else (malformed JSON, an
+    array, a field) is a 400 like any body, never ignored."""
 
 
 def admin_body(model: type[M], request) -> M:

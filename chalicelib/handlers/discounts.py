@@ -3,7 +3,16 @@
 from chalice import Blueprint
 
 from chalicelib.errors import ResourceExists, ResourceMissing
-from chalicelib.handlers.common import PageQuery, admin_body, created, documented, page, parse_query, require_admin
+from chalicelib.handlers.common import (
+    NoBody,
+    PageQuery,
+    admin_body,
+    created,
+    documented,
+    page,
+    parse_query,
+    require_admin,
+)
 from chalicelib.models import DiscountTerms, Request
 from chalicelib.responses import Discount, DiscountPage
 from chalicelib.services import discounts
@@ -32,9 +41,9 @@ def list_discounts():
 
 
 @bp.route("/admin/discounts/{code}/disable", methods=["POST"])
-@documented(Discount, errors=[ResourceMissing], summary="Disable a discount code (it ends now)")
+@documented(Discount, request=NoBody, errors=[ResourceMissing], summary="Disable a discount code (it ends now)")
 def disable_discount(code):
     """The code ends now: carts and checkout refuse it as expired from then (`disabled_at` and `ends_at` set);
     disabling an ended code changes nothing. Its `times_used` stays."""
-    require_admin(bp.current_request)
+    admin_body(NoBody, bp.current_request)
     return discounts.disable(code).model_dump(mode="json")

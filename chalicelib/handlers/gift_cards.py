@@ -14,6 +14,7 @@ from chalicelib.errors import (
     TooManyAttempts,
 )
 from chalicelib.handlers.common import (
+    NoBody,
     PageQuery,
     admin_body,
     created,
@@ -124,8 +125,8 @@ def get_gift_card(gift_card_id):
 
 
 @bp.route("/admin/gift-cards/{gift_card_id}/disable", methods=["POST"])
-@documented(GiftCard, errors=[ResourceMissing], summary="Disable a gift card", tag=TAG)
+@documented(GiftCard, request=NoBody, errors=[ResourceMissing], summary="Disable a gift card", tag=TAG)
 def disable_gift_card(gift_card_id):
     """Nobody can spend or look it up any more; it keeps its balance and ledger. Idempotent."""
-    require_admin(bp.current_request)
+    admin_body(NoBody, bp.current_request)
     return gift_cards.disable(gift_card_id).model_dump(mode="json")

@@ -5,7 +5,7 @@ import hmac
 from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib import config
 from chalicelib.errors import (
@@ -19,7 +19,9 @@ from chalicelib.errors import (
 from chalicelib.handlers.common import (
     ORDER_TOKEN,
     BlankIsAbsent,
+    NoBody,
     PageQuery,
+    admin_body,
     body_bytes,
     customer_order,
     documented,
@@ -62,12 +64,12 @@ def get_invoice(invoice_id):
 
 
 @bp.route("/admin/invoices/{invoice_id}/paid", methods=["POST"])
-@documented(Invoice, errors=[ResourceMissing, InvoiceVoid],
+@documented(Invoice, request=NoBody, errors=[ResourceMissing, InvoiceVoid],
             summary="Mark an invoice paid (frees the company's credit once)", tag=ADMIN)
 def mark_invoice_paid(invoice_id):
     """The order's `payment_status` becomes `paid` and the invoice's total is given back to the company's
     open credit; marking it again answers the paid invoice and changes nothing."""
-    require_admin(bp.current_request)
+    admin_body(NoBody, bp.current_request)
     return invoices.mark_paid(invoice_id).model_dump(mode="json")
 
 
@@ -86,7 +88,7 @@ def get_order_invoice(order_id):
 class BankTransferIn(Request):
     model_config = ConfigDict(extra="ignore", strict=True)  # the bank's payload may carry more
 
-    transfer_id: Annotated[str, Field(min_length=1, max_length=200)]
+    transfer_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     reference: Annotated[str, Field(max_length=500)]
     amount: Annotated[int, Field(ge=0, le=MAX_MONEY)]
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from chalicelib.errors import (
     Conflict,
@@ -76,7 +76,7 @@ class ShipmentLineIn(Request):
 
 
 class ShipmentIn(Request):
-    carrier: Annotated[str, Field(min_length=1, max_length=50)]
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     tracking_number: Text
     lines: Annotated[list[ShipmentLineIn], Field(min_length=1, max_length=100)] | None = None
 

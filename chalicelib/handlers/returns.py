@@ -5,7 +5,7 @@ records what arrived, and settles each return once (refund, store credit or exch
 from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from chalicelib.errors import (
     Conflict,
@@ -57,7 +57,7 @@ class ReturnIn(Request):
 
 
 class DecisionIn(Request):
-    message: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
 
 
 class ReceivedLineIn(Request):

@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from chalicelib.errors import InvalidRequest, ResourceMissing
 from chalicelib.handlers.common import PageQuery, admin_body, created, documented, page, parse_query, require_admin
@@ -17,7 +17,15 @@ bp = Blueprint(__name__)
 
 
 class SaleIn(SaleTerms, Request):
-    pass  # the terms, as a request body: no unknown field
+    """The terms, as a request body: no unknown field, no SKU twice (starting the sale lowers each SKU's price
+    in one transaction, which cannot touch an item twice)."""
+
+    @field_validator("skus")
+    @classmethod
+    def _each_once(cls, skus: list[str] | None) -> list[str] | None:
+        if skus is not None and len(set(skus)) != len(skus):
+            raise ValueError("a SKU is listed twice")
+        return skus
 
 
 class SalePage(Page[Sale]):

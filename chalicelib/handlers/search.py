@@ -8,7 +8,7 @@ from pydantic import Field
 
 from chalicelib import config
 from chalicelib.errors import InvalidRequest, ResourceMissing, UpstreamUnavailable
-from chalicelib.handlers.common import documented, parse_query
+from chalicelib.handlers.common import documented, parse_query, sold_currency
 from chalicelib.models import MAX_MONEY, Product
 from chalicelib.models.base import Model
 from chalicelib.search import SearchQuery
@@ -68,6 +68,7 @@ def search_products():
     """Full text with English and French stemming, one-letter typos forgiven in words of 4 letters or
     more, the last word matched as a prefix (type-ahead). Reflects the catalogue within about a minute."""
     params = parse_query(SearchParams, bp.current_request)
+    sold_currency(params.currency)
     offset = 0
     if params.cursor is not None:
         offset = decode_cursor(params.cursor)

@@ -8,7 +8,7 @@ from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.errors import LastOwner, ResourceExists, ResourceMissing
-from chalicelib.handlers.common import admin_body, created, documented, require_admin
+from chalicelib.handlers.common import NoBody, admin_body, created, documented, require_admin
 from chalicelib.models import Email, Request
 from chalicelib.models.base import Model
 from chalicelib.services import staff_accounts
@@ -77,18 +77,19 @@ def change_staff_role(username):
 
 
 @bp.route("/admin/staff/{username}/disable", methods=["POST"])
-@documented(StaffMember, errors=[ResourceMissing, LastOwner], summary="Disable a staff user", tag=TAG)
+@documented(StaffMember, request=NoBody, errors=[ResourceMissing, LastOwner], summary="Disable a staff user",
+            tag=TAG)
 def disable_staff(username):
     """The user can no longer sign in and is signed out everywhere (AdminUserGlobalSignOut: refresh and
     access tokens revoked); every token they hold is refused at once on every admin route (401
     `token_revoked`). The last enabled owner cannot be disabled: a 409 `last_owner`. Idempotent."""
-    require_admin(bp.current_request)
+    admin_body(NoBody, bp.current_request)
     return StaffMember(**staff_accounts.disable(_username(username))).model_dump(mode="json")
 
 
 @bp.route("/admin/staff/{username}/enable", methods=["POST"])
-@documented(StaffMember, errors=[ResourceMissing], summary="Enable a staff user", tag=TAG)
+@documented(StaffMember, request=NoBody, errors=[ResourceMissing], summary="Enable a staff user", tag=TAG)
 def enable_staff(username):
     """Idempotent."""
-    require_admin(bp.current_request)
+    admin_body(NoBody, bp.current_request)
     return StaffMember(**staff_accounts.enable(_username(username))).model_dump(mode="json")

@@ -53,10 +53,7 @@ def _exchange_order(record: ReturnRecord, original: OrderRecord, lines: list[tup
                       customer_id=original.customer_id, created_at=now, updated_at=now,
                       expires_at=int(now.timestamp()))
     skus = catalog.get_skus([sku for sku, _ in lines] + list(config.settings().pricing.promoted_skus))
-    for index, (sku, _) in enumerate(lines):
-        variant = skus.get(sku)
-        if variant is None or not variant.active or variant.price_in(original.currency) is None:
-            raise UnknownSku(f"SKU {sku} is not for sale in {original.currency}.", param=f"exchange_lines.{index}.sku")
+    _check_for_sale(skus, lines, original.currency)
     try:
         order = checkout._new_order(cart, skus, None, None, original.customer_id)
     except OutOfStock as short:
@@ -75,6 +72,13 @@ def _exchange_order(record: ReturnRecord, original: OrderRecord, lines: list[tup
     return checkout._with_payment(order.model_copy(update={"payment_deadline": deadline})), covered
 
 
+def _check_for_sale(skus: dict, lines: list[tuple[str, int]], currency: str) -> None:
+    for index, (sku, _) in enumerate(lines):
+        variant = skus.get(sku)
+        if variant is None or not variant.active or variant.price_in(currency) is None:
+            raise UnknownSku(f"SKU {sku} is not for sale in {currency}.", param=f"exchange_lines.{index}.sku")
+
+
 def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
     """Settle the return as an exchange order for `lines` (sku, quantity), once: a repeat answers the
     settled return (and finishes giving back a difference owed). Raises ResourceMissing, InvalidRequest
@@ -86,6 +90,9 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
     if current.status == "refunded" and current.refund and current.refund.method == "exchange" \
             and not return_service.settleable(current):
         return _give_back(current)
+    # A SKU not for sale is refused before the settlement is claimed: a bad request writes nothing (checked
+    # again when the order is built, for one taken off sale meanwhile).
+    _check_for_sale(catalog.get_skus([sku for sku, _ in lines]), lines, current.currency)
     # The return's worth, at most what the order has left to refund (a goodwill refund may have paid it).
     record, settling = return_service.claim(return_id, "exchange", return_service.refundable_worth)
 

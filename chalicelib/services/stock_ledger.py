@@ -53,4 +53,9 @@ def adjust(sku: str, reason: str, actor: str, on_hand: int | None = None, delta:
 
 
 def entries(sku: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    return ledger.entries(sku, limit, cursor)
+    """A page of the SKU's ledger, newest first. Raises ResourceMissing for a SKU the catalogue does not
+    have (read only when its ledger is empty: a SKU with entries exists)."""
+    found, next_cursor = ledger.entries(sku, limit, cursor)
+    if not found and cursor is None and sku not in catalog.get_skus([sku]):
+        raise ResourceMissing("No such SKU.")
+    return found, next_cursor
