@@ -298,3 +298,19 @@ def test_a_provider_refund_of_money_a_return_gave_back_as_store_credit_is_held_f
     after = orders.get(order["id"])
     assert after.status == "needs_review" and "refunded" in after.review_reason, after.review_reason
     assert str(order["total"]) in after.review_reason
+
+
+def test_the_goods_of_an_exchange_are_not_exchanged_again_but_refunded(catalogue):
+    api = catalogue
+    _, ret = approved(api, {"TEE-M": 1}, 1)
+    exchange_id = settle(api, ret, method="exchange", exchange_lines=[{"sku": "TEE-S", "quantity": 1}]
+                         ).data["refund"]["order_id"]
+    assert api.post(f"/admin/orders/{exchange_id}/shipments", {"carrier": "dhl", "tracking_number": "J4"},
+                    headers=ADMIN).status_code == 201
+    back = api.post(f"/orders/{exchange_id}/returns", {"lines": [line("TEE-S")]},
+                    headers={"X-Order-Token": orders.get(exchange_id).token}).data
+    assert admin(api, back["id"], "approve").status_code == 200
+    again = settle(api, back, method="exchange", exchange_lines=[{"sku": "TEE-M", "quantity": 1}])
+    assert again.status_code == 409 and "exchanged again" in again.data["error"]["message"], again.data
+    credited = settle(api, back, method="store_credit")
+    assert credited.status_code == 200 and credited.data["refund"]["amount"] == 7140, credited.data
