@@ -174,21 +174,28 @@ def require_admin(request) -> Principal:
 
 
 def within_refund_limit(principal: Principal, amount: int, order_id: str) -> None:
-    """A support user's refunds are capped per currency (SUPPORT_REFUND_LIMIT: the order's currency's limit,
-    else "*"'s; neither: no refund in that currency). Reads the order (its currency) only for a capped
-    principal. Raises Forbidden, ResourceMissing."""
+    """A support user's refunds are capped per currency and per order (SUPPORT_REFUND_LIMIT: the order's
+    currency's limit, else "*"'s; neither: no refund in that currency): what the order has refunded already
+    counts, so splitting a refund in parts gives back no more. Reads the order only for a capped principal.
+    Raises Forbidden, ResourceMissing."""
     from chalicelib.services import orders
 
     limits = principal.refund_limits
     if limits is None:
         return
-    currency = orders.get(order_id).currency
+    order = orders.get(order_id)
+    currency = order.currency
     limit = limits.get(currency, limits.get("*"))
     if limit is None:
         raise Forbidden(f"Your role may not refund in {currency} (SUPPORT_REFUND_LIMIT sets no limit for it); "
                         "ask a manager.")
-    if amount > limit:
-        raise Forbidden(f"Your role may refund at most {limit} (minor units of {currency}); ask a manager for more.")
+    # Every refund not known to have failed, and what the provider reports beyond them (its dashboard).
+    succeeded = sum(r.amount for r in order.refunds if r.status == "succeeded")
+    given = sum(r.amount for r in order.refunds if r.status != "failed") + max(order.amount_refunded - succeeded, 0)
+    if given + amount > limit:
+        raise Forbidden(f"Your role may refund at most {limit} of an order (minor units of {currency}); "
+                        f"{given} has been refunded on this one, so {max(limit - given, 0)} more at most; "
+                        "ask a manager for more.")
 
 
 # The header of the routes a customer reaches with the order token or, signed in, their bearer token.

@@ -118,6 +118,7 @@ class OrderRecord(Record):
     refunds: list[Refund] = Field(default_factory=list)
     # What returns settled as store credit or as an exchange took of what was paid (services/orders.credit_once):
     # not money back to the customer, so not in amount_refunded, but no longer refundable. A failed one is void.
+    # A negative one gives back part of an exchange's credit: its goods were returned in turn (release_credit_once).
     credits: list[Refund] = Field(default_factory=list)
     duplicate_payments: list[DuplicatePayment] = Field(default_factory=list)
     payment: PaymentRef | None = None
@@ -225,7 +226,8 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
                                                                                   duplicate]}),
                                   refund_duplicate=amount or 0)
             return None  # already recorded: a duplicate, or another event for the same money
-        paid_total = (amount or 0) + order.tendered
+        # Balances given back when the order was cancelled unpaid no longer pay it: only the payment is paid.
+        paid_total = (amount or 0) + (0 if order.balances_returned else order.tendered)
         paid = {"amount_paid": paid_total, "paid_at": now, "paid_by": payment_id,
                 "payment_status": refunded_status(paid_total, order.amount_refunded)}
         matches = amount == order.due and currency == order.currency
@@ -267,12 +269,15 @@ def apply_payment_event(order: OrderRecord, kind: str, amount: int | None, curre
         total_refunded = max(order.amount_refunded, (amount_refunded or 0) + order.refunded_to_balances)
         if total_refunded == order.amount_refunded:
             return None
-        # Never more than was paid (or, before the payment is recorded, than the order's total), and in the
-        # order's currency: a provider event that says otherwise is held for a person, never recorded as is.
-        ceiling = order.amount_paid or order.total
+        # Never more than was paid (or, before the payment is recorded, than the order's total) less what returns
+        # gave back as store credit or exchanges (`credits`), and in the order's currency: a provider event that
+        # says otherwise is held for a person, never recorded as is.
+        ceiling = (order.amount_paid or order.total) - sum(c.amount for c in order.credits if c.status == "succeeded")
         if total_refunded > ceiling or (currency and currency != order.currency):
             reason = (f"The provider reports {total_refunded} {currency or order.currency} refunded, but "
-                      f"{ceiling} {order.currency} can be.")
+                      f"{ceiling} {order.currency} can be"
+                      + (" (the rest was given back by returns as store credit or exchanges)." if order.credits
+                         else "."))
             if order.status == "needs_review" and order.review_reason == reason:
                 return None
             return Transition(order.model_copy(update={"status": "needs_review", "review_reason": reason}))
@@ -350,9 +355,13 @@ def unshipped(order: OrderRecord) -> dict[str, int]:
 
 
 def refundable(order: OrderRecord) -> int:
-    """What can still be refunded: paid minus every refund not known to have failed, and minus what returns
-    settled as store credit or exchanges took (`credits`)."""
-    return (order.amount_paid - sum(r.amount for r in order.refunds if r.status != "failed")
+    """What can still be refunded: paid minus every refund not known to have failed, minus what the provider
+    reports refunded beyond our own refunds (one made in its dashboard, or of a payment that came after expiry:
+    only `amount_refunded` knows it), and minus what returns settled as store credit or exchanges took
+    (`credits`)."""
+    succeeded = sum(r.amount for r in order.refunds if r.status == "succeeded")
+    elsewhere = max(order.amount_refunded - succeeded, 0)
+    return (order.amount_paid - sum(r.amount for r in order.refunds if r.status != "failed") - elsewhere
             - sum(c.amount for c in order.credits if c.status == "succeeded"))
 
 

@@ -9,7 +9,7 @@ its returned counts (`OrderRecord.returned`), raised in the transaction that cre
 from datetime import datetime, timedelta
 from typing import Literal
 
-from chalicelib.models import Record
+from chalicelib.models import Record, round_half_up
 from chalicelib.models.base import Model
 from chalicelib.models.orders import OrderRecord
 
@@ -115,13 +115,25 @@ def window_closes(order: OrderRecord, days: int) -> datetime | None:
 
 
 def unit_value(order: OrderRecord, sku: str) -> int:
-    """What one unit of `sku` cost the customer, in minor units: its price with the order's discount and
-    tax spread over the goods in proportion (shipping is not refunded); 0 for a free line."""
-    paid_lines = [line for line in order.lines if line.sku == sku and not line.free]
-    if not paid_lines or not order.subtotal:
+    """What one unit of `sku` cost the customer, in minor units: what its lines cost, with the order's discount
+    and the goods' tax spread over the goods in proportion (shipping is not refunded), over all its units, the free ones
+    a promotion added too (a bought unit and a free one of the same SKU are worth half the price each, as
+    Shopify's discounted unit price: returning one never gives back the whole price); 0 for a free line."""
+    lines = [line for line in order.lines if line.sku == sku and line.gift_card is None]
+    units = sum(line.quantity for line in lines)
+    if not units or not order.subtotal:
         return 0
-    goods = order.total - order.shipping_total
-    return paid_lines[0].unit_price * goods // order.subtotal
+    return sum(line.line_total for line in lines) * goods_paid(order) // (order.subtotal * units)
+
+
+def goods_paid(order: OrderRecord) -> int:
+    """What the order's goods cost the customer: its total less the shipping and the shipping's share of the
+    tax (tax is charged on the goods after the discount plus the shipping). An exchange order's goods cost what
+    the return it settles covered (its `discount_total`: it has no code) and what it charged beyond."""
+    covered = order.discount_total if order.exchange_of else 0
+    taxable = order.subtotal - (order.discount_total - covered) + order.shipping_total
+    shipping_tax = round_half_up(order.tax_total * order.shipping_total, taxable) if taxable > 0 else 0
+    return max(order.total + covered - order.shipping_total - shipping_tax, 0)
 
 
 def value(order: OrderRecord, units: dict[str, int]) -> int:

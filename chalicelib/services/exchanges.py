@@ -93,6 +93,12 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
     # A SKU not for sale is refused before the settlement is claimed: a bad request writes nothing (checked
     # again when the order is built, for one taken off sale meanwhile).
     _check_for_sale(catalog.get_skus([sku for sku, _ in lines]), lines, current.currency)
+    returned_from = orders.get(current.order_id)
+    if returned_from is not None and returned_from.exchange_of:
+        # Its goods were paid (partly) by the return it settled, on another order: they go back there as money
+        # or store credit (services/returns.py), not into a third order.
+        raise Conflict("The goods of an exchange cannot be exchanged again; refund them or settle them as "
+                       "store credit.")
     # The return's worth, at most what the order has left to refund (a goodwill refund may have paid it).
     record, settling = return_service.claim(return_id, "exchange", return_service.refundable_worth)
 

@@ -393,14 +393,47 @@ def credit_once(order_id: str, amount: int, reason: str, credit_id: str) -> int:
     return retried(attempt, OrderChanged, _kept_changing)
 
 
+def released_id(credit_id: str, source: str) -> str:
+    return f"{credit_id}:back:{source}"
+
+
+def credit_left(order: OrderRecord, credit_id: str) -> int:
+    """What is left of what credit_once recorded under `credit_id`, after release_credit_once gave some back."""
+    return max(sum(c.amount for c in order.credits if c.status == "succeeded"
+                   and (c.id == credit_id or c.id.startswith(released_id(credit_id, "")))), 0)
+
+
+def release_credit_once(order_id: str, credit_id: str, amount: int, source: str, reason: str) -> int:
+    """Give back to the order, once per `source`, up to `amount` of what credit_once recorded under `credit_id`
+    (the goods an exchange bought with the return's worth were returned in turn): recorded as a negative credit,
+    it is refundable again. Answers what was released (a repeat answers the first answer)."""
+    entry_id = released_id(credit_id, source)
+
+    def attempt() -> int:
+        order = _load(order_id)
+        done = next((c for c in order.credits if c.id == entry_id and c.status == "succeeded"), None)
+        if done is not None:
+            return -done.amount
+        released = min(amount, credit_left(order, credit_id))
+        if released <= 0:
+            return 0
+        entry = Refund(id=entry_id, amount=-released, status="succeeded", reason=reason, created_at=clock.now())
+        orders.save(order, order.model_copy(update={"credits": [*order.credits, entry]}))
+        return released
+
+    return retried(attempt, OrderChanged, _kept_changing)
+
+
 def uncredit(order_id: str, credit_id: str) -> None:
     """Void what credit_once recorded under `credit_id` (its settlement did not happen: an exchange that could
     not be placed, or was cancelled unpaid); the entry stays, as failed. Nothing to void is fine."""
     def attempt() -> None:
         order = _load(order_id)
-        if any(c.id == credit_id and c.status == "succeeded" for c in order.credits):
+        voided = {c.id for c in order.credits if c.status == "succeeded"
+                  and (c.id == credit_id or c.id.startswith(released_id(credit_id, "")))}
+        if voided:
             orders.save(order, order.model_copy(update={"credits": [
-                c.model_copy(update={"status": "failed"}) if c.id == credit_id else c for c in order.credits]}))
+                c.model_copy(update={"status": "failed"}) if c.id in voided else c for c in order.credits]}))
 
     retried(attempt, OrderChanged, _kept_changing)
 

@@ -240,27 +240,65 @@ def settled(record: ReturnRecord, refund: ReturnRefund) -> Return:
     return Return.from_record(retried(attempt, OrderChanged, _kept_changing))
 
 
+def _exchanged_from(order) -> tuple[str, str] | None:
+    """For an exchange order: the order whose return it settles, and the id under which that order recorded
+    what the exchange used of the return's worth (credit_once). None for any other order."""
+    settles = returns.get(order.exchange_of) if order.exchange_of else None
+    return (settles.order_id, exchange_credit_id(order.cart_id)) if settles else None
+
+
+def _back_refund_id(record: ReturnRecord) -> str:
+    """The refund, on the order an exchange settled, of what a return of the exchange's goods gives back there."""
+    return "ref_b" + record.id.removeprefix("ret_")
+
+
 def refundable_worth(record: ReturnRecord, order) -> int:
-    """What the return's settled units are worth, at most what the order has left to refund. Raises Conflict
+    """What the return's settled units are worth, at most what the order has left to refund (for the goods of an
+    exchange, what the return it settled paid for them counts: what is left of it on that order). Raises Conflict
     while the order's invoice is open: what the company owes is not paid, so nothing can be given back yet."""
     if order.payment_status == "invoiced":
         number = f" {order.invoice.number}" if order.invoice else ""
         raise Conflict(f"The order's invoice{number} is not paid yet: settle the return once it is paid.")
-    return min(rules.value(order, rules.settled_units(record)), max(order_rules.refundable(order), 0))
+    left = max(order_rules.refundable(order), 0)
+    exchanged = _exchanged_from(order)
+    if exchanged:
+        original, credit_id = _order(exchanged[0]), exchanged[1]
+        entry = order_service.released_id(credit_id, record.id)
+        left += order_service.credit_left(original, credit_id) - sum(
+            c.amount for c in original.credits if c.id == entry and c.status == "succeeded")
+    return min(rules.value(order, rules.settled_units(record)), left)
+
+
+def _from_exchanged(record: ReturnRecord, settling: Settling) -> tuple[str, int]:
+    """For a return of an exchange order's goods: what the exchange used of its return's worth is given back to
+    the order that paid it first, once per return (the rest is the exchange order's own). Answers that order and
+    how much (0 and "" for another order)."""
+    exchanged = _exchanged_from(_order(record.order_id))
+    if not exchanged:
+        return "", 0
+    released = order_service.release_credit_once(exchanged[0], exchanged[1], settling.amount, record.id,
+                                                 f"return {record.number} of exchanged goods")
+    return exchanged[0], released
 
 
 def refund(return_id: str, method: str) -> Return:
     """Settle a return with money, once, even concurrently: `original` refunds what the returned units cost
     (bounded by what is left to refund) through the provider; `store_credit` credits it (plus
-    RETURN_STORE_CREDIT_BONUS_PERCENT) to the customer. Raises ResourceMissing, Conflict (not approved or
-    received, settled or being settled), UpstreamUnavailable (nothing moved; retry)."""
+    RETURN_STORE_CREDIT_BONUS_PERCENT) to the customer. The goods of an exchange are paid back first to the order
+    whose return paid for them. Raises ResourceMissing, Conflict (not approved or received, settled or being
+    settled), UpstreamUnavailable (nothing moved; retry)."""
     if method == "store_credit":
         return _store_credit(return_id)
     record, settling = claim(return_id, "original", refundable_worth)
     if settling.amount > 0:
         try:
-            order_service.refund_once(record.order_id, settling.amount, f"return {record.number}",
-                                      settling.refund_id)
+            original, released = _from_exchanged(record, settling)
+            if released:
+                order_service.refund_once(original, released, f"return {record.number} of exchanged goods",
+                                          _back_refund_id(record))
+            if settling.amount > released:
+                order_service.refund_once(record.order_id, settling.amount - released, f"return {record.number}",
+                                          settling.refund_id)
         except (UpstreamUnavailable, Conflict):
             release(record)
             raise
@@ -276,13 +314,32 @@ def _store_credit(return_id: str) -> Return:
         raise Conflict("The order's customer was erased; refund to the original payment instead.")
     # Recorded on the order first, as given back (a concurrent refund may have left less), then credited:
     # the credit never exceeds what the order has left to refund, and later refunds count it.
-    worth = order_service.credit_once(record.order_id, settling.amount, f"return {record.number}: store credit",
-                                      settling.refund_id) if settling.amount > 0 else 0
-    credit = worth + worth * bonus // 100
+    worth = earning = 0
+    if settling.amount > 0:
+        original, released = _from_exchanged(record, settling)
+        parts = [(original, order_service.credit_once(original, released, f"return {record.number}: store credit",
+                                                      _back_refund_id(record)) if released else 0)]
+        if settling.amount > released:
+            parts.append((record.order_id, order_service.credit_once(
+                record.order_id, settling.amount - released, f"return {record.number}: store credit",
+                settling.refund_id)))
+        worth = sum(part for _, part in parts)
+        earning = sum(_earns_bonus(order_id, part) for order_id, part in parts if part)
+    credit = worth + earning * bonus // 100
     if credit > 0:
         # Idempotent by its source (the return): a resumed claim grants nothing twice.
         store_credit.grant(record.customer_id, record.currency, credit, f"return {record.number}", record.id)
     return settled(record, ReturnRefund(method="store_credit", amount=credit))
+
+
+def _earns_bonus(order_id: str, worth: int) -> int:
+    """What of `worth` given back as store credit earns the bonus: not the share the order paid with store credit
+    (credit returned as credit plus a bonus would grow by buying and returning, again and again)."""
+    order = _order(order_id)
+    paid_by_credit = sum(t.amount for t in order.tenders if t.method == "store_credit")
+    if not paid_by_credit or not order.amount_paid:
+        return worth
+    return max(worth - -(-worth * paid_by_credit // order.amount_paid), 0)
 
 
 def exchange_credit_id(exchange_cart_id: str) -> str:
