@@ -66,6 +66,9 @@ class ReturnRecord(Record):
     # pay link in the settled email.
     exchange_due: int = 0
     exchange_token: str | None = None
+    # Its order settles another return as an exchange (services/returns.py `_from_exchanged`); None on a return
+    # written before this was recorded: its order is read to know.
+    of_exchange: bool | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 0

@@ -82,6 +82,7 @@ def request(order_id: str, lines: list[tuple[str, int, str]], comment: str | Non
         record = ReturnRecord(
             id=clock.new_id("ret", 12), order_id=order.id, order_token=order.token, email=order.email,
             customer_id=order.customer_id, currency=order.currency, comment=comment, created_at=now, updated_at=now,
+            of_exchange=bool(order.exchange_of),
             lines=[ReturnLine(sku=sku, quantity=quantity, reason=reason) for sku, quantity, reason in lines])
         return returns.create(order, record, rules.shipped(order))
 
@@ -273,7 +274,7 @@ def _from_exchanged(record: ReturnRecord, settling: Settling) -> tuple[str, int]
     """For a return of an exchange order's goods: what the exchange used of its return's worth is given back to
     the order that paid it first, once per return (the rest is the exchange order's own). Answers that order and
     how much (0 and "" for another order)."""
-    exchanged = _exchanged_from(_order(record.order_id))
+    exchanged = _exchanged_from(_order(record.order_id)) if record.of_exchange is not False else None
     if not exchanged:
         return "", 0
     released = order_service.release_credit_once(exchanged[0], exchanged[1], settling.amount, record.id,
