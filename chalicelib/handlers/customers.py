@@ -19,7 +19,7 @@ from chalicelib.errors import (
     Unauthenticated,
 )
 from chalicelib.handlers.common import PageQuery, documented, page, parse, parse_query
-from chalicelib.models import Address, Cart, OptionalText, Request, Text
+from chalicelib.models import Address, Cart, Country, OptionalText, Request, Text
 from chalicelib.models.base import Model
 from chalicelib.models.customers import Customer, SavedAddress
 from chalicelib.responses import OrderPage
@@ -47,7 +47,7 @@ class AddressChange(Request):
     city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
     region: OptionalText | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    country: Country | None = None
     default: bool | None = None
 
 

@@ -6,7 +6,7 @@ with that verified email); a buyer sees their company and its orders, nobody els
 invoices.
 """
 
-from chalicelib import accounts, clock
+from chalicelib import accounts, clock, config
 from chalicelib.errors import InvalidRequest, not_found
 from chalicelib.models.companies import (
     Buyer,
@@ -34,8 +34,18 @@ def _vat(vat_id: str | None) -> tuple[str | None, str | None]:
     return normalise_vat_id(vat_id), eu_vat_country(vat_id)
 
 
+def _sold(credit_limit: dict[str, int] | None) -> None:
+    """A credit limit in a currency the shop does not sell (CURRENCIES) is a 400: no order could use it."""
+    sold = config.settings().currencies
+    for currency in credit_limit or {}:
+        if currency not in sold:
+            raise InvalidRequest(f"Currency {currency} is not sold here; use one of {', '.join(sold)}.",
+                                 param=f"credit_limit.{currency}")
+
+
 def create(body: CompanyIn) -> Company:
     """A new company. Not idempotent by itself (send an Idempotency-Key). Raises InvalidRequest."""
+    _sold(body.credit_limit)
     vat_id, country = _vat(body.vat_id)
     now = clock.now()
     company = Company(id=clock.new_id("co", 8), name=body.name, vat_id=vat_id, vat_country=country,
@@ -57,6 +67,7 @@ def change(company_id: str, body: CompanyChange) -> Company:
         changes["vat_id"], changes["vat_country"] = _vat(changes["vat_id"])
     if "credit_limit" in changes and changes["credit_limit"] is None:
         changes["credit_limit"] = {}
+    _sold(changes.get("credit_limit"))
     changed = Company.model_validate(company.model_dump() | {
         name: value.model_dump() if hasattr(value, "model_dump") else value for name, value in changes.items()}
         | {"updated_at": clock.now()})
