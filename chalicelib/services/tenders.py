@@ -34,8 +34,12 @@ def for_cart(record: CartRecord, cart: Cart) -> Cart:
 
 def for_order(record: CartRecord, order: OrderRecord, rest: str = "stripe") -> OrderRecord:
     """The new order with its tenders, payments and amount due; paid at once (no provider payment)
-    when the balances cover it all. `rest` is what pays the amount due: the provider ("stripe") or an
-    invoice ("invoice": services/invoices.py `for_checkout` then invoices the amount due)."""
+    when the balances cover it all, or nothing is left to pay. `rest` is what pays the amount due: the
+    provider ("stripe") or an invoice ("invoice": services/invoices.py `for_checkout` then invoices the amount
+    due)."""
+    if order.total == 0:  # nothing to pay (a discount as big as the cart, free shipping): paid at once
+        return order.model_copy(update={"amount_due": 0, "payments": [], "status": "paid", "payment_status": "paid",
+                                        "paid_at": order.created_at, "payment": None})
     if not record.gift_cards and not record.use_store_credit:
         return order.model_copy(update={"amount_due": order.total,
                                         "payments": [PaymentPart(method=rest, amount=order.total)]})
