@@ -87,6 +87,30 @@ def test_cancelling_an_unpaid_order_releases_its_stock(shop):
     assert stock("TEE-M")["available"] == 3
 
 
+def test_cancelling_an_unpaid_order_cancels_its_payment_so_it_cannot_be_paid(shop, localstripe):
+    import requests
+
+    make_product(shop, on_hand=3)
+    result = checked_out(shop, {"TEE-M": 1})
+    payment_id = result["payment"]["client_secret"].split("_secret_")[0]
+    assert shop.post(f"/admin/orders/{result['order']['id']}/cancel", {}, headers=ADMIN).status_code == 200
+    at_stripe = requests.get(f"{localstripe}/v1/payment_intents/{payment_id}", auth=("sk_test_commerce", ""),
+                             timeout=5).json()
+    assert at_stripe["status"] == "canceled"
+
+
+def test_cancelling_an_order_paid_at_the_provider_before_its_webhook_refunds_the_payment(shop, localstripe):
+    make_product(shop, on_hand=3)
+    result = checked_out(shop, {"TEE-M": 1}, payment_method="pm_card_visa")  # paid; its webhook never came
+    payment_id = result["payment"]["client_secret"].split("_secret_")[0]
+    answer = shop.post(f"/admin/orders/{result['order']['id']}/cancel", {}, headers=ADMIN)
+    assert answer.status_code == 200, answer.data
+    assert (answer.data["status"], answer.data["amount_paid"]) == ("cancelled", result["order"]["total"])
+    assert answer.data["amount_refunded"] == result["order"]["total"]
+    assert refunds_of(localstripe, payment_id) == [result["order"]["total"]]
+    assert stock("TEE-M") == {"on_hand": 3, "reserved": 0, "available": 3}
+
+
 def test_cancelling_a_paid_order_refunds_it_in_full(shop, localstripe):
     make_product(shop, on_hand=3)
     result = paid_order(shop, {"TEE-M": 2}, localstripe)

@@ -445,8 +445,9 @@ def cancel(order_id: str, reason: str | None) -> Order:
     follows. A card spent (even in part) or disabled refuses the cancel (GiftCardUsed, nothing changes); a
     card issued concurrently makes it read again (voided then, or never issued: gift_cards.issue_for_order).
     A provider failure leaves the order cancelled with its refund failed (UpstreamUnavailable): a repeat
-    makes it. Raises ResourceMissing, Conflict (already cancelled, shipped, or gift cards only and
-    delivered), GiftCardUsed, UpstreamUnavailable."""
+    makes it. An unpaid order's payment is cancelled at the provider first (a payment that succeeded meanwhile
+    is applied, then refunded by this cancel). Raises ResourceMissing, Conflict (already cancelled, shipped, gift
+    cards only and delivered, or a payment still processing), GiftCardUsed, UpstreamUnavailable."""
     order = _load(order_id)
     if order.status == "cancelled":
         if order.invoice:  # a repeat finishes what an interrupted cancel left: the void
@@ -458,6 +459,15 @@ def cancel(order_id: str, reason: str | None) -> Order:
         raise Conflict("Part of the order has shipped; refund instead of cancelling.")
     if order.fulfilment_status == "shipped":  # gift cards only, issued: they are delivered
         raise Conflict("The order's gift cards have been issued; disable them and refund instead of cancelling.")
+    if order.status == "pending_payment" and order.payment and order.payment.payment_id:
+        # Its payment is cancelled at the provider first, as the expiry does, so the customer cannot pay an
+        # order that no longer stands; one that succeeded meanwhile is applied (the order is paid, and this
+        # cancel refunds it).
+        settled = _settle_with_provider(order, cancel=True)
+        if settled == "processing":
+            raise Conflict("A payment of this order is being processed at the provider; cancel once it settles.")
+        if settled == "unknown":
+            raise UpstreamUnavailable("The payment provider could not be reached; nothing was cancelled. Retry.")
 
     refund_id = clock.new_id("ref", 12)  # the same in every attempt: a write of this cancel is recognised
 
