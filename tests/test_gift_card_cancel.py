@@ -237,3 +237,36 @@ def test_a_cancel_whose_write_landed_but_whose_answer_was_lost_still_makes_its_r
     assert lost and lost[0].status == "cancelled"
     assert (answer.data["payment_status"], answer.data["amount_refunded"]) == ("refunded", answer.data["total"])
     assert refunds_of(localstripe, result["payment_id"]) == [answer.data["total"]]
+
+
+@pytest.mark.usefixtures("gift_product")
+def test_a_refund_never_gives_back_the_price_of_a_card_that_can_still_be_spent(shop, localstripe):
+    make_product(shop, sku_prefix="TEE", on_hand=5)
+    result = paid(shop, cart_with(shop, 1, {"TEE-S": 1}))
+    order_id, total = result["order"]["id"], result["order"]["total"]
+
+    def refund(amount: int):
+        return shop.post(f"/admin/orders/{order_id}/refunds", {"amount": amount, "reason": "goodwill"},
+                         headers=ADMIN)
+
+    # Not issued yet (it will be): its 25.00 is held.
+    too_much = refund(total)
+    assert too_much.status_code == 409 and "gift cards that can still be spent" in too_much.data["error"]["message"]
+    assert issue_now(order_id) == 1
+    [live] = issued_cards(shop, order_id)
+    assert refund(total - 2500 + 1).status_code == 409  # issued and live: still held
+    assert refund(total - 2500).status_code == 201  # the goods, whole
+    assert refunds_of(localstripe, result["payment_id"]) == [total - 2500]
+
+    # The customer spends part of it; the shop disables it: what is left on it can be refunded, never what was spent.
+    make_product(shop, sku_prefix="PIN", sizes=("ONE",), on_hand=5, price=500)
+    cart = ready_cart(shop, {"PIN-ONE": 1})
+    apply(shop, cart["id"], gift_codes.code_for(card_items.get(live["id"]).seed))
+    assert shop.post(f"/carts/{cart['id']}/checkout", {"payment_method": "pm_card_visa"}).status_code == 201
+    left = card(shop, live["id"])["balance"]
+    assert 0 < left < 2500
+    assert refund(left).status_code == 409  # live: still held whole
+    assert shop.post(f"/admin/gift-cards/{live['id']}/disable", {}, headers=ADMIN).status_code == 200
+    assert refund(left + 1).status_code == 409
+    assert refund(left).status_code == 201
+    assert order_items.get(order_id).amount_refunded == total - 2500 + left

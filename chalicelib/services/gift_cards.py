@@ -77,6 +77,22 @@ def card_ids(order: OrderRecord) -> list[str]:
     return [gift_codes.card_id_for(gift_codes.code_for(seed)) for _, seed in _bought(order)]
 
 
+def still_spendable(order: OrderRecord) -> int:
+    """What of the order's money pays for gift cards it bought that can still be spent: a card issued and not
+    disabled, or not issued yet (it will be), counts its price; a disabled one what was spent of it. A refund
+    never gives that back (services/orders.refund): the customer keeps the card. One BatchGetItem, only for an
+    order with gift-card lines."""
+    bought = list(_bought(order))
+    if not bought:
+        return 0
+    found = gift_cards.get_many([gift_codes.card_id_for(gift_codes.code_for(seed)) for _, seed in bought])
+    held = 0
+    for line, seed in bought:
+        card = found.get(gift_codes.card_id_for(gift_codes.code_for(seed)))
+        held += line.unit_price if card is None or not card.disabled else card.initial_amount - card.balance
+    return held
+
+
 def issue_for_order(order: OrderRecord) -> int:
     """Issue one card per unit of each gift-card line of a paid order, once however often it is
     called (each card's seed is derived from the order, the line and the unit), and only while the

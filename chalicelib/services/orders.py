@@ -328,12 +328,14 @@ def _pay_back(order: OrderRecord, refund: Refund) -> OrderRecord:
     return _settle(order.id, refund.id, "succeeded", provider_refund_id)
 
 
-def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: str | None = None) -> OrderRecord:
+def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: str | None = None,
+            held=None) -> OrderRecord:
     """Refund `amount` (everything refundable when None); returns the settled order. The part going
     back to gift cards and store credit (first, unless REFUND_TO=provider) is given back in the same
     transaction that records it; the provider's part follows. With `refund_id`, once: a refund of that
     id already recorded is resumed (pending) or answered (succeeded), not made again (its part to the
-    balances is recorded as `<refund_id>_balances`, in the same write)."""
+    balances is recorded as `<refund_id>_balances`, in the same write). `held(order)`: what of the order may
+    not be refunded (gift cards it bought that can still be spent)."""
     def record_pending() -> tuple[OrderRecord, Refund | None]:
         order = _load(order_id)
         done = next((r for r in order.refunds if refund_id and r.id == refund_id), None)
@@ -343,10 +345,13 @@ def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: st
             return order, None  # it all went back to the balances
         if not order.amount_paid:
             raise Conflict("Nothing has been paid for this order.")
-        left = rules.refundable(order)
+        kept = held(order) if held else 0
+        left = rules.refundable(order) - kept
         wanted = left if amount is None else amount
         if wanted > left or wanted <= 0:
-            raise RefundExceedsPayment(f"At most {left} can still be refunded on this order.", param="amount")
+            raise RefundExceedsPayment(f"At most {max(left, 0)} can still be refunded on this order" + (
+                f": {kept} of it paid for gift cards that can still be spent; disable them first." if kept else "."),
+                param="amount")
         update, give_back, pending = _refund_parts(order, wanted, reason, refund_id)
         saved = orders.save(order, order.model_copy(update=update), give_back=give_back)
         return saved, pending
@@ -358,12 +363,14 @@ def _refund(order_id: str, amount: int | None, reason: str | None, refund_id: st
 
 
 def refund(order_id: str, amount: int, reason: str | None) -> Order:
-    """Refund part or all of what was paid, never more in total, even concurrently. Raises
+    """Refund part or all of what was paid, never more in total, even concurrently, and never the price of
+    a gift card the order bought that can still be spent (a disabled one: what was spent of it). Raises
     ResourceMissing, InvalidRequest, Conflict (nothing paid, or more than is left),
     UpstreamUnavailable (nothing was refunded)."""
     if amount <= 0:
         raise InvalidRequest("amount must be positive.", param="amount")
-    return Order.from_record(_refund(order_id, amount, reason))
+    # Never the price of a gift card it bought that can still be spent (disable the card first).
+    return Order.from_record(_refund(order_id, amount, reason, held=gift_cards.still_spendable))
 
 
 def refund_once(order_id: str, amount: int, reason: str | None, refund_id: str) -> Order:
