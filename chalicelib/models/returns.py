@@ -11,7 +11,7 @@ from typing import Literal
 
 from chalicelib.models import Record, round_half_up
 from chalicelib.models.base import Model
-from chalicelib.models.orders import OrderRecord
+from chalicelib.models.orders import OrderRecord, shipped_units
 
 ReturnStatus = Literal["requested", "approved", "rejected", "received", "refunded"]
 ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "no_longer_needed", "size_or_fit", "other"]
@@ -94,20 +94,11 @@ class Return(Model):
         return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
 
 
-def shipped(order: OrderRecord) -> dict[str, int]:
-    """Units shipped per SKU."""
-    found: dict[str, int] = {}
-    for shipment in order.shipments:
-        for line in shipment.lines:
-            found[line.sku] = found.get(line.sku, 0) + line.quantity
-    return found
-
-
 def returnable(order: OrderRecord) -> dict[str, int]:
     """Units per SKU that can still be returned: shipped and not yet in a return (a rejected return
     gives its units back)."""
     returned = order.returned or {}
-    return {sku: left for sku, units in shipped(order).items() if (left := units - returned.get(sku, 0)) > 0}
+    return {sku: left for sku, units in shipped_units(order).items() if (left := units - returned.get(sku, 0)) > 0}
 
 
 def window_closes(order: OrderRecord, days: int) -> datetime | None:

@@ -84,7 +84,7 @@ def request(order_id: str, lines: list[tuple[str, int, str]], comment: str | Non
             customer_id=order.customer_id, currency=order.currency, comment=comment, created_at=now, updated_at=now,
             of_exchange=bool(order.exchange_of),
             lines=[ReturnLine(sku=sku, quantity=quantity, reason=reason) for sku, quantity, reason in lines])
-        return returns.create(order, record, rules.shipped(order))
+        return returns.create(order, record, order_rules.shipped_units(order))
 
     # Exceeded: a concurrent return took the units between the read and the write; the read again says which.
     return Return.from_record(retried(attempt, (OrderChanged, returns.Exceeded), _kept_changing, backoff=0.02))
