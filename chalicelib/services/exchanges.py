@@ -93,7 +93,8 @@ def exchange(return_id: str, lines: list[tuple[str, int]]) -> Return:
     # A SKU not for sale is refused before the settlement is claimed: a bad request writes nothing (checked
     # again when the order is built, for one taken off sale meanwhile).
     _check_for_sale(catalog.get_skus([sku for sku, _ in lines]), lines, current.currency)
-    returned_from = orders.get(current.order_id)
+    # A return knows whether its order is an exchange's (of_exchange); one written before that reads its order.
+    returned_from = orders.get(current.order_id) if current.of_exchange is not False else None
     if returned_from is not None and returned_from.exchange_of:
         # Its goods were paid (partly) by the return it settled, on another order: they go back there as money
         # or store credit (services/returns.py), not into a third order.

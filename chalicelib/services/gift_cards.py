@@ -82,13 +82,13 @@ def still_spendable(order: OrderRecord) -> int:
     disabled, or not issued yet (it will be), counts its price; a disabled one what was spent of it. A refund
     never gives that back (services/orders.refund): the customer keeps the card. One BatchGetItem, only for an
     order with gift-card lines."""
-    bought = list(_bought(order))
-    if not bought:
+    ids = card_ids(order)
+    if not ids:
         return 0
-    found = gift_cards.get_many([gift_codes.card_id_for(gift_codes.code_for(seed)) for _, seed in bought])
+    found = gift_cards.get_many(ids)
     held = 0
-    for line, seed in bought:
-        card = found.get(gift_codes.card_id_for(gift_codes.code_for(seed)))
+    for (line, _), card_id in zip(_bought(order), ids, strict=True):
+        card = found.get(card_id)
         held += line.unit_price if card is None or not card.disabled else card.initial_amount - card.balance
     return held
 

@@ -325,7 +325,8 @@ def _store_credit(return_id: str) -> Return:
                 record.order_id, settling.amount - released, f"return {record.number}: store credit",
                 settling.refund_id)))
         worth = sum(part for _, part in parts)
-        earning = sum(_earns_bonus(order_id, part) for order_id, part in parts if part)
+        if bonus:  # which part earns it reads the orders again: only when there is a bonus
+            earning = sum(_earns_bonus(order_id, part) for order_id, part in parts if part)
     credit = worth + earning * bonus // 100
     if credit > 0:
         # Idempotent by its source (the return): a resumed claim grants nothing twice.
